@@ -1,0 +1,175 @@
+/**
+ * Finds, from the graph's structure alone, the tensors the product shows: each layer's attention
+ * probabilities (the output of its Softmax), the hidden state entering each layer, the final hidden
+ * state, and the tensor each layer's Q/K/V projections read. Names differ between exporters, so
+ * nothing here depends on a naming pattern.
+ */
+import { OnnxGraph, OnnxModel, OnnxNode } from './onnxModel';
+
+export interface LayerTaps {
+  /** Softmax output: [batch, heads, query, key]. */
+  attention: string;
+  /** What the Q/K/V projections read (after the norm in pre-norm models). */
+  attentionInput: string;
+  /** The residual stream entering the layer (HF `hidden_states[k]`). */
+  hiddenIn: string;
+}
+
+export interface GraphTaps {
+  layers: LayerTaps[];
+  /** The residual stream after the last layer (HF `hidden_states[L]`), if found. */
+  finalHidden?: string;
+}
+
+const PROJECTION_OPS = new Set(['MatMul', 'Gemm', 'MatMulInteger', 'FusedMatMul']);
+const QUANT_OPS = new Set(['DynamicQuantizeLinear', 'QuantizeLinear', 'DequantizeLinear']);
+const PASS_THROUGH = new Set(['Reshape', 'Cast', 'Squeeze', 'Unsqueeze', 'Identity']);
+
+export class GraphIndex {
+  readonly producer = new Map<string, OnnxNode>();
+  readonly consumers = new Map<string, OnnxNode[]>();
+  constructor(readonly graph: OnnxGraph, private readonly outer?: GraphIndex) {
+    for (const n of graph.nodes) {
+      for (const o of n.outputs) this.producer.set(o, n);
+      for (const i of n.inputs) {
+        if (!i) continue;
+        const list = this.consumers.get(i);
+        if (list) list.push(n); else this.consumers.set(i, [n]);
+      }
+    }
+  }
+
+  /** True when a tensor is fixed by the model: an initializer, a Constant, or computed from those only. */
+  isConstant(name: string, depth = 0): boolean {
+    if (this.graph.initializers.has(name) || this.outer?.graph.initializers.has(name)) return true;
+    const p = this.producer.get(name);
+    if (!p) return false;
+    if (p.opType === 'Constant') return true;
+    if (depth > 4 || p.inputs.length === 0) return false;
+    return p.inputs.every((i) => !i || this.isConstant(i, depth + 1));
+  }
+
+  /** Breadth-first walk towards the inputs; returns the first node that `match` accepts. */
+  findUp(start: string, match: (n: OnnxNode) => boolean, maxNodes = 64): OnnxNode | undefined {
+    const seen = new Set<string>();
+    const queue = [start];
+    while (queue.length > 0 && seen.size < maxNodes) {
+      const name = queue.shift()!;
+      const n = this.producer.get(name);
+      if (!n || seen.has(n.name + n.outputs[0])) continue;
+      seen.add(n.name + n.outputs[0]);
+      if (match(n)) return n;
+      for (const i of n.inputs) if (i && !this.isConstant(i)) queue.push(i);
+    }
+    return undefined;
+  }
+
+  /** Skip reshapes and casts that only change how a tensor is laid out. */
+  throughLayout(name: string): string {
+    for (let p = this.producer.get(name); p && PASS_THROUGH.has(p.opType); p = this.producer.get(name)) name = p.inputs[0];
+    return name;
+  }
+}
+
+/** A weight: constant, or a constant seen through a (De)QuantizeLinear node. */
+function isWeight(index: GraphIndex, name: string): boolean {
+  if (index.isConstant(name)) return true;
+  const p = index.producer.get(name);
+  return !!p && QUANT_OPS.has(p.opType) && index.isConstant(p.inputs[0]);
+}
+
+function isProjection(index: GraphIndex, n: OnnxNode): boolean {
+  return PROJECTION_OPS.has(n.opType) && isWeight(index, n.inputs[0]) !== isWeight(index, n.inputs[1]);
+}
+
+/** The activation side of a projection node (X·W, Gemm, or the integer path of a quantized MatMul). */
+function projectionInput(index: GraphIndex, n: OnnxNode): string {
+  const act = isWeight(index, n.inputs[0]) ? n.inputs[1] : n.inputs[0];
+  const p = index.producer.get(act);
+  return p && QUANT_OPS.has(p.opType) ? p.inputs[0] : act;
+}
+
+/**
+ * The input of a normalisation (LayerNorm or RMSNorm, fused or decomposed) whose output is `name`;
+ * undefined when `name` is not a norm output.
+ */
+export function normSource(index: GraphIndex, name: string): string | undefined {
+  const fused = index.producer.get(name);
+  if (fused && /LayerNormalization$/.test(fused.opType)) return fused.inputs[0];
+  const reduce = index.findUp(name, (n) => n.opType === 'ReduceMean', 12);
+  if (!reduce) return undefined;
+  let src = reduce.inputs[0];
+  const pow = index.producer.get(src);
+  if (pow?.opType === 'Pow' || pow?.opType === 'Mul') {
+    src = pow.inputs[0];
+    const sub = index.producer.get(src);
+    if (sub?.opType === 'Sub') src = sub.inputs[0];
+  }
+  const cast = index.producer.get(src);
+  return cast?.opType === 'Cast' ? cast.inputs[0] : src;
+}
+
+/** The residual stream that a layer reads: the tensor itself in post-norm models, the norm's input in pre-norm ones. */
+function residualOf(index: GraphIndex, attentionInput: string): string {
+  const base = index.throughLayout(attentionInput);
+  const feedsResidualAdd = (index.consumers.get(base) ?? []).some((n) => n.opType === 'Add');
+  if (feedsResidualAdd) return base;
+  return normSource(index, base) ?? base;
+}
+
+function layerTaps(index: GraphIndex, softmax: OnnxNode): LayerTaps {
+  const scores = index.findUp(softmax.inputs[0], (n) => n.opType === 'MatMul' && n.inputs.every((i) => !index.isConstant(i)));
+  if (!scores) throw new Error(`no query·key MatMul feeds ${softmax.name || softmax.outputs[0]}`);
+  const proj = index.findUp(scores.inputs[0], (n) => isProjection(index, n));
+  const attentionInput = proj && projectionInput(index, proj);
+  if (!attentionInput) throw new Error(`no query projection found above ${scores.name || scores.outputs[0]}`);
+  return { attention: softmax.outputs[0], attentionInput, hiddenIn: residualOf(index, attentionInput) };
+}
+
+function finalHidden(index: GraphIndex): string | undefined {
+  const outputs = index.graph.outputs;
+  if (outputs.includes('last_hidden_state')) return 'last_hidden_state';
+  const logits = outputs.find((o) => o === 'logits') ?? outputs[0];
+  const head = index.findUp(logits, (n) => PROJECTION_OPS.has(n.opType));
+  const input = head && head.inputs.find((i) => !index.isConstant(i));
+  if (!input) return undefined;
+  const base = index.throughLayout(input);
+  return normSource(index, base) ?? base;
+}
+
+export function findTaps(graph: OnnxGraph, outer?: GraphIndex): GraphTaps {
+  const index = new GraphIndex(graph, outer);
+  const softmaxes = graph.nodes.filter((n) => n.opType === 'Softmax');
+  return { layers: softmaxes.map((s) => layerTaps(index, s)), finalHidden: finalHidden(index) };
+}
+
+/** A graph whose layers sit inside an If node's branches (Optimum's merged decoders). */
+export interface BranchedTaps {
+  ifNode: OnnxNode;
+  thenTaps: GraphTaps;
+  elseTaps: GraphTaps;
+}
+
+export type ModelTaps = { kind: 'flat'; taps: GraphTaps } | ({ kind: 'branched' } & BranchedTaps);
+
+export function findModelTaps(model: OnnxModel): ModelTaps {
+  const graph = model.graph;
+  if (graph.nodes.some((n) => n.opType === 'Softmax')) return { kind: 'flat', taps: findTaps(graph) };
+  const outer = new GraphIndex(graph);
+  for (const n of graph.nodes) {
+    const thenG = n.attributes.get('then_branch')?.g;
+    const elseG = n.attributes.get('else_branch')?.g;
+    if (n.opType !== 'If' || !thenG || !elseG) continue;
+    const thenTaps = findTaps(thenG, outer);
+    const elseTaps = findTaps(elseG, outer);
+    if (thenTaps.layers.length > 0 && thenTaps.layers.length === elseTaps.layers.length) {
+      return { kind: 'branched', ifNode: n, thenTaps, elseTaps };
+    }
+  }
+  const fused = graph.nodes.find((n) => /Attention/.test(n.opType));
+  throw new Error(
+    fused
+      ? `the model computes attention in a fused ${fused.opType} operator, whose probabilities cannot be read out`
+      : 'no attention Softmax found in the model graph',
+  );
+}
