@@ -1,0 +1,116 @@
+/**
+ * Every message and result shape that crosses a boundary: extension host <-> worker, and
+ * extension host <-> webview. Both sides import this one file.
+ */
+
+export type Precision = 'fp32' | 'int8';
+
+export interface ModelInfo {
+  /** Hub id or folder the user chose. */
+  id: string;
+  label: string;
+  /** config.json model_type: bert, distilbert, gpt2, llama, ... */
+  modelType: string;
+  /** Decoders attend only to earlier tokens (causal mask). */
+  causal: boolean;
+  layers: number;
+  heads: number;
+  hidden: number;
+  precision: Precision;
+  /** The .onnx file that ran. */
+  file: string;
+}
+
+export interface TokenInfo {
+  id: number;
+  /** How the token reads: its characters, with word-boundary markers shown as spaces. */
+  label: string;
+  /** UTF-16 offsets into the explained text; empty (start === end) for special tokens. */
+  start: number;
+  end: number;
+  special: boolean;
+}
+
+export interface AttentionResult {
+  model: ModelInfo;
+  text: string;
+  tokens: TokenInfo[];
+  /** Probabilities, [layer][head][query][key] flattened; length layers*heads*T*T. */
+  attention: Float32Array;
+  /** Residual stream, [state][token][hidden] flattened; state 0 is the embedding output, state k the output of layer k. */
+  hiddenStates: Float32Array;
+  hiddenStateCount: number;
+  /** Set when the selection had more tokens than the limit and was cut. */
+  truncated?: { totalTokens: number; keptTokens: number };
+  timings: { loadMs: number; inferenceMs: number };
+}
+
+export const attentionIndex = (r: { tokens: unknown[]; model: Pick<ModelInfo, 'heads'> }, layer: number, head: number, q: number, k: number): number => {
+  const T = r.tokens.length;
+  return ((layer * r.model.heads + head) * T + q) * T + k;
+};
+
+/** One row of attention: where token `q` looks in a layer/head. */
+export function attentionRow(r: AttentionResult, layer: number, head: number, q: number): Float32Array {
+  const start = attentionIndex(r, layer, head, q, 0);
+  return r.attention.subarray(start, start + r.tokens.length);
+}
+
+// ---- host <-> worker -------------------------------------------------------------------------
+
+export interface ModelSpec {
+  id: string;
+  folder: string;
+  precision: Precision;
+  /** Base name of the graph in onnx/, without the _quantized suffix; default "model". */
+  fileBase?: string;
+}
+
+export type WorkerRequest =
+  | { type: 'explain'; requestId: number; model: ModelSpec; text: string; maxTokens: number }
+  | { type: 'cancel'; requestId: number };
+
+export type WorkerResponse =
+  | { type: 'progress'; requestId: number; message: string }
+  | { type: 'result'; requestId: number; result: AttentionResult }
+  | { type: 'error'; requestId: number; message: string };
+
+// ---- host <-> webview ------------------------------------------------------------------------
+
+export interface ViewSelection {
+  layer: number;
+  head: number;
+  /** Focused query token. */
+  token: number;
+}
+
+export type HostToWebview =
+  | { type: 'result'; result: AttentionResult; focus?: Partial<ViewSelection> }
+  | { type: 'busy'; message: string }
+  | { type: 'error'; message: string }
+  | { type: 'focus'; focus: Partial<ViewSelection> };
+
+export type WebviewToHost =
+  | { type: 'ready' }
+  | { type: 'selection'; selection: ViewSelection }
+  | { type: 'revealToken'; token: number };
+
+/** Messages from a webview are untrusted input: accept only well-formed ones. */
+export function parseWebviewMessage(m: unknown): WebviewToHost | undefined {
+  if (typeof m !== 'object' || m === null) return undefined;
+  const msg = m as Record<string, unknown>;
+  const isIndex = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 1e6;
+  switch (msg.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'revealToken':
+      return isIndex(msg.token) ? { type: 'revealToken', token: msg.token as number } : undefined;
+    case 'selection': {
+      const s = msg.selection as Record<string, unknown> | undefined;
+      if (!s || !isIndex(s.layer) || !isIndex(s.head) || !isIndex(s.token)) return undefined;
+      return { type: 'selection', selection: { layer: s.layer as number, head: s.head as number, token: s.token as number } };
+    }
+    default:
+      return undefined;
+  }
+}

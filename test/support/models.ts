@@ -1,0 +1,25 @@
+/** Where the shared test models are, and one runtime set-up for every Node-side test. */
+import * as path from 'node:path';
+import { existsSync } from 'node:fs';
+import type { ModelSpec, Precision } from '../../src/protocol';
+
+export const repoRoot = path.resolve(__dirname, '../..');
+export const modelsDir = process.env.ATTENTION_LENS_MODELS ?? path.resolve(repoRoot, '../shared/models');
+export const wasmDir = path.join(repoRoot, 'node_modules/onnxruntime-web/dist');
+export const runtime = { wasmDir, threads: 1 };
+
+if (!existsSync(modelsDir)) {
+  throw new Error(`test models not found at ${modelsDir}: put the shared folder beside the repository or set ATTENTION_LENS_MODELS`);
+}
+
+export const MODELS = ['bert-mini-shakespeare', 'distilbert-mini-shakespeare', 'gpt2-mini-shakespeare', 'stories260K', 'gpt-nano-sort'] as const;
+export const PRECISIONS: Precision[] = ['fp32', 'int8'];
+
+export const spec = (name: string, precision: Precision, fileBase?: string): ModelSpec => ({
+  id: name,
+  folder: path.join(modelsDir, name),
+  precision,
+  fileBase,
+});
+
+export const sampleText = (name: string) => (name === 'gpt-nano-sort' ? '201102' : 'Once upon a time, there was a little girl named Lily.');
