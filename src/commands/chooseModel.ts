@@ -1,0 +1,56 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { readSettings } from '../config';
+import { cacheFolder, HUB_MODELS, isModelFolder, listModelFolders, onnxFile } from '../engine/catalog';
+
+interface ModelPick extends vscode.QuickPickItem {
+  value?: string;
+  browse?: boolean;
+}
+
+function describeFolder(dir: string): string {
+  try {
+    const c = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const layers = c.num_hidden_layers ?? c.n_layer ?? c.n_layers;
+    const heads = c.num_attention_heads ?? c.n_head ?? c.n_heads;
+    return `${c.model_type}, ${layers} layers × ${heads} heads`;
+  } catch {
+    return 'model folder';
+  }
+}
+
+const sizeOf = (file: string) => { try { return `${(statSync(file).size / 1e6).toFixed(1)} MB`; } catch { return ''; } };
+
+export async function chooseModel(storage: string): Promise<void> {
+  const s = readSettings();
+  const current = s.model;
+  const items: ModelPick[] = [];
+  const local = listModelFolders(s.localModelsFolder);
+  if (local.length) {
+    items.push({ label: 'On disk', kind: vscode.QuickPickItemKind.Separator });
+    for (const dir of local) {
+      items.push({ label: path.basename(dir), description: `${describeFolder(dir)} · ${sizeOf(path.join(dir, onnxFile(s.precision)))}`, detail: dir, value: dir, picked: current === dir });
+    }
+  }
+  items.push({ label: 'Hugging Face hub', kind: vscode.QuickPickItemKind.Separator });
+  for (const m of HUB_MODELS) {
+    const cached = isModelFolder(cacheFolder(storage, m.id), s.precision);
+    items.push({ label: m.id, description: `${m.family} · ${cached ? 'downloaded' : `download ≈${m.sizeMb[s.precision]} MB`}`, value: m.id, picked: current === m.id });
+  }
+  items.push({ label: '$(folder-opened) Choose a model folder…', browse: true, alwaysShow: true });
+  const pick = await vscode.window.showQuickPick(items, { title: 'Attention Lens: Choose Model', placeHolder: `Current: ${current || '(default)'} · precision ${s.precision}`, matchOnDescription: true });
+  if (!pick) return;
+  let value = pick.value;
+  if (pick.browse) {
+    const chosen = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this model folder' });
+    if (!chosen?.[0]) return;
+    value = chosen[0].fsPath;
+    if (!isModelFolder(value)) {
+      void vscode.window.showErrorMessage(`Attention Lens: ${value} has no config.json and tokenizer.json, so it is not a model folder.`);
+      return;
+    }
+  }
+  await vscode.workspace.getConfiguration('attentionLens').update('model', value, vscode.ConfigurationTarget.Global);
+  void vscode.window.showInformationMessage(`Attention Lens will use ${value}.`);
+}

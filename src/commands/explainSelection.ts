@@ -1,0 +1,80 @@
+import * as vscode from 'vscode';
+import { readSettings } from '../config';
+import { CancelledError, EngineClient } from '../engine/client';
+import { describeError } from '../engine/errors';
+import { resolveModel } from '../modelResolver';
+import type { AttentionPanel } from '../panel/panel';
+import type { ExplainedSelection, ResultStore } from '../editor/results';
+
+export const MAX_SELECTION_CHARS = 100_000;
+
+/** What to explain: the primary selection, or the current line when nothing is selected. */
+export function textToExplain(editor: vscode.TextEditor): { range: vscode.Range; text: string; note?: string } | { error: string } {
+  const doc = editor.document;
+  let range: vscode.Range = editor.selection;
+  let note: string | undefined;
+  if (editor.selection.isEmpty) {
+    range = doc.lineAt(editor.selection.active.line).range;
+    note = 'Nothing was selected, so the current line was explained.';
+  } else if (editor.selections.length > 1) {
+    note = `Only the primary selection is explained (${editor.selections.length} selections).`;
+  }
+  if (doc.offsetAt(range.end) - doc.offsetAt(range.start) > MAX_SELECTION_CHARS) {
+    range = new vscode.Range(range.start, doc.positionAt(doc.offsetAt(range.start) + MAX_SELECTION_CHARS));
+    note = `The selection is longer than ${MAX_SELECTION_CHARS.toLocaleString()} characters; only its start is explained.`;
+  }
+  const text = doc.getText(range);
+  if (text.trim() === '') return { error: 'Select some text to explain: the selection is empty or only whitespace.' };
+  return { range, text, note };
+}
+
+export async function explainSelection(deps: {
+  client: EngineClient;
+  store: ResultStore;
+  panel: AttentionPanel;
+  storage: string;
+}): Promise<ExplainedSelection | undefined> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    void vscode.window.showInformationMessage('Attention Lens: open a file and select some text first.');
+    return undefined;
+  }
+  const what = textToExplain(editor);
+  if ('error' in what) {
+    void vscode.window.showInformationMessage(`Attention Lens: ${what.error}`);
+    return undefined;
+  }
+  const document = editor.document;
+  const version = document.version;
+  const offset = document.offsetAt(what.range.start);
+  const settings = readSettings();
+  try {
+    const spec = await resolveModel(settings, deps.storage);
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Attention Lens', cancellable: true },
+      async (progress, token) => {
+        progress.report({ message: `Explaining with ${spec.id}…` });
+        if (deps.panel.isOpen) deps.panel.post({ type: 'busy', message: `Explaining with ${spec.id}…` });
+        const run = deps.client.explain(spec, what.text, settings.maxTokens, (message) => progress.report({ message }));
+        const sub = token.onCancellationRequested(() => deps.client.cancel(run.id));
+        try {
+          return await run.result;
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+    const entry: ExplainedSelection = { uri: document.uri, version, offset, result };
+    deps.store.set(entry);
+    deps.panel.show(entry);
+    const notes = [what.note, result.truncated && `The selection has ${result.truncated.totalTokens} tokens; only the first ${result.truncated.keptTokens} were explained (attentionLens.maxTokens and the model's context).`].filter(Boolean);
+    if (notes.length) void vscode.window.showInformationMessage(`Attention Lens: ${notes.join(' ')}`);
+    return entry;
+  } catch (e) {
+    if (e instanceof CancelledError || e instanceof vscode.CancellationError) return undefined;
+    const message = describeError(e);
+    if (deps.panel.isOpen) deps.panel.post({ type: 'error', message });
+    void vscode.window.showErrorMessage(`Attention Lens: ${message}`);
+    return undefined;
+  }
+}

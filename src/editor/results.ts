@@ -1,0 +1,44 @@
+/** The last explained selection of each document, which the hover and the panel read. */
+import * as vscode from 'vscode';
+import type { AttentionResult } from '../protocol';
+
+export interface ExplainedSelection {
+  uri: vscode.Uri;
+  /** Document version when explained: edits after that make the offsets stale. */
+  version: number;
+  /** Offset of the selection's first character in the document. */
+  offset: number;
+  result: AttentionResult;
+}
+
+export class ResultStore {
+  private readonly byDocument = new Map<string, ExplainedSelection>();
+  private latest: ExplainedSelection | undefined;
+  private readonly changed = new vscode.EventEmitter<ExplainedSelection>();
+  readonly onDidChange = this.changed.event;
+
+  set(entry: ExplainedSelection): void {
+    this.byDocument.set(entry.uri.toString(), entry);
+    this.latest = entry;
+    this.changed.fire(entry);
+  }
+
+  get(document: vscode.TextDocument): ExplainedSelection | undefined {
+    const e = this.byDocument.get(document.uri.toString());
+    return e && e.version === document.version ? e : undefined;
+  }
+
+  get last(): ExplainedSelection | undefined {
+    return this.latest;
+  }
+
+  /** The token whose characters contain the document offset. */
+  tokenAt(e: ExplainedSelection, documentOffset: number): number {
+    const o = documentOffset - e.offset;
+    return e.result.tokens.findIndex((t) => !t.special && t.start <= o && o < t.end);
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}

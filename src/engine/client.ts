@@ -1,0 +1,79 @@
+/**
+ * The extension host's side of the worker: one request at a time, a newer request cancels the
+ * older one, a crashed worker is reported and replaced on the next request.
+ */
+import { Worker } from 'node:worker_threads';
+import type { AttentionResult, ModelSpec, WorkerRequest, WorkerResponse } from '../protocol';
+import type { RuntimeOptions } from './explainer';
+
+export class CancelledError extends Error {
+  constructor() { super('cancelled'); }
+}
+
+interface Pending {
+  resolve(r: AttentionResult): void;
+  reject(e: Error): void;
+  onProgress?(message: string): void;
+}
+
+export class EngineClient {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  /** `runtime` is read each time a worker starts, so a changed thread setting applies to the next one. */
+  constructor(private readonly workerPath: string, private readonly runtime: () => RuntimeOptions) {}
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(this.workerPath, { workerData: this.runtime() });
+    w.on('message', (m: WorkerResponse) => {
+      const p = this.pending.get(m.requestId);
+      if (!p) return; // cancelled: a stale answer is dropped
+      if (m.type === 'progress') return p.onProgress?.(m.message);
+      this.pending.delete(m.requestId);
+      if (m.type === 'result') p.resolve(m.result);
+      else p.reject(new Error(m.message));
+    });
+    const fail = (why: string) => {
+      if (this.worker !== w) return;
+      this.worker = undefined;
+      for (const p of this.pending.values()) p.reject(new Error(`The model worker stopped (${why}); it will be restarted on the next request.`));
+      this.pending.clear();
+    };
+    w.on('error', (e) => fail(e.message));
+    w.on('exit', (code) => fail(`exit code ${code}`));
+    this.worker = w;
+    return w;
+  }
+
+  /** Explains `text`; cancels whatever request was still running. */
+  explain(model: ModelSpec, text: string, maxTokens: number, onProgress?: (m: string) => void): { id: number; result: Promise<AttentionResult> } {
+    this.cancelAll();
+    const requestId = this.nextId++;
+    const result = new Promise<AttentionResult>((resolve, reject) => {
+      this.pending.set(requestId, { resolve, reject, onProgress });
+    });
+    const req: WorkerRequest = { type: 'explain', requestId, model, text, maxTokens };
+    this.ensureWorker().postMessage(req);
+    return { id: requestId, result };
+  }
+
+  cancel(requestId: number): void {
+    const p = this.pending.get(requestId);
+    if (!p) return;
+    this.pending.delete(requestId);
+    this.worker?.postMessage({ type: 'cancel', requestId } satisfies WorkerRequest);
+    p.reject(new CancelledError());
+  }
+
+  cancelAll(): void {
+    for (const id of [...this.pending.keys()]) this.cancel(id);
+  }
+
+  async dispose(): Promise<void> {
+    this.cancelAll();
+    await this.worker?.terminate();
+    this.worker = undefined;
+  }
+}

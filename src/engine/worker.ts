@@ -1,0 +1,46 @@
+/** worker_threads entry: keeps loaded models warm and runs them off the extension host's main thread. */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ModelSpec, WorkerRequest, WorkerResponse } from '../protocol';
+import { LoadedModel, RuntimeOptions } from './explainer';
+import { describeError } from './errors';
+
+const runtime = workerData as RuntimeOptions;
+const port = parentPort!;
+const post = (m: WorkerResponse, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+const keyOf = (s: ModelSpec) => `${s.folder}|${s.precision}|${s.fileBase ?? ''}`;
+let current: { key: string; model: Promise<LoadedModel> } | undefined;
+const cancelled = new Set<number>();
+
+async function modelFor(spec: ModelSpec, requestId: number): Promise<LoadedModel> {
+  const key = keyOf(spec);
+  if (current?.key !== key) {
+    const previous = current?.model;
+    post({ type: 'progress', requestId, message: `Loading ${spec.id} (${spec.precision})…` });
+    current = { key, model: (async () => {
+      await previous?.then((m) => m.dispose()).catch(() => undefined);
+      return LoadedModel.load(spec, runtime);
+    })() };
+    current.model.catch(() => { if (current?.key === key) current = undefined; });
+  }
+  return current.model;
+}
+
+port.on('message', async (req: WorkerRequest) => {
+  if (req.type === 'cancel') {
+    cancelled.add(req.requestId);
+    return;
+  }
+  const { requestId } = req;
+  try {
+    const model = await modelFor(req.model, requestId);
+    if (cancelled.delete(requestId)) return;
+    post({ type: 'progress', requestId, message: 'Running the model…' });
+    const result = await model.explain(req.text, req.maxTokens);
+    if (cancelled.delete(requestId)) return;
+    post({ type: 'result', requestId, result }, [result.attention.buffer as ArrayBuffer, result.hiddenStates.buffer as ArrayBuffer]);
+  } catch (e) {
+    cancelled.delete(requestId);
+    post({ type: 'error', requestId, message: describeError(e, req.model) });
+  }
+});

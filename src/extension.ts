@@ -1,0 +1,54 @@
+import * as vscode from 'vscode';
+import { readSettings } from './config';
+import { EngineClient } from './engine/client';
+import { AttentionHoverProvider, SHOW_PANEL_COMMAND } from './editor/hover';
+import { ExplainedSelection, ResultStore } from './editor/results';
+import { AttentionPanel } from './panel/panel';
+import { explainSelection } from './commands/explainSelection';
+import { chooseModel } from './commands/chooseModel';
+
+/** What the integration tests reach through the extension's exports. */
+export interface AttentionLensApi {
+  explainSelection(): Promise<ExplainedSelection | undefined>;
+  readonly store: ResultStore;
+}
+
+export function activate(context: vscode.ExtensionContext): AttentionLensApi {
+  const ext = context.extensionUri;
+  const client = new EngineClient(vscode.Uri.joinPath(ext, 'dist', 'worker.js').fsPath, () => ({
+    wasmDir: vscode.Uri.joinPath(ext, 'dist', 'ort').fsPath,
+    threads: readSettings().threads,
+  }));
+  const store = new ResultStore();
+  const panel = new AttentionPanel(ext, (entry, token) => revealToken(entry, token));
+  const storage = context.globalStorageUri.fsPath;
+  const deps = { client, store, panel, storage };
+
+  context.subscriptions.push(
+    { dispose: () => void client.dispose() },
+    store,
+    panel,
+    vscode.commands.registerCommand('attentionLens.explainSelection', () => explainSelection(deps)),
+    vscode.commands.registerCommand(SHOW_PANEL_COMMAND, (arg?: { token?: number }) => {
+      const token = Number.isInteger(arg?.token) ? arg!.token : undefined;
+      panel.show(store.last, token !== undefined ? { token } : undefined);
+    }),
+    vscode.commands.registerCommand('attentionLens.chooseModel', () => chooseModel(storage)),
+    vscode.languages.registerHoverProvider({ pattern: '**' }, new AttentionHoverProvider(store, () => panel.view)),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('attentionLens.threads')) void client.dispose();
+    }),
+  );
+  return { explainSelection: () => explainSelection(deps), store };
+}
+
+async function revealToken(entry: ExplainedSelection, token: number): Promise<void> {
+  const t = entry.result.tokens[token];
+  const doc = await vscode.workspace.openTextDocument(entry.uri);
+  const editor = await vscode.window.showTextDocument(doc, { preserveFocus: false, viewColumn: vscode.ViewColumn.One });
+  const range = new vscode.Range(doc.positionAt(entry.offset + t.start), doc.positionAt(entry.offset + t.end));
+  editor.selection = new vscode.Selection(range.start, range.end);
+  editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+}
+
+export function deactivate(): void {}

@@ -1,0 +1,56 @@
+/** Turns the model setting into a folder on disk, downloading a hub model with visible progress. */
+import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { cacheFolder, HUB_MODELS, isModelFolder, listModelFolders, MODEL_FILES, onnxFile, OPTIONAL_FILES } from './engine/catalog';
+import { downloadModel } from './engine/download';
+import { UserFacingError } from './engine/errors';
+import type { ModelSpec } from './protocol';
+import type { Settings } from './config';
+
+/** The model to use when the setting is empty: the first local one, else a small hub model. */
+export function defaultModelId(s: Settings): string {
+  return listModelFolders(s.localModelsFolder)[0] ?? HUB_MODELS[0].id;
+}
+
+export async function resolveModel(s: Settings, storage: string, token?: vscode.CancellationToken): Promise<ModelSpec> {
+  const id = s.model || defaultModelId(s);
+  const precision = s.precision;
+  const candidates = [id, s.localModelsFolder && path.join(s.localModelsFolder, id), s.localModelsFolder && path.join(s.localModelsFolder, path.basename(id))];
+  for (const dir of candidates) {
+    if (dir && path.isAbsolute(dir) && existsSync(dir)) {
+      if (!isModelFolder(dir)) throw new UserFacingError(`${dir} is not a model folder: it needs config.json and tokenizer.json (the layout transformers.js loads).`);
+      if (!existsSync(path.join(dir, onnxFile(precision)))) throw new UserFacingError(`${dir} has no ${onnxFile(precision)}. Switch attentionLens.precision or add that file.`);
+      return { id, folder: dir, precision };
+    }
+  }
+  if (path.isAbsolute(id)) throw new UserFacingError(`Model folder not found: ${id}. Check the attentionLens.model setting.`);
+  if (!/^[\w.-]+(\/[\w.-]+)?$/.test(id)) throw new UserFacingError(`"${id}" is neither a hub model id (like Xenova/bert-base-uncased) nor an existing folder.`);
+
+  const dest = cacheFolder(storage, id);
+  if (isModelFolder(dest, precision)) return { id, folder: dest, precision };
+  const abort = new AbortController();
+  const known = HUB_MODELS.find((m) => m.id === id);
+  await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Attention Lens: downloading ${id}${known ? ` (≈${known.sizeMb[precision]} MB)` : ''}`, cancellable: true },
+    async (progress, cancel) => {
+      const sub = [cancel, token].map((t) => t?.onCancellationRequested(() => abort.abort()));
+      let reported = 0;
+      try {
+        await downloadModel({
+          hubUrl: s.hubUrl, modelId: id, files: [...MODEL_FILES, onnxFile(precision)], optional: OPTIONAL_FILES, dest, signal: abort.signal,
+          onProgress: ({ file, loaded, total }) => {
+            const pct = total > 0 ? (100 * loaded) / total : 0;
+            const step = file.endsWith('.onnx') ? pct - reported : 0;
+            if (step > 0) reported = pct;
+            progress.report({ message: `${file}: ${(loaded / 1e6).toFixed(1)}${total ? ` / ${(total / 1e6).toFixed(1)}` : ''} MB`, increment: step });
+          },
+        });
+      } finally {
+        sub.forEach((d) => d?.dispose());
+      }
+    },
+  );
+  if (abort.signal.aborted) throw new vscode.CancellationError();
+  return { id, folder: dest, precision };
+}

@@ -1,0 +1,73 @@
+/** The Attention Lens webview panel: one per window, fed from the ResultStore. */
+import * as vscode from 'vscode';
+import { HostToWebview, parseWebviewMessage, ViewSelection } from '../protocol';
+import type { ExplainedSelection } from '../editor/results';
+import { panelHtml } from './html';
+
+export class AttentionPanel {
+  static readonly viewType = 'attentionLens.panel';
+  private panel: vscode.WebviewPanel | undefined;
+  private ready = false;
+  private queued: HostToWebview[] = [];
+  private shown: ExplainedSelection | undefined;
+  /** Layer and head the person chose; head -1 is the mean over heads. */
+  view: ViewSelection = { layer: Number.MAX_SAFE_INTEGER, head: -1, token: 0 };
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly onReveal: (entry: ExplainedSelection, token: number) => void) {}
+
+  get isOpen(): boolean {
+    return this.panel !== undefined;
+  }
+
+  show(entry?: ExplainedSelection, focus?: Partial<ViewSelection>): void {
+    if (!this.panel) this.create();
+    else this.panel.reveal(undefined, true);
+    if (entry && entry !== this.shown) {
+      this.shown = entry;
+      this.post({ type: 'result', result: entry.result, focus });
+    } else if (focus) {
+      this.post({ type: 'focus', focus });
+    }
+  }
+
+  post(message: HostToWebview): void {
+    if (!this.panel) return;
+    if (this.ready) void this.panel.webview.postMessage(message);
+    else this.queued.push(message);
+  }
+
+  private create(): void {
+    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
+    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
+    const panel = vscode.window.createWebviewPanel(AttentionPanel.viewType, 'Attention Lens', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+      enableScripts: true,
+      localResourceRoots: [media, dist],
+      retainContextWhenHidden: true,
+    });
+    panel.iconPath = vscode.Uri.joinPath(media, 'icon.png');
+    panel.webview.html = panelHtml(panel.webview, this.extensionUri);
+    panel.webview.onDidReceiveMessage((raw) => {
+      const m = parseWebviewMessage(raw);
+      if (!m) return;
+      if (m.type === 'ready') {
+        this.ready = true;
+        for (const q of this.queued.splice(0)) void panel.webview.postMessage(q);
+      } else if (m.type === 'selection') {
+        this.view = m.selection;
+      } else if (m.type === 'revealToken' && this.shown && m.token < this.shown.result.tokens.length) {
+        this.onReveal(this.shown, m.token);
+      }
+    });
+    panel.onDidDispose(() => {
+      this.panel = undefined;
+      this.ready = false;
+      this.queued = [];
+      this.shown = undefined;
+    });
+    this.panel = panel;
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+  }
+}

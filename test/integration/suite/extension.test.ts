@@ -1,0 +1,78 @@
+/** Runs inside VS Code's extension host (code-server here, @vscode/test-electron elsewhere). */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { AttentionLensApi } from '../../../src/extension';
+
+const EXTENSION_ID = 'attention-lens.attention-lens';
+
+async function api(): Promise<AttentionLensApi> {
+  const ext = vscode.extensions.getExtension<AttentionLensApi>(EXTENSION_ID);
+  assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
+  return ext.activate();
+}
+
+async function openSample(): Promise<vscode.TextEditor> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'a workspace folder is open');
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'sample.txt'));
+  return vscode.window.showTextDocument(doc);
+}
+
+async function useModel(name: string): Promise<void> {
+  await vscode.workspace.getConfiguration('attentionLens').update('model', name, vscode.ConfigurationTarget.Global);
+}
+
+describe('Attention Lens in VS Code', function () {
+  this.timeout(120_000);
+
+  it('registers its commands', async () => {
+    await api();
+    const all = await vscode.commands.getCommands(true);
+    for (const c of ['attentionLens.explainSelection', 'attentionLens.showPanel', 'attentionLens.chooseModel']) assert.ok(all.includes(c), c);
+  });
+
+  for (const [model, layers, heads, causal] of [['bert-mini-shakespeare', 4, 4, false], ['gpt2-mini-shakespeare', 4, 4, true], ['stories260K', 5, 8, true]] as const) {
+    it(`Explain Selection with ${model} yields ${layers} layers × ${heads} heads`, async () => {
+      await api();
+      await useModel(model);
+      const editor = await openSample();
+      const line = editor.document.lineAt(0);
+      editor.selection = new vscode.Selection(line.range.start, line.range.end);
+      const entry = await vscode.commands.executeCommand<{ result: { model: { layers: number; heads: number; causal: boolean }; tokens: unknown[]; attention: Float32Array } }>('attentionLens.explainSelection');
+      assert.ok(entry, 'the command returns the explained selection');
+      const r = entry.result;
+      assert.equal(r.model.layers, layers);
+      assert.equal(r.model.heads, heads);
+      assert.equal(r.model.causal, causal);
+      const T = r.tokens.length;
+      assert.equal(r.attention.length, layers * heads * T * T);
+      for (let row = 0; row < layers * heads * T; row++) {
+        const sum = r.attention.subarray(row * T, row * T + T).reduce((a, b) => a + b, 0);
+        assert.ok(Math.abs(sum - 1) < 1e-5, `row ${row} sums to 1 (${sum})`);
+      }
+    });
+  }
+
+  it('answers a hover on a token of the explained selection', async () => {
+    const lens = await api();
+    await useModel('bert-mini-shakespeare');
+    const editor = await openSample();
+    const line = editor.document.lineAt(0);
+    editor.selection = new vscode.Selection(line.range.start, line.range.end);
+    await vscode.commands.executeCommand('attentionLens.explainSelection');
+    assert.ok(lens.store.get(editor.document), 'the result is kept for the document');
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, new vscode.Position(0, 7));
+    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    assert.match(text, /Attention Lens/);
+    assert.match(text, /token `upon`/);
+    assert.match(text, /Attends most to/);
+    assert.match(text, /command:attentionLens\.showPanel/);
+  });
+
+  it('has no hover outside the explained selection', async () => {
+    const editor = await openSample();
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, new vscode.Position(1, 3));
+    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    assert.doesNotMatch(text, /Attention Lens/);
+  });
+});

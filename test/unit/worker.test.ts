@@ -1,0 +1,52 @@
+/** The bundled worker (dist/worker.js, as shipped): runs off the main thread, cancels, survives a crash. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { CancelledError, EngineClient } from '../../src/engine/client';
+import { repoRoot, sampleText, spec } from '../support/models';
+
+const workerPath = path.join(repoRoot, 'dist/worker.js');
+const runtime = () => ({ wasmDir: path.join(repoRoot, 'dist/ort'), threads: 2 });
+
+test('the bundle loads no native ONNX Runtime binding', () => {
+  assert.ok(existsSync(workerPath), 'run `npm run build` first');
+  const bundle = readFileSync(workerPath, 'utf8');
+  assert.ok(!/require\(["']onnxruntime-node["']\)/.test(bundle), 'onnxruntime-node is not required');
+  assert.ok(!/\.node["']\)/.test(bundle.replace(/node:[a-z_/]+/g, '')), 'no .node binary is required');
+});
+
+test('bundled worker explains, with 2 WASM threads', async () => {
+  const client = new EngineClient(workerPath, runtime);
+  try {
+    const progress: string[] = [];
+    const r = await client.explain(spec('gpt2-mini-shakespeare', 'int8'), sampleText('gpt2'), 512, (m) => progress.push(m)).result;
+    assert.equal(r.model.layers, 4);
+    assert.equal(r.attention.length, 4 * 4 * r.tokens.length ** 2);
+    assert.ok(progress.some((m) => m.startsWith('Loading')), 'reports loading progress');
+  } finally {
+    await client.dispose();
+  }
+});
+
+test('a newer request cancels the older one; no stale result arrives', async () => {
+  const client = new EngineClient(workerPath, runtime);
+  try {
+    const first = client.explain(spec('bert-mini-shakespeare', 'int8'), 'the first text', 512);
+    const second = client.explain(spec('bert-mini-shakespeare', 'int8'), 'a second, different text', 512);
+    await assert.rejects(first.result, CancelledError);
+    const r = await second.result;
+    assert.equal(r.text, 'a second, different text');
+  } finally {
+    await client.dispose();
+  }
+});
+
+test('errors come back as messages a person can act on', async () => {
+  const client = new EngineClient(workerPath, runtime);
+  try {
+    await assert.rejects(client.explain({ id: 'nowhere', folder: '/nonexistent/model', precision: 'int8' }, 'hi', 512).result, /missing|not found|could not/i);
+  } finally {
+    await client.dispose();
+  }
+});

@@ -1,0 +1,122 @@
+/** The panel: receives results from the host, keeps the view state, draws the views. */
+import type { AttentionResult, HostToWebview, WebviewToHost } from '../src/protocol';
+import { rowOf } from '../src/attention/summary';
+import { readPalette } from './colors';
+import { clampView, Model, ViewState } from './state';
+import { renderEmbeddings, stateName } from './views/embeddings';
+import { renderGrid } from './views/grid';
+import { renderHeatmap } from './views/heatmap';
+import { renderTokens } from './views/tokens';
+
+declare function acquireVsCodeApi(): { postMessage(m: WebviewToHost): void; getState(): unknown; setState(s: unknown): void };
+const vscode = acquireVsCodeApi();
+const app = document.getElementById('app')!;
+let model: Model | undefined;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = Object.assign(document.createElement(tag), props);
+  e.append(...children);
+  return e;
+}
+
+function select(label: string, options: [number, string][], value: number, onChange: (v: number) => void): HTMLLabelElement {
+  const s = el('select');
+  for (const [v, text] of options) s.append(el('option', { value: String(v), textContent: text, selected: v === value }));
+  s.addEventListener('change', () => onChange(Number(s.value)));
+  return el('label', { className: 'control' }, `${label} `, s);
+}
+
+function setView(patch: Partial<ViewState>): void {
+  if (!model) return;
+  model.view = clampView(model.result, { ...model.view, ...patch });
+  vscode.setState({ view: model.view });
+  const { layer, head, token } = model.view;
+  vscode.postMessage({ type: 'selection', selection: { layer, head, token } });
+  render();
+}
+
+function banner(kind: 'busy' | 'error', message: string): void {
+  const existing = app.querySelector('.banner');
+  const b = el('p', { className: `banner ${kind}`, textContent: message });
+  b.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+  if (existing) existing.replaceWith(b);
+  else app.prepend(b);
+}
+
+function section(title: string, help: string, body: HTMLElement): HTMLElement {
+  return el('section', {}, el('h2', { textContent: title }), el('p', { className: 'help', textContent: help }), body);
+}
+
+function render(): void {
+  if (!model) return;
+  const { result: r, view } = model;
+  const palette = readPalette();
+  const width = Math.max(240, app.clientWidth - 24);
+  const m = r.model;
+
+  const header = el('header', {},
+    el('h1', { textContent: `${m.label}` }),
+    el('p', { className: 'facts', textContent: `${m.modelType} · ${m.causal ? 'decoder (causal mask)' : 'encoder (sees both directions)'} · ${m.layers} layers × ${m.heads} heads · hidden ${m.hidden} · ${m.precision} (${m.file}) · ${r.tokens.length} tokens · ${r.timings.inferenceMs.toFixed(0)} ms` }),
+  );
+  if (r.truncated) header.append(el('p', { className: 'banner busy', textContent: `Only the first ${r.truncated.keptTokens} of ${r.truncated.totalTokens} tokens were explained.` }));
+
+  const controls = el('div', { className: 'controls' },
+    select('Layer', Array.from({ length: m.layers }, (_, l) => [l, `${l + 1}`] as [number, string]), view.layer, (layer) => setView({ layer })),
+    select('Head', [[-1, `mean of ${m.heads}`] as [number, string], ...Array.from({ length: m.heads }, (_, h) => [h, `${h + 1}`] as [number, string])], view.head, (head) => setView({ head })),
+  );
+
+  const row = rowOf(r, view.layer, view.head, view.token);
+  const tokens = el('div');
+  renderTokens(tokens, r, view.token, row, palette, (token) => setView({ token }), (token) => vscode.postMessage({ type: 'revealToken', token }));
+
+  const heat = el('div', { className: 'heatmap-host' });
+  renderHeatmap(heat, r, view.layer, view.head, { palette, width, focus: view.token, onFocus: (token) => setView({ token }) });
+
+  const grid = el('div');
+  renderGrid(grid, r, view, palette, (layer, head) => setView({ layer, head }));
+
+  const emb = el('div');
+  renderEmbeddings(emb, r, view.hiddenState, palette, width);
+  const embControls = el('div', { className: 'controls' },
+    select('State', Array.from({ length: r.hiddenStateCount }, (_, s) => [s, stateName(r, s)] as [number, string]), view.hiddenState, (hiddenState) => setView({ hiddenState })));
+
+  const headName = view.head >= 0 ? `head ${view.head + 1}` : `the mean of ${m.heads} heads`;
+  app.replaceChildren(
+    header,
+    controls,
+    section('Tokens', `The text as the model reads it. Colour: how much “${r.tokens[view.token].label}” attends to each token in layer ${view.layer + 1}, ${headName}. Click a token to focus it; Shift+click shows it in the editor.`, tokens),
+    section(`Attention · layer ${view.layer + 1}, ${headName}`, `Row i is the softmax of q_i·k_j/√d over the keys j: each row sums to 1.${m.causal ? ' Greyed cells are future tokens, hidden by the causal mask.' : ''}`, heat),
+    section('All layers × heads', 'Each thumbnail is one head’s attention matrix. Choose one to see it large.', grid),
+    section('Embeddings and hidden states', 'Each row is a token’s vector: its embedding (token + position) before the first layer, then the residual stream after each layer. Blue is positive, red negative.', el('div', {}, embControls, emb)),
+  );
+}
+
+window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
+  const msg = ev.data;
+  switch (msg.type) {
+    case 'result': {
+      const saved = (vscode.getState() as { view?: Partial<ViewState> } | undefined)?.view ?? {};
+      const r = msg.result as AttentionResult;
+      model = { result: r, view: clampView(r, { ...saved, token: undefined, ...msg.focus }) };
+      render();
+      break;
+    }
+    case 'focus':
+      setView(msg.focus);
+      break;
+    case 'busy':
+      banner('busy', msg.message);
+      break;
+    case 'error':
+      banner('error', msg.message);
+      break;
+  }
+});
+
+let resizeTimer: number | undefined;
+window.addEventListener('resize', () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = window.setTimeout(render, 150);
+});
+new MutationObserver(() => render()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+vscode.postMessage({ type: 'ready' });

@@ -1,0 +1,90 @@
+/** One head's attention matrix, queries down and keys across, with token labels and a keyboard cursor. */
+import type { AttentionResult } from '../../src/protocol';
+import { rowOf } from '../../src/attention/summary';
+import { matrixCanvas, Palette, RGB, weightRGB } from '../colors';
+
+export interface HeatmapOptions {
+  palette: Palette;
+  width: number;
+  focus: number;
+  onFocus(token: number): void;
+}
+
+const label = (r: AttentionResult, i: number) => {
+  const t = r.tokens[i].label.replace(/\s/g, '·');
+  return t.length > 14 ? `${t.slice(0, 13)}…` : t;
+};
+
+export function renderHeatmap(host: HTMLElement, r: AttentionResult, layer: number, head: number, o: HeatmapOptions): void {
+  const T = r.tokens.length;
+  const rows = Array.from({ length: T }, (_, q) => rowOf(r, layer, head, q));
+  const canvas = document.createElement('canvas');
+  canvas.className = 'heatmap';
+  canvas.tabIndex = 0;
+  canvas.dataset.tokens = String(T);
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('aria-label', `Attention matrix, layer ${layer + 1}, ${head >= 0 ? `head ${head + 1}` : 'mean of heads'}: ${T} query tokens by ${T} key tokens. Use the arrow keys to read cells.`);
+  const ctx = canvas.getContext('2d')!;
+  ctx.font = o.palette.font;
+  const margin = Math.min(130, Math.max(...r.tokens.map((_, i) => ctx.measureText(label(r, i)).width)) + 8);
+  const cell = Math.max(3, Math.min(28, Math.floor((o.width - margin - 8) / T)));
+  const showLabels = cell >= 9;
+  const m = showLabels ? margin : 0;
+  const dpr = window.devicePixelRatio || 1;
+  const w = m + T * cell;
+  const h = m + T * cell;
+  canvas.width = w * dpr;
+  canvas.height = h * dpr;
+  canvas.style.width = `${w}px`;
+  canvas.style.height = `${h}px`;
+  ctx.scale(dpr, dpr);
+  ctx.font = o.palette.font;
+  const fg = `rgb(${o.palette.foreground.join(',')})`;
+  const masked = o.palette.background.map((b, i) => Math.round(b * 0.9 + o.palette.foreground[i] * 0.1)) as RGB;
+  const cells = matrixCanvas(T, T, (q, k) => (r.model.causal && k > q ? masked : weightRGB(o.palette, rows[q][k])));
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(cells, m, m, T * cell, T * cell);
+  if (showLabels) {
+    ctx.fillStyle = fg;
+    ctx.textBaseline = 'middle';
+    ctx.textAlign = 'right';
+    for (let q = 0; q < T; q++) ctx.fillText(label(r, q), m - 4, m + q * cell + cell / 2, m - 6);
+    ctx.save();
+    ctx.rotate(-Math.PI / 2);
+    ctx.textAlign = 'left';
+    for (let k = 0; k < T; k++) ctx.fillText(label(r, k), -m + 4, m + k * cell + cell / 2, m - 6);
+    ctx.restore();
+  }
+  // Focused query row outline.
+  ctx.strokeStyle = fg;
+  ctx.lineWidth = 1.5;
+  ctx.strokeRect(m + 0.5, m + o.focus * cell + 0.5, T * cell - 1, cell - 1);
+
+  const readout = document.createElement('p');
+  readout.className = 'readout';
+  readout.setAttribute('aria-live', 'polite');
+  let cursor = { q: o.focus, k: 0 };
+  const say = (q: number, k: number) => {
+    const masked = r.model.causal && k > q;
+    readout.textContent = `${r.tokens[q].label} → ${r.tokens[k].label}: ${masked ? 'masked (future token)' : rows[q][k].toFixed(4)}`;
+  };
+  const cellAt = (ev: MouseEvent) => {
+    const rect = canvas.getBoundingClientRect();
+    const k = Math.floor((ev.clientX - rect.left - m) / cell);
+    const q = Math.floor((ev.clientY - rect.top - m) / cell);
+    return q >= 0 && q < T && k >= 0 && k < T ? { q, k } : undefined;
+  };
+  canvas.addEventListener('mousemove', (ev) => { const c = cellAt(ev); if (c) say(c.q, c.k); });
+  canvas.addEventListener('click', (ev) => { const c = cellAt(ev); if (c) o.onFocus(c.q); });
+  canvas.addEventListener('keydown', (ev) => {
+    const d: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    if (ev.key === 'Enter') return o.onFocus(cursor.q);
+    const step = d[ev.key];
+    if (!step) return;
+    ev.preventDefault();
+    cursor = { q: Math.min(T - 1, Math.max(0, cursor.q + step[0])), k: Math.min(T - 1, Math.max(0, cursor.k + step[1])) };
+    say(cursor.q, cursor.k);
+  });
+  say(o.focus, rows[o.focus].indexOf(Math.max(...rows[o.focus])));
+  host.replaceChildren(canvas, readout);
+}
