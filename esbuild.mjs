@@ -11,7 +11,7 @@ const withTests = process.argv.includes('--tests');
 const noNativeRuntime = {
   name: 'no-native-runtime',
   setup(build) {
-    build.onLoad({ filter: /@huggingface[\\/]transformers[\\/]dist[\\/].*\.c?js$/ }, async (args) => {
+    build.onLoad({ filter: /@huggingface[\\/]transformers[\\/]dist[\\/].*\.[cm]?js$/ }, async (args) => {
       const { readFile } = await import('node:fs/promises');
       const source = await readFile(args.path, 'utf8');
       const patched = source.replace(/requireFromHere\("onnxruntime-node"\)/g, '{}');

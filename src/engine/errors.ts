@@ -3,6 +3,9 @@ import type { ModelSpec } from '../protocol';
 
 export class UserFacingError extends Error {}
 
+/** The graph has no attention we can read out (no Softmax, or a fused attention operator). */
+export class UnsupportedModelError extends Error {}
+
 export function describeError(e: unknown, spec?: ModelSpec): string {
   if (e instanceof UserFacingError) return e.message;
   const raw = e instanceof Error ? e.message : String(e);
@@ -12,7 +15,7 @@ export function describeError(e: unknown, spec?: ModelSpec): string {
     return `A model file is missing${where}: ${file ?? raw}. Choose another model or re-download it.`;
   }
   if (/truncated protobuf|not an ONNX model|protobuf/i.test(raw)) return `The model file is damaged or not an ONNX model${where}: ${raw}. Delete it and download it again.`;
-  if (/Softmax|fused|attention/i.test(raw)) return `Attention Lens cannot read attention from this model${where}: ${raw}. Try a BERT-, DistilBERT-, GPT-2- or Llama-style export such as Xenova/bert-base-uncased or Xenova/gpt2.`;
+  if (e instanceof UnsupportedModelError) return `Attention Lens cannot read attention from this model${where}: ${raw}. Try a BERT-, DistilBERT-, GPT-2- or Llama-style export such as Xenova/bert-base-uncased or Xenova/gpt2.`;
   if (/memory|Out of bounds|allocation/i.test(raw)) return `The model does not fit in WebAssembly memory${where}: ${raw}. Try the int8 precision or a smaller model.`;
   return `The model could not be run${where}: ${raw}`;
 }

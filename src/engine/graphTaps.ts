@@ -5,6 +5,7 @@
  * nothing here depends on a naming pattern.
  */
 import { OnnxGraph, OnnxModel, OnnxNode } from './onnxModel';
+import { UnsupportedModelError } from './errors';
 
 export interface LayerTaps {
   /** Softmax output: [batch, heads, query, key]. */
@@ -119,10 +120,10 @@ function residualOf(index: GraphIndex, attentionInput: string): string {
 
 function layerTaps(index: GraphIndex, softmax: OnnxNode): LayerTaps {
   const scores = index.findUp(softmax.inputs[0], (n) => n.opType === 'MatMul' && n.inputs.every((i) => !index.isConstant(i)));
-  if (!scores) throw new Error(`no query·key MatMul feeds ${softmax.name || softmax.outputs[0]}`);
+  if (!scores) throw new UnsupportedModelError(`no query·key MatMul feeds ${softmax.name || softmax.outputs[0]}`);
   const proj = index.findUp(scores.inputs[0], (n) => isProjection(index, n));
   const attentionInput = proj && projectionInput(index, proj);
-  if (!attentionInput) throw new Error(`no query projection found above ${scores.name || scores.outputs[0]}`);
+  if (!attentionInput) throw new UnsupportedModelError(`no query projection found above ${scores.name || scores.outputs[0]}`);
   return { attention: softmax.outputs[0], attentionInput, hiddenIn: residualOf(index, attentionInput) };
 }
 
@@ -167,7 +168,7 @@ export function findModelTaps(model: OnnxModel): ModelTaps {
     }
   }
   const fused = graph.nodes.find((n) => /Attention/.test(n.opType));
-  throw new Error(
+  throw new UnsupportedModelError(
     fused
       ? `the model computes attention in a fused ${fused.opType} operator, whose probabilities cannot be read out`
       : 'no attention Softmax found in the model graph',

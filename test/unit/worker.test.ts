@@ -12,7 +12,7 @@ const runtime = () => ({ wasmDir: path.join(repoRoot, 'dist/ort'), threads: 2 })
 test('the bundle loads no native ONNX Runtime binding', () => {
   assert.ok(existsSync(workerPath), 'run `npm run build` first');
   const bundle = readFileSync(workerPath, 'utf8');
-  assert.ok(!/require\(["']onnxruntime-node["']\)/.test(bundle), 'onnxruntime-node is not required');
+  assert.ok(!/\(\s*["']onnxruntime-node["']\s*\)/.test(bundle), 'onnxruntime-node is never required');
   assert.ok(!/\.node["']\)/.test(bundle.replace(/node:[a-z_/]+/g, '')), 'no .node binary is required');
 });
 

@@ -1,0 +1,119 @@
+/**
+ * End to end, as a person does it: the packaged .vsix installed into code-server, a file opened,
+ * text selected, the command run from the palette, the panel checked, screenshots saved.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import type { FrameLocator, Page } from 'playwright-core';
+import { CodeServer, launchBrowser, outputDir, SAMPLE_TEXT, startCodeServer, workbenchUrl } from '../support/codeServer';
+import { repoRoot } from '../support/models';
+
+const vsix = path.join(repoRoot, 'attention-lens-0.1.0.vsix');
+
+function packageExtension(): string[] {
+  execFileSync('npm', ['run', 'package'], { cwd: repoRoot, stdio: 'pipe' });
+  const listing = execFileSync('python3', ['-m', 'zipfile', '-l', vsix], { encoding: 'utf8' });
+  return listing.split('\n').slice(1).map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
+}
+
+async function runFromPalette(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+async function selectFirstLine(page: Page): Promise<void> {
+  await page.locator('.monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+G');
+  await page.keyboard.type('1');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Shift+End');
+}
+
+/** Runs a step; on failure leaves a screenshot in test-output/ to see what the person would have seen. */
+async function step(page: Page, name: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    await page.screenshot({ path: path.join(outputDir, `FAILED-${name}.png`) }).catch(() => undefined);
+    throw e;
+  }
+}
+
+const panelFrame = (page: Page): FrameLocator => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+
+describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { timeout: 300_000 }, () => {
+  let cs: CodeServer;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let entries: string[];
+
+  before(async () => {
+    mkdirSync(outputDir, { recursive: true });
+    entries = packageExtension();
+    cs = await startCodeServer({}, { vsix });
+    browser = await launchBrowser();
+    await browser.page.goto(workbenchUrl(cs));
+    await browser.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await browser.page.getByRole('treeitem', { name: 'sample.txt' }).click();
+    await browser.page.locator('.monaco-editor .view-lines').first().waitFor();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await cs?.stop();
+  });
+
+  test('the .vsix is platform-neutral: bundles and WASM, no native binaries', () => {
+    assert.ok(entries.includes('extension/dist/worker.js'));
+    assert.ok(entries.includes('extension/dist/ort/ort-wasm-simd-threaded.wasm'));
+    assert.deepEqual(entries.filter((e) => e.endsWith('.node')), []);
+    assert.deepEqual(entries.filter((e) => e.includes('node_modules')), []);
+  });
+
+  for (const [model, layers, heads] of [['bert-mini-shakespeare', 4, 4], ['gpt2-mini-shakespeare', 4, 4]] as const) {
+    test(`${model}: palette command opens the panel with ${layers} × ${heads} attention maps`, () => step(browser.page, model, async () => {
+      const { page } = browser;
+      await runFromPalette(page, 'Attention Lens: Choose Model');
+      await page.locator('.quick-input-widget input').fill(model);
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: model }).first().waitFor();
+      await page.keyboard.press('Enter');
+      await page.locator('.notifications-toasts', { hasText: `Attention Lens will use` }).filter({ hasText: model }).first().waitFor();
+      await selectFirstLine(page);
+      await runFromPalette(page, 'Attention Lens: Explain Selection');
+      const frame = panelFrame(page);
+      const grid = frame.locator(`.grid[data-layers="${layers}"][data-heads="${heads}"]`);
+      await grid.waitFor({ timeout: 60_000 });
+      await frame.locator('h1', { hasText: model }).waitFor();
+      assert.equal(await grid.locator('.grid-cell').count(), layers * heads, 'one map per layer and head');
+      const tokens = await frame.locator('.token').allTextContents();
+      assert.ok(tokens.length > 5, 'the token strip shows the tokens');
+      assert.ok(tokens.some((t) => /upon/.test(t)), `a token reads "upon" (${tokens.join(' ')})`);
+      assert.equal(await frame.locator('canvas.heatmap').getAttribute('data-tokens'), String(tokens.length));
+      // Choosing a thumbnail shows that head large.
+      await grid.locator('.grid-cell[data-layer="1"][data-head="2"]').click();
+      await frame.locator('h2', { hasText: 'layer 2, head 3' }).waitFor();
+      await page.screenshot({ path: path.join(outputDir, `e2e-${model}.png`) });
+    }));
+  }
+
+  test('hovering a token of the explained selection shows where it attends', () => step(browser.page, 'hover', async () => {
+    const { page } = browser;
+    const line = page.locator('.monaco-editor .view-lines .view-line').first();
+    const box = (await line.boundingBox())!;
+    const text = SAMPLE_TEXT.split('\n')[0];
+    const span = (await line.locator('span span').first().boundingBox())!;
+    const charWidth = span.width / text.length;
+    await page.mouse.move(box.x + charWidth * (text.indexOf('upon') + 2), box.y + box.height / 2);
+    const hover = page.locator('.monaco-hover', { hasText: 'Attends most to' });
+    await hover.waitFor({ timeout: 15_000 });
+    assert.match(await hover.innerText(), /Attention Lens/);
+    await page.screenshot({ path: path.join(outputDir, 'e2e-hover.png') });
+  }));
+});
