@@ -32,6 +32,8 @@ export interface TokenInfo {
 }
 
 export interface AttentionResult {
+  /** Identifies the run, for follow-up requests (from-scratch recomputation, walk) about it. */
+  runId: number;
   model: ModelInfo;
   text: string;
   tokens: TokenInfo[];
@@ -66,13 +68,50 @@ export interface ModelSpec {
   fileBase?: string;
 }
 
+/** One layer recomputed from the model's weights by the from-scratch module. */
+export interface ScratchLayer {
+  runId: number;
+  layer: number;
+  /** [heads][T][T] */
+  attention: Float32Array;
+  maxAbsDiffPerHead: Float32Array;
+  /** How the projections were recomputed: float, or integer arithmetic emulating the quantized graph. */
+  method: string;
+}
+
+/** Every quantity of one query token's attention in one head (see attention/reconstruct.ts walk()). */
+export interface WalkData {
+  runId: number;
+  layer: number;
+  head: number;
+  token: number;
+  q: Float32Array;
+  keys: Float32Array[];
+  dots: Float32Array;
+  scale: number;
+  scaled: Float32Array;
+  masked: boolean[];
+  softmax: Float32Array;
+  values: Float32Array[];
+  output: Float32Array;
+  /** The runtime's own row, for comparison. */
+  runtime: Float32Array;
+}
+
+export type WorkerQuery =
+  | { type: 'scratch'; runId: number; layer: number }
+  | { type: 'walk'; runId: number; layer: number; head: number; token: number };
+
 export type WorkerRequest =
   | { type: 'explain'; requestId: number; model: ModelSpec; text: string; maxTokens: number }
+  | { type: 'query'; requestId: number; query: WorkerQuery }
   | { type: 'cancel'; requestId: number };
 
 export type WorkerResponse =
   | { type: 'progress'; requestId: number; message: string }
   | { type: 'result'; requestId: number; result: AttentionResult }
+  | { type: 'scratch'; requestId: number; scratch: ScratchLayer }
+  | { type: 'walk'; requestId: number; walk: WalkData }
   | { type: 'error'; requestId: number; message: string };
 
 // ---- host <-> webview ------------------------------------------------------------------------
@@ -86,12 +125,16 @@ export interface ViewSelection {
 
 export type HostToWebview =
   | { type: 'result'; result: AttentionResult; focus?: Partial<ViewSelection> }
+  | { type: 'scratch'; scratch: ScratchLayer }
+  | { type: 'walk'; walk: WalkData }
+  | { type: 'queryError'; message: string }
   | { type: 'busy'; message: string }
   | { type: 'error'; message: string }
   | { type: 'focus'; focus: Partial<ViewSelection> };
 
 export type WebviewToHost =
   | { type: 'ready' }
+  | { type: 'query'; query: WorkerQuery }
   | { type: 'selection'; selection: ViewSelection }
   | { type: 'revealToken'; token: number };
 
@@ -103,6 +146,15 @@ export function parseWebviewMessage(m: unknown): WebviewToHost | undefined {
   switch (msg.type) {
     case 'ready':
       return { type: 'ready' };
+    case 'query': {
+      const q = msg.query as Record<string, unknown> | undefined;
+      if (!q || !isIndex(q.runId) || !isIndex(q.layer)) return undefined;
+      if (q.type === 'scratch') return { type: 'query', query: { type: 'scratch', runId: q.runId as number, layer: q.layer as number } };
+      if (q.type === 'walk' && isIndex(q.head) && isIndex(q.token)) {
+        return { type: 'query', query: { type: 'walk', runId: q.runId as number, layer: q.layer as number, head: q.head as number, token: q.token as number } };
+      }
+      return undefined;
+    }
     case 'revealToken':
       return isIndex(msg.token) ? { type: 'revealToken', token: msg.token as number } : undefined;
     case 'selection': {

@@ -3,7 +3,7 @@
  * older one, a crashed worker is reported and replaced on the next request.
  */
 import { Worker } from 'node:worker_threads';
-import type { AttentionResult, ModelSpec, WorkerRequest, WorkerResponse } from '../protocol';
+import type { AttentionResult, ModelSpec, ScratchLayer, WalkData, WorkerQuery, WorkerRequest, WorkerResponse } from '../protocol';
 import type { RuntimeOptions } from './explainer';
 
 export class CancelledError extends Error {
@@ -11,7 +11,7 @@ export class CancelledError extends Error {
 }
 
 interface Pending {
-  resolve(r: AttentionResult): void;
+  resolve(r: AttentionResult | ScratchLayer | WalkData): void;
   reject(e: Error): void;
   onProgress?(message: string): void;
 }
@@ -32,8 +32,8 @@ export class EngineClient {
       if (!p) return; // cancelled: a stale answer is dropped
       if (m.type === 'progress') return p.onProgress?.(m.message);
       this.pending.delete(m.requestId);
-      if (m.type === 'result') p.resolve(m.result);
-      else p.reject(new Error(m.message));
+      if (m.type === 'error') p.reject(new Error(m.message));
+      else p.resolve(m.type === 'result' ? m.result : m.type === 'scratch' ? m.scratch : m.walk);
     });
     const fail = (why: string) => {
       if (this.worker !== w) return;
@@ -52,11 +52,23 @@ export class EngineClient {
     this.cancelAll();
     const requestId = this.nextId++;
     const result = new Promise<AttentionResult>((resolve, reject) => {
-      this.pending.set(requestId, { resolve, reject, onProgress });
+      this.pending.set(requestId, { resolve: resolve as Pending['resolve'], reject, onProgress });
     });
     const req: WorkerRequest = { type: 'explain', requestId, model, text, maxTokens };
     this.ensureWorker().postMessage(req);
     return { id: requestId, result };
+  }
+
+  /** A follow-up question about a run: one layer from scratch, or one token's walk. Does not cancel runs. */
+  query(query: Extract<WorkerQuery, { type: 'scratch' }>): Promise<ScratchLayer>;
+  query(query: Extract<WorkerQuery, { type: 'walk' }>): Promise<WalkData>;
+  query(query: WorkerQuery): Promise<ScratchLayer | WalkData> {
+    const requestId = this.nextId++;
+    const answer = new Promise<ScratchLayer | WalkData>((resolve, reject) => {
+      this.pending.set(requestId, { resolve: resolve as Pending['resolve'], reject });
+    });
+    this.ensureWorker().postMessage({ type: 'query', requestId, query } satisfies WorkerRequest);
+    return answer;
   }
 
   cancel(requestId: number): void {

@@ -4,9 +4,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { AttentionResult, ModelSpec, TokenInfo } from '../protocol';
-import { exposeTaps, ExposedNames } from './exposeOutputs';
-import { findModelTaps } from './graphTaps';
+import type { AttentionResult, ModelSpec, ScratchLayer, TokenInfo, WalkData } from '../protocol';
+import { attentionRow } from '../protocol';
+import { compare, layerAttention, LayerWeights, walk } from '../attention/reconstruct';
+import { UserFacingError } from './errors';
+import { layerWeights } from './layerWeights';
+import { exposeTaps, ExposedModel } from './exposeOutputs';
+import { findModelTaps, layerGraph } from './graphTaps';
 import { OnnxModel, parseModel } from './onnxModel';
 import { initRuntime, ort, Transformers } from './runtime';
 import { alignTokens, styleOf, tokenBytes, TokenizerStyle } from './tokenOffsets';
@@ -30,11 +34,23 @@ export function modelFilePath(spec: ModelSpec): string {
   return path.join(spec.folder, 'onnx', `${spec.fileBase ?? 'model'}${spec.precision === 'int8' ? '_quantized' : ''}.onnx`);
 }
 
+/** What the last run leaves behind for follow-up questions about it. */
+interface RunInternals {
+  result: AttentionResult;
+  /** Per layer, the tensor the Q/K/V projections read, [T, d_model]. */
+  attentionInputs: Float32Array[];
+  /** Scales on the scores that the graph computes at run time, by their names inside the layer graph. */
+  runtimeScales: Map<string, number>;
+}
+
 export class LoadedModel {
+  private last: RunInternals | undefined;
+  private weights: LayerWeights[] | undefined;
+
   private constructor(
     readonly spec: ModelSpec,
     readonly graph: OnnxModel,
-    readonly names: ExposedNames,
+    readonly names: ExposedModel,
     private readonly session: ort.InferenceSession,
     private readonly model: { (inputs: unknown): Promise<Record<string, { dims: number[]; data: Float32Array }>>; dispose(): Promise<unknown> },
     private readonly tokenizer: Transformers['PreTrainedTokenizer']['prototype'],
@@ -83,7 +99,7 @@ export class LoadedModel {
     return Number(c.max_position_embeddings ?? c.n_positions ?? c.n_ctx ?? c.block_size ?? 512);
   }
 
-  async explain(text: string, maxTokens: number): Promise<AttentionResult> {
+  async explain(text: string, maxTokens: number, runId = 0): Promise<AttentionResult> {
     const t0 = performance.now();
     const limit = Math.max(2, Math.min(maxTokens, this.maxPositions));
     const all = this.tokenizer(text) as { input_ids: { dims: number[]; data: BigInt64Array } };
@@ -125,7 +141,8 @@ export class LoadedModel {
       special: special[i],
     }));
 
-    return {
+    const result: AttentionResult = {
+      runId,
       model: {
         id: this.spec.id,
         label: path.basename(this.spec.id),
@@ -145,11 +162,58 @@ export class LoadedModel {
       truncated: totalTokens > T ? { totalTokens, keptTokens: T } : undefined,
       timings: { loadMs: this.loadMs, inferenceMs: performance.now() - t0 },
     };
+    const attentionInputs = this.names.layers.map((l) => outputs[l.attentionInput].data.slice(0, T * (outputs[l.attentionInput].data.length / T)));
+    const runtimeScales = new Map<string, number>();
+    this.names.layers.forEach((l, k) => l.runtimeScales.forEach((out, i) => runtimeScales.set(this.names.innerNames.layers[k].runtimeScales[i], outputs[out].data[0])));
+    this.last = { result, attentionInputs, runtimeScales };
+    return result;
   }
 
-  /** Runs the graph with extra outputs and returns every named tensor (for the from-scratch comparison and tests). */
-  async run(inputs: unknown): Promise<Record<string, { dims: number[]; data: Float32Array }>> {
-    return this.model(inputs);
+  /** The Q/K/V weights of every layer, read from the graph once (run-time scales from the first run). */
+  private layerWeights(heads: number): LayerWeights[] {
+    if (!this.weights) {
+      const { index, softmaxes } = layerGraph(this.graph);
+      const scales = this.last?.runtimeScales ?? new Map<string, number>();
+      this.weights = softmaxes.map((s) => layerWeights(index, s, heads, (name) => scales.get(name)));
+    }
+    return this.weights;
+  }
+
+  private run(runId: number): RunInternals {
+    if (!this.last || this.last.result.runId !== runId) throw new UserFacingError('That result is no longer in memory: explain the selection again.');
+    return this.last;
+  }
+
+  /** How the from-scratch module recomputes this model's projections. */
+  get scratchMethod(): string {
+    const w = this.layerWeights(this.last?.result.model.heads ?? 1)[0];
+    if (w.q.kind === 'dynamic-int8') return 'int8 activations × int8 weights: DynamicQuantizeLinear + MatMulInteger emulated exactly';
+    if (w.q.dequantized) return 'int8 weights dequantized, float32 arithmetic (as the graph does)';
+    return this.spec.precision === 'int8' ? 'float32 (this graph keeps the attention projections in float)' : 'float32';
+  }
+
+  /** One layer's attention recomputed from scratch, with its difference to the runtime per head. */
+  scratchLayer(runId: number, layer: number): ScratchLayer {
+    const { result: r, attentionInputs } = this.run(runId);
+    const T = r.tokens.length;
+    const w = this.layerWeights(r.model.heads)[layer];
+    if (!w) throw new UserFacingError(`The model has no layer ${layer + 1}.`);
+    const x = attentionInputs[layer];
+    const { probabilities } = layerAttention({ data: x, shape: [T, x.length / T] }, w, r.model.causal);
+    const per = T * T * r.model.heads;
+    const cmp = compare(r.attention.subarray(layer * per, (layer + 1) * per), probabilities, 1, r.model.heads, T);
+    return { runId, layer, attention: probabilities, maxAbsDiffPerHead: cmp.maxAbsDiffPerHead, method: this.scratchMethod };
+  }
+
+  /** Every step of one query token's attention in one head, from scratch. */
+  walk(runId: number, layer: number, head: number, token: number): WalkData {
+    const { result: r, attentionInputs } = this.run(runId);
+    const T = r.tokens.length;
+    const w = this.layerWeights(r.model.heads)[layer];
+    if (!w || head >= r.model.heads || token >= T) throw new UserFacingError('No such layer, head or token.');
+    const x = attentionInputs[layer];
+    const { vectors } = layerAttention({ data: x, shape: [T, x.length / T] }, w, r.model.causal);
+    return { ...walk(vectors, layer, head, token, w.scale, r.model.causal), runId, runtime: attentionRow(r, layer, head, token).slice() };
   }
 
   async dispose(): Promise<void> {

@@ -5,14 +5,18 @@
 import { DataType, OnnxModel } from './onnxModel';
 import { concat, encodeBytes, encodeString, encodeVarint, fields } from './protobuf';
 import { GraphTaps, LayerTaps, ModelTaps } from './graphTaps';
+import { UnsupportedModelError } from './errors';
 
 export interface ExposedNames {
   layers: LayerTaps[];
   finalHidden?: string;
 }
 
+
 export interface ExposedModel extends ExposedNames {
   bytes: Uint8Array;
+  /** The taps by their names inside the graph that holds the layers. */
+  innerNames: ExposedNames;
 }
 
 const key = (b: Uint8Array) => `${b.byteOffset}:${b.length}`;
@@ -34,9 +38,22 @@ function floatOutput(name: string): Uint8Array {
 }
 
 function tapNames(taps: GraphTaps): string[] {
-  const names = taps.layers.flatMap((l) => [l.attention, l.attentionInput, l.hiddenIn]);
+  const names = taps.layers.flatMap((l) => [l.attention, l.attentionInput, l.hiddenIn, ...l.runtimeScales]);
   if (taps.finalHidden) names.push(taps.finalHidden);
-  return names;
+  return [...new Set(names)];
+}
+
+/** The same taps, each tensor renamed to the graph output that carries it. */
+function renamed(taps: GraphTaps, outputOf: (inner: string) => string): ExposedNames {
+  return {
+    layers: taps.layers.map((l) => ({
+      attention: outputOf(l.attention),
+      attentionInput: outputOf(l.attentionInput),
+      hiddenIn: outputOf(l.hiddenIn),
+      runtimeScales: l.runtimeScales.map(outputOf),
+    })),
+    finalHidden: taps.finalHidden && outputOf(taps.finalHidden),
+  };
 }
 
 export function exposeTaps(model: OnnxModel, modelTaps: ModelTaps): ExposedModel {
@@ -44,15 +61,17 @@ export function exposeTaps(model: OnnxModel, modelTaps: ModelTaps): ExposedModel
   const existing = new Set([...graph.outputs, ...graph.inputs]);
 
   if (modelTaps.kind === 'flat') {
-    const added = [...new Set(tapNames(modelTaps.taps))].filter((n) => !existing.has(n));
+    const added = tapNames(modelTaps.taps).filter((n) => !existing.has(n));
     const newGraph = rebuild(graph.bytes, new Map(), added.map(floatOutput));
-    return { bytes: rebuild(model.bytes, new Map([[key(graph.bytes), newGraph]])), ...modelTaps.taps };
+    return { bytes: rebuild(model.bytes, new Map([[key(graph.bytes), newGraph]])), ...modelTaps.taps, innerNames: modelTaps.taps };
   }
 
   // Branched: each tap leaves its branch as a new If output, then the If output becomes a graph output.
+  // Both branches compute the same layers; their taps are paired by position.
   const { ifNode, thenTaps, elseTaps } = modelTaps;
   const thenNames = tapNames(thenTaps);
   const elseNames = tapNames(elseTaps);
+  if (thenNames.length !== elseNames.length) throw new UnsupportedModelError('the two branches of the If node hold different layers');
   const outer = thenNames.map((_, i) => `attention_lens/tap/${i}`);
   const branchNodeBytes = new Map<string, Uint8Array>();
   for (const [attrName, names] of [['then_branch', thenNames], ['else_branch', elseNames]] as const) {
@@ -63,9 +82,6 @@ export function exposeTaps(model: OnnxModel, modelTaps: ModelTaps): ExposedModel
   }
   const newNode = rebuild(ifNode.bytes, branchNodeBytes, outer.map((n) => encodeString(2, n)));
   const newGraph = rebuild(graph.bytes, new Map([[key(ifNode.bytes), newNode]]), outer.map(floatOutput));
-  let i = 0;
-  const next = () => outer[i++];
-  const layers = thenTaps.layers.map(() => ({ attention: next(), attentionInput: next(), hiddenIn: next() }));
-  const finalHidden = thenTaps.finalHidden ? next() : undefined;
-  return { bytes: rebuild(model.bytes, new Map([[key(graph.bytes), newGraph]])), layers, finalHidden };
+  const outputOf = new Map(thenNames.map((n, i) => [n, outer[i]]));
+  return { bytes: rebuild(model.bytes, new Map([[key(graph.bytes), newGraph]])), ...renamed(thenTaps, (n) => outputOf.get(n)!), innerNames: thenTaps };
 }

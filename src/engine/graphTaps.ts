@@ -4,7 +4,7 @@
  * state, and the tensor each layer's Q/K/V projections read. Names differ between exporters, so
  * nothing here depends on a naming pattern.
  */
-import { OnnxGraph, OnnxModel, OnnxNode } from './onnxModel';
+import { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from './onnxModel';
 import { UnsupportedModelError } from './errors';
 
 export interface LayerTaps {
@@ -14,6 +14,8 @@ export interface LayerTaps {
   attentionInput: string;
   /** The residual stream entering the layer (HF `hidden_states[k]`). */
   hiddenIn: string;
+  /** Scale factors on the scores that the graph computes at run time (e.g. GPT-2's √d from tensor shapes). */
+  runtimeScales: string[];
 }
 
 export interface GraphTaps {
@@ -40,9 +42,18 @@ export class GraphIndex {
     }
   }
 
+  /** An initializer of this graph or of the graph that holds it (If branches read their parent's weights). */
+  initializer(name: string): OnnxTensor | undefined {
+    return this.graph.initializers.get(name) ?? this.outer?.initializer(name);
+  }
+
+  isGraphInput(name: string): boolean {
+    return this.graph.inputs.includes(name) || (this.outer?.isGraphInput(name) ?? false);
+  }
+
   /** True when a tensor is fixed by the model: an initializer, a Constant, or computed from those only. */
   isConstant(name: string, depth = 0): boolean {
-    if (this.graph.initializers.has(name) || this.outer?.graph.initializers.has(name)) return true;
+    if (this.initializer(name)) return true;
     const p = this.producer.get(name);
     if (!p) return false;
     if (p.opType === 'Constant') return true;
@@ -118,13 +129,39 @@ function residualOf(index: GraphIndex, attentionInput: string): string {
   return normSource(index, base) ?? base;
 }
 
-function layerTaps(index: GraphIndex, softmax: OnnxNode): LayerTaps {
+/** The query·key MatMul whose scores a Softmax normalises. */
+export function scoresOf(index: GraphIndex, softmax: OnnxNode): OnnxNode {
   const scores = index.findUp(softmax.inputs[0], (n) => n.opType === 'MatMul' && n.inputs.every((i) => !index.isConstant(i)));
   if (!scores) throw new UnsupportedModelError(`no query·key MatMul feeds ${softmax.name || softmax.outputs[0]}`);
+  return scores;
+}
+
+/**
+ * The Mul and Div nodes between the scores and the Softmax, each with its operand: the scale.
+ * (Masks are added on the same path; they are not scales.)
+ */
+export function scoreScales(index: GraphIndex, softmax: OnnxNode, scores: OnnxNode): { op: 'Mul' | 'Div'; operand: string }[] {
+  const scales: { op: 'Mul' | 'Div'; operand: string }[] = [];
+  const leadsToScores = (name: string) => index.producer.get(name) === scores || index.findUp(name, (n) => n === scores, 200) !== undefined;
+  let t = softmax.inputs[0];
+  for (let steps = 0; steps < 16; steps++) {
+    const p = index.producer.get(t);
+    if (!p || p === scores) return scales;
+    const next = p.inputs.find((i) => i && !index.isConstant(i) && leadsToScores(i));
+    if (!next) break;
+    if ((p.opType === 'Mul' || p.opType === 'Div') && p.inputs.length === 2) scales.push({ op: p.opType, operand: p.inputs[0] === next ? p.inputs[1] : p.inputs[0] });
+    t = next;
+  }
+  throw new UnsupportedModelError(`cannot follow the path from ${softmax.name} to its scores`);
+}
+
+function layerTaps(index: GraphIndex, softmax: OnnxNode): LayerTaps {
+  const scores = scoresOf(index, softmax);
   const proj = index.findUp(scores.inputs[0], (n) => isProjection(index, n));
   const attentionInput = proj && projectionInput(index, proj);
   if (!attentionInput) throw new UnsupportedModelError(`no query projection found above ${scores.name || scores.outputs[0]}`);
-  return { attention: softmax.outputs[0], attentionInput, hiddenIn: residualOf(index, attentionInput) };
+  const runtimeScales = scoreScales(index, softmax, scores).map((s) => s.operand).filter((o) => !index.isConstant(o));
+  return { attention: softmax.outputs[0], attentionInput, hiddenIn: residualOf(index, attentionInput), runtimeScales };
 }
 
 function finalHidden(index: GraphIndex): string | undefined {
@@ -152,6 +189,13 @@ export interface BranchedTaps {
 }
 
 export type ModelTaps = { kind: 'flat'; taps: GraphTaps } | ({ kind: 'branched' } & BranchedTaps);
+
+/** The graph that holds the layers (the model's own, or the first branch of an If that holds them) and its Softmax nodes. */
+export function layerGraph(model: OnnxModel): { index: GraphIndex; softmaxes: OnnxNode[] } {
+  const taps = findModelTaps(model);
+  const index = taps.kind === 'flat' ? new GraphIndex(model.graph) : new GraphIndex(taps.ifNode.attributes.get('then_branch')!.g!, new GraphIndex(model.graph));
+  return { index, softmaxes: index.graph.nodes.filter((n) => n.opType === 'Softmax') };
+}
 
 export function findModelTaps(model: OnnxModel): ModelTaps {
   const graph = model.graph;

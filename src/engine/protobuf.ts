@@ -17,17 +17,24 @@ export interface Field {
   raw: Uint8Array;
 }
 
+/** A varint as a signed 64-bit number (negative ONNX ints arrive as 10-byte two's complement). */
 function readVarint(buf: Uint8Array, pos: number): [number, number] {
   let result = 0;
   let mul = 1;
+  const start = pos;
   for (;;) {
     if (pos >= buf.length) throw new Error('truncated protobuf (varint)');
     const b = buf[pos++];
     result += (b & 0x7f) * mul;
-    if ((b & 0x80) === 0) return [result, pos];
+    if ((b & 0x80) === 0) break;
     mul *= 128;
-    if (mul > 2 ** 70) throw new Error('malformed protobuf varint');
+    if (pos - start >= 10) throw new Error('malformed protobuf varint');
   }
+  if (pos - start < 8) return [result, pos];
+  // Beyond 2^53 a float loses bits: redo it exactly.
+  let big = 0n;
+  for (let i = pos - 1; i >= start; i--) big = (big << 7n) | BigInt(buf[i] & 0x7f);
+  return [Number(BigInt.asIntN(64, big)), pos];
 }
 
 export function* fields(buf: Uint8Array): Generator<Field> {
@@ -40,9 +47,7 @@ export function* fields(buf: Uint8Array): Generator<Field> {
     pos = p1;
     switch (wire) {
       case Wire.Varint: {
-        const [v, p2] = readVarint(buf, pos);
-        // Negative int64 values arrive as 10-byte two's complement; fold them back.
-        const int = v >= 2 ** 63 ? v - 2 ** 64 : v;
+        const [int, p2] = readVarint(buf, pos);
         yield { no, wire, int, bytes: buf.subarray(pos, p2), raw: buf.subarray(start, p2) };
         pos = p2;
         break;
@@ -77,7 +82,7 @@ export function ints(f: Field): number[] {
   let pos = 0;
   while (pos < f.bytes.length) {
     const [v, p] = readVarint(f.bytes, pos);
-    out.push(v >= 2 ** 63 ? v - 2 ** 64 : v);
+    out.push(v);
     pos = p;
   }
   return out;

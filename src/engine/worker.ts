@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ModelSpec, WorkerRequest, WorkerResponse } from '../protocol';
 import { LoadedModel, RuntimeOptions } from './explainer';
-import { describeError } from './errors';
+import { describeError, UserFacingError } from './errors';
 
 const runtime = workerData as RuntimeOptions;
 const port = parentPort!;
@@ -32,13 +32,31 @@ port.on('message', async (req: WorkerRequest) => {
     return;
   }
   const { requestId } = req;
+  if (req.type === 'query') {
+    try {
+      const model = await current?.model;
+      if (!model) throw new UserFacingError('No model is loaded: explain a selection first.');
+      const q = req.query;
+      if (q.type === 'scratch') {
+        const scratch = model.scratchLayer(q.runId, q.layer);
+        post({ type: 'scratch', requestId, scratch }, [scratch.attention.buffer as ArrayBuffer]);
+      } else {
+        post({ type: 'walk', requestId, walk: model.walk(q.runId, q.layer, q.head, q.token) });
+      }
+    } catch (e) {
+      post({ type: 'error', requestId, message: describeError(e) });
+    }
+    return;
+  }
   try {
     const model = await modelFor(req.model, requestId);
     if (cancelled.delete(requestId)) return;
     post({ type: 'progress', requestId, message: 'Running the model…' });
-    const result = await model.explain(req.text, req.maxTokens);
+    // The result keeps its own copies: the worker holds on to the run for follow-up queries.
+    const result = await model.explain(req.text, req.maxTokens, requestId);
     if (cancelled.delete(requestId)) return;
-    post({ type: 'result', requestId, result }, [result.attention.buffer as ArrayBuffer, result.hiddenStates.buffer as ArrayBuffer]);
+    const sent = { ...result, attention: result.attention.slice(), hiddenStates: result.hiddenStates.slice() };
+    post({ type: 'result', requestId, result: sent }, [sent.attention.buffer as ArrayBuffer, sent.hiddenStates.buffer as ArrayBuffer]);
   } catch (e) {
     cancelled.delete(requestId);
     post({ type: 'error', requestId, message: describeError(e, req.model) });

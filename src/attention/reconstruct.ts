@@ -1,0 +1,139 @@
+/**
+ * Recomputes a layer's attention from the model's own weights and the layer's input, with the
+ * readable functions of this folder, so it can be compared with what the runtime produced.
+ */
+import { isMasked, scaledDotProductAttention } from './attention';
+import { addBias, matmul, rope } from './ops';
+import { dynamicQuantizeLinear, quantizedMatmul } from './quantized';
+import { columns, maxAbsDiff, Tensor } from './tensor';
+
+/** x·W (+ b), keeping columns [offset, offset + cols) of the result. */
+export interface Projection {
+  /** float: W is the (dequantized) weight. dynamic-int8: W holds uint8 values; x is quantized at run time. */
+  kind: 'float' | 'dynamic-int8';
+  w: Tensor;
+  /** float kind: W was stored as int8/uint8 and dequantized (weight-only quantization). */
+  dequantized?: boolean;
+  wZeroPoint?: Float32Array;
+  wScale?: Float32Array;
+  bias?: Float32Array;
+  offset: number;
+  cols: number;
+}
+
+export interface LayerWeights {
+  q: Projection;
+  k: Projection;
+  v: Projection;
+  heads: number;
+  /** Key/value heads (fewer than heads: grouped-query attention). */
+  kvHeads: number;
+  headDim: number;
+  /** Everything the scores are multiplied by before the softmax, usually 1/√headDim. */
+  scale: number;
+  /** Rotary frequencies, for models that rotate q and k by position. */
+  invFreq?: Float32Array;
+}
+
+export function project(x: Tensor, p: Projection): Tensor {
+  let y: Tensor;
+  if (p.kind === 'dynamic-int8') {
+    y = quantizedMatmul(dynamicQuantizeLinear(x.data), x.shape[0], p.w, p.wZeroPoint!, p.wScale!);
+  } else {
+    y = matmul(x, p.w);
+  }
+  if (p.bias) y = addBias(y, p.bias);
+  return columns(y, p.offset, p.cols);
+}
+
+export interface HeadVectors {
+  /** Per head: q [T, d] (after rotation, if any), k [T, d], v [T, d]. */
+  q: Tensor[];
+  k: Tensor[];
+  v: Tensor[];
+}
+
+/** Q, K and V of every query head (a kv head is shared by its group under grouped-query attention). */
+export function headVectors(x: Tensor, w: LayerWeights): HeadVectors {
+  const q = project(x, w.q);
+  const k = project(x, w.k);
+  const v = project(x, w.v);
+  const d = w.headDim;
+  const positions = Array.from({ length: x.shape[0] }, (_, i) => i);
+  const rotate = (t: Tensor) => (w.invFreq ? rope(t, positions, w.invFreq) : t);
+  const group = w.heads / w.kvHeads;
+  const out: HeadVectors = { q: [], k: [], v: [] };
+  for (let h = 0; h < w.heads; h++) {
+    const kv = Math.floor(h / group);
+    out.q.push(rotate(columns(q, h * d, d)));
+    out.k.push(rotate(columns(k, kv * d, d)));
+    out.v.push(columns(v, kv * d, d));
+  }
+  return out;
+}
+
+/** Attention probabilities of every head of one layer, [heads][T][T] flattened. */
+export function layerAttention(x: Tensor, w: LayerWeights, causal: boolean): { probabilities: Float32Array; vectors: HeadVectors } {
+  const vectors = headVectors(x, w);
+  const T = x.shape[0];
+  const probabilities = new Float32Array(w.heads * T * T);
+  for (let h = 0; h < w.heads; h++) {
+    const { weights } = scaledDotProductAttention(vectors.q[h], vectors.k[h], vectors.v[h], { causal }, w.scale);
+    probabilities.set(weights.data, h * T * T);
+  }
+  return { probabilities, vectors };
+}
+
+export interface Comparison {
+  /** From-scratch probabilities, same layout as AttentionResult.attention. */
+  attention: Float32Array;
+  /** max |runtime − from scratch| per [layer][head]. */
+  maxAbsDiffPerHead: Float32Array;
+  maxAbsDiff: number;
+}
+
+export function compare(runtime: Float32Array, scratch: Float32Array, layers: number, heads: number, T: number): Comparison {
+  const per = new Float32Array(layers * heads);
+  for (let i = 0; i < layers * heads; i++) per[i] = maxAbsDiff(runtime.subarray(i * T * T, (i + 1) * T * T), scratch.subarray(i * T * T, (i + 1) * T * T));
+  return { attention: scratch, maxAbsDiffPerHead: per, maxAbsDiff: per.reduce((a, b) => Math.max(a, b), 0) };
+}
+
+/** Every quantity of one query token's attention in one head, for the step-by-step walk. */
+export interface WalkStep {
+  layer: number;
+  head: number;
+  token: number;
+  q: Float32Array;
+  keys: Float32Array[];
+  dots: Float32Array;
+  scale: number;
+  scaled: Float32Array;
+  masked: boolean[];
+  softmax: Float32Array;
+  values: Float32Array[];
+  output: Float32Array;
+}
+
+export function walk(vectors: HeadVectors, layer: number, head: number, token: number, scale: number, causal: boolean): WalkStep {
+  const q = vectors.q[head];
+  const k = vectors.k[head];
+  const v = vectors.v[head];
+  const [T, d] = k.shape;
+  const row = (t: Tensor, i: number) => t.data.slice(i * d, (i + 1) * d);
+  // A single query row has no position of its own inside the function: say which keys it may not see.
+  const masked = Array.from({ length: T }, (_, j) => isMasked(token, j, { causal }));
+  const keyMask = masked.map((m) => (m ? 0 : 1));
+  const { scores, weights, output } = scaledDotProductAttention({ data: row(q, token), shape: [1, d] }, k, v, { keyMask }, scale);
+  return {
+    layer, head, token,
+    q: row(q, token),
+    keys: Array.from({ length: T }, (_, j) => row(k, j)),
+    dots: scores.data,
+    scale,
+    scaled: Float32Array.from(scores.data, (x) => Math.fround(x * scale)),
+    masked,
+    softmax: weights.data,
+    values: Array.from({ length: T }, (_, j) => row(v, j)),
+    output: output.data,
+  };
+}

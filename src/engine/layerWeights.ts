@@ -1,0 +1,217 @@
+/**
+ * Reads, for every attention layer, what the from-scratch module needs: the Q, K and V projection
+ * weights and biases (dequantized or in their integer form), which columns belong to q, k and v
+ * when one matrix computes all three (GPT-2's c_attn), the constant scale on the scores, and the
+ * rotary frequencies of Llama-style models. Found by walking the graph from each Softmax, not by
+ * node names.
+ */
+import type { LayerWeights, Projection } from '../attention/reconstruct';
+import { UnsupportedModelError } from './errors';
+import { GraphIndex, scoreScales, scoresOf } from './graphTaps';
+import { OnnxNode, tensorToFloat32 } from './onnxModel';
+
+const LAYOUT_OPS = new Set(['Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Expand', 'Cast']);
+
+/** The value of a constant tensor: an initializer, a Constant node, or a DequantizeLinear of one. */
+function constantValue(index: GraphIndex, name: string): Float32Array | undefined {
+  const init = index.initializer(name);
+  if (init) return tensorToFloat32(init);
+  const p = index.producer.get(name);
+  if (p?.opType === 'Constant') {
+    const t = p.attributes.get('value')?.t;
+    return t ? tensorToFloat32(t) : undefined;
+  }
+  return undefined;
+}
+
+function constantDims(index: GraphIndex, name: string): number[] | undefined {
+  const init = index.initializer(name) ?? index.producer.get(name)?.attributes.get('value')?.t;
+  return init?.dims;
+}
+
+function constantScalar(index: GraphIndex, name: string): number | undefined {
+  const v = constantValue(index, name);
+  return v && v.length === 1 ? v[0] : undefined;
+}
+
+/** A weight matrix [in, out] as float: plain, or dequantized per channel ((q − zero point) · scale). */
+function weightMatrix(index: GraphIndex, name: string, transpose: boolean): { data: Float32Array; shape: number[]; dequantized: boolean } {
+  const p = index.producer.get(name);
+  let data: Float32Array | undefined;
+  let dims: number[] | undefined;
+  if (p?.opType === 'DequantizeLinear') {
+    const q = constantValue(index, p.inputs[0]);
+    const scale = constantValue(index, p.inputs[1]);
+    const zero = p.inputs[2] ? constantValue(index, p.inputs[2]) : new Float32Array([0]);
+    dims = constantDims(index, p.inputs[0]);
+    if (!q || !scale || !zero || !dims) throw new UnsupportedModelError(`cannot read the quantized weight ${name}`);
+    const axis = p.attributes.get('axis')?.i ?? 1;
+    const cols = dims[1];
+    data = new Float32Array(q.length);
+    for (let i = 0; i < q.length; i++) {
+      const c = scale.length === 1 ? 0 : axis === 1 || axis === -1 ? i % cols : Math.floor(i / cols);
+      data[i] = Math.fround((q[i] - zero[zero.length === 1 ? 0 : c]) * scale[c]);
+    }
+  } else {
+    data = constantValue(index, name);
+    dims = constantDims(index, name);
+  }
+  if (!data || !dims || dims.length !== 2) throw new UnsupportedModelError(`the projection weight ${name} is not a 2-D constant`);
+  const dequantized = p?.opType === 'DequantizeLinear';
+  if (!transpose) return { data, shape: dims, dequantized };
+  const [r, c] = dims;
+  const t = new Float32Array(data.length);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) t[j * r + i] = data[i * c + j];
+  return { data: t, shape: [c, r], dequantized };
+}
+
+/** Rotary frequencies used by a RoPE block: the constant multiplied with the positions before Cos. */
+function ropeFrequencies(index: GraphIndex, cosSide: string): Float32Array | undefined {
+  const cos = index.findUp(cosSide, (n) => n.opType === 'Cos', 16);
+  if (!cos) return undefined;
+  const mul = index.findUp(cos.inputs[0], (n) => (n.opType === 'Mul' || n.opType === 'MatMul') && n.inputs.some((i) => index.isConstant(i) && (constantValue(index, i)?.length ?? 0) > 1), 16);
+  const c = mul?.inputs.find((i) => index.isConstant(i));
+  return c ? constantValue(index, c) : undefined;
+}
+
+interface Walk {
+  projection: Projection;
+  /** The node that computes the projection: q, k and v share it when one matrix makes all three. */
+  node: OnnxNode;
+  scale: number;
+  invFreq?: Float32Array;
+}
+
+/** Walks from a tensor that feeds the scores (or the values) up to the projection that made it. */
+function walkToProjection(index: GraphIndex, start: string): Walk {
+  let t = start;
+  let scale = 1;
+  let offset = 0;
+  let cols: number | undefined;
+  let bias: Float32Array | undefined;
+  let invFreq: Float32Array | undefined;
+  for (let steps = 0; steps < 64; steps++) {
+    const p = index.producer.get(t);
+    if (!p) break;
+    const [a, b] = p.inputs;
+    if (LAYOUT_OPS.has(p.opType)) {
+      t = a;
+      continue;
+    }
+    if (p.opType === 'Concat') {
+      // KV cache: concat(past, new) with an empty past.
+      const fresh = p.inputs.filter((i) => !index.isGraphInput(i));
+      if (fresh.length !== 1) throw new UnsupportedModelError(`cannot follow a Concat of ${p.inputs.length} tensors above the attention scores`);
+      t = fresh[0];
+      continue;
+    }
+    if ((p.opType === 'Mul' || p.opType === 'Div') && (constantScalar(index, a) !== undefined || constantScalar(index, b) !== undefined)) {
+      const aConst = constantScalar(index, a);
+      const c = aConst ?? constantScalar(index, b)!;
+      scale = p.opType === 'Mul' ? scale * c : scale / c;
+      t = aConst !== undefined ? b : a;
+      continue;
+    }
+    if (p.opType === 'Mul') {
+      // Quantized projection: Cast(MatMulInteger(DynamicQuantizeLinear(x), W_q)) · (x_scale · w_scale).
+      const castIn = [a, b].find((i) => index.producer.get(i)?.opType === 'Cast' && index.producer.get(index.producer.get(i)!.inputs[0])?.opType === 'MatMulInteger');
+      if (castIn) {
+        const mmi = index.producer.get(index.producer.get(castIn)!.inputs[0])!;
+        const scaleMul = index.producer.get(castIn === a ? b : a);
+        const wScaleName = scaleMul?.inputs.find((i) => index.isConstant(i));
+        const w = constantValue(index, mmi.inputs[1]);
+        const dims = constantDims(index, mmi.inputs[1]);
+        const wZero = mmi.inputs[3] ? constantValue(index, mmi.inputs[3]) : new Float32Array([0]);
+        const wScale = wScaleName && constantValue(index, wScaleName);
+        if (!w || !dims || !wZero || !wScale) throw new UnsupportedModelError('cannot read the weights of a MatMulInteger projection');
+        return { projection: { kind: 'dynamic-int8', w: { data: w, shape: dims }, wZeroPoint: wZero, wScale, bias, offset, cols: cols ?? dims[1] - offset }, node: mmi, scale, invFreq };
+      }
+    }
+    if (p.opType === 'Add') {
+      const biasName = [a, b].find((i) => index.isConstant(i));
+      if (biasName) {
+        bias = constantValue(index, biasName);
+        t = biasName === a ? b : a;
+        continue;
+      }
+      // Rotary embedding: q·cos + rotate_half(q)·sin. Follow the cos term back to q.
+      const cosTerm = [a, b].map((i) => index.producer.get(i)).find((m) => m?.opType === 'Mul' && m.inputs.some((i) => index.findUp(i, (n) => n.opType === 'Cos', 8)));
+      if (cosTerm) {
+        const cosInput = cosTerm.inputs.find((i) => index.findUp(i, (n) => n.opType === 'Cos', 8))!;
+        invFreq = ropeFrequencies(index, cosInput);
+        t = cosTerm.inputs.find((i) => i !== cosInput)!;
+        continue;
+      }
+    }
+    if (p.opType === 'Split') {
+      const axis = p.attributes.get('axis')?.i ?? 0;
+      const which = p.outputs.indexOf(t);
+      const sizes = p.attributes.get('split')?.ints ?? (p.inputs[1] ? Array.from(constantValue(index, p.inputs[1]) ?? []) : []);
+      if (axis !== -1 && axis !== 2 && axis !== 1) throw new UnsupportedModelError(`a Split on axis ${axis} above the attention scores`);
+      if (sizes.length === 0) throw new UnsupportedModelError('a Split with no sizes above the attention scores');
+      offset += sizes.slice(0, which).reduce((x, y) => x + y, 0);
+      cols ??= sizes[which];
+      t = a;
+      continue;
+    }
+    if (p.opType === 'Slice') {
+      const start = constantValue(index, p.inputs[1]);
+      const end = constantValue(index, p.inputs[2]);
+      if (!start || !end || start.length !== 1) throw new UnsupportedModelError('a Slice with computed bounds above the attention scores');
+      offset += start[0];
+      cols ??= end[0] - start[0];
+      t = a;
+      continue;
+    }
+    if (p.opType === 'MatMul' && (index.isConstant(b) || index.producer.get(b)?.opType === 'DequantizeLinear')) {
+      const w = weightMatrix(index, b, false);
+      return { projection: { kind: 'float', w, dequantized: w.dequantized, bias, offset, cols: cols ?? w.shape[1] - offset }, node: p, scale, invFreq };
+    }
+    if (p.opType === 'Gemm') {
+      const alpha = p.attributes.get('alpha')?.f ?? 1;
+      const beta = p.attributes.get('beta')?.f ?? 1;
+      if (alpha !== 1 || beta !== 1 || p.attributes.get('transA')?.i) throw new UnsupportedModelError('a Gemm with alpha, beta or transA');
+      const w = weightMatrix(index, b, (p.attributes.get('transB')?.i ?? 0) === 1);
+      const c = p.inputs[2] ? constantValue(index, p.inputs[2]) : undefined;
+      return { projection: { kind: 'float', w, dequantized: w.dequantized, bias: c ?? bias, offset, cols: cols ?? w.shape[1] - offset }, node: p, scale, invFreq };
+    }
+    throw new UnsupportedModelError(`cannot follow ${p.opType} (${p.name}) above the attention scores`);
+  }
+  throw new UnsupportedModelError(`no projection found above ${start}`);
+}
+
+/**
+ * `runtimeValue` gives the value the runtime computed for a scale that is not a constant in the
+ * graph (exposed as an extra output when the model ran).
+ */
+export function layerWeights(index: GraphIndex, softmax: OnnxNode, heads: number, runtimeValue: (tensor: string) => number | undefined): LayerWeights {
+  const scores = scoresOf(index, softmax);
+  let scale = 1;
+  for (const s of scoreScales(index, softmax, scores)) {
+    const c = constantScalar(index, s.operand) ?? runtimeValue(s.operand);
+    if (c === undefined) throw new UnsupportedModelError(`the scale ${s.operand} on the attention scores is not a known number`);
+    scale = s.op === 'Mul' ? scale * c : scale / c;
+  }
+  const pv = (index.consumers.get(softmax.outputs[0]) ?? []).find((n) => n.opType === 'MatMul');
+  if (!pv) throw new UnsupportedModelError(`the attention weights of ${softmax.name} do not multiply the values`);
+  const q = walkToProjection(index, scores.inputs[0]);
+  const k = walkToProjection(index, scores.inputs[1]);
+  const v = walkToProjection(index, pv.inputs[1]);
+  if (q.node === k.node) k.projection.w = q.projection.w; // one fused matrix: keep one copy
+  if (q.node === v.node) v.projection.w = q.projection.w;
+  const headDim = q.projection.cols / heads;
+  const kvHeads = k.projection.cols / headDim;
+  if (!Number.isInteger(headDim) || !Number.isInteger(kvHeads) || heads % kvHeads !== 0) {
+    throw new UnsupportedModelError(`the projections (${q.projection.cols}, ${k.projection.cols} columns) do not split into ${heads} heads`);
+  }
+  return {
+    q: q.projection,
+    k: k.projection,
+    v: v.projection,
+    heads,
+    kvHeads,
+    headDim,
+    scale: scale * q.scale * k.scale,
+    invFreq: q.invFreq ?? k.invFreq,
+  };
+}
