@@ -20,7 +20,7 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
     threads: readSettings().threads,
   }));
   const store = new ResultStore();
-  const panel = new AttentionPanel(ext, (entry, token) => revealToken(entry, token));
+  const panel = new AttentionPanel(ext, (entry, token) => revealToken(entry, token), (query) => client.query(query));
   const storage = context.globalStorageUri.fsPath;
   const deps = { client, store, panel, storage };
 

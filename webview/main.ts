@@ -1,5 +1,5 @@
 /** The panel: receives results from the host, keeps the view state, draws the views. */
-import type { AttentionResult, HostToWebview, WebviewToHost } from '../src/protocol';
+import type { AttentionResult, HostToWebview, ScratchLayer, WalkData, WebviewToHost, WorkerQuery } from '../src/protocol';
 import { rowOf } from '../src/attention/summary';
 import { readPalette } from './colors';
 import { clampView, Model, ViewState } from './state';
@@ -7,11 +7,26 @@ import { renderEmbeddings, stateName } from './views/embeddings';
 import { renderGrid } from './views/grid';
 import { renderHeatmap } from './views/heatmap';
 import { renderTokens } from './views/tokens';
+import { renderCompare } from './views/compare';
+import { renderWalk } from './views/walkthrough';
+import { renderPlayground } from './views/playground';
 
 declare function acquireVsCodeApi(): { postMessage(m: WebviewToHost): void; getState(): unknown; setState(s: unknown): void };
 const vscode = acquireVsCodeApi();
 const app = document.getElementById('app')!;
 let model: Model | undefined;
+/** Answers about the current run, asked for only when a view needs them. */
+let scratch = new Map<number, ScratchLayer>();
+let walkData: WalkData | undefined;
+let seed = 1;
+const asked = new Set<string>();
+
+function ask(query: WorkerQuery): void {
+  const key = JSON.stringify(query);
+  if (asked.has(key)) return;
+  asked.add(key);
+  vscode.postMessage({ type: 'query', query });
+}
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const e = Object.assign(document.createElement(tag), props);
@@ -81,12 +96,34 @@ function render(): void {
     select('State', Array.from({ length: r.hiddenStateCount }, (_, s) => [s, stateName(r, s)] as [number, string]), view.hiddenState, (hiddenState) => setView({ hiddenState })));
 
   const headName = view.head >= 0 ? `head ${view.head + 1}` : `the mean of ${m.heads} heads`;
+  // The comparison and the walk are per head: with "mean" chosen they show head 1.
+  const head = Math.max(0, view.head);
+  const compare = el('div', { className: 'compare' });
+  const layerScratch = scratch.get(view.layer);
+  if (layerScratch) renderCompare(compare, r, layerScratch, head, palette, (h) => setView({ head: h }));
+  else {
+    compare.append(el('p', { className: 'help', textContent: `Recomputing layer ${view.layer + 1} from the model's weights…` }));
+    ask({ type: 'scratch', runId: r.runId, layer: view.layer });
+  }
+  const walkHost = el('div', { className: 'walkthrough' });
+  const playHost = el('div', { className: 'playground-host' });
+  if (walkData && walkData.runId === r.runId && walkData.layer === view.layer && walkData.head === head && walkData.token === view.token) {
+    renderWalk(walkHost, r, walkData, palette);
+    renderPlayground(playHost, r, walkData, seed, palette, () => { seed++; render(); });
+  } else {
+    walkHost.append(el('p', { className: 'help', textContent: 'Computing…' }));
+    ask({ type: 'walk', runId: r.runId, layer: view.layer, head, token: view.token });
+  }
+  const headNote = view.head < 0 ? ' (mean of heads chosen above: showing head 1)' : '';
   app.replaceChildren(
     header,
     controls,
     section('Tokens', `The text as the model reads it. Colour: how much “${r.tokens[view.token].label}” attends to each token in layer ${view.layer + 1}, ${headName}. Click a token to focus it; Shift+click shows it in the editor.`, tokens),
     section(`Attention · layer ${view.layer + 1}, ${headName}`, `Row i is the softmax of q_i·k_j/√d over the keys j: each row sums to 1.${m.causal ? ' Greyed cells are future tokens, hidden by the causal mask.' : ''}`, heat),
     section('All layers × heads', 'Each thumbnail is one head’s attention matrix. Choose one to see it large.', grid),
+    section(`From scratch vs runtime · layer ${view.layer + 1}, head ${head + 1}${headNote}`, 'The same attention recomputed by a small TypeScript implementation (src/attention) from the model’s own Q and K weights and this layer’s input, beside the runtime’s numbers.', compare),
+    section(`Step by step · how “${r.tokens[view.token].label}” attends · layer ${view.layer + 1}, head ${head + 1}`, 'Click a token above to walk through another one.', walkHost),
+    section('What if · other scoring functions, soft and hard attention', 'The classic menu of attention scores on this head’s real q and k.', playHost),
     section('Embeddings and hidden states', 'Each row is a token’s vector: its embedding (token + position) before the first layer, then the residual stream after each layer. Blue is positive, red negative.', el('div', {}, embControls, emb)),
   );
 }
@@ -97,12 +134,30 @@ window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
     case 'result': {
       const saved = (vscode.getState() as { view?: Partial<ViewState> } | undefined)?.view ?? {};
       const r = msg.result as AttentionResult;
+      scratch = new Map();
+      walkData = undefined;
+      asked.clear();
       model = { result: r, view: clampView(r, { ...saved, token: undefined, ...msg.focus }) };
       render();
       break;
     }
     case 'focus':
       setView(msg.focus);
+      break;
+    case 'scratch':
+      if (model && msg.scratch.runId === model.result.runId) {
+        scratch.set(msg.scratch.layer, msg.scratch);
+        render();
+      }
+      break;
+    case 'walk':
+      if (model && msg.walk.runId === model.result.runId) {
+        walkData = msg.walk;
+        render();
+      }
+      break;
+    case 'queryError':
+      banner('error', msg.message);
       break;
     case 'busy':
       banner('busy', msg.message);

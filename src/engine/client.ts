@@ -60,8 +60,6 @@ export class EngineClient {
   }
 
   /** A follow-up question about a run: one layer from scratch, or one token's walk. Does not cancel runs. */
-  query(query: Extract<WorkerQuery, { type: 'scratch' }>): Promise<ScratchLayer>;
-  query(query: Extract<WorkerQuery, { type: 'walk' }>): Promise<WalkData>;
   query(query: WorkerQuery): Promise<ScratchLayer | WalkData> {
     const requestId = this.nextId++;
     const answer = new Promise<ScratchLayer | WalkData>((resolve, reject) => {

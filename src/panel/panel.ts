@@ -1,6 +1,6 @@
 /** The Attention Lens webview panel: one per window, fed from the ResultStore. */
 import * as vscode from 'vscode';
-import { HostToWebview, parseWebviewMessage, ViewSelection } from '../protocol';
+import { HostToWebview, parseWebviewMessage, ScratchLayer, ViewSelection, WalkData, WorkerQuery } from '../protocol';
 import type { ExplainedSelection } from '../editor/results';
 import { panelHtml } from './html';
 
@@ -13,7 +13,11 @@ export class AttentionPanel {
   /** Layer and head the person chose; head -1 is the mean over heads. */
   view: ViewSelection = { layer: Number.MAX_SAFE_INTEGER, head: -1, token: 0 };
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly onReveal: (entry: ExplainedSelection, token: number) => void) {}
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly onReveal: (entry: ExplainedSelection, token: number) => void,
+    private readonly onQuery: (query: WorkerQuery) => Promise<ScratchLayer | WalkData>,
+  ) {}
 
   get isOpen(): boolean {
     return this.panel !== undefined;
@@ -56,6 +60,11 @@ export class AttentionPanel {
         this.view = m.selection;
       } else if (m.type === 'revealToken' && this.shown && m.token < this.shown.result.tokens.length) {
         this.onReveal(this.shown, m.token);
+      } else if (m.type === 'query') {
+        this.onQuery(m.query).then(
+          (answer) => this.post('dots' in answer ? { type: 'walk', walk: answer } : { type: 'scratch', scratch: answer }),
+          (e: Error) => this.post({ type: 'queryError', message: e.message }),
+        );
       }
     });
     panel.onDidDispose(() => {

@@ -98,10 +98,37 @@ describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { 
       assert.equal(await frame.locator('canvas.heatmap').getAttribute('data-tokens'), String(tokens.length));
       // Choosing a thumbnail shows that head large.
       await grid.locator('.grid-cell[data-layer="1"][data-head="2"]').click();
-      await frame.locator('h2', { hasText: 'layer 2, head 3' }).waitFor();
+      await frame.locator('h2', { hasText: 'Attention · layer 2, head 3' }).waitFor();
       await page.screenshot({ path: path.join(outputDir, `e2e-${model}.png`) });
     }));
   }
+
+  test('from scratch beside the runtime: per-head differences, the walk and the what-if table', () => step(browser.page, 'scratch', async () => {
+    const { page } = browser;
+    const frame = panelFrame(page);
+    // The panel shows gpt2-mini-shakespeare (4 heads) from the previous test.
+    const diffs = frame.locator('.diff-table td.diff');
+    await diffs.first().waitFor({ timeout: 30_000 });
+    assert.equal(await diffs.count(), 4, 'one difference per head');
+    for (const text of await diffs.allTextContents()) assert.ok(Number(text) <= 1e-4, `from scratch within 1e-4 of the runtime (${text})`);
+    assert.equal(await frame.locator('.compare-maps canvas').count(), 3, 'runtime, from scratch, difference');
+    const tokens = await frame.locator('.token').count();
+    // Focus the 4th token, then check its walk row by row.
+    await frame.locator('.token').nth(3).click();
+    const walkRows = frame.locator('table.walk tbody tr');
+    await frame.locator('h2', { hasText: 'Step by step' }).filter({ hasText: `layer 2, head 3` }).waitFor();
+    await walkRows.first().waitFor();
+    assert.equal(await walkRows.count(), tokens, 'one row per key token');
+    const masks = await frame.locator('table.walk tbody td.mask').allTextContents();
+    assert.deepEqual(masks.map((m) => m === 'future'), Array.from({ length: tokens }, (_, j) => j > 3), 'a decoder masks the future');
+    const sums = await frame.locator('table.walk tfoot td.num').allTextContents();
+    assert.deepEqual(sums.map((x) => Number(x).toFixed(4)), ['1.0000', '1.0000'], 'from-scratch and runtime rows both sum to 1');
+    assert.equal(await frame.locator('table.playground tbody tr').count(), 12, '4 scoring functions × soft, argmax, sample');
+    await frame.locator('section', { hasText: 'From scratch vs runtime' }).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(outputDir, 'e2e-from-scratch.png') });
+    await frame.locator('table.walk').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(outputDir, 'e2e-walk.png') });
+  }));
 
   test('hovering a token of the explained selection shows where it attends', () => step(browser.page, 'hover', async () => {
     const { page } = browser;
