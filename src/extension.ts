@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { readSettings } from './config';
 import { EngineClient } from './engine/client';
-import { AttentionHoverProvider, SHOW_PANEL_COMMAND } from './editor/hover';
+import { AttentionHoverProvider } from './editor/hover';
+import { SHOW_PANEL_COMMAND } from './editor/hoverText';
 import { ExplainedSelection, ResultStore } from './editor/results';
 import { AttentionPanel } from './panel/panel';
 import { explainSelection } from './commands/explainSelection';
@@ -11,6 +12,7 @@ import { chooseModel } from './commands/chooseModel';
 export interface AttentionLensApi {
   explainSelection(): Promise<ExplainedSelection | undefined>;
   readonly store: ResultStore;
+  isPanelOpen(): boolean;
 }
 
 export function activate(context: vscode.ExtensionContext): AttentionLensApi {
@@ -35,11 +37,13 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
     }),
     vscode.commands.registerCommand('attentionLens.chooseModel', () => chooseModel(storage)),
     vscode.languages.registerHoverProvider({ pattern: '**' }, new AttentionHoverProvider(store, () => panel.view)),
+    // Closing the panel while a run is going means the person no longer wants it.
+    panel.onDidClose(() => client.cancelAll()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('attentionLens.threads')) void client.dispose();
     }),
   );
-  return { explainSelection: () => explainSelection(deps), store };
+  return { explainSelection: () => explainSelection(deps), store, isPanelOpen: () => panel.isOpen };
 }
 
 async function revealToken(entry: ExplainedSelection, token: number): Promise<void> {

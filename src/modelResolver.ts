@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { cacheFolder, HUB_MODELS, isModelFolder, listModelFolders, MODEL_FILES, onnxFile, OPTIONAL_FILES } from './engine/catalog';
+import { cacheFolder, checkModelFolder, HUB_MODELS, isModelFolder, listModelFolders, MODEL_FILES, onnxFile, OPTIONAL_FILES } from './engine/catalog';
 import { downloadModel } from './engine/download';
 import { UserFacingError } from './engine/errors';
 import type { ModelSpec } from './protocol';
@@ -19,12 +19,12 @@ export async function resolveModel(s: Settings, storage: string, token?: vscode.
   const candidates = [id, s.localModelsFolder && path.join(s.localModelsFolder, id), s.localModelsFolder && path.join(s.localModelsFolder, path.basename(id))];
   for (const dir of candidates) {
     if (dir && path.isAbsolute(dir) && existsSync(dir)) {
-      if (!isModelFolder(dir)) throw new UserFacingError(`${dir} is not a model folder: it needs config.json and tokenizer.json (the layout transformers.js loads).`);
-      if (!existsSync(path.join(dir, onnxFile(precision)))) throw new UserFacingError(`${dir} has no ${onnxFile(precision)}. Switch attentionLens.precision or add that file.`);
+      const problem = checkModelFolder(dir, precision);
+      if (problem) throw new UserFacingError(problem);
       return { id, folder: dir, precision };
     }
   }
-  if (path.isAbsolute(id)) throw new UserFacingError(`Model folder not found: ${id}. Check the attentionLens.model setting.`);
+  if (path.isAbsolute(id)) throw new UserFacingError(checkModelFolder(id, precision)!);
   if (!/^[\w.-]+(\/[\w.-]+)?$/.test(id)) throw new UserFacingError(`"${id}" is neither a hub model id (like Xenova/bert-base-uncased) nor an existing folder.`);
 
   const dest = cacheFolder(storage, id);

@@ -21,6 +21,19 @@ export const MODEL_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.j
 export const OPTIONAL_FILES = ['special_tokens_map.json', 'generation_config.json'];
 export const onnxFile = (precision: Precision) => `onnx/model${precision === 'int8' ? '_quantized' : ''}.onnx`;
 
+/** What is wrong with a model folder, in words a person can act on; undefined when it is usable. */
+export function checkModelFolder(dir: string, precision: Precision): string | undefined {
+  if (!existsSync(dir)) return `Model folder not found: ${dir}. Check the attentionLens.model setting.`;
+  const missing = ['config.json', 'tokenizer.json'].filter((f) => !existsSync(path.join(dir, f)));
+  if (missing.length) return `${dir} is not a complete model folder: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing (the layout transformers.js loads: config.json, tokenizer.json, onnx/model.onnx).`;
+  if (!existsSync(path.join(dir, onnxFile(precision)))) {
+    const other = precision === 'int8' ? 'fp32' : 'int8';
+    const hint = existsSync(path.join(dir, onnxFile(other))) ? ` It has ${onnxFile(other)}: set attentionLens.precision to ${other}.` : '';
+    return `${dir} has no ${onnxFile(precision)}.${hint}`;
+  }
+  return undefined;
+}
+
 export const isModelFolder = (dir: string, precision?: Precision) =>
   existsSync(path.join(dir, 'config.json')) && existsSync(path.join(dir, 'tokenizer.json')) &&
   (precision === undefined || existsSync(path.join(dir, onnxFile(precision))));

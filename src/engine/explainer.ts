@@ -2,12 +2,13 @@
  * Loads one model (tokenizer + patched ONNX graph) with transformers.js and turns a text into an
  * AttentionResult. No vscode import: the worker, tests and benchmarks use it directly.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { AttentionResult, ModelSpec, ScratchLayer, TokenInfo, WalkData } from '../protocol';
 import { attentionRow } from '../protocol';
 import { compare, layerAttention, LayerWeights, walk } from '../attention/reconstruct';
 import { UserFacingError } from './errors';
+import { checkModelFolder } from './catalog';
 import { layerWeights } from './layerWeights';
 import { exposeTaps, ExposedModel } from './exposeOutputs';
 import { findModelTaps, layerGraph } from './graphTaps';
@@ -16,6 +17,12 @@ import { initRuntime, ort, Transformers } from './runtime';
 import { alignTokens, styleOf, tokenBytes, TokenizerStyle } from './tokenOffsets';
 
 const DECODER_TYPES = new Set(['gpt2', 'gpt_neo', 'gptj', 'gpt_bigcode', 'llama', 'mistral', 'qwen2', 'phi', 'phi3', 'gemma', 'gemma2', 'olmo', 'opt', 'bloom', 'falcon', 'codegen', 'starcoder2', 'stablelm', 'granite', 'smollm3']);
+
+/**
+ * The largest .onnx file we try to load. WASM memory is 32-bit (4 GiB) and must hold the graph
+ * twice while the session is built (our patched copy and ORT's own), plus the activations.
+ */
+export const MAX_MODEL_BYTES = 1.5 * 2 ** 30;
 
 export interface RuntimeOptions {
   wasmDir: string;
@@ -63,8 +70,14 @@ export class LoadedModel {
 
   static async load(spec: ModelSpec, runtime: RuntimeOptions): Promise<LoadedModel> {
     const t0 = performance.now();
-    const tf = await initRuntime(runtime.wasmDir, runtime.threads);
+    const problem = checkModelFolder(spec.folder, spec.precision);
+    if (problem) throw new UserFacingError(problem);
     const file = modelFilePath(spec);
+    const bytesOnDisk = (await stat(file)).size;
+    if (bytesOnDisk > MAX_MODEL_BYTES) {
+      throw new UserFacingError(`${path.basename(spec.folder)}/${path.relative(spec.folder, file)} is ${(bytesOnDisk / 2 ** 30).toFixed(1)} GiB: too large for WebAssembly, whose memory stops at 4 GiB and must also hold the patched graph and the activations (limit ${(MAX_MODEL_BYTES / 2 ** 30).toFixed(1)} GiB). Try the int8 precision or a smaller model.`);
+    }
+    const tf = await initRuntime(runtime.wasmDir, runtime.threads);
     const [bytes, tokenizerText, config] = await Promise.all([
       readFile(file),
       readFile(path.join(spec.folder, 'tokenizer.json'), 'utf8'),
@@ -106,6 +119,7 @@ export class LoadedModel {
     const totalTokens = all.input_ids.dims[1];
     const inputs = totalTokens > limit ? this.tokenizer(text, { truncation: true, max_length: limit }) : all;
     const ids = Array.from((inputs as typeof all).input_ids.data, Number);
+    if (ids.length === 0) throw new UserFacingError('The selection has no tokens to explain: select some text.');
     const outputs = await this.model(inputs);
 
     const T = ids.length;

@@ -10,6 +10,9 @@ export class AttentionPanel {
   private ready = false;
   private queued: HostToWebview[] = [];
   private shown: ExplainedSelection | undefined;
+  private readonly closed = new vscode.EventEmitter<void>();
+  /** The person closed the panel. */
+  readonly onDidClose = this.closed.event;
   /** Layer and head the person chose; head -1 is the mean over heads. */
   view: ViewSelection = { layer: Number.MAX_SAFE_INTEGER, head: -1, token: 0 };
 
@@ -72,11 +75,13 @@ export class AttentionPanel {
       this.ready = false;
       this.queued = [];
       this.shown = undefined;
+      this.closed.fire();
     });
     this.panel = panel;
   }
 
   dispose(): void {
     this.panel?.dispose();
+    this.closed.dispose();
   }
 }

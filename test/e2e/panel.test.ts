@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
-import { CodeServer, launchBrowser, outputDir, SAMPLE_TEXT, startCodeServer, workbenchUrl } from '../support/codeServer';
+import { CodeServer, HOSTILE_TEXT, launchBrowser, outputDir, SAMPLE_TEXT, startCodeServer, workbenchUrl } from '../support/codeServer';
 import { repoRoot } from '../support/models';
 
 const vsix = path.join(repoRoot, 'attention-lens-0.1.0.vsix');
@@ -28,8 +28,10 @@ async function runFromPalette(page: Page, title: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
-async function selectFirstLine(page: Page): Promise<void> {
-  await page.locator('.monaco-editor .view-lines').first().click();
+/** Selects line 1 of the editor showing `containing` (default: the first editor). */
+async function selectFirstLine(page: Page, containing?: string): Promise<void> {
+  const editors = page.locator('.monaco-editor .view-lines');
+  await (containing ? editors.filter({ hasText: containing }) : editors).first().click();
   await page.keyboard.press('Control+G');
   await page.keyboard.type('1');
   await page.keyboard.press('Enter');
@@ -142,5 +144,42 @@ describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { 
     await hover.waitFor({ timeout: 15_000 });
     assert.match(await hover.innerText(), /Attention Lens/);
     await page.screenshot({ path: path.join(outputDir, 'e2e-hover.png') });
+  }));
+
+  test('text that looks like markup stays text: no script runs in the panel or the hover', () => step(browser.page, 'hostile', async () => {
+    const { page } = browser;
+    await page.locator('.monaco-editor .view-lines').first().click(); // open the file in the first group, not the panel's
+    await page.getByRole('treeitem', { name: 'hostile.txt' }).click();
+    await page.locator('.monaco-editor .view-lines .view-line', { hasText: 'onerror' }).waitFor();
+    await selectFirstLine(page, 'onerror');
+    await runFromPalette(page, 'Attention Lens: Explain Selection');
+    const frame = panelFrame(page);
+    await frame.locator('.token', { hasText: 'script' }).first().waitFor({ timeout: 30_000 });
+    const body = frame.locator('body');
+    const state = await body.evaluate(() => ({
+      pwned: (window as unknown as { __pwned?: unknown }).__pwned,
+      // VS Code injects one script of its own into every webview; ours is dist/webview.js.
+      foreignScripts: Array.from(document.scripts).filter((sc) => sc.textContent?.includes('__pwned') || (sc.src !== '' && !sc.src.endsWith('/dist/webview.js'))).length,
+      injected: document.querySelectorAll('main img, main svg, main a, main iframe').length,
+      tokenText: Array.from(document.querySelectorAll('.token'), (t) => t.textContent).join(''),
+    }));
+    assert.equal(state.pwned, undefined, 'no script from the text ran in the webview');
+    assert.equal(state.foreignScripts, 0, 'no script element came from the text');
+    assert.equal(state.injected, 0, 'no element was made from the text');
+    assert.ok(state.tokenText.includes('<') && state.tokenText.includes('script'), 'the markup shows as text');
+    // The hover over "onerror" (Home scrolls the long line back to its start).
+    await page.locator('.monaco-editor .view-lines').filter({ hasText: 'constructor' }).first().click();
+    await page.keyboard.press('Home');
+    const line = page.locator('.monaco-editor .view-lines .view-line', { hasText: 'onerror' }).first();
+    const box = (await line.boundingBox())!;
+    const span = (await line.locator('span span').first().boundingBox())!;
+    const first = HOSTILE_TEXT.split('\n')[0];
+    await page.mouse.move(span.x + (span.width / first.length) * (first.indexOf('onerror') + 2), box.y + box.height / 2);
+    const hover = page.locator('.monaco-hover', { hasText: 'Attends most to' });
+    await hover.waitFor({ timeout: 15_000 });
+    assert.equal(await hover.locator('img, script, iframe').count(), 0, 'no element from the text in the hover');
+    assert.equal(await hover.locator('a').count(), 1, 'the only link is the panel link');
+    assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned), undefined, 'nothing ran in the workbench');
+    await page.screenshot({ path: path.join(outputDir, 'e2e-hostile.png') });
   }));
 });

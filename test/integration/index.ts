@@ -7,6 +7,7 @@ export function run(): Promise<void> {
   mocha.suite.emit('pre-require', globalThis, 'suite', mocha);
   // Loaded after pre-require so that describe/it exist; esbuild bundles these requires.
   require('./suite/extension.test');
+  require('./suite/robustness.test');
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
       // code-server does not always hand the exit code back to the browser: leave it in a file too.

@@ -41,6 +41,8 @@ export interface CodeServer {
 }
 
 export const SAMPLE_TEXT = 'Once upon a time, there was a little girl named Lily.\nShe loved to play outside in the park.\n';
+/** Text that would run script or become markup if it were ever treated as HTML or markdown. */
+export const HOSTILE_TEXT = '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script> [x](javascript:window.__pwned=3) {{constructor}} </style>\n';
 
 export async function startCodeServer(settings: Record<string, unknown> = {}, opts: { vsix?: string; env?: Record<string, string> } = {}): Promise<CodeServer> {
   const bin = codeServerBin();
@@ -52,6 +54,7 @@ export async function startCodeServer(settings: Record<string, unknown> = {}, op
   mkdirSync(extensionsDir, { recursive: true });
   mkdirSync(workspace, { recursive: true });
   writeFileSync(path.join(workspace, 'sample.txt'), SAMPLE_TEXT);
+  writeFileSync(path.join(workspace, 'hostile.txt'), HOSTILE_TEXT);
   const env = { ...process.env, ...opts.env, XDG_CONFIG_HOME: path.join(root, 'config'), XDG_DATA_HOME: path.join(root, 'data') };
   const writeSettings = (extra: Record<string, unknown>) => writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({
     'telemetry.telemetryLevel': 'off',

@@ -50,3 +50,30 @@ test('errors come back as messages a person can act on', async () => {
     await client.dispose();
   }
 });
+
+test('a burst of requests: only the last one answers, the rest are cancelled', async () => {
+  const client = new EngineClient(workerPath, runtime);
+  try {
+    const runs = Array.from({ length: 6 }, (_, i) => client.explain(spec('stories260K', 'int8'), `request number ${i}`, 512));
+    const settled = await Promise.allSettled(runs.map((r) => r.result));
+    settled.slice(0, -1).forEach((s) => assert.ok(s.status === 'rejected' && s.reason instanceof CancelledError, 'earlier requests are cancelled'));
+    const last = settled.at(-1)!;
+    assert.ok(last.status === 'fulfilled' && last.value.text === 'request number 5', 'the last request gives the only result');
+  } finally {
+    await client.dispose();
+  }
+});
+
+test('a worker that dies mid-run is reported, and the next request gets a new one', async () => {
+  const client = new EngineClient(workerPath, runtime);
+  try {
+    const run = client.explain(spec('gpt2-mini-shakespeare', 'fp32'), sampleText('gpt2'), 512);
+    await new Promise((r) => setTimeout(r, 50));
+    await (client as unknown as { worker: import('node:worker_threads').Worker }).worker.terminate();
+    await assert.rejects(run.result, /The model worker stopped .*restarted on the next request/);
+    const r = await client.explain(spec('gpt2-mini-shakespeare', 'int8'), sampleText('gpt2'), 512).result;
+    assert.equal(r.model.layers, 4);
+  } finally {
+    await client.dispose();
+  }
+});

@@ -64,7 +64,7 @@ describe('Attention Lens in VS Code', function () {
     const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, new vscode.Position(0, 7));
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
     assert.match(text, /Attention Lens/);
-    assert.match(text, /token `upon`/);
+    assert.match(text, /token “upon”/);
     assert.match(text, /Attends most to/);
     assert.match(text, /command:attentionLens\.showPanel/);
   });

@@ -1,0 +1,128 @@
+/** Selections and documents of every kind, and runs that are interrupted; inside VS Code. */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { AttentionLensApi } from '../../../src/extension';
+import { MAX_SELECTION_CHARS, textToExplain } from '../../../src/commands/explainSelection';
+
+const api = () => vscode.extensions.getExtension<AttentionLensApi>('attention-lens.attention-lens')!.activate();
+const useModel = (name: string) => vscode.workspace.getConfiguration('attentionLens').update('model', name, vscode.ConfigurationTarget.Global);
+type Entry = { result: { tokens: { label: string; start: number; end: number }[]; truncated?: unknown } } | undefined;
+
+async function editorWith(content: string): Promise<vscode.TextEditor> {
+  const doc = await vscode.workspace.openTextDocument({ content, language: 'plaintext' });
+  return vscode.window.showTextDocument(doc);
+}
+
+async function hoverText(doc: vscode.TextDocument, pos: vscode.Position): Promise<string> {
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, pos);
+  return hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+}
+
+describe('What gets explained', function () {
+  this.timeout(60_000);
+
+  it('nothing selected: the current line, with a note', async () => {
+    const editor = await editorWith('first line\nsecond line');
+    editor.selection = new vscode.Selection(1, 3, 1, 3);
+    const what = textToExplain(editor);
+    assert.ok(!('error' in what));
+    assert.equal(what.text, 'second line');
+    assert.match(what.note!, /current line/);
+  });
+
+  it('whitespace only: a message, no run', async () => {
+    const editor = await editorWith('   \t  \n');
+    editor.selection = new vscode.Selection(0, 0, 0, 6);
+    const what = textToExplain(editor);
+    assert.ok('error' in what);
+    assert.match(what.error, /empty or only whitespace/);
+  });
+
+  it('several selections: the primary one, and it says so', async () => {
+    const editor = await editorWith('alpha beta gamma');
+    editor.selections = [new vscode.Selection(0, 6, 0, 10), new vscode.Selection(0, 0, 0, 5)];
+    const what = textToExplain(editor);
+    assert.ok(!('error' in what));
+    assert.equal(what.text, 'beta');
+    assert.match(what.note!, /Only the primary selection is explained \(2 selections\)/);
+  });
+
+  it('more than 100 000 characters: the start, with a note; then the token limit, with a notice', async () => {
+    await api();
+    await useModel('bert-mini-shakespeare');
+    const editor = await editorWith('To be, or not to be. '.repeat(6000));
+    editor.selection = new vscode.Selection(new vscode.Position(0, 0), editor.document.positionAt(editor.document.getText().length));
+    const what = textToExplain(editor);
+    assert.ok(!('error' in what));
+    assert.equal(what.text.length, MAX_SELECTION_CHARS);
+    assert.match(what.note!, /longer than 100,000 characters/);
+    const entry = await vscode.commands.executeCommand<Entry>('attentionLens.explainSelection');
+    assert.ok(entry?.result.truncated, 'the result says it was cut to the token limit');
+  });
+});
+
+describe('Documents of every kind', function () {
+  this.timeout(60_000);
+
+  async function explainAndHover(editor: vscode.TextEditor, word: string): Promise<void> {
+    const text = editor.document.getText();
+    editor.selection = new vscode.Selection(editor.document.positionAt(0), editor.document.positionAt(text.length));
+    const entry = await vscode.commands.executeCommand<Entry>('attentionLens.explainSelection');
+    assert.ok(entry, `explained ${editor.document.uri.scheme}: document`);
+    const hover = await hoverText(editor.document, editor.document.positionAt(text.indexOf(word) + 1));
+    assert.match(hover, new RegExp(`token “${word}”`), `hover in a ${editor.document.uri.scheme}: document`);
+  }
+
+  it('an untitled document', async () => {
+    await api();
+    await useModel('bert-mini-shakespeare');
+    await explainAndHover(await editorWith('an untitled document about the moon'), 'moon');
+  });
+
+  it('a read-only virtual document', async () => {
+    await api();
+    const scheme = 'attention-lens-virtual';
+    const reg = vscode.workspace.registerTextDocumentContentProvider(scheme, { provideTextDocumentContent: () => 'virtual text about the sea' });
+    try {
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(`${scheme}:/story.txt`));
+      await explainAndHover(await vscode.window.showTextDocument(doc), 'sea');
+    } finally {
+      reg.dispose();
+    }
+  });
+
+  it('a notebook cell', async () => {
+    await api();
+    const nb = await vscode.workspace.openNotebookDocument('jupyter-notebook', new vscode.NotebookData([
+      new vscode.NotebookCellData(vscode.NotebookCellKind.Markup, 'a notebook cell about the stars', 'markdown'),
+    ]));
+    await vscode.window.showNotebookDocument(nb);
+    const cell = nb.cellAt(0).document;
+    const editor = await vscode.window.showTextDocument(cell);
+    await explainAndHover(editor, 'stars');
+  });
+});
+
+describe('Interrupted runs', function () {
+  this.timeout(60_000);
+
+  it('closing the panel mid-run cancels the run; the panel stays closed', async () => {
+    const lens = await api();
+    await useModel('bert-mini-shakespeare');
+    const editor = await editorWith('the panel is open now');
+    editor.selection = new vscode.Selection(0, 0, 0, 21);
+    await vscode.commands.executeCommand('attentionLens.explainSelection');
+    assert.ok(lens.isPanelOpen());
+    // A model not loaded yet: loading takes long enough to close the panel meanwhile.
+    await vscode.workspace.getConfiguration('attentionLens').update('precision', 'fp32', vscode.ConfigurationTarget.Global);
+    await useModel('distilbert-mini-shakespeare');
+    const before = lens.store.last;
+    const run = vscode.commands.executeCommand<Entry>('attentionLens.explainSelection');
+    await new Promise((r) => setTimeout(r, 30));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    assert.equal(await run, undefined, 'the run was cancelled');
+    assert.equal(lens.isPanelOpen(), false, 'no stale result reopened the panel');
+    assert.equal(lens.store.last, before, 'no stale result was stored');
+    await vscode.workspace.getConfiguration('attentionLens').update('precision', undefined, vscode.ConfigurationTarget.Global);
+  });
+});
