@@ -7,7 +7,7 @@ import { renderEmbeddings, stateName } from './views/embeddings';
 import { renderGrid } from './views/grid';
 import { renderHeatmap } from './views/heatmap';
 import { renderTokens } from './views/tokens';
-import { renderCompare } from './views/compare';
+import { renderAllLayers, renderCompare } from './views/compare';
 import { renderWalk } from './views/walkthrough';
 import { renderPlayground } from './views/playground';
 
@@ -105,6 +105,11 @@ function render(): void {
     compare.append(el('p', { className: 'help', textContent: `Recomputing layer ${view.layer + 1} from the model's weights…` }));
     ask({ type: 'scratch', runId: r.runId, layer: view.layer });
   }
+  const allLayers = el('div', { className: 'all-layers' });
+  renderAllLayers(allLayers, r, scratch, () => {
+    for (let layer = 0; layer < m.layers; layer++) if (!scratch.has(layer)) ask({ type: 'scratch', runId: r.runId, layer });
+  });
+  compare.append(allLayers);
   const walkHost = el('div', { className: 'walkthrough' });
   const playHost = el('div', { className: 'playground-host' });
   if (walkData && walkData.runId === r.runId && walkData.layer === view.layer && walkData.head === head && walkData.token === view.token) {

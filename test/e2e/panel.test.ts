@@ -114,6 +114,11 @@ describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { 
     assert.equal(await diffs.count(), 4, 'one difference per head');
     for (const text of await diffs.allTextContents()) assert.ok(Number(text) <= 1e-4, `from scratch within 1e-4 of the runtime (${text})`);
     assert.equal(await frame.locator('.compare-maps canvas').count(), 3, 'runtime, from scratch, difference');
+    await frame.locator('button.check-all').click();
+    await frame.locator('.all-layers', { hasText: 'All 4 layers × 4 heads checked' }).waitFor();
+    const layerMax = await frame.locator('.layers-table td.layer-max').allTextContents();
+    assert.equal(layerMax.length, 4, 'a largest difference for every layer');
+    for (const text of layerMax) assert.ok(Number(text) <= 1e-4, `layer within 1e-4 (${text})`);
     const tokens = await frame.locator('.token').count();
     // Focus the 4th token, then check its walk row by row.
     await frame.locator('.token').nth(3).click();

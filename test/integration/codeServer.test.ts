@@ -7,12 +7,15 @@ import * as os from 'node:os';
 import { format } from 'node:util';
 import { launchBrowser, remote, startCodeServer, workbenchUrl } from '../support/codeServer';
 import { repoRoot } from '../support/models';
+import { startHubServer } from '../support/hubServer';
 
 test('integration suite inside code-server (VS Code 1.100.3)', { timeout: 240_000 }, async () => {
   const suite = path.join(repoRoot, 'out/test/suite/index.js');
   assert.ok(existsSync(suite), 'run `npm run build:tests` first');
   const resultFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'attention-lens-result-')), 'result.json');
-  const cs = await startCodeServer({}, { env: { ATTENTION_LENS_TEST_RESULT: resultFile } });
+  // A local mirror of the hub, so that the suite can download a model through the extension.
+  const hub = await startHubServer();
+  const cs = await startCodeServer({}, { env: { ATTENTION_LENS_TEST_RESULT: resultFile, ATTENTION_LENS_TEST_HUB: hub.url } });
   const browser = await launchBrowser();
   try {
     await browser.page.exposeFunction('codeAutomationExit', () => undefined);
@@ -36,5 +39,6 @@ test('integration suite inside code-server (VS Code 1.100.3)', { timeout: 240_00
   } finally {
     await browser.close();
     await cs.stop();
+    await hub.close();
   }
 });

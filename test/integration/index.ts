@@ -8,6 +8,7 @@ export function run(): Promise<void> {
   // Loaded after pre-require so that describe/it exist; esbuild bundles these requires.
   require('./suite/extension.test');
   require('./suite/robustness.test');
+  require('./suite/download.test');
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
       // code-server does not always hand the exit code back to the browser: leave it in a file too.

@@ -17,6 +17,47 @@ function map(title: string, T: number, size: number, value: (q: number, k: numbe
   return fig;
 }
 
+/** Largest |Δ| of every layer and head computed so far; the rest on request ("Check every layer"). */
+export function renderAllLayers(host: HTMLElement, r: AttentionResult, scratch: Map<number, ScratchLayer>, onCheckAll: () => void): void {
+  const table = document.createElement('table');
+  table.className = 'layers-table';
+  table.createCaption().textContent = 'Largest |runtime − from scratch| per layer and head';
+  const head = table.createTHead().insertRow();
+  for (const h of ['layer', ...Array.from({ length: r.model.heads }, (_, i) => `head ${i + 1}`), 'layer max']) {
+    const th = document.createElement('th');
+    th.textContent = h;
+    head.append(th);
+  }
+  const body = table.createTBody();
+  let overall = 0;
+  for (let l = 0; l < r.model.layers; l++) {
+    const s = scratch.get(l);
+    const row = body.insertRow();
+    row.insertCell().textContent = String(l + 1);
+    for (let h = 0; h < r.model.heads; h++) row.insertCell().textContent = s ? fmt(s.maxAbsDiffPerHead[h]) : '…';
+    const layerMax = s ? Math.max(...s.maxAbsDiffPerHead) : undefined;
+    const c = row.insertCell();
+    c.textContent = layerMax === undefined ? '…' : fmt(layerMax);
+    if (layerMax !== undefined) {
+      c.className = 'layer-max';
+      overall = Math.max(overall, layerMax);
+    }
+  }
+  const done = scratch.size === r.model.layers;
+  const summary = document.createElement('p');
+  summary.className = 'help';
+  summary.textContent = done ? `All ${r.model.layers} layers × ${r.model.heads} heads checked: largest difference ${fmt(overall)}.` : `${scratch.size} of ${r.model.layers} layers checked.`;
+  const parts: HTMLElement[] = [table, summary];
+  if (!done) {
+    const b = document.createElement('button');
+    b.className = 'check-all';
+    b.textContent = 'Check every layer';
+    b.addEventListener('click', onCheckAll);
+    parts.push(b);
+  }
+  host.replaceChildren(...parts);
+}
+
 export function renderCompare(host: HTMLElement, r: AttentionResult, s: ScratchLayer, head: number, palette: Palette, onHead: (h: number) => void): void {
   const T = r.tokens.length;
   const H = r.model.heads;
