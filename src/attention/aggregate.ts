@@ -1,0 +1,118 @@
+/**
+ * Views of many heads at once: means, attention rollout, and per-head summaries that help find the
+ * interesting heads. Pure: the webview and tests use it.
+ */
+import type { AttentionResult } from '../protocol';
+import { attentionRow } from '../protocol';
+
+/** A [T, T] matrix, row-major. */
+export type Matrix = Float32Array;
+
+export function headMatrix(r: AttentionResult, layer: number, head: number): Matrix {
+  const T = r.tokens.length;
+  const out = new Float32Array(T * T);
+  for (let q = 0; q < T; q++) out.set(attentionRow(r, layer, head, q), q * T);
+  return out;
+}
+
+/** Mean over the heads of one layer. */
+export function meanOverHeads(r: AttentionResult, layer: number): Matrix {
+  const T = r.tokens.length;
+  const out = new Float32Array(T * T);
+  for (let h = 0; h < r.model.heads; h++) headMatrix(r, layer, h).forEach((v, i) => (out[i] += v / r.model.heads));
+  return out;
+}
+
+/** Mean over all layers, of one head (or of the mean of heads when head is -1). */
+export function meanOverLayers(r: AttentionResult, head: number): Matrix {
+  const T = r.tokens.length;
+  const out = new Float32Array(T * T);
+  for (let l = 0; l < r.model.layers; l++) {
+    (head >= 0 ? headMatrix(r, l, head) : meanOverHeads(r, l)).forEach((v, i) => (out[i] += v / r.model.layers));
+  }
+  return out;
+}
+
+function matmulSquare(a: Matrix, b: Matrix, T: number): Matrix {
+  const out = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) {
+    for (let k = 0; k < T; k++) {
+      const x = a[i * T + k];
+      if (x === 0) continue;
+      for (let j = 0; j < T; j++) out[i * T + j] += x * b[k * T + j];
+    }
+  }
+  return out;
+}
+
+/**
+ * Attention rollout (Abnar & Zuidema 2020): the residual connection is modelled as half identity,
+ * Â_l = ½·(mean of heads) + ½·I, and the layers are chained, R = Â_L ··· Â_1. Row i says how much
+ * each input token flows into token i at the top of the stack (up to `upToLayer`, inclusive).
+ */
+export function rollout(r: AttentionResult, upToLayer = r.model.layers - 1): Matrix {
+  const T = r.tokens.length;
+  let result: Matrix | undefined;
+  for (let l = 0; l <= upToLayer; l++) {
+    const a = meanOverHeads(r, l);
+    for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) a[i * T + j] = 0.5 * a[i * T + j] + (i === j ? 0.5 : 0);
+    result = result ? matmulSquare(a, result, T) : a;
+  }
+  return result!;
+}
+
+export interface HeadSummary {
+  layer: number;
+  head: number;
+  /** Mean row entropy divided by log(number of keys the row can see): 1 = uniform, 0 = one-hot. */
+  entropy: number;
+  /** Mean weight a token gives itself, its previous token, the first token, [CLS]-like and [SEP]-like tokens. */
+  self: number;
+  previous: number;
+  first: number;
+  cls?: number;
+  sep?: number;
+}
+
+const CLS = /^(\[CLS\]|<s>|<\|startoftext\|>|<bos>)$/;
+const SEP = /^(\[SEP\]|<\/s>|<\|endoftext\|>|<eos>)$/;
+
+export function headSummary(r: AttentionResult, layer: number, head: number): HeadSummary {
+  const T = r.tokens.length;
+  const isCls = r.tokens.map((t) => t.special && CLS.test(t.label));
+  const isSep = r.tokens.map((t) => t.special && SEP.test(t.label));
+  let entropy = 0;
+  let rows = 0;
+  let self = 0;
+  let previous = 0;
+  let first = 0;
+  let cls = 0;
+  let sep = 0;
+  for (let q = 0; q < T; q++) {
+    const row = attentionRow(r, layer, head, q);
+    const visible = r.model.causal ? q + 1 : T;
+    if (visible > 1) {
+      let e = 0;
+      for (const p of row) if (p > 0) e -= p * Math.log(p);
+      entropy += e / Math.log(visible);
+      rows++;
+    }
+    self += row[q];
+    if (q > 0) previous += row[q - 1];
+    first += row[0];
+    row.forEach((p, k) => {
+      if (isCls[k]) cls += p;
+      if (isSep[k]) sep += p;
+    });
+  }
+  return {
+    layer,
+    head,
+    entropy: rows ? entropy / rows : 0,
+    self: self / T,
+    previous: T > 1 ? previous / (T - 1) : 0,
+    first: first / T,
+    cls: isCls.some(Boolean) ? cls / T : undefined,
+    sep: isSep.some(Boolean) ? sep / T : undefined,
+  };
+}
