@@ -15,6 +15,8 @@ function parse(css: string, fallback: RGB): RGB {
 }
 
 export interface Palette {
+  /** Distinct colours for heads, from the theme's chart colours. */
+  series: RGB[];
   background: RGB;
   foreground: RGB;
   high: RGB;
@@ -27,7 +29,9 @@ export function readPalette(): Palette {
   const v = (name: string) => s.getPropertyValue(name);
   const background = parse(v('--vscode-editor-background'), [30, 30, 30]);
   const foreground = parse(v('--vscode-editor-foreground'), [212, 212, 212]);
+  const series = ['blue', 'red', 'green', 'yellow', 'orange', 'purple'].map((c, i) => parse(v(`--vscode-charts-${c}`), [[55, 148, 255], [241, 76, 76], [137, 209, 133], [204, 167, 0], [209, 134, 22], [179, 128, 255]][i] as RGB));
   return {
+    series,
     background,
     foreground,
     high: parse(v('--vscode-charts-blue') || v('--vscode-focusBorder'), [55, 148, 255]),
@@ -65,4 +69,12 @@ export function matrixCanvas(rows: number, cols: number, colorAt: (row: number, 
   }
   ctx.putImageData(img, 0, 0);
   return canvas;
+}
+
+/** Head h's colour: the theme's chart colours, then the same hues rotated for more heads. */
+export function headColor(p: Palette, h: number): string {
+  const base = p.series[h % p.series.length];
+  const round = Math.floor(h / p.series.length);
+  if (round === 0) return css(base);
+  return `hsl(from ${css(base)} calc(h + ${round * 23}) s l)`;
 }

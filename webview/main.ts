@@ -1,11 +1,14 @@
-/** The panel: receives results from the host, keeps the view state, draws the views. */
+/** The panel: receives results from the host, keeps the view state, draws the chosen view. */
 import type { AttentionResult, HostToWebview, ScratchLayer, WalkData, WebviewToHost, WorkerQuery } from '../src/protocol';
+import { headMatrix, Matrix, meanOverHeads, meanOverLayers, rollout } from '../src/attention/aggregate';
 import { rowOf } from '../src/attention/summary';
-import { readPalette } from './colors';
-import { clampView, Model, ViewState } from './state';
-import { renderEmbeddings, stateName } from './views/embeddings';
+import { headColor, readPalette } from './colors';
+import { Aggregation, clampView, Model, Tab, TABS, ViewState } from './state';
+import { renderCosine, renderEmbeddings, renderPca, stateName } from './views/embeddings';
 import { renderGrid } from './views/grid';
+import { renderHeadView } from './views/headView';
 import { renderHeatmap } from './views/heatmap';
+import { renderSummaries } from './views/modelView';
 import { renderTokens } from './views/tokens';
 import { renderAllLayers, renderCompare } from './views/compare';
 import { renderWalk } from './views/walkthrough';
@@ -34,10 +37,10 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLEl
   return e;
 }
 
-function select(label: string, options: [number, string][], value: number, onChange: (v: number) => void): HTMLLabelElement {
+function select<T extends string | number>(label: string, options: [T, string][], value: T, onChange: (v: T) => void): HTMLLabelElement {
   const s = el('select');
   for (const [v, text] of options) s.append(el('option', { value: String(v), textContent: text, selected: v === value }));
-  s.addEventListener('change', () => onChange(Number(s.value)));
+  s.addEventListener('change', () => onChange((typeof value === 'number' ? Number(s.value) : s.value) as T));
   return el('label', { className: 'control' }, `${label} `, s);
 }
 
@@ -62,74 +65,187 @@ function section(title: string, help: string, body: HTMLElement): HTMLElement {
   return el('section', {}, el('h2', { textContent: title }), el('p', { className: 'help', textContent: help }), body);
 }
 
+const TAB_NAMES: Record<Tab, string> = { attention: 'Attention', heads: 'Head view', model: 'All heads', embeddings: 'Embeddings', scratch: 'From scratch' };
+
+/** A tab list with arrow-key movement (WAI-ARIA tabs pattern). */
+function tabList(active: Tab): HTMLElement {
+  const list = el('div', { className: 'tabs' });
+  list.setAttribute('role', 'tablist');
+  TABS.forEach((t, i) => {
+    const b = el('button', { className: 'tab', textContent: TAB_NAMES[t], id: `tab-${t}` });
+    b.setAttribute('role', 'tab');
+    b.setAttribute('aria-selected', String(t === active));
+    b.setAttribute('aria-controls', 'tabpanel');
+    b.tabIndex = t === active ? 0 : -1;
+    b.dataset.tab = t;
+    b.addEventListener('click', () => setView({ tab: t }));
+    b.addEventListener('keydown', (ev) => {
+      const step = ev.key === 'ArrowRight' ? 1 : ev.key === 'ArrowLeft' ? -1 : 0;
+      if (!step) return;
+      ev.preventDefault();
+      const next = TABS[(i + step + TABS.length) % TABS.length];
+      setView({ tab: next });
+      document.getElementById(`tab-${next}`)?.focus();
+    });
+    list.append(b);
+  });
+  return list;
+}
+
+function matrixOf(r: AttentionResult, v: ViewState): { matrix: Matrix; title: string } {
+  const headName = v.head >= 0 ? `head ${v.head + 1}` : `mean of ${r.model.heads} heads`;
+  switch (v.aggregation) {
+    case 'mean-layers':
+      return { matrix: meanOverLayers(r, v.head), title: `Mean over all ${r.model.layers} layers, ${headName}` };
+    case 'rollout':
+      return { matrix: rollout(r, v.layer), title: `Attention rollout through layers 1–${v.layer + 1}` };
+    default:
+      return v.head >= 0 ? { matrix: headMatrix(r, v.layer, v.head), title: `Layer ${v.layer + 1}, head ${v.head + 1}` } : { matrix: meanOverHeads(r, v.layer), title: `Layer ${v.layer + 1}, mean of ${r.model.heads} heads` };
+  }
+}
+
+const AGGREGATION_NAMES: [Aggregation, string][] = [['layer', 'this layer'], ['mean-layers', 'mean over layers'], ['rollout', 'rollout up to this layer']];
+
+function attentionTab(r: AttentionResult, v: ViewState, width: number): HTMLElement {
+  const palette = readPalette();
+  const { matrix, title } = matrixOf(r, v);
+  const heat = el('div', { className: 'heatmap-host' });
+  renderHeatmap(heat, r, matrix, title, { palette, width, focus: v.token, onFocus: (token) => setView({ token }) });
+  const mask = r.model.causal ? ' Greyed cells are future tokens, hidden by the causal mask.' : '';
+  const explain: Record<Aggregation, string> = {
+    layer: v.head >= 0 ? `Row i is the softmax of q_i·k_j/√d over the keys j: each row sums to 1.${mask}` : `The mean of the layer’s heads; rows still sum to 1.${mask}`,
+    'mean-layers': 'The mean over all layers: which tokens are looked at throughout the stack.',
+    rollout: 'Attention rollout (Abnar & Zuidema 2020): each layer’s mean attention, half identity for the residual connection, multiplied through the layers. Row i estimates how much each input token flows into token i.',
+  };
+  return section(title, explain[v.aggregation], heat);
+}
+
+function headsTab(r: AttentionResult, v: ViewState): HTMLElement {
+  const palette = readPalette();
+  const pick = el('fieldset', { className: 'head-picks' }, el('legend', { textContent: 'Heads to draw' }));
+  for (let h = 0; h < r.model.heads; h++) {
+    const box = el('input', { type: 'checkbox', checked: v.headViewHeads.includes(h) });
+    box.dataset.head = String(h);
+    box.addEventListener('change', () => {
+      const heads = box.checked ? [...v.headViewHeads, h].sort((a, b) => a - b) : v.headViewHeads.filter((x) => x !== h);
+      if (heads.length) setView({ headViewHeads: heads });
+      else box.checked = true;
+    });
+    const swatch = el('span', { className: 'swatch' });
+    swatch.style.background = headColor(palette, h);
+    pick.append(el('label', {}, box, swatch, ` ${h + 1}`));
+  }
+  const all = el('button', { textContent: 'All heads' });
+  all.addEventListener('click', () => setView({ headViewHeads: Array.from({ length: r.model.heads }, (_, h) => h) }));
+  pick.append(all);
+  const view = el('div');
+  renderHeadView(view, r, v.layer, v.headViewHeads, palette, undefined);
+  return section(`Head view · layer ${v.layer + 1}`, 'Each line joins a token (left) to a token it attends to (right); its opacity is the weight, its colour the head.', el('div', {}, pick, view));
+}
+
+function modelTab(r: AttentionResult, v: ViewState): HTMLElement {
+  const palette = readPalette();
+  const grid = el('div');
+  renderGrid(grid, r, v, palette, (layer, head) => setView({ layer, head, aggregation: 'layer', tab: 'attention' }));
+  const table = el('div');
+  renderSummaries(table, r, v.sort, (column) => setView({ sort: { column, descending: v.sort.column === column ? !v.sort.descending : column !== 'layer' } }), (layer, head) => setView({ layer, head, aggregation: 'layer', tab: 'attention' }));
+  return el('div', {},
+    section('All layers × heads', 'Each thumbnail is one head’s attention matrix. Choose one to open it.', grid),
+    section('Head summaries', 'Numbers that point at the heads worth a look: uniform heads have entropy near 1; previous-token and [CLS]/[SEP] heads stand out in their columns.', table));
+}
+
+function embeddingsTab(r: AttentionResult, v: ViewState, width: number): HTMLElement {
+  const palette = readPalette();
+  const states = Array.from({ length: r.hiddenStateCount }, (_, s) => [s, stateName(r, s)] as [number, string]);
+  const prev = el('button', { textContent: '◀ earlier', disabled: v.hiddenState === 0 });
+  prev.addEventListener('click', () => setView({ hiddenState: v.hiddenState - 1 }));
+  const next = el('button', { textContent: 'later ▶', disabled: v.hiddenState === r.hiddenStateCount - 1 });
+  next.addEventListener('click', () => setView({ hiddenState: v.hiddenState + 1 }));
+  const controls = el('div', { className: 'controls' }, select('State', states, v.hiddenState, (hiddenState) => setView({ hiddenState })), prev, next);
+  const heat = el('div');
+  renderEmbeddings(heat, r, v.hiddenState, palette, width);
+  const pca = el('div');
+  renderPca(pca, r, v.hiddenState, palette);
+  const cos = el('div');
+  renderCosine(cos, r, v.hiddenState, palette);
+  return el('div', {}, controls,
+    section(`Vectors · ${stateName(r, v.hiddenState)}`, 'Each row is a token’s vector: its embedding (token + position) before the first layer, then the residual stream after each layer. Blue is positive, red negative.', heat),
+    section('Tokens in two dimensions (PCA)', 'Similar vectors land close together. After the layers, the same word moves with its context.', pca),
+    section('Cosine similarity between tokens', 'Blue: pointing the same way; red: opposite.', cos));
+}
+
+function scratchTab(r: AttentionResult, v: ViewState): HTMLElement {
+  const palette = readPalette();
+  // The comparison and the walk are per head: with "mean" chosen they show head 1.
+  const head = Math.max(0, v.head);
+  const compare = el('div', { className: 'compare' });
+  const layerScratch = scratch.get(v.layer);
+  if (layerScratch) renderCompare(compare, r, layerScratch, head, palette, (h) => setView({ head: h }));
+  else {
+    compare.append(el('p', { className: 'help', textContent: `Recomputing layer ${v.layer + 1} from the model's weights…` }));
+    ask({ type: 'scratch', runId: r.runId, layer: v.layer });
+  }
+  const allLayers = el('div', { className: 'all-layers' });
+  renderAllLayers(allLayers, r, scratch, () => {
+    for (let layer = 0; layer < r.model.layers; layer++) if (!scratch.has(layer)) ask({ type: 'scratch', runId: r.runId, layer });
+  });
+  compare.append(allLayers);
+  const walkHost = el('div', { className: 'walkthrough' });
+  const playHost = el('div', { className: 'playground-host' });
+  if (walkData && walkData.runId === r.runId && walkData.layer === v.layer && walkData.head === head && walkData.token === v.token) {
+    renderWalk(walkHost, r, walkData, palette);
+    renderPlayground(playHost, r, walkData, seed, palette, () => { seed++; render(); });
+  } else {
+    walkHost.append(el('p', { className: 'help', textContent: 'Computing…' }));
+    ask({ type: 'walk', runId: r.runId, layer: v.layer, head, token: v.token });
+  }
+  const headNote = v.head < 0 ? ' (mean of heads chosen above: showing head 1)' : '';
+  return el('div', {},
+    section(`From scratch vs runtime · layer ${v.layer + 1}, head ${head + 1}${headNote}`, 'The same attention recomputed by a small TypeScript implementation (src/attention) from the model’s own Q and K weights and this layer’s input, beside the runtime’s numbers.', compare),
+    section(`Step by step · how “${r.tokens[v.token].label}” attends · layer ${v.layer + 1}, head ${head + 1}`, 'Click a token above to walk through another one.', walkHost),
+    section('What if · other scoring functions, soft and hard attention', 'The classic menu of attention scores on this head’s real q and k.', playHost));
+}
+
 function render(): void {
   if (!model) return;
-  const { result: r, view } = model;
+  const { result: r, view: v } = model;
   const palette = readPalette();
   const width = Math.max(240, app.clientWidth - 24);
   const m = r.model;
 
   const header = el('header', {},
-    el('h1', { textContent: `${m.label}` }),
+    el('h1', { textContent: m.label }),
     el('p', { className: 'facts', textContent: `${m.modelType} · ${m.causal ? 'decoder (causal mask)' : 'encoder (sees both directions)'} · ${m.layers} layers × ${m.heads} heads · hidden ${m.hidden} · ${m.precision} (${m.file}) · ${r.tokens.length} tokens · ${r.timings.inferenceMs.toFixed(0)} ms` }),
   );
   if (r.truncated) header.append(el('p', { className: 'banner busy', textContent: `Only the first ${r.truncated.keptTokens} of ${r.truncated.totalTokens} tokens were explained.` }));
 
   const controls = el('div', { className: 'controls' },
-    select('Layer', Array.from({ length: m.layers }, (_, l) => [l, `${l + 1}`] as [number, string]), view.layer, (layer) => setView({ layer })),
-    select('Head', [[-1, `mean of ${m.heads}`] as [number, string], ...Array.from({ length: m.heads }, (_, h) => [h, `${h + 1}`] as [number, string])], view.head, (head) => setView({ head })),
+    select('Layer', Array.from({ length: m.layers }, (_, l) => [l, `${l + 1}`] as [number, string]), v.layer, (layer) => setView({ layer })),
+    select('Head', [[-1, `mean of ${m.heads}`] as [number, string], ...Array.from({ length: m.heads }, (_, h) => [h, `${h + 1}`] as [number, string])], v.head, (head) => setView({ head })),
+    select('Show', AGGREGATION_NAMES, v.aggregation, (aggregation) => setView({ aggregation })),
   );
 
-  const row = rowOf(r, view.layer, view.head, view.token);
+  const row = rowOf(r, v.layer, v.head, v.token);
   const tokens = el('div');
-  renderTokens(tokens, r, view.token, row, palette, (token) => setView({ token }), (token) => vscode.postMessage({ type: 'revealToken', token }));
+  renderTokens(tokens, r, v.token, row, palette, (token) => setView({ token }), (token) => vscode.postMessage({ type: 'revealToken', token }));
 
-  const heat = el('div', { className: 'heatmap-host' });
-  renderHeatmap(heat, r, view.layer, view.head, { palette, width, focus: view.token, onFocus: (token) => setView({ token }) });
-
-  const grid = el('div');
-  renderGrid(grid, r, view, palette, (layer, head) => setView({ layer, head }));
-
-  const emb = el('div');
-  renderEmbeddings(emb, r, view.hiddenState, palette, width);
-  const embControls = el('div', { className: 'controls' },
-    select('State', Array.from({ length: r.hiddenStateCount }, (_, s) => [s, stateName(r, s)] as [number, string]), view.hiddenState, (hiddenState) => setView({ hiddenState })));
-
-  const headName = view.head >= 0 ? `head ${view.head + 1}` : `the mean of ${m.heads} heads`;
-  // The comparison and the walk are per head: with "mean" chosen they show head 1.
-  const head = Math.max(0, view.head);
-  const compare = el('div', { className: 'compare' });
-  const layerScratch = scratch.get(view.layer);
-  if (layerScratch) renderCompare(compare, r, layerScratch, head, palette, (h) => setView({ head: h }));
-  else {
-    compare.append(el('p', { className: 'help', textContent: `Recomputing layer ${view.layer + 1} from the model's weights…` }));
-    ask({ type: 'scratch', runId: r.runId, layer: view.layer });
-  }
-  const allLayers = el('div', { className: 'all-layers' });
-  renderAllLayers(allLayers, r, scratch, () => {
-    for (let layer = 0; layer < m.layers; layer++) if (!scratch.has(layer)) ask({ type: 'scratch', runId: r.runId, layer });
-  });
-  compare.append(allLayers);
-  const walkHost = el('div', { className: 'walkthrough' });
-  const playHost = el('div', { className: 'playground-host' });
-  if (walkData && walkData.runId === r.runId && walkData.layer === view.layer && walkData.head === head && walkData.token === view.token) {
-    renderWalk(walkHost, r, walkData, palette);
-    renderPlayground(playHost, r, walkData, seed, palette, () => { seed++; render(); });
-  } else {
-    walkHost.append(el('p', { className: 'help', textContent: 'Computing…' }));
-    ask({ type: 'walk', runId: r.runId, layer: view.layer, head, token: view.token });
-  }
-  const headNote = view.head < 0 ? ' (mean of heads chosen above: showing head 1)' : '';
+  const panels: Record<Tab, () => HTMLElement> = {
+    attention: () => attentionTab(r, v, width),
+    heads: () => headsTab(r, v),
+    model: () => modelTab(r, v),
+    embeddings: () => embeddingsTab(r, v, width),
+    scratch: () => scratchTab(r, v),
+  };
+  const panel = el('div', { id: 'tabpanel' }, panels[v.tab]());
+  panel.setAttribute('role', 'tabpanel');
+  panel.setAttribute('aria-labelledby', `tab-${v.tab}`);
+  const headName = v.head >= 0 ? `head ${v.head + 1}` : `the mean of ${m.heads} heads`;
   app.replaceChildren(
     header,
     controls,
-    section('Tokens', `The text as the model reads it. Colour: how much “${r.tokens[view.token].label}” attends to each token in layer ${view.layer + 1}, ${headName}. Click a token to focus it; Shift+click shows it in the editor.`, tokens),
-    section(`Attention · layer ${view.layer + 1}, ${headName}`, `Row i is the softmax of q_i·k_j/√d over the keys j: each row sums to 1.${m.causal ? ' Greyed cells are future tokens, hidden by the causal mask.' : ''}`, heat),
-    section('All layers × heads', 'Each thumbnail is one head’s attention matrix. Choose one to see it large.', grid),
-    section(`From scratch vs runtime · layer ${view.layer + 1}, head ${head + 1}${headNote}`, 'The same attention recomputed by a small TypeScript implementation (src/attention) from the model’s own Q and K weights and this layer’s input, beside the runtime’s numbers.', compare),
-    section(`Step by step · how “${r.tokens[view.token].label}” attends · layer ${view.layer + 1}, head ${head + 1}`, 'Click a token above to walk through another one.', walkHost),
-    section('What if · other scoring functions, soft and hard attention', 'The classic menu of attention scores on this head’s real q and k.', playHost),
-    section('Embeddings and hidden states', 'Each row is a token’s vector: its embedding (token + position) before the first layer, then the residual stream after each layer. Blue is positive, red negative.', el('div', {}, embControls, emb)),
+    section('Tokens', `The text as the model reads it. Colour: how much “${r.tokens[v.token].label}” attends to each token in layer ${v.layer + 1}, ${headName}. Click a token to focus it; Shift+click shows it in the editor.`, tokens),
+    tabList(v.tab),
+    panel,
   );
 }
 
@@ -142,7 +258,7 @@ window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
       scratch = new Map();
       walkData = undefined;
       asked.clear();
-      model = { result: r, view: clampView(r, { ...saved, token: undefined, ...msg.focus }) };
+      model = { result: r, view: clampView(r, { ...saved, token: undefined, headViewHeads: undefined, ...msg.focus }) };
       render();
       break;
     }
@@ -178,5 +294,6 @@ window.addEventListener('resize', () => {
   clearTimeout(resizeTimer);
   resizeTimer = window.setTimeout(render, 150);
 });
+// VS Code changes the body's classes when the theme changes: redraw with the new colours.
 new MutationObserver(() => render()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 vscode.postMessage({ type: 'ready' });

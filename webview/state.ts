@@ -1,8 +1,20 @@
 import type { AttentionResult, ViewSelection } from '../src/protocol';
 
+export const TABS = ['attention', 'heads', 'model', 'embeddings', 'scratch'] as const;
+export type Tab = (typeof TABS)[number];
+
+/** What the attention matrix shows: the chosen layer (one head or the mean of its heads), the mean over layers, or the rollout. */
+export const AGGREGATIONS = ['layer', 'mean-layers', 'rollout'] as const;
+export type Aggregation = (typeof AGGREGATIONS)[number];
+
 export interface ViewState extends ViewSelection {
-  /** Which residual-stream state the embeddings view shows: 0 = embedding output. */
+  tab: Tab;
+  aggregation: Aggregation;
+  /** Which residual-stream state the embeddings views show: 0 = embedding output. */
   hiddenState: number;
+  /** Heads drawn in the head view. */
+  headViewHeads: number[];
+  sort: { column: string; descending: boolean };
 }
 
 export interface Model {
@@ -10,9 +22,18 @@ export interface Model {
   view: ViewState;
 }
 
-export const clampView = (r: AttentionResult, v: Partial<ViewState>): ViewState => ({
-  layer: Math.min(Math.max(0, v.layer ?? r.model.layers - 1), r.model.layers - 1),
-  head: Math.min(Math.max(-1, v.head ?? -1), r.model.heads - 1),
-  token: Math.min(Math.max(0, v.token ?? 0), r.tokens.length - 1),
-  hiddenState: Math.min(Math.max(0, v.hiddenState ?? 0), r.hiddenStateCount - 1),
-});
+const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(lo, v), hi);
+
+export function clampView(r: AttentionResult, v: Partial<ViewState>): ViewState {
+  const heads = (v.headViewHeads ?? []).filter((h) => h >= 0 && h < r.model.heads);
+  return {
+    layer: clamp(v.layer ?? r.model.layers - 1, 0, r.model.layers - 1),
+    head: clamp(v.head ?? -1, -1, r.model.heads - 1),
+    token: clamp(v.token ?? 0, 0, r.tokens.length - 1),
+    hiddenState: clamp(v.hiddenState ?? 0, 0, r.hiddenStateCount - 1),
+    tab: TABS.includes(v.tab as Tab) ? (v.tab as Tab) : 'attention',
+    aggregation: AGGREGATIONS.includes(v.aggregation as Aggregation) ? (v.aggregation as Aggregation) : 'layer',
+    headViewHeads: heads.length ? heads : Array.from({ length: r.model.heads }, (_, h) => h),
+    sort: v.sort ?? { column: 'layer', descending: false },
+  };
+}

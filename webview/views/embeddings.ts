@@ -1,6 +1,7 @@
 /** Token × dimension heatmap of one residual-stream state (the embedding output, or a layer's output). */
 import type { AttentionResult } from '../../src/protocol';
 import { matrixCanvas, Palette, signedRGB } from '../colors';
+import { cosineSimilarity, pca2 } from '../../src/attention/geometry';
 
 export function stateName(r: AttentionResult, s: number): string {
   return s === 0 ? 'Embedding output (token + position)' : `After layer ${s}`;
@@ -28,6 +29,78 @@ export function renderEmbeddings(host: HTMLElement, r: AttentionResult, state: n
     const d = Math.floor((ev.clientX - rect.left) / cw);
     const t = Math.floor((ev.clientY - rect.top) / ch);
     if (t >= 0 && t < T && d >= 0 && d < D) readout.textContent = `${r.tokens[t].label} · dim ${d}: ${data[t * D + d].toFixed(4)}`;
+  });
+  host.replaceChildren(canvas, readout);
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** The tokens of one state on their first two principal components. */
+export function renderPca(host: HTMLElement, r: AttentionResult, state: number, palette: Palette): void {
+  const T = r.tokens.length;
+  const D = r.model.hidden;
+  const { points, explained } = pca2(r.hiddenStates.subarray(state * T * D, (state + 1) * T * D), T, D);
+  const size = 300;
+  const pad = 24;
+  let maxAbs = 1e-9;
+  for (const v of points) maxAbs = Math.max(maxAbs, Math.abs(v));
+  const at = (v: number) => pad + ((v / maxAbs + 1) / 2) * (size - 2 * pad);
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('class', 'pca');
+  svg.setAttribute('width', String(size));
+  svg.setAttribute('height', String(size));
+  svg.setAttribute('viewBox', `0 0 ${size} ${size}`);
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', `${stateName(r, state)}: tokens on the first two principal components (${(100 * explained[0]).toFixed(0)}% and ${(100 * explained[1]).toFixed(0)}% of the variance)`);
+  const fg = `rgb(${palette.foreground.join(',')})`;
+  const axis = document.createElementNS(SVG, 'path');
+  axis.setAttribute('d', `M${pad} ${size / 2}H${size - pad}M${size / 2} ${pad}V${size - pad}`);
+  axis.setAttribute('stroke', `rgba(${palette.foreground.join(',')},0.25)`);
+  svg.append(axis);
+  for (let i = 0; i < T; i++) {
+    const x = at(points[i * 2]);
+    const y = at(-points[i * 2 + 1]);
+    const dot = document.createElementNS(SVG, 'circle');
+    dot.setAttribute('cx', x.toFixed(1));
+    dot.setAttribute('cy', y.toFixed(1));
+    dot.setAttribute('r', '3.5');
+    dot.setAttribute('fill', `rgb(${palette.high.join(',')})`);
+    const title = document.createElementNS(SVG, 'title');
+    title.textContent = `${r.tokens[i].label} (#${i})`;
+    dot.append(title);
+    const label = document.createElementNS(SVG, 'text');
+    label.textContent = r.tokens[i].label.replace(/\s/g, '·');
+    label.setAttribute('x', (x + 5).toFixed(1));
+    label.setAttribute('y', (y - 4).toFixed(1));
+    label.setAttribute('fill', fg);
+    label.setAttribute('font-size', '11');
+    svg.append(dot, label);
+  }
+  const caption = document.createElement('p');
+  caption.className = 'help';
+  caption.textContent = `PC1 ${(100 * explained[0]).toFixed(1)}% and PC2 ${(100 * explained[1]).toFixed(1)}% of the variance. Step through the states to watch the tokens move layer by layer.`;
+  host.replaceChildren(svg, caption);
+}
+
+/** cos(token i, token j) for one state: 1 = same direction, 0 = unrelated, −1 = opposite. */
+export function renderCosine(host: HTMLElement, r: AttentionResult, state: number, palette: Palette): void {
+  const T = r.tokens.length;
+  const D = r.model.hidden;
+  const sim = cosineSimilarity(r.hiddenStates.subarray(state * T * D, (state + 1) * T * D), T, D);
+  const canvas = matrixCanvas(T, T, (i, j) => signedRGB(palette, sim[i * T + j]));
+  canvas.className = 'cosine';
+  const cell = Math.max(4, Math.min(20, Math.floor(300 / T)));
+  canvas.style.width = canvas.style.height = `${T * cell}px`;
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('aria-label', `Cosine similarity between the ${T} token vectors of ${stateName(r, state)}`);
+  const readout = document.createElement('p');
+  readout.className = 'readout';
+  readout.textContent = 'Hover a cell for the similarity of two tokens.';
+  canvas.addEventListener('mousemove', (ev) => {
+    const rect = canvas.getBoundingClientRect();
+    const j = Math.floor((ev.clientX - rect.left) / cell);
+    const i = Math.floor((ev.clientY - rect.top) / cell);
+    if (i >= 0 && i < T && j >= 0 && j < T) readout.textContent = `cos(${r.tokens[i].label}, ${r.tokens[j].label}) = ${sim[i * T + j].toFixed(3)}`;
   });
   host.replaceChildren(canvas, readout);
 }

@@ -1,6 +1,6 @@
 /** One head's attention matrix, queries down and keys across, with token labels and a keyboard cursor. */
 import type { AttentionResult } from '../../src/protocol';
-import { rowOf } from '../../src/attention/summary';
+import type { Matrix } from '../../src/attention/aggregate';
 import { matrixCanvas, Palette, RGB, weightRGB } from '../colors';
 
 export interface HeatmapOptions {
@@ -15,21 +15,24 @@ const label = (r: AttentionResult, i: number) => {
   return t.length > 14 ? `${t.slice(0, 13)}…` : t;
 };
 
-export function renderHeatmap(host: HTMLElement, r: AttentionResult, layer: number, head: number, o: HeatmapOptions): void {
+/** `matrix` is [T, T] (one head, a mean, or the rollout); `title` names it for screen readers. */
+export function renderHeatmap(host: HTMLElement, r: AttentionResult, matrix: Matrix, title: string, o: HeatmapOptions): void {
   const T = r.tokens.length;
-  const rows = Array.from({ length: T }, (_, q) => rowOf(r, layer, head, q));
+  const rows = Array.from({ length: T }, (_, q) => matrix.subarray(q * T, (q + 1) * T));
   const canvas = document.createElement('canvas');
   canvas.className = 'heatmap';
   canvas.tabIndex = 0;
   canvas.dataset.tokens = String(T);
   canvas.setAttribute('role', 'img');
-  canvas.setAttribute('aria-label', `Attention matrix, layer ${layer + 1}, ${head >= 0 ? `head ${head + 1}` : 'mean of heads'}: ${T} query tokens by ${T} key tokens. Use the arrow keys to read cells.`);
+  canvas.setAttribute('aria-label', `${title}: ${T} query tokens by ${T} key tokens. Use the arrow keys to read cells, Enter to focus a row.`);
   const ctx = canvas.getContext('2d')!;
   ctx.font = o.palette.font;
   const margin = Math.min(130, Math.max(...r.tokens.map((_, i) => ctx.measureText(label(r, i)).width)) + 8);
   const cell = Math.max(3, Math.min(28, Math.floor((o.width - margin - 8) / T)));
   const showLabels = cell >= 9;
   const m = showLabels ? margin : 0;
+  canvas.dataset.margin = String(m);
+  canvas.dataset.cell = String(cell);
   const dpr = window.devicePixelRatio || 1;
   const w = m + T * cell;
   const h = m + T * cell;

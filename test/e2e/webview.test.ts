@@ -1,0 +1,155 @@
+/**
+ * The panel's views in a real browser (Debian Chromium), fed with real results from real models:
+ * what each view draws, what hovering and the keyboard change, and how it looks in each theme.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { LoadedModel } from '../../src/engine/explainer';
+import { headSummary } from '../../src/attention/aggregate';
+import { attentionRow, AttentionResult } from '../../src/protocol';
+import { launchBrowser, outputDir } from '../support/codeServer';
+import { runtime, spec } from '../support/models';
+import { openPanel, startWebviewServer, Theme } from '../support/webviewHarness';
+
+const SENTENCE = "The animal didn't cross the street because it was too tired.";
+
+describe('panel views in Chromium', { timeout: 180_000 }, () => {
+  let bert: LoadedModel;
+  let gpt2: LoadedModel;
+  let rb: AttentionResult;
+  let rg: AttentionResult;
+  let server: Awaited<ReturnType<typeof startWebviewServer>>;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let context: BrowserContext;
+
+  before(async () => {
+    mkdirSync(outputDir, { recursive: true });
+    bert = await LoadedModel.load(spec('bert-mini-shakespeare', 'int8'), runtime);
+    gpt2 = await LoadedModel.load(spec('gpt2-mini-shakespeare', 'int8'), runtime);
+    rb = await bert.explain(SENTENCE, 512, 1);
+    rg = await gpt2.explain(SENTENCE, 512, 2);
+    server = await startWebviewServer();
+    browser = await launchBrowser();
+    context = browser.context;
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await bert?.dispose();
+    await gpt2?.dispose();
+  });
+
+  const open = async (r: AttentionResult, theme: Theme = 'dark'): Promise<Page> => {
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 1000, height: 1400 });
+    await openPanel(page, server.url, theme, r, r === rb ? bert : gpt2);
+    return page;
+  };
+  const tab = (page: Page, name: string) => page.getByRole('tab', { name }).click();
+
+  test('attention tab: one matrix of T × T for the chosen head, its title, rollout and means', async () => {
+    const page = await open(rb);
+    const T = rb.tokens.length;
+    assert.equal(await page.locator('canvas.heatmap').getAttribute('data-tokens'), String(T));
+    assert.equal(await page.locator('.token').count(), T);
+    await page.locator('label', { hasText: 'Show' }).locator('select').selectOption('rollout');
+    await page.locator('h2', { hasText: 'Attention rollout through layers 1–4' }).waitFor();
+    await page.locator('label', { hasText: 'Show' }).locator('select').selectOption('mean-layers');
+    await page.locator('h2', { hasText: 'Mean over all 4 layers' }).waitFor();
+    await page.close();
+  });
+
+  test('head view: a line per weight, hovering a token keeps only its lines and highlights where it looks', async () => {
+    const page = await open(rg);
+    await tab(page, 'Head view');
+    const T = rg.tokens.length;
+    const layer = rg.model.layers - 1;
+    const expected = (heads: number[], only?: number) => {
+      let n = 0;
+      for (const h of heads) for (let q = 0; q < T; q++) if (only === undefined || q === only) n += attentionRow(rg, layer, h, q).filter((w) => w >= 0.01).length;
+      return n;
+    };
+    assert.equal(await page.locator('svg.head-view line').count(), expected([0, 1, 2, 3]), 'all heads, every weight ≥ 0.01');
+    // Only heads 1 and 3.
+    await page.locator('.head-picks input[data-head="1"]').uncheck();
+    await page.locator('.head-picks input[data-head="3"]').uncheck();
+    assert.equal(await page.locator('svg.head-view line').count(), expected([0, 2]));
+    // Hover "it": only its lines remain; the highlighted keys are those it weights ≥ 0.1.
+    const it = rg.tokens.findIndex((t) => t.label.trim() === 'it');
+    await page.locator(`svg.head-view text.query[data-token="${it}"]`).hover();
+    const lines = page.locator('svg.head-view line');
+    assert.equal(await lines.count(), expected([0, 2], it));
+    assert.deepEqual(new Set(await lines.evaluateAll((ls) => ls.map((l) => (l as SVGLineElement).dataset.query))), new Set([String(it)]));
+    const highlighted = await page.locator('svg.head-view text.key.highlighted').evaluateAll((ts) => ts.map((t) => Number((t as SVGTextElement).dataset.token)));
+    const want = Array.from({ length: T }, (_, k) => k).filter((k) => Math.max(attentionRow(rg, layer, 0, it)[k], attentionRow(rg, layer, 2, it)[k]) >= 0.1);
+    assert.deepEqual(highlighted, want);
+    await page.screenshot({ path: path.join(outputDir, 'webview-head-view.png') });
+    await page.close();
+  });
+
+  test('all heads: layers × heads thumbnails and sortable summaries; a row opens its head', async () => {
+    const page = await open(rb);
+    await tab(page, 'All heads');
+    const { layers, heads } = rb.model;
+    assert.equal(await page.locator('.grid-cell').count(), layers * heads);
+    assert.equal(await page.locator('table.summaries tbody tr').count(), layers * heads);
+    await page.locator('table.summaries th button[data-column="entropy"]').click();
+    const order = await page.locator('table.summaries tbody tr').evaluateAll((rows) => rows.map((r) => [Number((r as HTMLElement).dataset.layer), Number((r as HTMLElement).dataset.head)]));
+    const entropies = order.map(([l, h]) => headSummary(rb, l, h).entropy);
+    assert.deepEqual(entropies, [...entropies].sort((a, b) => b - a), 'sorted by entropy, highest first');
+    await page.locator('table.summaries tbody tr').first().locator('button').click();
+    await page.locator('h2', { hasText: `Layer ${order[0][0] + 1}, head ${order[0][1] + 1}` }).waitFor();
+    await page.close();
+  });
+
+  test('embeddings: vectors, PCA with one point per token, cosine matrix; stepping through the layers moves the points', async () => {
+    const page = await open(rb);
+    await tab(page, 'Embeddings');
+    const T = rb.tokens.length;
+    assert.equal(await page.locator('svg.pca circle').count(), T);
+    assert.equal(await page.locator('canvas.cosine').evaluate((c) => (c as HTMLCanvasElement).width), T);
+    const before = await page.locator('svg.pca circle').evaluateAll((cs) => cs.map((c) => c.getAttribute('cx')));
+    await page.getByRole('button', { name: 'later ▶' }).click();
+    await page.locator('h2', { hasText: 'After layer 1' }).waitFor();
+    const afterStep = await page.locator('svg.pca circle').evaluateAll((cs) => cs.map((c) => c.getAttribute('cx')));
+    assert.notDeepEqual(afterStep, before, 'the tokens move between states');
+    await page.close();
+  });
+
+  test('keyboard: arrow keys move between tabs and read heatmap cells aloud', async () => {
+    const page = await open(rg);
+    await page.getByRole('tab', { name: 'Attention' }).focus();
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.getByRole('tab', { name: 'Head view' }).getAttribute('aria-selected'), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'tab-heads');
+    await page.keyboard.press('ArrowLeft');
+    await page.locator('canvas.heatmap').focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowRight');
+    assert.match(await page.locator('.heatmap-host .readout').innerText(), /→ .*: masked \(future token\)|→ .*: \d\.\d{4}/);
+    await page.close();
+  });
+
+  for (const theme of ['light', 'dark', 'high-contrast'] as Theme[]) {
+    test(`${theme} theme: colours come from the theme (screenshot saved)`, async () => {
+      const page = await open(rg, theme);
+      const bg = await page.evaluate(() => getComputedStyle(document.body).getPropertyValue('--vscode-editor-background').trim());
+      // The top-right cell of a causal matrix is masked: drawn close to the theme's background.
+      const corner = await page.locator('canvas.heatmap').evaluate((c: HTMLCanvasElement) => {
+        const scale = c.width / parseFloat(c.style.width);
+        const m = Number(c.dataset.margin);
+        const cell = Number(c.dataset.cell);
+        const T = Number(c.dataset.tokens);
+        const d = c.getContext('2d')!.getImageData(Math.floor((m + (T - 0.5) * cell) * scale), Math.floor((m + 0.5 * cell) * scale), 1, 1).data;
+        return [d[0], d[1], d[2]];
+      });
+      const want = [1, 3, 5].map((i) => parseInt(bg.slice(i, i + 2), 16));
+      assert.ok(corner.every((v, i) => Math.abs(v - want[i]) < 40), `masked corner ${corner} near the ${theme} background ${want}`);
+      await page.screenshot({ path: path.join(outputDir, `webview-${theme}.png`), fullPage: false });
+      await page.close();
+    });
+  }
+});

@@ -1,0 +1,93 @@
+/**
+ * The panel's real bundle (dist/webview.js, media/panel.css) in Chromium, outside VS Code: a page
+ * with a stand-in for acquireVsCodeApi, the theme's CSS variables, and real results from a real
+ * model. Queries (from scratch, walk) are answered by the same LoadedModel, as the worker would.
+ */
+import * as http from 'node:http';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+import type { AttentionResult, HostToWebview, WebviewToHost } from '../../src/protocol';
+import type { LoadedModel } from '../../src/engine/explainer';
+import { repoRoot } from './models';
+
+export type Theme = 'dark' | 'light' | 'high-contrast';
+
+const THEMES: Record<Theme, Record<string, string>> = {
+  dark: { 'editor-background': '#1f1f1f', 'editor-foreground': '#cccccc', foreground: '#cccccc', 'charts-blue': '#3794ff', 'charts-red': '#f14c4c', 'focusBorder': '#0078d4', descriptionForeground: '#9d9d9d', 'widget-border': '#313131' },
+  light: { 'editor-background': '#ffffff', 'editor-foreground': '#3b3b3b', foreground: '#3b3b3b', 'charts-blue': '#1a85ff', 'charts-red': '#e51400', 'focusBorder': '#005fb8', descriptionForeground: '#717171', 'widget-border': '#e5e5e5' },
+  'high-contrast': { 'editor-background': '#000000', 'editor-foreground': '#ffffff', foreground: '#ffffff', 'charts-blue': '#3794ff', 'charts-red': '#f48771', 'focusBorder': '#f38518', descriptionForeground: '#ffffff', 'widget-border': '#6fc3df', contrastBorder: '#6fc3df' },
+};
+
+/** The panel's page as VS Code builds it, with the same strict CSP (no inline script or style). */
+function page(theme: Theme): string {
+  return `<!DOCTYPE html><html><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'self'; img-src 'self' data: blob:; script-src 'self'">
+<link rel="stylesheet" href="/panel.css"><link rel="stylesheet" href="/theme-${theme}.css"></head>
+<body class="vscode-${theme}"><main id="app"></main>
+<script src="/stub.js"></script><script src="/webview.js"></script></body></html>`;
+}
+
+/** Serves the page and its scripts on 127.0.0.1. */
+export async function startWebviewServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const files: Record<string, [string, string]> = {
+    '/webview.js': ['text/javascript', readFileSync(path.join(repoRoot, 'dist/webview.js'), 'utf8')],
+    '/panel.css': ['text/css', readFileSync(path.join(repoRoot, 'media/panel.css'), 'utf8')],
+    // The stand-in for VS Code: messages from the panel go to the test through an exposed function.
+    '/stub.js': ['text/javascript', `window.acquireVsCodeApi = () => ({
+      postMessage: (m) => window.__toHost(m),
+      getState: () => window.__state,
+      setState: (s) => { window.__state = s; },
+    });
+    // Messages from the test arrive as JSON; Float32Arrays are marked and rebuilt here.
+    window.__fromHost = (m) => {
+      const decode = (v) => v && typeof v === 'object'
+        ? ('__f32' in v ? Float32Array.from(v.__f32) : Array.isArray(v) ? v.map(decode) : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x)])))
+        : v;
+      window.postMessage(decode(m), '*');
+    };`],
+  };
+  for (const theme of Object.keys(THEMES) as Theme[]) {
+    files[`/theme-${theme}.css`] = ['text/css', `body { ${Object.entries(THEMES[theme]).map(([k, v]) => `--vscode-${k}: ${v};`).join(' ')} --vscode-editor-font-family: monospace; --vscode-font-family: sans-serif; --vscode-font-size: 13px; }`];
+  }
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' }).end(page((url.searchParams.get('theme') as Theme) ?? 'dark'));
+      return;
+    }
+    const f = files[url.pathname];
+    if (!f) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': f[0] }).end(f[1]);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/`;
+  return { url, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
+/** Sends a message to the panel as the extension host would (typed arrays survive the trip). */
+export async function sendToPanel(page: Page, msg: HostToWebview): Promise<void> {
+  const encode = (v: unknown): unknown => {
+    if (v instanceof Float32Array) return { __f32: Array.from(v) };
+    if (Array.isArray(v)) return v.map(encode);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, encode(x)]));
+    return v;
+  };
+  await page.evaluate((m) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(m), encode(msg));
+}
+
+/** Opens the panel in a fresh page, shows `result`, and answers its queries with `model`. Returns the messages the panel sent. */
+export async function openPanel(page: Page, url: string, theme: Theme, result: AttentionResult, model: LoadedModel): Promise<WebviewToHost[]> {
+  const sent: WebviewToHost[] = [];
+  await page.exposeFunction('__toHost', async (m: WebviewToHost) => {
+    sent.push(m);
+    if (m.type === 'ready') await sendToPanel(page, { type: 'result', result });
+    if (m.type === 'query') {
+      const q = m.query;
+      await sendToPanel(page, q.type === 'scratch' ? { type: 'scratch', scratch: model.scratchLayer(q.runId, q.layer) } : { type: 'walk', walk: model.walk(q.runId, q.layer, q.head, q.token) });
+    }
+  });
+  await page.goto(`${url}?theme=${theme}`);
+  await page.locator('h1').waitFor();
+  return sent;
+}
