@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import { readSettings } from './config';
 import { EngineClient } from './engine/client';
 import { AttentionHoverProvider } from './editor/hover';
+import { AttentionTint } from './editor/tint';
+import { AttentionStatus } from './editor/statusBar';
 import { SHOW_PANEL_COMMAND } from './editor/hoverText';
 import { ExplainedSelection, ResultStore } from './editor/results';
 import { AttentionPanel } from './panel/panel';
@@ -13,6 +15,9 @@ export interface AttentionLensApi {
   explainSelection(): Promise<ExplainedSelection | undefined>;
   readonly store: ResultStore;
   isPanelOpen(): boolean;
+  /** The tint levels the editor shows for the hovered token, and the status bar text. */
+  readonly tint: AttentionTint;
+  statusText(): string;
 }
 
 export function activate(context: vscode.ExtensionContext): AttentionLensApi {
@@ -25,25 +30,33 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
   const panel = new AttentionPanel(ext, (entry, token) => revealToken(entry, token), (query) => client.query(query));
   const storage = context.globalStorageUri.fsPath;
   const deps = { client, store, panel, storage };
+  const tint = new AttentionTint();
+  const status = new AttentionStatus();
+  const updateStatus = () => status.update(store.last, panel.view);
 
   context.subscriptions.push(
     { dispose: () => void client.dispose() },
     store,
     panel,
+    tint,
+    status,
+    store.onDidChange(updateStatus),
+    panel.onDidChangeView(updateStatus),
+    vscode.workspace.onDidChangeTextDocument((e) => { if (e.document === vscode.window.activeTextEditor?.document) tint.clear(); }),
     vscode.commands.registerCommand('attentionLens.explainSelection', () => explainSelection(deps)),
     vscode.commands.registerCommand(SHOW_PANEL_COMMAND, (arg?: { token?: number }) => {
       const token = Number.isInteger(arg?.token) ? arg!.token : undefined;
       panel.show(store.last, token !== undefined ? { token } : undefined);
     }),
     vscode.commands.registerCommand('attentionLens.chooseModel', () => chooseModel(storage)),
-    vscode.languages.registerHoverProvider({ pattern: '**' }, new AttentionHoverProvider(store, () => panel.view)),
+    vscode.languages.registerHoverProvider({ pattern: '**' }, new AttentionHoverProvider(store, () => panel.view, tint)),
     // Closing the panel while a run is going means the person no longer wants it.
     panel.onDidClose(() => client.cancelAll()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('attentionLens.threads')) void client.dispose();
     }),
   );
-  return { explainSelection: () => explainSelection(deps), store, isPanelOpen: () => panel.isOpen };
+  return { explainSelection: () => explainSelection(deps), store, isPanelOpen: () => panel.isOpen, tint, statusText: () => status.text };
 }
 
 async function revealToken(entry: ExplainedSelection, token: number): Promise<void> {

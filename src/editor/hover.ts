@@ -3,17 +3,21 @@ import * as vscode from 'vscode';
 import type { ResultStore } from './results';
 import type { ViewSelection } from '../protocol';
 import { hoverMarkdown, SHOW_PANEL_COMMAND } from './hoverText';
+import type { AttentionTint } from './tint';
 
 export class AttentionHoverProvider implements vscode.HoverProvider {
-  constructor(private readonly store: ResultStore, private readonly view: () => Pick<ViewSelection, 'layer' | 'head'>) {}
+  constructor(private readonly store: ResultStore, private readonly view: () => Pick<ViewSelection, 'layer' | 'head'>, private readonly tint: AttentionTint) {}
 
   provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
     const e = this.store.get(document);
-    if (!e) return undefined;
-    const q = this.store.tokenAt(e, document.offsetAt(position));
-    if (q < 0) return undefined;
+    const q = e ? this.store.tokenAt(e, document.offsetAt(position)) : -1;
+    if (!e || q < 0) {
+      this.tint.clear();
+      return undefined;
+    }
     const r = e.result;
     const { layer, head } = this.view();
+    this.tint.show(document, e, q, layer, head);
     const md = new vscode.MarkdownString(hoverMarkdown(r, Math.min(layer, r.model.layers - 1), Math.min(head, r.model.heads - 1), q));
     // Only our own command may run from this hover; no HTML.
     md.isTrusted = { enabledCommands: [SHOW_PANEL_COMMAND] };

@@ -13,6 +13,9 @@ export class AttentionPanel {
   private readonly closed = new vscode.EventEmitter<void>();
   /** The person closed the panel. */
   readonly onDidClose = this.closed.event;
+  private readonly viewChanged = new vscode.EventEmitter<ViewSelection>();
+  /** The person chose another layer, head or token in the panel. */
+  readonly onDidChangeView = this.viewChanged.event;
   /** Layer and head the person chose; head -1 is the mean over heads. */
   view: ViewSelection = { layer: Number.MAX_SAFE_INTEGER, head: -1, token: 0 };
 
@@ -61,6 +64,7 @@ export class AttentionPanel {
         for (const q of this.queued.splice(0)) void panel.webview.postMessage(q);
       } else if (m.type === 'selection') {
         this.view = m.selection;
+        this.viewChanged.fire(m.selection);
       } else if (m.type === 'revealToken' && this.shown && m.token < this.shown.result.tokens.length) {
         this.onReveal(this.shown, m.token);
       } else if (m.type === 'query') {
@@ -83,5 +87,6 @@ export class AttentionPanel {
   dispose(): void {
     this.panel?.dispose();
     this.closed.dispose();
+    this.viewChanged.dispose();
   }
 }

@@ -90,17 +90,17 @@ describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { 
       await selectFirstLine(page);
       await runFromPalette(page, 'Attention Lens: Explain Selection');
       const frame = panelFrame(page);
-      const grid = frame.locator(`.grid[data-layers="${layers}"][data-heads="${heads}"]`);
-      await grid.waitFor({ timeout: 60_000 });
-      await frame.locator('h1', { hasText: model }).waitFor();
-      assert.equal(await grid.locator('.grid-cell').count(), layers * heads, 'one map per layer and head');
+      await frame.locator('h1', { hasText: model }).waitFor({ timeout: 60_000 });
       const tokens = await frame.locator('.token').allTextContents();
       assert.ok(tokens.length > 5, 'the token strip shows the tokens');
       assert.ok(tokens.some((t) => /upon/.test(t)), `a token reads "upon" (${tokens.join(' ')})`);
-      assert.equal(await frame.locator('canvas.heatmap').getAttribute('data-tokens'), String(tokens.length));
+      await frame.getByRole('tab', { name: 'All heads' }).click();
+      const grid = frame.locator(`.grid[data-layers="${layers}"][data-heads="${heads}"]`);
+      assert.equal(await grid.locator('.grid-cell').count(), layers * heads, 'one map per layer and head');
       // Choosing a thumbnail shows that head large.
       await grid.locator('.grid-cell[data-layer="1"][data-head="2"]').click();
-      await frame.locator('h2', { hasText: 'Attention · layer 2, head 3' }).waitFor();
+      await frame.locator('h2', { hasText: 'Layer 2, head 3' }).waitFor();
+      assert.equal(await frame.locator('canvas.heatmap').getAttribute('data-tokens'), String(tokens.length));
       await page.screenshot({ path: path.join(outputDir, `e2e-${model}.png`) });
     }));
   }
@@ -109,6 +109,7 @@ describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { 
     const { page } = browser;
     const frame = panelFrame(page);
     // The panel shows gpt2-mini-shakespeare (4 heads) from the previous test.
+    await frame.getByRole('tab', { name: 'From scratch' }).click();
     const diffs = frame.locator('.diff-table td.diff');
     await diffs.first().waitFor({ timeout: 30_000 });
     assert.equal(await diffs.count(), 4, 'one difference per head');
