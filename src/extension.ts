@@ -9,6 +9,7 @@ import { ExplainedSelection, ResultStore } from './editor/results';
 import { AttentionPanel } from './panel/panel';
 import { explainSelection } from './commands/explainSelection';
 import { chooseModel } from './commands/chooseModel';
+import { exportView } from './commands/exportView';
 
 /** What the integration tests reach through the extension's exports. */
 export interface AttentionLensApi {
@@ -27,7 +28,7 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
     threads: readSettings().threads,
   }));
   const store = new ResultStore();
-  const panel = new AttentionPanel(ext, (entry, token) => revealToken(entry, token), (query) => client.query(query));
+  const panel = new AttentionPanel(ext, (entry, token) => revealToken(entry, token), (query) => client.query(query), exportView);
   const storage = context.globalStorageUri.fsPath;
   const deps = { client, store, panel, storage };
   const tint = new AttentionTint();

@@ -128,15 +128,23 @@ export type HostToWebview =
   | { type: 'scratch'; scratch: ScratchLayer }
   | { type: 'walk'; walk: WalkData }
   | { type: 'queryError'; message: string }
+  | { type: 'exported'; path: string }
   | { type: 'busy'; message: string }
   | { type: 'error'; message: string }
   | { type: 'focus'; focus: Partial<ViewSelection> };
 
+export type ExportFormat = 'png' | 'svg' | 'json' | 'csv';
+
 export type WebviewToHost =
   | { type: 'ready' }
+  /** png: a data URL, svg: the document; json and csv are built by the host from the result. */
+  | { type: 'export'; format: ExportFormat; view: string; data?: string }
   | { type: 'query'; query: WorkerQuery }
   | { type: 'selection'; selection: ViewSelection }
   | { type: 'revealToken'; token: number };
+
+/** The largest image the panel may hand over for saving (characters of a data URL or SVG text). */
+export const MAX_EXPORT_CHARS = 64 * 2 ** 20;
 
 /** Messages from a webview are untrusted input: accept only well-formed ones. */
 export function parseWebviewMessage(m: unknown): WebviewToHost | undefined {
@@ -153,6 +161,15 @@ export function parseWebviewMessage(m: unknown): WebviewToHost | undefined {
       if (q.type === 'walk' && isIndex(q.head) && isIndex(q.token)) {
         return { type: 'query', query: { type: 'walk', runId: q.runId as number, layer: q.layer as number, head: q.head as number, token: q.token as number } };
       }
+      return undefined;
+    }
+    case 'export': {
+      const view = typeof msg.view === 'string' && /^[a-z0-9-]{1,40}$/.test(msg.view) ? msg.view : undefined;
+      if (!view) return undefined;
+      if (msg.format === 'json' || msg.format === 'csv') return { type: 'export', format: msg.format, view };
+      const data = typeof msg.data === 'string' && msg.data.length <= MAX_EXPORT_CHARS ? msg.data : undefined;
+      if (msg.format === 'png' && data?.startsWith('data:image/png;base64,')) return { type: 'export', format: 'png', view, data };
+      if (msg.format === 'svg' && data?.startsWith('<svg')) return { type: 'export', format: 'svg', view, data };
       return undefined;
     }
     case 'revealToken':

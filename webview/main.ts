@@ -13,6 +13,7 @@ import { renderTokens } from './views/tokens';
 import { renderAllLayers, renderCompare } from './views/compare';
 import { renderWalk } from './views/walkthrough';
 import { renderPlayground } from './views/playground';
+import { pngOfView, svgOfView } from './export';
 
 declare function acquireVsCodeApi(): { postMessage(m: WebviewToHost): void; getState(): unknown; setState(s: unknown): void };
 const vscode = acquireVsCodeApi();
@@ -236,6 +237,25 @@ function render(): void {
     embeddings: () => embeddingsTab(r, v, width),
     scratch: () => scratchTab(r, v),
   };
+  const exportBar = el('div', { className: 'export' }, el('span', { textContent: 'Export' }));
+  exportBar.setAttribute('role', 'group');
+  exportBar.setAttribute('aria-label', 'Export the current view or the tensors');
+  for (const [format, label, title] of [['png', 'PNG', 'The current view as an image'], ['svg', 'SVG', 'The current view (or matrix) as SVG'], ['json', 'JSON', 'Tokens, attention [layer][head][query][key] and hidden states'], ['csv', 'CSV', 'One row per attention weight']] as const) {
+    const b = el('button', { textContent: label, title });
+    b.dataset.format = format;
+    b.addEventListener('click', async () => {
+      if (format === 'png') {
+        const data = await pngOfView(palette);
+        if (data) vscode.postMessage({ type: 'export', format, view: v.tab, data });
+      } else if (format === 'svg') {
+        const { matrix, title: t } = matrixOf(r, v);
+        vscode.postMessage({ type: 'export', format, view: v.tab, data: svgOfView(r, matrix, t, palette) });
+      } else {
+        vscode.postMessage({ type: 'export', format, view: 'tensors' });
+      }
+    });
+    exportBar.append(b);
+  }
   const panel = el('div', { id: 'tabpanel' }, panels[v.tab]());
   panel.setAttribute('role', 'tabpanel');
   panel.setAttribute('aria-labelledby', `tab-${v.tab}`);
@@ -243,6 +263,7 @@ function render(): void {
   app.replaceChildren(
     header,
     controls,
+    exportBar,
     section('Tokens', `The text as the model reads it. Colour: how much “${r.tokens[v.token].label}” attends to each token in layer ${v.layer + 1}, ${headName}. Click a token to focus it; Shift+click shows it in the editor.`, tokens),
     tabList(v.tab),
     panel,
@@ -282,6 +303,9 @@ window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
       break;
     case 'busy':
       banner('busy', msg.message);
+      break;
+    case 'exported':
+      banner('busy', `Saved ${msg.path}`);
       break;
     case 'error':
       banner('error', msg.message);

@@ -1,6 +1,6 @@
 /** The Attention Lens webview panel: one per window, fed from the ResultStore. */
 import * as vscode from 'vscode';
-import { HostToWebview, parseWebviewMessage, ScratchLayer, ViewSelection, WalkData, WorkerQuery } from '../protocol';
+import { HostToWebview, parseWebviewMessage, ScratchLayer, ViewSelection, WalkData, WebviewToHost, WorkerQuery } from '../protocol';
 import type { ExplainedSelection } from '../editor/results';
 import { panelHtml } from './html';
 
@@ -23,6 +23,7 @@ export class AttentionPanel {
     private readonly extensionUri: vscode.Uri,
     private readonly onReveal: (entry: ExplainedSelection, token: number) => void,
     private readonly onQuery: (query: WorkerQuery) => Promise<ScratchLayer | WalkData>,
+    private readonly onExport: (entry: ExplainedSelection, request: Extract<WebviewToHost, { type: 'export' }>) => Promise<string | undefined>,
   ) {}
 
   get isOpen(): boolean {
@@ -67,6 +68,11 @@ export class AttentionPanel {
         this.viewChanged.fire(m.selection);
       } else if (m.type === 'revealToken' && this.shown && m.token < this.shown.result.tokens.length) {
         this.onReveal(this.shown, m.token);
+      } else if (m.type === 'export' && this.shown) {
+        this.onExport(this.shown, m).then(
+          (path) => path && this.post({ type: 'exported', path }),
+          (e: Error) => this.post({ type: 'error', message: `Export failed: ${e.message}` }),
+        );
       } else if (m.type === 'query') {
         this.onQuery(m.query).then(
           (answer) => this.post('dots' in answer ? { type: 'walk', walk: answer } : { type: 'scratch', scratch: answer }),

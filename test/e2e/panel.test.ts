@@ -5,7 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { CodeServer, HOSTILE_TEXT, launchBrowser, outputDir, SAMPLE_TEXT, startCodeServer, workbenchUrl } from '../support/codeServer';
@@ -150,6 +150,34 @@ describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { 
     await hover.waitFor({ timeout: 15_000 });
     assert.match(await hover.innerText(), /Attention Lens/);
     await page.screenshot({ path: path.join(outputDir, 'e2e-hover.png') });
+  }));
+
+  test('export through the save dialog: the tensors as JSON, the view as PNG', () => step(browser.page, 'export', async () => {
+    const { page } = browser;
+    const frame = panelFrame(page);
+    const save = async (format: string, file: string) => {
+      await frame.locator(`.export button[data-format="${format}"]`).click();
+      // code-server's save dialog is VS Code's own: a path in a quick input, proposed in the workspace.
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor();
+      for (let i = 0; i < 50 && !(await input.inputValue()).endsWith(file); i++) await page.waitForTimeout(100);
+      assert.ok((await input.inputValue()).endsWith(`/workspace/${file}`), 'proposes the file name in the workspace');
+      await page.keyboard.press('Enter');
+      const target = path.join(cs.workspace, file);
+      for (let i = 0; i < 100 && !existsSync(target); i++) await page.waitForTimeout(100);
+      assert.ok(existsSync(target), `${file} was written`);
+      return readFileSync(target);
+    };
+    await frame.getByRole('tab', { name: 'Attention' }).click();
+    const json = JSON.parse((await save('json', 'attention-gpt2-mini-shakespeare-tensors.json')).toString());
+    const [layers, heads, T] = json.shapes.attention;
+    assert.deepEqual([layers, heads], [4, 4]);
+    assert.equal(json.attention.length, layers);
+    assert.equal(json.attention[3][3][T - 1].length, T);
+    assert.equal(json.tokens.length, T);
+    const png = await save('png', 'attention-gpt2-mini-shakespeare-attention.png');
+    assert.equal(png.subarray(1, 4).toString(), 'PNG');
+    await frame.locator('.banner', { hasText: 'Saved' }).waitFor();
   }));
 
   test('text that looks like markup stays text: no script runs in the panel or the hover', () => step(browser.page, 'hostile', async () => {

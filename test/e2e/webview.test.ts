@@ -13,6 +13,7 @@ import { attentionRow, AttentionResult } from '../../src/protocol';
 import { launchBrowser, outputDir } from '../support/codeServer';
 import { runtime, spec } from '../support/models';
 import { openPanel, startWebviewServer, Theme } from '../support/webviewHarness';
+import { parseWebviewMessage, WebviewToHost } from '../../src/protocol';
 
 const SENTENCE = "The animal didn't cross the street because it was too tired.";
 
@@ -42,11 +43,27 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     await gpt2?.dispose();
   });
 
+  let sent: WebviewToHost[] = [];
   const open = async (r: AttentionResult, theme: Theme = 'dark'): Promise<Page> => {
     const page = await context.newPage();
     await page.setViewportSize({ width: 1000, height: 1400 });
-    await openPanel(page, server.url, theme, r, r === rb ? bert : gpt2);
+    sent = await openPanel(page, server.url, theme, r, r === rb ? bert : gpt2);
     return page;
+  };
+  /** Clicks an export button and returns the message the host receives, validated as the host does. */
+  const exported = async (page: Page, format: string) => {
+    const before = sent.length;
+    await page.locator(`.export button[data-format="${format}"]`).click();
+    await page.waitForFunction(() => true);
+    for (let i = 0; i < 50 && !sent.slice(before).some((m) => m.type === 'export'); i++) await page.waitForTimeout(100);
+    const m = parseWebviewMessage(sent.slice(before).find((x) => x.type === 'export'));
+    assert.ok(m && m.type === 'export', `the ${format} export reaches the host in a valid message`);
+    return m;
+  };
+  const pngSize = (dataUrl: string) => {
+    const b = Buffer.from(dataUrl.slice('data:image/png;base64,'.length), 'base64');
+    assert.equal(b.subarray(1, 4).toString(), 'PNG');
+    return [b.readUInt32BE(16), b.readUInt32BE(20)];
   };
   const tab = (page: Page, name: string) => page.getByRole('tab', { name }).click();
 
@@ -130,6 +147,27 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowRight');
     assert.match(await page.locator('.heatmap-host .readout').innerText(), /→ .*: masked \(future token\)|→ .*: \d\.\d{4}/);
+    await page.close();
+  });
+
+  test('export: PNG and SVG of the view on screen, JSON and CSV of the tensors', async () => {
+    const page = await open(rg);
+    const T = rg.tokens.length;
+    const png = await exported(page, 'png');
+    const heat = await page.locator('canvas.heatmap').evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]);
+    assert.deepEqual(pngSize(png.data!), heat, 'the matrix as drawn');
+    const svg = await exported(page, 'svg');
+    assert.equal((svg.data!.match(/<rect /g) ?? []).length, T * T, 'one rect per cell');
+    await page.getByRole('tab', { name: 'Head view' }).click();
+    const headSvg = await exported(page, 'svg');
+    assert.equal((headSvg.data!.match(/<line /g) ?? []).length, await page.locator('svg.head-view line').count(), 'the head view as drawn');
+    const [w, h] = pngSize((await exported(page, 'png')).data!);
+    assert.ok(w > 300 && h > T * 15, 'the head view rasterised');
+    await page.getByRole('tab', { name: 'All heads' }).click();
+    const [gw, gh] = pngSize((await exported(page, 'png')).data!);
+    assert.ok(gw > 4 * 32 && gh > 4 * 32, 'all thumbnails on one image');
+    assert.equal((await exported(page, 'json')).format, 'json');
+    assert.equal((await exported(page, 'csv')).format, 'csv');
     await page.close();
   });
 
