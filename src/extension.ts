@@ -7,7 +7,8 @@ import { AttentionStatus } from './editor/statusBar';
 import { SHOW_PANEL_COMMAND } from './editor/hoverText';
 import { ExplainedSelection, ResultStore } from './editor/results';
 import { AttentionPanel } from './panel/panel';
-import { explainSelection } from './commands/explainSelection';
+import { explainSelection, explainText } from './commands/explainSelection';
+import { restoredState } from './panel/restore';
 import { chooseModel } from './commands/chooseModel';
 import { exportView } from './commands/exportView';
 
@@ -50,6 +51,15 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
       panel.show(store.last, token !== undefined ? { token } : undefined);
     }),
     vscode.commands.registerCommand('attentionLens.chooseModel', () => chooseModel(storage)),
+    // After a window reload VS Code hands back the panel with the state the webview saved: its view
+    // and the text it showed. The numbers are not saved; the text is explained again.
+    vscode.window.registerWebviewPanelSerializer(AttentionPanel.viewType, {
+      async deserializeWebviewPanel(restored: vscode.WebviewPanel, state: unknown) {
+        panel.restore(restored);
+        const saved = restoredState(state);
+        if (saved) await explainText(deps, saved.text, saved.source);
+      },
+    }),
     vscode.languages.registerHoverProvider({ pattern: '**' }, new AttentionHoverProvider(store, () => panel.view, tint)),
     // Closing the panel while a run is going means the person no longer wants it.
     panel.onDidClose(() => client.cancelAll()),

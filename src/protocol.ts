@@ -124,7 +124,8 @@ export interface ViewSelection {
 }
 
 export type HostToWebview =
-  | { type: 'result'; result: AttentionResult; focus?: Partial<ViewSelection> }
+  /** `source`: where the text sits, kept by the webview so that a reloaded window can explain it again. */
+  | { type: 'result'; result: AttentionResult; focus?: Partial<ViewSelection>; source?: { uri: string; offset: number } }
   | { type: 'scratch'; scratch: ScratchLayer }
   | { type: 'walk'; walk: WalkData }
   | { type: 'queryError'; message: string }

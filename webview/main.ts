@@ -24,6 +24,13 @@ let scratch = new Map<number, ScratchLayer>();
 let walkData: WalkData | undefined;
 let seed = 1;
 const asked = new Set<string>();
+/** Where the shown text came from; saved with the view for a window reload. */
+let source: { uri: string; offset: number } | undefined;
+
+/** What survives a window reload: the view, and the text to explain again (not the numbers). */
+function saveState(): void {
+  if (model) vscode.setState({ view: model.view, text: model.result.text.slice(0, 100_000), source });
+}
 
 function ask(query: WorkerQuery): void {
   const key = JSON.stringify(query);
@@ -40,6 +47,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLEl
 
 function select<T extends string | number>(label: string, options: [T, string][], value: T, onChange: (v: T) => void): HTMLLabelElement {
   const s = el('select');
+  s.setAttribute('aria-label', label);
   for (const [v, text] of options) s.append(el('option', { value: String(v), textContent: text, selected: v === value }));
   s.addEventListener('change', () => onChange((typeof value === 'number' ? Number(s.value) : s.value) as T));
   return el('label', { className: 'control' }, `${label} `, s);
@@ -48,7 +56,7 @@ function select<T extends string | number>(label: string, options: [T, string][]
 function setView(patch: Partial<ViewState>): void {
   if (!model) return;
   model.view = clampView(model.result, { ...model.view, ...patch });
-  vscode.setState({ view: model.view });
+  saveState();
   const { layer, head, token } = model.view;
   vscode.postMessage({ type: 'selection', selection: { layer, head, token } });
   render();
@@ -280,6 +288,8 @@ window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
       walkData = undefined;
       asked.clear();
       model = { result: r, view: clampView(r, { ...saved, token: undefined, headViewHeads: undefined, ...msg.focus }) };
+      source = msg.source;
+      saveState();
       render();
       break;
     }

@@ -28,12 +28,14 @@ export function textToExplain(editor: vscode.TextEditor): { range: vscode.Range;
   return { range, text, note };
 }
 
-export async function explainSelection(deps: {
+export interface ExplainDeps {
   client: EngineClient;
   store: ResultStore;
   panel: AttentionPanel;
   storage: string;
-}): Promise<ExplainedSelection | undefined> {
+}
+
+export async function explainSelection(deps: ExplainDeps): Promise<ExplainedSelection | undefined> {
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
     void vscode.window.showInformationMessage('Attention Lens: open a file and select some text first.');
@@ -45,8 +47,14 @@ export async function explainSelection(deps: {
     return undefined;
   }
   const document = editor.document;
-  const version = document.version;
-  const offset = document.offsetAt(what.range.start);
+  return explainText(deps, what.text, { uri: document.uri.toString(), offset: document.offsetAt(what.range.start) }, document.version, what.note);
+}
+
+/**
+ * Explains `text` with the configured model and shows it. `source` says where the text sits; the
+ * hover applies only while that document is still at `version` (-1: never, e.g. after a reload).
+ */
+export async function explainText(deps: ExplainDeps, text: string, source?: { uri: string; offset: number }, version = -1, note?: string): Promise<ExplainedSelection | undefined> {
   const settings = readSettings();
   try {
     const spec = await resolveModel(settings, deps.storage);
@@ -55,7 +63,7 @@ export async function explainSelection(deps: {
       async (progress, token) => {
         progress.report({ message: `Explaining with ${spec.id}…` });
         if (deps.panel.isOpen) deps.panel.post({ type: 'busy', message: `Explaining with ${spec.id}…` });
-        const run = deps.client.explain(spec, what.text, settings.maxTokens, (message) => progress.report({ message }));
+        const run = deps.client.explain(spec, text, settings.maxTokens, (message) => progress.report({ message }));
         const sub = token.onCancellationRequested(() => deps.client.cancel(run.id));
         try {
           return await run.result;
@@ -64,10 +72,10 @@ export async function explainSelection(deps: {
         }
       },
     );
-    const entry: ExplainedSelection = { uri: document.uri, version, offset, result };
+    const entry: ExplainedSelection = { uri: source ? vscode.Uri.parse(source.uri) : vscode.Uri.parse('untitled:Attention%20Lens'), version, offset: source?.offset ?? 0, result };
     deps.store.set(entry);
     deps.panel.show(entry);
-    const notes = [what.note, result.truncated && `The selection has ${result.truncated.totalTokens} tokens; only the first ${result.truncated.keptTokens} were explained (attentionLens.maxTokens and the model's context).`].filter(Boolean);
+    const notes = [note, result.truncated && `The selection has ${result.truncated.totalTokens} tokens; only the first ${result.truncated.keptTokens} were explained (attentionLens.maxTokens and the model's context).`].filter(Boolean);
     if (notes.length) void vscode.window.showInformationMessage(`Attention Lens: ${notes.join(' ')}`);
     return entry;
   } catch (e) {

@@ -35,7 +35,7 @@ export class AttentionPanel {
     else this.panel.reveal(undefined, true);
     if (entry && entry !== this.shown) {
       this.shown = entry;
-      this.post({ type: 'result', result: entry.result, focus });
+      this.post({ type: 'result', result: entry.result, focus, source: { uri: entry.uri.toString(), offset: entry.offset } });
     } else if (focus) {
       this.post({ type: 'focus', focus });
     }
@@ -47,15 +47,27 @@ export class AttentionPanel {
     else this.queued.push(message);
   }
 
-  private create(): void {
-    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
-    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
-    const panel = vscode.window.createWebviewPanel(AttentionPanel.viewType, 'Attention Lens', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+  private options(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return {
       enableScripts: true,
-      localResourceRoots: [media, dist],
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'media'), vscode.Uri.joinPath(this.extensionUri, 'dist')],
       retainContextWhenHidden: true,
-    });
-    panel.iconPath = vscode.Uri.joinPath(media, 'icon.png');
+    };
+  }
+
+  private create(): void {
+    this.attach(vscode.window.createWebviewPanel(AttentionPanel.viewType, 'Attention Lens', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, this.options()));
+  }
+
+  /** Takes over a panel that VS Code restored after a window reload (see the serializer in extension.ts). */
+  restore(panel: vscode.WebviewPanel): void {
+    this.panel?.dispose();
+    panel.webview.options = this.options();
+    this.attach(panel);
+  }
+
+  private attach(panel: vscode.WebviewPanel): void {
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.png');
     panel.webview.html = panelHtml(panel.webview, this.extensionUri);
     panel.webview.onDidReceiveMessage((raw) => {
       const m = parseWebviewMessage(raw);

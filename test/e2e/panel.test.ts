@@ -216,4 +216,21 @@ describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { 
     assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned), undefined, 'nothing ran in the workbench');
     await page.screenshot({ path: path.join(outputDir, 'e2e-hostile.png') });
   }));
+
+  test('the panel survives a window reload: same text explained again, same tab, layer and head', () => step(browser.page, 'reload', async () => {
+    const { page } = browser;
+    let frame = panelFrame(page);
+    await frame.getByRole('tab', { name: 'Embeddings' }).click();
+    await frame.getByLabel('Layer', { exact: true }).selectOption({ value: '2' });
+    assert.equal(await frame.getByLabel('Layer', { exact: true }).inputValue(), '2');
+    const tokensBefore = await frame.locator('.token').allTextContents();
+    await runFromPalette(page, 'Developer: Reload Window');
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    frame = panelFrame(page);
+    await frame.locator('h1', { hasText: 'gpt2-mini-shakespeare' }).waitFor({ timeout: 60_000 });
+    assert.equal(await frame.getByRole('tab', { name: 'Embeddings' }).getAttribute('aria-selected'), 'true', 'the same tab');
+    assert.equal(await frame.getByLabel('Layer', { exact: true }).inputValue(), '2', 'the same layer');
+    assert.deepEqual(await frame.locator('.token').allTextContents(), tokensBefore, 'the same text, explained again');
+    await page.screenshot({ path: path.join(outputDir, 'e2e-after-reload.png') });
+  }));
 });

@@ -72,9 +72,9 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     const T = rb.tokens.length;
     assert.equal(await page.locator('canvas.heatmap').getAttribute('data-tokens'), String(T));
     assert.equal(await page.locator('.token').count(), T);
-    await page.locator('label', { hasText: 'Show' }).locator('select').selectOption('rollout');
+    await page.getByLabel('Show', { exact: true }).selectOption('rollout');
     await page.locator('h2', { hasText: 'Attention rollout through layers 1–4' }).waitFor();
-    await page.locator('label', { hasText: 'Show' }).locator('select').selectOption('mean-layers');
+    await page.getByLabel('Show', { exact: true }).selectOption('mean-layers');
     await page.locator('h2', { hasText: 'Mean over all 4 layers' }).waitFor();
     await page.close();
   });
