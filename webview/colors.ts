@@ -50,25 +50,82 @@ export const weightColor = (p: Palette, w: number) => css(weightRGB(p, w));
 /** -1..1 -> negative..background..positive. */
 export const signedRGB = (p: Palette, x: number) => (x >= 0 ? mix(p.background, p.high, Math.min(1, x)) : mix(p.background, p.negative, Math.min(1, -x)));
 
-/** A rows × cols canvas, one pixel per cell, to be scaled up with CSS (pixelated) or drawImage. */
-export function matrixCanvas(rows: number, cols: number, colorAt: (row: number, col: number) => RGB): HTMLCanvasElement {
+/** 256 colours for values 0..1 (weights) or −1..1 (signed), and one more for masked cells. */
+export interface ColorTable {
+  rgba: Uint8ClampedArray;
+  signed: boolean;
+}
+
+export const MASKED = -1;
+
+export function weightTable(p: Palette): ColorTable {
+  return table(p, false, (i) => weightRGB(p, i / 255));
+}
+
+export function signedTable(p: Palette): ColorTable {
+  return table(p, true, (i) => signedRGB(p, (i / 255) * 2 - 1));
+}
+
+function table(p: Palette, signed: boolean, color: (i: number) => RGB): ColorTable {
+  const rgba = new Uint8ClampedArray(257 * 4);
+  for (let i = 0; i < 257; i++) {
+    const c = i === 256 ? (p.background.map((b, k) => Math.round(b * 0.9 + p.foreground[k] * 0.1)) as RGB) : color(i);
+    rgba.set([c[0], c[1], c[2], 255], i * 4);
+  }
+  return { rgba, signed };
+}
+
+/**
+ * A rows × cols canvas, one pixel per cell, to be scaled up with CSS (pixelated) or drawImage.
+ * `valueAt` gives the cell's value (0..1, or −1..1 for a signed table), or MASKED.
+ */
+export function matrixCanvas(rows: number, cols: number, valueAt: Float32Array | ((row: number, col: number) => number), colors: ColorTable): HTMLCanvasElement {
   const canvas = document.createElement('canvas');
   canvas.width = cols;
   canvas.height = rows;
   const ctx = canvas.getContext('2d')!;
   const img = ctx.createImageData(cols, rows);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const [R, G, B] = colorAt(r, c);
-      const o = (r * cols + c) * 4;
-      img.data[o] = R;
-      img.data[o + 1] = G;
-      img.data[o + 2] = B;
-      img.data[o + 3] = 255;
-    }
+  const px = new Uint32Array(img.data.buffer);
+  const lut = new Uint32Array(colors.rgba.buffer);
+  // sqrt in weightRGB makes small weights visible; the table already holds that curve.
+  const index = (v: number) => (v === MASKED && !colors.signed ? 256 : Math.max(0, Math.min(255, Math.round((colors.signed ? (v + 1) / 2 : v) * 255))));
+  if (valueAt instanceof Float32Array) {
+    for (let i = 0; i < rows * cols; i++) px[i] = lut[index(valueAt[i])];
+  } else {
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) px[r * cols + c] = lut[index(valueAt(r, c))];
   }
   ctx.putImageData(img, 0, 0);
   return canvas;
+}
+
+const cellMaps = new Map<string, Int32Array>();
+/** Which of n thumbnail cells each of T tokens falls in (the same for every thumbnail: computed once). */
+function thumbnailCells(T: number, n: number): Int32Array {
+  const key = `${T}:${n}`;
+  let m = cellMaps.get(key);
+  if (!m) cellMaps.set(key, (m = Int32Array.from({ length: T }, (_, i) => Math.floor((i * n) / T))));
+  return m;
+}
+
+/**
+ * A T × T block of `data` (from `base`) as a size × size canvas: each pixel is the mean of the cells
+ * it covers (thumbnails of long inputs would otherwise paint hundreds of thousands of cells each).
+ */
+export function thumbnailCanvas(data: Float32Array, base: number, T: number, size: number, colors: ColorTable): HTMLCanvasElement {
+  const n = Math.min(T, size);
+  const cellOf = thumbnailCells(T, n);
+  const sums = new Float32Array(n * n);
+  const counts = new Float32Array(n * n);
+  for (let q = 0; q < T; q++) {
+    const row = cellOf[q] * n;
+    const off = base + q * T;
+    for (let k = 0; k < T; k++) {
+      sums[row + cellOf[k]] += data[off + k];
+      counts[row + cellOf[k]]++;
+    }
+  }
+  for (let i = 0; i < sums.length; i++) sums[i] /= counts[i];
+  return matrixCanvas(n, n, sums, colors);
 }
 
 /** Head h's colour: the theme's chart colours, then the same hues rotated for more heads. */

@@ -14,6 +14,7 @@ import { renderAllLayers, renderCompare } from './views/compare';
 import { renderWalk } from './views/walkthrough';
 import { renderPlayground } from './views/playground';
 import { pngOfView, svgOfView } from './export';
+import { button, checkbox, singleSelect } from './controls';
 
 declare function acquireVsCodeApi(): { postMessage(m: WebviewToHost): void; getState(): unknown; setState(s: unknown): void };
 const vscode = acquireVsCodeApi();
@@ -43,14 +44,6 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLEl
   const e = Object.assign(document.createElement(tag), props);
   e.append(...children);
   return e;
-}
-
-function select<T extends string | number>(label: string, options: [T, string][], value: T, onChange: (v: T) => void): HTMLLabelElement {
-  const s = el('select');
-  s.setAttribute('aria-label', label);
-  for (const [v, text] of options) s.append(el('option', { value: String(v), textContent: text, selected: v === value }));
-  s.addEventListener('change', () => onChange((typeof value === 'number' ? Number(s.value) : s.value) as T));
-  return el('label', { className: 'control' }, `${label} `, s);
 }
 
 function setView(patch: Partial<ViewState>): void {
@@ -133,20 +126,16 @@ function headsTab(r: AttentionResult, v: ViewState): HTMLElement {
   const palette = readPalette();
   const pick = el('fieldset', { className: 'head-picks' }, el('legend', { textContent: 'Heads to draw' }));
   for (let h = 0; h < r.model.heads; h++) {
-    const box = el('input', { type: 'checkbox', checked: v.headViewHeads.includes(h) });
-    box.dataset.head = String(h);
-    box.addEventListener('change', () => {
-      const heads = box.checked ? [...v.headViewHeads, h].sort((a, b) => a - b) : v.headViewHeads.filter((x) => x !== h);
-      if (heads.length) setView({ headViewHeads: heads });
-      else box.checked = true;
-    });
+    const box = checkbox(`head ${h + 1}`, v.headViewHeads.includes(h), (checked) => {
+      const heads = checked ? [...v.headViewHeads, h].sort((a, b) => a - b) : v.headViewHeads.filter((x) => x !== h);
+      // At least one head stays drawn.
+      setView({ headViewHeads: heads.length ? heads : v.headViewHeads });
+    }, { head: String(h) });
     const swatch = el('span', { className: 'swatch' });
     swatch.style.background = headColor(palette, h);
-    pick.append(el('label', {}, box, swatch, ` ${h + 1}`));
+    pick.append(el('span', { className: 'pick' }, swatch, box));
   }
-  const all = el('button', { textContent: 'All heads' });
-  all.addEventListener('click', () => setView({ headViewHeads: Array.from({ length: r.model.heads }, (_, h) => h) }));
-  pick.append(all);
+  pick.append(button('All heads', () => setView({ headViewHeads: Array.from({ length: r.model.heads }, (_, h) => h) }), { secondary: true }));
   const view = el('div');
   renderHeadView(view, r, v.layer, v.headViewHeads, palette, undefined);
   return section(`Head view · layer ${v.layer + 1}`, 'Each line joins a token (left) to a token it attends to (right); its opacity is the weight, its colour the head.', el('div', {}, pick, view));
@@ -166,11 +155,9 @@ function modelTab(r: AttentionResult, v: ViewState): HTMLElement {
 function embeddingsTab(r: AttentionResult, v: ViewState, width: number): HTMLElement {
   const palette = readPalette();
   const states = Array.from({ length: r.hiddenStateCount }, (_, s) => [s, stateName(r, s)] as [number, string]);
-  const prev = el('button', { textContent: '◀ earlier', disabled: v.hiddenState === 0 });
-  prev.addEventListener('click', () => setView({ hiddenState: v.hiddenState - 1 }));
-  const next = el('button', { textContent: 'later ▶', disabled: v.hiddenState === r.hiddenStateCount - 1 });
-  next.addEventListener('click', () => setView({ hiddenState: v.hiddenState + 1 }));
-  const controls = el('div', { className: 'controls' }, select('State', states, v.hiddenState, (hiddenState) => setView({ hiddenState })), prev, next);
+  const prev = button('◀ earlier', () => setView({ hiddenState: v.hiddenState - 1 }), { secondary: true, disabled: v.hiddenState === 0 });
+  const next = button('later ▶', () => setView({ hiddenState: v.hiddenState + 1 }), { secondary: true, disabled: v.hiddenState === r.hiddenStateCount - 1 });
+  const controls = el('div', { className: 'controls' }, singleSelect('State', states, v.hiddenState, (hiddenState) => setView({ hiddenState })), prev, next);
   const heat = el('div');
   renderEmbeddings(heat, r, v.hiddenState, palette, width);
   const pca = el('div');
@@ -215,7 +202,14 @@ function scratchTab(r: AttentionResult, v: ViewState): HTMLElement {
     section('What if · other scoring functions, soft and hard attention', 'The classic menu of attention scores on this head’s real q and k.', playHost));
 }
 
+/** render() with a Performance API measure around it ("attention-lens:render"), read by the benchmark. */
 function render(): void {
+  const start = performance.now();
+  renderView();
+  performance.measure('attention-lens:render', { start, end: performance.now() });
+}
+
+function renderView(): void {
   if (!model) return;
   const { result: r, view: v } = model;
   const palette = readPalette();
@@ -229,9 +223,9 @@ function render(): void {
   if (r.truncated) header.append(el('p', { className: 'banner busy', textContent: `Only the first ${r.truncated.keptTokens} of ${r.truncated.totalTokens} tokens were explained.` }));
 
   const controls = el('div', { className: 'controls' },
-    select('Layer', Array.from({ length: m.layers }, (_, l) => [l, `${l + 1}`] as [number, string]), v.layer, (layer) => setView({ layer })),
-    select('Head', [[-1, `mean of ${m.heads}`] as [number, string], ...Array.from({ length: m.heads }, (_, h) => [h, `${h + 1}`] as [number, string])], v.head, (head) => setView({ head })),
-    select('Show', AGGREGATION_NAMES, v.aggregation, (aggregation) => setView({ aggregation })),
+    singleSelect('Layer', Array.from({ length: m.layers }, (_, l) => [l, `${l + 1}`] as [number, string]), v.layer, (layer) => setView({ layer })),
+    singleSelect('Head', [[-1, `mean of ${m.heads}`] as [number, string], ...Array.from({ length: m.heads }, (_, h) => [h, `${h + 1}`] as [number, string])], v.head, (head) => setView({ head })),
+    singleSelect('Show', AGGREGATION_NAMES, v.aggregation, (aggregation) => setView({ aggregation })),
   );
 
   const row = rowOf(r, v.layer, v.head, v.token);
@@ -249,9 +243,7 @@ function render(): void {
   exportBar.setAttribute('role', 'group');
   exportBar.setAttribute('aria-label', 'Export the current view or the tensors');
   for (const [format, label, title] of [['png', 'PNG', 'The current view as an image'], ['svg', 'SVG', 'The current view (or matrix) as SVG'], ['json', 'JSON', 'Tokens, attention [layer][head][query][key] and hidden states'], ['csv', 'CSV', 'One row per attention weight']] as const) {
-    const b = el('button', { textContent: label, title });
-    b.dataset.format = format;
-    b.addEventListener('click', async () => {
+    const b = button(label, async () => {
       if (format === 'png') {
         const data = await pngOfView(palette);
         if (data) vscode.postMessage({ type: 'export', format, view: v.tab, data });
@@ -261,7 +253,7 @@ function render(): void {
       } else {
         vscode.postMessage({ type: 'export', format, view: 'tensors' });
       }
-    });
+    }, { title, secondary: true, data: { format } });
     exportBar.append(b);
   }
   const panel = el('div', { id: 'tabpanel' }, panels[v.tab]());
@@ -290,6 +282,8 @@ window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
       model = { result: r, view: clampView(r, { ...saved, token: undefined, headViewHeads: undefined, ...msg.focus }) };
       source = msg.source;
       saveState();
+      // The host's hover, tint and status bar follow the panel's (possibly restored) layer and head.
+      vscode.postMessage({ type: 'selection', selection: { layer: model.view.layer, head: model.view.head, token: model.view.token } });
       render();
       break;
     }

@@ -79,31 +79,34 @@ const SEP = /^(\[SEP\]|<\/s>|<\|endoftext\|>|<eos>)$/;
 
 export function headSummary(r: AttentionResult, layer: number, head: number): HeadSummary {
   const T = r.tokens.length;
-  const isCls = r.tokens.map((t) => t.special && CLS.test(t.label));
-  const isSep = r.tokens.map((t) => t.special && SEP.test(t.label));
+  const cls = r.tokens.flatMap((t, k) => (t.special && CLS.test(t.label) ? [k] : []));
+  const sep = r.tokens.flatMap((t, k) => (t.special && SEP.test(t.label) ? [k] : []));
+  const a = r.attention;
+  const base = (layer * r.model.heads + head) * T * T;
   let entropy = 0;
   let rows = 0;
   let self = 0;
   let previous = 0;
   let first = 0;
-  let cls = 0;
-  let sep = 0;
+  let toCls = 0;
+  let toSep = 0;
   for (let q = 0; q < T; q++) {
-    const row = attentionRow(r, layer, head, q);
+    const off = base + q * T;
     const visible = r.model.causal ? q + 1 : T;
     if (visible > 1) {
       let e = 0;
-      for (const p of row) if (p > 0) e -= p * Math.log(p);
+      for (let k = 0; k < T; k++) {
+        const p = a[off + k];
+        if (p > 0) e -= p * Math.log(p);
+      }
       entropy += e / Math.log(visible);
       rows++;
     }
-    self += row[q];
-    if (q > 0) previous += row[q - 1];
-    first += row[0];
-    row.forEach((p, k) => {
-      if (isCls[k]) cls += p;
-      if (isSep[k]) sep += p;
-    });
+    self += a[off + q];
+    if (q > 0) previous += a[off + q - 1];
+    first += a[off];
+    for (const k of cls) toCls += a[off + k];
+    for (const k of sep) toSep += a[off + k];
   }
   return {
     layer,
@@ -112,7 +115,7 @@ export function headSummary(r: AttentionResult, layer: number, head: number): He
     self: self / T,
     previous: T > 1 ? previous / (T - 1) : 0,
     first: first / T,
-    cls: isCls.some(Boolean) ? cls / T : undefined,
-    sep: isSep.some(Boolean) ? sep / T : undefined,
+    cls: cls.length ? toCls / T : undefined,
+    sep: sep.length ? toSep / T : undefined,
   };
 }

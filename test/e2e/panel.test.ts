@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { CodeServer, HOSTILE_TEXT, launchBrowser, outputDir, SAMPLE_TEXT, startCodeServer, workbenchUrl } from '../support/codeServer';
 import { repoRoot } from '../support/models';
+import { choose, chosen } from '../support/controls';
 
 const vsix = path.join(repoRoot, 'attention-lens-0.1.0.vsix');
 
@@ -115,7 +116,7 @@ describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { 
     assert.equal(await diffs.count(), 4, 'one difference per head');
     for (const text of await diffs.allTextContents()) assert.ok(Number(text) <= 1e-4, `from scratch within 1e-4 of the runtime (${text})`);
     assert.equal(await frame.locator('.compare-maps canvas').count(), 3, 'runtime, from scratch, difference');
-    await frame.locator('button.check-all').click();
+    await frame.locator('vscode-button.check-all').click();
     await frame.locator('.all-layers', { hasText: 'All 4 layers × 4 heads checked' }).waitFor();
     const layerMax = await frame.locator('.layers-table td.layer-max').allTextContents();
     assert.equal(layerMax.length, 4, 'a largest difference for every layer');
@@ -156,7 +157,7 @@ describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { 
     const { page } = browser;
     const frame = panelFrame(page);
     const save = async (format: string, file: string) => {
-      await frame.locator(`.export button[data-format="${format}"]`).click();
+      await frame.locator(`.export vscode-button[data-format="${format}"]`).click();
       // code-server's save dialog is VS Code's own: a path in a quick input, proposed in the workspace.
       const input = page.locator('.quick-input-widget input');
       await input.waitFor();
@@ -221,15 +222,15 @@ describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { 
     const { page } = browser;
     let frame = panelFrame(page);
     await frame.getByRole('tab', { name: 'Embeddings' }).click();
-    await frame.getByLabel('Layer', { exact: true }).selectOption({ value: '2' });
-    assert.equal(await frame.getByLabel('Layer', { exact: true }).inputValue(), '2');
+    await choose(frame, 'Layer', '2');
+    assert.equal(await chosen(frame, 'Layer'), '2');
     const tokensBefore = await frame.locator('.token').allTextContents();
     await runFromPalette(page, 'Developer: Reload Window');
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     frame = panelFrame(page);
     await frame.locator('h1', { hasText: 'gpt2-mini-shakespeare' }).waitFor({ timeout: 60_000 });
     assert.equal(await frame.getByRole('tab', { name: 'Embeddings' }).getAttribute('aria-selected'), 'true', 'the same tab');
-    assert.equal(await frame.getByLabel('Layer', { exact: true }).inputValue(), '2', 'the same layer');
+    assert.equal(await chosen(frame, 'Layer'), '2', 'the same layer');
     assert.deepEqual(await frame.locator('.token').allTextContents(), tokensBefore, 'the same text, explained again');
     await page.screenshot({ path: path.join(outputDir, 'e2e-after-reload.png') });
   }));

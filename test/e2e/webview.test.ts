@@ -14,6 +14,7 @@ import { launchBrowser, outputDir } from '../support/codeServer';
 import { runtime, spec } from '../support/models';
 import { openPanel, startWebviewServer, Theme } from '../support/webviewHarness';
 import { parseWebviewMessage, WebviewToHost } from '../../src/protocol';
+import { choose } from '../support/controls';
 
 const SENTENCE = "The animal didn't cross the street because it was too tired.";
 
@@ -53,7 +54,7 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
   /** Clicks an export button and returns the message the host receives, validated as the host does. */
   const exported = async (page: Page, format: string) => {
     const before = sent.length;
-    await page.locator(`.export button[data-format="${format}"]`).click();
+    await page.locator(`.export vscode-button[data-format="${format}"]`).click();
     await page.waitForFunction(() => true);
     for (let i = 0; i < 50 && !sent.slice(before).some((m) => m.type === 'export'); i++) await page.waitForTimeout(100);
     const m = parseWebviewMessage(sent.slice(before).find((x) => x.type === 'export'));
@@ -72,9 +73,9 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     const T = rb.tokens.length;
     assert.equal(await page.locator('canvas.heatmap').getAttribute('data-tokens'), String(T));
     assert.equal(await page.locator('.token').count(), T);
-    await page.getByLabel('Show', { exact: true }).selectOption('rollout');
+    await choose(page, 'Show', 'rollout');
     await page.locator('h2', { hasText: 'Attention rollout through layers 1–4' }).waitFor();
-    await page.getByLabel('Show', { exact: true }).selectOption('mean-layers');
+    await choose(page, 'Show', 'mean-layers');
     await page.locator('h2', { hasText: 'Mean over all 4 layers' }).waitFor();
     await page.close();
   });
@@ -91,9 +92,14 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     };
     assert.equal(await page.locator('svg.head-view line').count(), expected([0, 1, 2, 3]), 'all heads, every weight ≥ 0.01');
     // Only heads 1 and 3.
-    await page.locator('.head-picks input[data-head="1"]').uncheck();
-    await page.locator('.head-picks input[data-head="3"]').uncheck();
-    assert.equal(await page.locator('svg.head-view line').count(), expected([0, 2]));
+    const linesBecome = async (n: number) => {
+      for (let i = 0; i < 50 && (await page.locator('svg.head-view line').count()) !== n; i++) await page.waitForTimeout(100);
+      assert.equal(await page.locator('svg.head-view line').count(), n);
+    };
+    await page.locator('.head-picks vscode-checkbox[data-head="1"]').click();
+    await linesBecome(expected([0, 2, 3]));
+    await page.locator('.head-picks vscode-checkbox[data-head="3"]').click();
+    await linesBecome(expected([0, 2]));
     // Hover "it": only its lines remain; the highlighted keys are those it weights ≥ 0.1.
     const it = rg.tokens.findIndex((t) => t.label.trim() === 'it');
     await page.locator(`svg.head-view text.query[data-token="${it}"]`).hover();

@@ -22,14 +22,44 @@ const THEMES: Record<Theme, Record<string, string>> = {
 /** The panel's page as VS Code builds it, with the same strict CSP (no inline script or style). */
 function page(theme: Theme): string {
   return `<!DOCTYPE html><html><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'self'; img-src 'self' data: blob:; script-src 'self'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'self'; img-src 'self' data: blob:; script-src 'self'; connect-src 'self'">
 <link rel="stylesheet" href="/panel.css"><link rel="stylesheet" href="/theme-${theme}.css"></head>
 <body class="vscode-${theme}"><main id="app"></main>
 <script src="/stub.js"></script><script src="/webview.js"></script></body></html>`;
 }
 
-/** Serves the page and its scripts on 127.0.0.1. */
-export async function startWebviewServer(): Promise<{ url: string; close(): Promise<void> }> {
+export interface WebviewServer {
+  url: string;
+  /** Makes a message available to the page as /msg/<id>.json and /msg/<id>.bin. */
+  put(id: string, msg: HostToWebview): void;
+  close(): Promise<void>;
+}
+
+let current: WebviewServer | undefined;
+
+/** JSON with each Float32Array replaced by [byteOffset, length] into one binary buffer. */
+function encode(msg: HostToWebview): [string, Buffer] {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  const walk = (v: unknown): unknown => {
+    if (v instanceof Float32Array) {
+      const b = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      parts.push(b);
+      const ref = { __f32: [offset, v.length] };
+      offset += b.length;
+      return ref;
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  const json = JSON.stringify(walk(msg));
+  return [json, Buffer.concat(parts)];
+}
+
+/** Serves the page, its scripts and the messages for it on 127.0.0.1. */
+export async function startWebviewServer(): Promise<WebviewServer> {
+  const messages = new Map<string, [string, Buffer]>();
   const files: Record<string, [string, string]> = {
     '/webview.js': ['text/javascript', readFileSync(path.join(repoRoot, 'dist/webview.js'), 'utf8')],
     '/panel.css': ['text/css', readFileSync(path.join(repoRoot, 'media/panel.css'), 'utf8')],
@@ -39,12 +69,13 @@ export async function startWebviewServer(): Promise<{ url: string; close(): Prom
       getState: () => window.__state,
       setState: (s) => { window.__state = s; },
     });
-    // Messages from the test arrive as JSON; Float32Arrays are marked and rebuilt here.
-    window.__fromHost = (m) => {
+    // A message from the test is fetched as JSON plus one binary file; Float32Arrays are views into it.
+    window.__fromHost = async (id) => {
+      const [meta, bin] = await Promise.all([fetch('/msg/' + id + '.json').then((r) => r.json()), fetch('/msg/' + id + '.bin').then((r) => r.arrayBuffer())]);
       const decode = (v) => v && typeof v === 'object'
-        ? ('__f32' in v ? Float32Array.from(v.__f32) : Array.isArray(v) ? v.map(decode) : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x)])))
+        ? ('__f32' in v ? new Float32Array(bin, v.__f32[0], v.__f32[1]) : Array.isArray(v) ? v.map(decode) : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x)])))
         : v;
-      window.postMessage(decode(m), '*');
+      window.postMessage(decode(meta), '*');
     };`],
   };
   for (const theme of Object.keys(THEMES) as Theme[]) {
@@ -56,24 +87,33 @@ export async function startWebviewServer(): Promise<{ url: string; close(): Prom
       res.writeHead(200, { 'content-type': 'text/html' }).end(page((url.searchParams.get('theme') as Theme) ?? 'dark'));
       return;
     }
+    const msg = /^\/msg\/(\w+)\.(json|bin)$/.exec(url.pathname);
+    if (msg && messages.has(msg[1])) {
+      const [json, bin] = messages.get(msg[1])!;
+      res.writeHead(200, { 'content-type': msg[2] === 'json' ? 'application/json' : 'application/octet-stream' }).end(msg[2] === 'json' ? json : bin);
+      return;
+    }
     const f = files[url.pathname];
     if (!f) return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': f[0] }).end(f[1]);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/`;
-  return { url, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  current = {
+    url,
+    put: (id, m) => messages.set(id, encode(m)),
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+  return current;
 }
 
-/** Sends a message to the panel as the extension host would (typed arrays survive the trip). */
+let nextId = 0;
+
+/** Sends a message to the panel as the extension host would (typed arrays arrive as typed arrays). */
 export async function sendToPanel(page: Page, msg: HostToWebview): Promise<void> {
-  const encode = (v: unknown): unknown => {
-    if (v instanceof Float32Array) return { __f32: Array.from(v) };
-    if (Array.isArray(v)) return v.map(encode);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, encode(x)]));
-    return v;
-  };
-  await page.evaluate((m) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(m), encode(msg));
+  const id = `m${nextId++}`;
+  current!.put(id, msg);
+  await page.evaluate((i) => (window as unknown as { __fromHost(id: string): Promise<void> }).__fromHost(i), id);
 }
 
 /** Opens the panel in a fresh page, shows `result`, and answers its queries with `model`. Returns the messages the panel sent. */

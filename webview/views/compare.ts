@@ -1,12 +1,13 @@
 /** Runtime and from-scratch attention side by side, with their difference, for one layer. */
 import type { AttentionResult, ScratchLayer } from '../../src/protocol';
 import { attentionRow } from '../../src/protocol';
-import { matrixCanvas, Palette, weightRGB } from '../colors';
+import { matrixCanvas, Palette, weightTable } from '../colors';
+import { button } from '../controls';
 
 const fmt = (x: number) => (x === 0 ? '0' : x.toExponential(1));
 
 function map(title: string, T: number, size: number, value: (q: number, k: number) => number, palette: Palette, label: string): HTMLElement {
-  const canvas = matrixCanvas(T, T, (q, k) => weightRGB(palette, value(q, k)));
+  const canvas = matrixCanvas(T, T, value, weightTable(palette));
   canvas.style.width = canvas.style.height = `${size}px`;
   canvas.setAttribute('role', 'img');
   canvas.setAttribute('aria-label', label);
@@ -49,11 +50,7 @@ export function renderAllLayers(host: HTMLElement, r: AttentionResult, scratch: 
   summary.textContent = done ? `All ${r.model.layers} layers × ${r.model.heads} heads checked: largest difference ${fmt(overall)}.` : `${scratch.size} of ${r.model.layers} layers checked.`;
   const parts: HTMLElement[] = [table, summary];
   if (!done) {
-    const b = document.createElement('button');
-    b.className = 'check-all';
-    b.textContent = 'Check every layer';
-    b.addEventListener('click', onCheckAll);
-    parts.push(b);
+    parts.push(button('Check every layer', onCheckAll, { className: 'check-all' }));
   }
   host.replaceChildren(...parts);
 }
@@ -80,10 +77,8 @@ export function renderCompare(host: HTMLElement, r: AttentionResult, s: ScratchL
   headRow.insertCell().textContent = 'head';
   rowDiff.insertCell().textContent = 'max |Δ|';
   for (let h = 0; h < H; h++) {
-    const b = document.createElement('button');
-    b.textContent = String(h + 1);
+    const b = button(String(h + 1), () => onHead(h), { secondary: h !== head, title: `Show head ${h + 1}` });
     b.setAttribute('aria-pressed', String(h === head));
-    b.addEventListener('click', () => onHead(h));
     headRow.insertCell().append(b);
     const c = rowDiff.insertCell();
     c.textContent = fmt(s.maxAbsDiffPerHead[h]);

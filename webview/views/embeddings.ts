@@ -1,6 +1,6 @@
 /** Token × dimension heatmap of one residual-stream state (the embedding output, or a layer's output). */
 import type { AttentionResult } from '../../src/protocol';
-import { matrixCanvas, Palette, signedRGB } from '../colors';
+import { matrixCanvas, Palette, signedTable } from '../colors';
 import { cosineSimilarity, pca2 } from '../../src/attention/geometry';
 
 export function stateName(r: AttentionResult, s: number): string {
@@ -15,7 +15,7 @@ export function renderEmbeddings(host: HTMLElement, r: AttentionResult, state: n
   for (const v of data) maxAbs = Math.max(maxAbs, Math.abs(v));
   const cw = Math.max(1, Math.min(6, Math.floor((width - 8) / D)));
   const ch = Math.max(4, Math.min(16, Math.floor(320 / T)));
-  const canvas = matrixCanvas(T, D, (t, d) => signedRGB(palette, data[t * D + d] / maxAbs));
+  const canvas = matrixCanvas(T, D, (t, d) => data[t * D + d] / maxAbs, signedTable(palette));
   canvas.className = 'embeddings';
   canvas.style.width = `${D * cw}px`;
   canvas.style.height = `${T * ch}px`;
@@ -87,7 +87,7 @@ export function renderCosine(host: HTMLElement, r: AttentionResult, state: numbe
   const T = r.tokens.length;
   const D = r.model.hidden;
   const sim = cosineSimilarity(r.hiddenStates.subarray(state * T * D, (state + 1) * T * D), T, D);
-  const canvas = matrixCanvas(T, T, (i, j) => signedRGB(palette, sim[i * T + j]));
+  const canvas = matrixCanvas(T, T, (i, j) => sim[i * T + j], signedTable(palette));
   canvas.className = 'cosine';
   const cell = Math.max(4, Math.min(20, Math.floor(300 / T)));
   canvas.style.width = canvas.style.height = `${T * cell}px`;

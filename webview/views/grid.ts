@@ -1,10 +1,10 @@
 /** Every layer × head as a thumbnail; choosing one shows it large. */
 import type { AttentionResult } from '../../src/protocol';
-import { attentionRow } from '../../src/protocol';
-import { matrixCanvas, Palette, weightRGB } from '../colors';
+import { Palette, thumbnailCanvas, weightTable } from '../colors';
 
 export function renderGrid(host: HTMLElement, r: AttentionResult, selected: { layer: number; head: number }, palette: Palette, onPick: (layer: number, head: number) => void): void {
   const T = r.tokens.length;
+  const colors = weightTable(palette);
   const size = Math.max(32, Math.min(96, T * 4));
   const table = document.createElement('div');
   table.className = 'grid';
@@ -32,7 +32,7 @@ export function renderGrid(host: HTMLElement, r: AttentionResult, selected: { la
       button.dataset.head = String(h);
       button.setAttribute('aria-label', `Layer ${l + 1}, head ${h + 1}`);
       button.setAttribute('aria-pressed', String(l === selected.layer && h === selected.head));
-      const canvas = matrixCanvas(T, T, (q, k) => weightRGB(palette, attentionRow(r, l, h, q)[k]));
+      const canvas = thumbnailCanvas(r.attention, (l * r.model.heads + h) * T * T, T, size, colors);
       canvas.style.width = canvas.style.height = `${size}px`;
       button.append(canvas);
       button.addEventListener('click', () => onPick(l, h));

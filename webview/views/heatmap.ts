@@ -1,7 +1,7 @@
 /** One head's attention matrix, queries down and keys across, with token labels and a keyboard cursor. */
 import type { AttentionResult } from '../../src/protocol';
 import type { Matrix } from '../../src/attention/aggregate';
-import { matrixCanvas, Palette, RGB, weightRGB } from '../colors';
+import { MASKED, matrixCanvas, Palette, weightTable } from '../colors';
 
 export interface HeatmapOptions {
   palette: Palette;
@@ -43,8 +43,7 @@ export function renderHeatmap(host: HTMLElement, r: AttentionResult, matrix: Mat
   ctx.scale(dpr, dpr);
   ctx.font = o.palette.font;
   const fg = `rgb(${o.palette.foreground.join(',')})`;
-  const masked = o.palette.background.map((b, i) => Math.round(b * 0.9 + o.palette.foreground[i] * 0.1)) as RGB;
-  const cells = matrixCanvas(T, T, (q, k) => (r.model.causal && k > q ? masked : weightRGB(o.palette, rows[q][k])));
+  const cells = matrixCanvas(T, T, (q, k) => (r.model.causal && k > q ? MASKED : matrix[q * T + k]), weightTable(o.palette));
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(cells, m, m, T * cell, T * cell);
   if (showLabels) {

@@ -8,6 +8,7 @@ import { softmax } from '../../src/attention/ops';
 import { additiveScore, bilinearScore, dotScore, hardArgmax, hardSample, scaledDotScore, seededRandom } from '../../src/attention/scoring';
 import { tensor } from '../../src/attention/tensor';
 import { Palette, weightColor } from '../colors';
+import { button } from '../controls';
 
 function illustrativeParameters(d: number) {
   const rnd = seededRandom(1234);
@@ -61,8 +62,5 @@ export function renderPlayground(host: HTMLElement, r: AttentionResult, w: WalkD
   const note = document.createElement('p');
   note.className = 'banner busy';
   note.textContent = 'What if — not the model’s attention. The query and keys are this head’s real q and k_j; the additive and bilinear parameters are made up for illustration (seeded), since this model was not trained with them. Soft attention mixes all values by the weights; hard attention takes one value.';
-  const resample = document.createElement('button');
-  resample.textContent = 'Draw another sample';
-  resample.addEventListener('click', onResample);
-  host.replaceChildren(note, table, resample);
+  host.replaceChildren(note, table, button('Draw another sample', onResample, { secondary: true }));
 }

@@ -1,10 +1,10 @@
 /** One query token's attention, step by step, with the from-scratch numbers beside the runtime's. */
 import type { AttentionResult, WalkData } from '../../src/protocol';
-import { matrixCanvas, Palette, signedRGB, weightColor } from '../colors';
+import { matrixCanvas, Palette, signedTable, weightColor } from '../colors';
 
 /** A vector as a one-row strip, colour by sign and size relative to `maxAbs`. */
 export function vectorStrip(v: ArrayLike<number>, maxAbs: number, palette: Palette, label: string): HTMLCanvasElement {
-  const c = matrixCanvas(1, v.length, (_, i) => signedRGB(palette, v[i] / (maxAbs || 1)));
+  const c = matrixCanvas(1, v.length, (_, i) => v[i] / (maxAbs || 1), signedTable(palette));
   c.className = 'vector';
   c.style.width = `${Math.min(160, v.length * 3)}px`;
   c.style.height = '12px';

@@ -1,0 +1,94 @@
+/**
+ * Paint and hover times of the real panel bundle in headless Chromium, for BERT-base-shaped
+ * results (12 layers × 12 heads, hidden 768) at 128 and 512 tokens. Synthetic attention (random
+ * rows that sum to 1): the timing depends on the shapes, not on the numbers.
+ */
+import type { Page } from 'playwright-core';
+import type { AttentionResult } from '../src/protocol';
+import { seededRandom } from '../src/attention/scoring';
+import { launchBrowser } from '../test/support/codeServer';
+import { sendToPanel, startWebviewServer } from '../test/support/webviewHarness';
+import { Stat, stat } from './stats';
+
+export function syntheticResult(T: number, layers = 12, heads = 12, hidden = 768): AttentionResult {
+  const rnd = seededRandom(T);
+  const attention = new Float32Array(layers * heads * T * T);
+  for (let row = 0; row < layers * heads * T; row++) {
+    let sum = 0;
+    for (let k = 0; k < T; k++) sum += attention[row * T + k] = rnd() ** 4;
+    for (let k = 0; k < T; k++) attention[row * T + k] /= sum;
+  }
+  return {
+    runId: T, text: 'x'.repeat(T), timings: { loadMs: 0, inferenceMs: 0 }, hiddenStateCount: layers + 1,
+    model: { id: 'bert-base-shaped', label: 'bert-base-shaped', modelType: 'bert', causal: false, layers, heads, hidden, precision: 'int8', file: 'synthetic' },
+    tokens: Array.from({ length: T }, (_, i) => ({ id: i, label: `tok${i}`, start: i, end: i + 1, special: false })),
+    attention,
+    hiddenStates: Float32Array.from({ length: (layers + 1) * T * hidden }, () => rnd() * 2 - 1),
+  };
+}
+
+/** Milliseconds from handing the page a message (or an event) until the frame after it is painted. */
+async function timeUntilPainted(page: Page, act: () => Promise<void>): Promise<number> {
+  await page.evaluate(() => { (window as unknown as { __t0: number }).__t0 = performance.now(); });
+  await act();
+  return page.evaluate(() => new Promise<number>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - (window as unknown as { __t0: number }).__t0)))));
+}
+
+/** The last render()'s own duration (script and DOM work, before layout and paint). */
+const lastRender = (page: Page) => page.evaluate(() => performance.getEntriesByName('attention-lens:render').at(-1)?.duration ?? NaN);
+
+export interface WebviewFigures {
+  tokens: number;
+  gridRenderMs: Stat;
+  gridPaintMs: Stat;
+  matrixPaintMs: Stat;
+  headViewHoverMs: Stat;
+  heatmapHoverMs: Stat;
+  tokenFocusMs: Stat;
+}
+
+export async function benchWebview(runs: number): Promise<WebviewFigures[]> {
+  const server = await startWebviewServer();
+  const browser = await launchBrowser();
+  const out: WebviewFigures[] = [];
+  try {
+    for (const T of [128, 512]) {
+      const r = syntheticResult(T);
+      const page = await browser.context.newPage();
+      await page.setViewportSize({ width: 1400, height: 1000 });
+      await page.exposeFunction('__toHost', () => undefined);
+      await page.goto(`${server.url}?theme=dark`);
+      const show = async (tab: string) => {
+        await page.evaluate((t) => { (window as unknown as { __state: unknown }).__state = { view: { tab: t } }; }, tab);
+        return timeUntilPainted(page, () => sendToPanel(page, { type: 'result', result: { ...r, runId: Math.random() } }));
+      };
+      const repeat = async (f: () => Promise<number>) => {
+        await f(); // warm-up
+        const xs: number[] = [];
+        for (let i = 0; i < runs; i++) xs.push(await f());
+        return stat(xs);
+      };
+      const gridRenders: number[] = [];
+      const gridPaintMs = await repeat(async () => {
+        const t = await show('model');
+        gridRenders.push(await lastRender(page));
+        return t;
+      });
+      const gridRenderMs = stat(gridRenders.slice(1));
+      const matrixPaintMs = await repeat(() => show('attention'));
+      const heatmapHoverMs = await repeat(async () => {
+        const box = (await page.locator('canvas.heatmap').boundingBox())!;
+        return timeUntilPainted(page, () => page.mouse.move(box.x + box.width * Math.random(), box.y + box.height * Math.random()));
+      });
+      const tokenFocusMs = await repeat(() => timeUntilPainted(page, () => page.locator('.token').nth(Math.floor(Math.random() * T)).click()));
+      await show('heads');
+      const headViewHoverMs = await repeat(() => timeUntilPainted(page, () => page.locator(`svg.head-view text.query[data-token="${Math.floor(Math.random() * T)}"]`).dispatchEvent('mouseenter')));
+      out.push({ tokens: T, gridRenderMs, gridPaintMs, matrixPaintMs, headViewHoverMs, heatmapHoverMs, tokenFocusMs });
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  return out;
+}
