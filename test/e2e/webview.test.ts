@@ -123,6 +123,7 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     const order = await page.locator('table.summaries tbody tr').evaluateAll((rows) => rows.map((r) => [Number((r as HTMLElement).dataset.layer), Number((r as HTMLElement).dataset.head)]));
     const entropies = order.map(([l, h]) => headSummary(rb, l, h).entropy);
     assert.deepEqual(entropies, [...entropies].sort((a, b) => b - a), 'sorted by entropy, highest first');
+    await page.screenshot({ path: path.join(outputDir, 'webview-all-heads.png') });
     await page.locator('table.summaries tbody tr').first().locator('button').click();
     await page.locator('h2', { hasText: `Layer ${order[0][0] + 1}, head ${order[0][1] + 1}` }).waitFor();
     await page.close();
@@ -139,6 +140,8 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     await page.locator('h2', { hasText: 'After layer 1' }).waitFor();
     const afterStep = await page.locator('svg.pca circle').evaluateAll((cs) => cs.map((c) => c.getAttribute('cx')));
     assert.notDeepEqual(afterStep, before, 'the tokens move between states');
+    await page.locator('svg.pca').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(outputDir, 'webview-embeddings.png') });
     await page.close();
   });
 
