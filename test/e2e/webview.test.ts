@@ -180,6 +180,33 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     await page.close();
   });
 
+  test('stories260K (Llama: 5 layers × 8 heads, grouped-query attention): every tab draws', async () => {
+    const llama = await LoadedModel.load(spec('stories260K', 'int8'), runtime);
+    try {
+      const r = await llama.explain('Once upon a time, there was a little girl named Lily.', 512, 3);
+      const page = await context.newPage();
+      await page.setViewportSize({ width: 1000, height: 1400 });
+      await openPanel(page, server.url, 'dark', r, llama);
+      const T = r.tokens.length;
+      assert.equal(await page.locator('canvas.heatmap').getAttribute('data-tokens'), String(T));
+      await tab(page, 'Head view');
+      assert.ok((await page.locator('svg.head-view line').count()) > 0);
+      await tab(page, 'All heads');
+      assert.equal(await page.locator('.grid-cell').count(), 5 * 8);
+      assert.equal(await page.locator('table.summaries tbody tr').count(), 5 * 8);
+      await tab(page, 'Embeddings');
+      assert.equal(await page.locator('svg.pca circle').count(), T);
+      await tab(page, 'From scratch');
+      const diffs = page.locator('.diff-table td.diff');
+      await diffs.first().waitFor();
+      assert.equal(await diffs.count(), 8);
+      for (const d of await diffs.allTextContents()) assert.ok(Number(d) <= 1e-4, d);
+      await page.close();
+    } finally {
+      await llama.dispose();
+    }
+  });
+
   for (const theme of ['light', 'dark', 'high-contrast'] as Theme[]) {
     test(`${theme} theme: colours come from the theme (screenshot saved)`, async () => {
       const page = await open(rg, theme);

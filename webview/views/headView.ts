@@ -31,6 +31,7 @@ export function renderHeadView(host: HTMLElement, r: AttentionResult, layer: num
   const fg = `rgb(${palette.foreground.join(',')})`;
 
   const draw = (only: number | undefined) => {
+    const start = performance.now();
     lines.replaceChildren();
     if (only === undefined && T > ALL_LINES_UP_TO) return;
     for (const h of heads) {
@@ -58,6 +59,7 @@ export function renderHeadView(host: HTMLElement, r: AttentionResult, layer: num
       const w = only === undefined ? 0 : Math.max(...heads.map((h) => attentionRow(r, layer, h, only)[k]));
       t.classList.toggle('highlighted', w >= 0.1);
     });
+    performance.measure('attention-lens:hover', { start, end: performance.now() });
   };
 
   r.tokens.forEach((t, i) => {
