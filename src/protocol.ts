@@ -3,6 +3,8 @@
  * extension host <-> webview. Both sides import this one file.
  */
 
+import type { WalkStep } from './attention/reconstruct';
+
 export type Precision = 'fp32' | 'int8';
 
 export interface ModelInfo {
@@ -47,7 +49,7 @@ export interface AttentionResult {
   timings: { loadMs: number; inferenceMs: number };
 }
 
-export const attentionIndex = (r: { tokens: unknown[]; model: Pick<ModelInfo, 'heads'> }, layer: number, head: number, q: number, k: number): number => {
+const attentionIndex = (r: { tokens: unknown[]; model: Pick<ModelInfo, 'heads'> }, layer: number, head: number, q: number, k: number): number => {
   const T = r.tokens.length;
   return ((layer * r.model.heads + head) * T + q) * T + k;
 };
@@ -79,22 +81,9 @@ export interface ScratchLayer {
   method: string;
 }
 
-/** Every quantity of one query token's attention in one head (see attention/reconstruct.ts walk()). */
-export interface WalkData {
+/** Every quantity of one query token's attention in one head (attention/reconstruct.ts walk()), and the runtime's own row. */
+export interface WalkData extends WalkStep {
   runId: number;
-  layer: number;
-  head: number;
-  token: number;
-  q: Float32Array;
-  keys: Float32Array[];
-  dots: Float32Array;
-  scale: number;
-  scaled: Float32Array;
-  masked: boolean[];
-  softmax: Float32Array;
-  values: Float32Array[];
-  output: Float32Array;
-  /** The runtime's own row, for comparison. */
   runtime: Float32Array;
 }
 
@@ -145,7 +134,7 @@ export type WebviewToHost =
   | { type: 'revealToken'; token: number };
 
 /** The largest image the panel may hand over for saving (characters of a data URL or SVG text). */
-export const MAX_EXPORT_CHARS = 64 * 2 ** 20;
+const MAX_EXPORT_CHARS = 64 * 2 ** 20;
 
 /** Messages from a webview are untrusted input: accept only well-formed ones. */
 export function parseWebviewMessage(m: unknown): WebviewToHost | undefined {

@@ -48,7 +48,7 @@ export const weightRGB = (p: Palette, w: number) => mix(p.background, p.high, Ma
 export const weightColor = (p: Palette, w: number) => css(weightRGB(p, w));
 
 /** -1..1 -> negative..background..positive. */
-export const signedRGB = (p: Palette, x: number) => (x >= 0 ? mix(p.background, p.high, Math.min(1, x)) : mix(p.background, p.negative, Math.min(1, -x)));
+const signedRGB = (p: Palette, x: number) => (x >= 0 ? mix(p.background, p.high, Math.min(1, x)) : mix(p.background, p.negative, Math.min(1, -x)));
 
 /** 256 colours for values 0..1 (weights) or −1..1 (signed), and one more for masked cells. */
 export interface ColorTable {

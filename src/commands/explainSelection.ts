@@ -12,20 +12,24 @@ export const MAX_SELECTION_CHARS = 100_000;
 export function textToExplain(editor: vscode.TextEditor): { range: vscode.Range; text: string; note?: string } | { error: string } {
   const doc = editor.document;
   let range: vscode.Range = editor.selection;
-  let note: string | undefined;
+  const notes: string[] = [];
   if (editor.selection.isEmpty) {
     range = doc.lineAt(editor.selection.active.line).range;
-    note = 'Nothing was selected, so the current line was explained.';
+    notes.push('Nothing was selected, so the current line was explained.');
   } else if (editor.selections.length > 1) {
-    note = `Only the primary selection is explained (${editor.selections.length} selections).`;
+    notes.push(`Only the primary selection is explained (${editor.selections.length} selections).`);
   }
-  if (doc.offsetAt(range.end) - doc.offsetAt(range.start) > MAX_SELECTION_CHARS) {
-    range = new vscode.Range(range.start, doc.positionAt(doc.offsetAt(range.start) + MAX_SELECTION_CHARS));
-    note = `The selection is longer than ${MAX_SELECTION_CHARS.toLocaleString()} characters; only its start is explained.`;
+  const start = doc.offsetAt(range.start);
+  if (doc.offsetAt(range.end) - start > MAX_SELECTION_CHARS) {
+    let end = start + MAX_SELECTION_CHARS;
+    // Never cut a character in half (an emoji is two UTF-16 units).
+    if (/[\uDC00-\uDFFF]/.test(doc.getText(new vscode.Range(doc.positionAt(end), doc.positionAt(end + 1))))) end--;
+    range = new vscode.Range(range.start, doc.positionAt(end));
+    notes.push(`The selection is longer than ${MAX_SELECTION_CHARS.toLocaleString()} characters; only its start is explained.`);
   }
   const text = doc.getText(range);
   if (text.trim() === '') return { error: 'Select some text to explain: the selection is empty or only whitespace.' };
-  return { range, text, note };
+  return { range, text, note: notes.join(' ') || undefined };
 }
 
 export interface ExplainDeps {

@@ -7,10 +7,10 @@ import * as vscode from 'vscode';
 import { rowOf } from '../attention/summary';
 import type { ExplainedSelection } from './results';
 
-export const TINT_LEVELS = 5;
+const TINT_LEVELS = 5;
 
 /** 0 for weights too small to show, else 1..TINT_LEVELS. */
-export function tintLevel(weight: number, max: number): number {
+function tintLevel(weight: number, max: number): number {
   if (max <= 0 || weight < 0.02) return 0;
   return Math.max(1, Math.min(TINT_LEVELS, Math.ceil((weight / max) * TINT_LEVELS)));
 }

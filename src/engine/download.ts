@@ -32,7 +32,7 @@ export interface DownloadRequest {
 
 const inflight = new Map<string, Promise<string>>();
 
-export function fileUrl(hubUrl: string, modelId: string, file: string, revision = 'main'): string {
+function fileUrl(hubUrl: string, modelId: string, file: string, revision = 'main'): string {
   return `${hubUrl.replace(/\/+$/, '')}/${modelId.split('/').map(encodeURIComponent).join('/')}/resolve/${encodeURIComponent(revision)}/${file}`;
 }
 

@@ -105,7 +105,7 @@ function projectionInput(index: GraphIndex, n: OnnxNode): string {
  * The input of a normalisation (LayerNorm or RMSNorm, fused or decomposed) whose output is `name`;
  * undefined when `name` is not a norm output.
  */
-export function normSource(index: GraphIndex, name: string): string | undefined {
+function normSource(index: GraphIndex, name: string): string | undefined {
   const fused = index.producer.get(name);
   if (fused && /LayerNormalization$/.test(fused.opType)) return fused.inputs[0];
   const reduce = index.findUp(name, (n) => n.opType === 'ReduceMean', 12);
@@ -175,7 +175,7 @@ function finalHidden(index: GraphIndex): string | undefined {
   return normSource(index, base) ?? base;
 }
 
-export function findTaps(graph: OnnxGraph, outer?: GraphIndex): GraphTaps {
+function findTaps(graph: OnnxGraph, outer?: GraphIndex): GraphTaps {
   const index = new GraphIndex(graph, outer);
   const softmaxes = graph.nodes.filter((n) => n.opType === 'Softmax');
   return { layers: softmaxes.map((s) => layerTaps(index, s)), finalHidden: finalHidden(index) };

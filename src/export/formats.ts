@@ -4,7 +4,6 @@
  */
 import type { AttentionResult } from '../protocol';
 
-export type { ExportFormat } from '../protocol';
 
 /** Nested arrays [layer][head][query][key] and [state][token][dimension], with the tokens and the model. */
 export function toJson(r: AttentionResult): string {

@@ -2,6 +2,7 @@
 import type { AttentionResult } from '../../src/protocol';
 import { matrixCanvas, Palette, signedTable } from '../colors';
 import { cosineSimilarity, pca2 } from '../../src/attention/geometry';
+import { SVG_NS as SVG, svgRoot } from '../svg';
 
 export function stateName(r: AttentionResult, s: number): string {
   return s === 0 ? 'Embedding output (token + position)' : `After layer ${s}`;
@@ -33,8 +34,6 @@ export function renderEmbeddings(host: HTMLElement, r: AttentionResult, state: n
   host.replaceChildren(canvas, readout);
 }
 
-const SVG = 'http://www.w3.org/2000/svg';
-
 /** The tokens of one state on their first two principal components. */
 export function renderPca(host: HTMLElement, r: AttentionResult, state: number, palette: Palette): void {
   const T = r.tokens.length;
@@ -45,13 +44,7 @@ export function renderPca(host: HTMLElement, r: AttentionResult, state: number, 
   let maxAbs = 1e-9;
   for (const v of points) maxAbs = Math.max(maxAbs, Math.abs(v));
   const at = (v: number) => pad + ((v / maxAbs + 1) / 2) * (size - 2 * pad);
-  const svg = document.createElementNS(SVG, 'svg');
-  svg.setAttribute('class', 'pca');
-  svg.setAttribute('width', String(size));
-  svg.setAttribute('height', String(size));
-  svg.setAttribute('viewBox', `0 0 ${size} ${size}`);
-  svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', `${stateName(r, state)}: tokens on the first two principal components (${(100 * explained[0]).toFixed(0)}% and ${(100 * explained[1]).toFixed(0)}% of the variance)`);
+  const svg = svgRoot('pca', size, size, `${stateName(r, state)}: tokens on the first two principal components (${(100 * explained[0]).toFixed(0)}% and ${(100 * explained[1]).toFixed(0)}% of the variance)`);
   const fg = `rgb(${palette.foreground.join(',')})`;
   const axis = document.createElementNS(SVG, 'path');
   axis.setAttribute('d', `M${pad} ${size / 2}H${size - pad}M${size / 2} ${pad}V${size - pad}`);

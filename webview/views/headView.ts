@@ -6,8 +6,7 @@
 import type { AttentionResult } from '../../src/protocol';
 import { attentionRow } from '../../src/protocol';
 import { headColor, Palette } from '../colors';
-
-const SVG = 'http://www.w3.org/2000/svg';
+import { SVG_NS as SVG, svgRoot } from '../svg';
 /** Above this many tokens, lines are drawn only for the token under the pointer. */
 const ALL_LINES_UP_TO = 64;
 const MIN_WEIGHT = 0.01;
@@ -18,13 +17,7 @@ export function renderHeadView(host: HTMLElement, r: AttentionResult, layer: num
   const width = 420;
   const colW = 130;
   const height = T * rowH + 8;
-  const svg = document.createElementNS(SVG, 'svg');
-  svg.setAttribute('class', 'head-view');
-  svg.setAttribute('width', String(width));
-  svg.setAttribute('height', String(height));
-  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
-  svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', `Head view, layer ${layer + 1}, heads ${heads.map((h) => h + 1).join(', ')}: lines join each token on the left to the tokens it attends to on the right`);
+  const svg = svgRoot('head-view', width, height, `Head view, layer ${layer + 1}, heads ${heads.map((h) => h + 1).join(', ')}: lines join each token on the left to the tokens it attends to on the right`);
   const lines = document.createElementNS(SVG, 'g');
   svg.append(lines);
   const y = (i: number) => 4 + i * rowH + rowH / 2;

@@ -50,14 +50,19 @@ describe('What gets explained', function () {
   it('more than 100 000 characters: the start, with a note; then the token limit, with a notice', async () => {
     await api();
     await useModel('bert-mini-shakespeare');
-    const editor = await editorWith('To be, or not to be. '.repeat(6000));
+    // An emoji (two UTF-16 units) straddles the 100 000th unit: the cut must not split it.
+    const editor = await editorWith('to be or not '.repeat(MAX_SELECTION_CHARS / 10).slice(0, MAX_SELECTION_CHARS - 1) + '👋' + ' To be, or not to be.'.repeat(100));
     editor.selection = new vscode.Selection(new vscode.Position(0, 0), editor.document.positionAt(editor.document.getText().length));
     const what = textToExplain(editor);
     assert.ok(!('error' in what));
-    assert.equal(what.text.length, MAX_SELECTION_CHARS);
+    assert.equal(what.text.length, MAX_SELECTION_CHARS - 1, 'cut before the emoji, not inside it');
     assert.match(what.note!, /longer than 100,000 characters/);
     const entry = await vscode.commands.executeCommand<Entry>('attentionLens.explainSelection');
     assert.ok(entry?.result.truncated, 'the result says it was cut to the token limit');
+    editor.selections = [new vscode.Selection(0, 0, 0, MAX_SELECTION_CHARS + 50), new vscode.Selection(0, 0, 0, 1)];
+    const both = textToExplain(editor);
+    assert.ok(!('error' in both));
+    assert.match(both.note!, /Only the primary selection.*longer than 100,000 characters/, 'both notes are kept');
   });
 });
 
