@@ -303,6 +303,8 @@ window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
       }
       break;
     case 'queryError':
+      // Let the views ask again (after a new run, or a retry).
+      asked.clear();
       banner('error', msg.message);
       break;
     case 'busy':

@@ -10,6 +10,8 @@ const post = (m: WorkerResponse, transfer: ArrayBuffer[] = []) => port.postMessa
 
 const keyOf = (s: ModelSpec) => `${s.folder}|${s.precision}|${s.fileBase ?? ''}`;
 let current: { key: string; model: Promise<LoadedModel> } | undefined;
+/** Explain requests under way, and those of them that were cancelled (their answers are dropped). */
+const running = new Set<number>();
 const cancelled = new Set<number>();
 
 async function modelFor(spec: ModelSpec, requestId: number): Promise<LoadedModel> {
@@ -28,7 +30,7 @@ async function modelFor(spec: ModelSpec, requestId: number): Promise<LoadedModel
 
 port.on('message', async (req: WorkerRequest) => {
   if (req.type === 'cancel') {
-    cancelled.add(req.requestId);
+    if (running.has(req.requestId)) cancelled.add(req.requestId);
     return;
   }
   const { requestId } = req;
@@ -48,6 +50,7 @@ port.on('message', async (req: WorkerRequest) => {
     }
     return;
   }
+  running.add(requestId);
   try {
     const model = await modelFor(req.model, requestId);
     if (cancelled.delete(requestId)) return;
@@ -58,7 +61,9 @@ port.on('message', async (req: WorkerRequest) => {
     const sent = { ...result, attention: result.attention.slice(), hiddenStates: result.hiddenStates.slice() };
     post({ type: 'result', requestId, result: sent }, [sent.attention.buffer as ArrayBuffer, sent.hiddenStates.buffer as ArrayBuffer]);
   } catch (e) {
+    if (!cancelled.has(requestId)) post({ type: 'error', requestId, message: describeError(e, req.model) });
+  } finally {
+    running.delete(requestId);
     cancelled.delete(requestId);
-    post({ type: 'error', requestId, message: describeError(e, req.model) });
   }
 });

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { HostToWebview, parseWebviewMessage, ScratchLayer, ViewSelection, WalkData, WebviewToHost, WorkerQuery } from '../protocol';
 import type { ExplainedSelection } from '../editor/results';
 import { panelHtml } from './html';
+import { CancelledError } from '../engine/client';
 
 export class AttentionPanel {
   static readonly viewType = 'attentionLens.panel';
@@ -88,7 +89,8 @@ export class AttentionPanel {
       } else if (m.type === 'query') {
         this.onQuery(m.query).then(
           (answer) => this.post('dots' in answer ? { type: 'walk', walk: answer } : { type: 'scratch', scratch: answer }),
-          (e: Error) => this.post({ type: 'queryError', message: e.message }),
+          // A newer run cancels older questions: that is not an error to show.
+          (e: Error) => e instanceof CancelledError || this.post({ type: 'queryError', message: e.message }),
         );
       }
     });
