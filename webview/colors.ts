@@ -98,36 +98,6 @@ export function matrixCanvas(rows: number, cols: number, valueAt: Float32Array |
   return canvas;
 }
 
-const cellMaps = new Map<string, Int32Array>();
-/** Which of n thumbnail cells each of T tokens falls in (the same for every thumbnail: computed once). */
-function thumbnailCells(T: number, n: number): Int32Array {
-  const key = `${T}:${n}`;
-  let m = cellMaps.get(key);
-  if (!m) cellMaps.set(key, (m = Int32Array.from({ length: T }, (_, i) => Math.floor((i * n) / T))));
-  return m;
-}
-
-/**
- * A T × T block of `data` (from `base`) as a size × size canvas: each pixel is the mean of the cells
- * it covers (thumbnails of long inputs would otherwise paint hundreds of thousands of cells each).
- */
-export function thumbnailCanvas(data: Float32Array, base: number, T: number, size: number, colors: ColorTable): HTMLCanvasElement {
-  const n = Math.min(T, size);
-  const cellOf = thumbnailCells(T, n);
-  const sums = new Float32Array(n * n);
-  const counts = new Float32Array(n * n);
-  for (let q = 0; q < T; q++) {
-    const row = cellOf[q] * n;
-    const off = base + q * T;
-    for (let k = 0; k < T; k++) {
-      sums[row + cellOf[k]] += data[off + k];
-      counts[row + cellOf[k]]++;
-    }
-  }
-  for (let i = 0; i < sums.length; i++) sums[i] /= counts[i];
-  return matrixCanvas(n, n, sums, colors);
-}
-
 /** Head h's colour: the theme's chart colours, then the same hues rotated for more heads. */
 export function headColor(p: Palette, h: number): string {
   const base = p.series[h % p.series.length];

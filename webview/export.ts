@@ -10,9 +10,9 @@ import { css, Palette, weightRGB, RGB } from './colors';
 function figure(): HTMLCanvasElement | SVGSVGElement | HTMLCanvasElement[] | undefined {
   const panel = document.getElementById('tabpanel');
   if (!panel) return undefined;
-  const one = panel.querySelector<HTMLCanvasElement | SVGSVGElement>('canvas.heatmap, svg.head-view, canvas.embeddings');
+  const one = panel.querySelector<HTMLCanvasElement | SVGSVGElement>('canvas.heatmap, svg.head-view, canvas.grid-canvas, canvas.embeddings');
   if (one) return one;
-  const many = Array.from(panel.querySelectorAll<HTMLCanvasElement>('.grid canvas, .compare-maps canvas'));
+  const many = Array.from(panel.querySelectorAll<HTMLCanvasElement>('.compare-maps canvas'));
   return many.length ? many : undefined;
 }
 
@@ -39,7 +39,7 @@ async function rasterize(svgText: string, width: number, height: number): Promis
   }
 }
 
-/** Thumbnails side by side, in rows as wide as they were on screen. */
+/** Several canvases (the comparison's maps) on one image, placed as they were on screen. */
 function compose(canvases: HTMLCanvasElement[], palette: Palette): HTMLCanvasElement {
   const boxes = canvases.map((c) => c.getBoundingClientRect());
   const left = Math.min(...boxes.map((b) => b.left));

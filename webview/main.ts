@@ -25,6 +25,12 @@ let scratch = new Map<number, ScratchLayer>();
 let walkData: WalkData | undefined;
 let seed = 1;
 const asked = new Set<string>();
+/**
+ * Theme colours and the panel's width, read only when they change (theme switch, resize): reading
+ * them in every render would force the browser to lay out the old page before drawing the new one.
+ */
+let palette = readPalette();
+let panelWidth = Math.max(240, app.clientWidth - 24);
 /** Where the shown text came from; saved with the view for a window reload. */
 let source: { uri: string; offset: number } | undefined;
 
@@ -109,7 +115,6 @@ function matrixOf(r: AttentionResult, v: ViewState): { matrix: Matrix; title: st
 const AGGREGATION_NAMES: [Aggregation, string][] = [['layer', 'this layer'], ['mean-layers', 'mean over layers'], ['rollout', 'rollout up to this layer']];
 
 function attentionTab(r: AttentionResult, v: ViewState, width: number): HTMLElement {
-  const palette = readPalette();
   const { matrix, title } = matrixOf(r, v);
   const heat = el('div', { className: 'heatmap-host' });
   renderHeatmap(heat, r, matrix, title, { palette, width, focus: v.token, onFocus: (token) => setView({ token }) });
@@ -123,7 +128,6 @@ function attentionTab(r: AttentionResult, v: ViewState, width: number): HTMLElem
 }
 
 function headsTab(r: AttentionResult, v: ViewState): HTMLElement {
-  const palette = readPalette();
   const pick = el('fieldset', { className: 'head-picks' }, el('legend', { textContent: 'Heads to draw' }));
   for (let h = 0; h < r.model.heads; h++) {
     const box = checkbox(`head ${h + 1}`, v.headViewHeads.includes(h), (checked) => {
@@ -142,7 +146,6 @@ function headsTab(r: AttentionResult, v: ViewState): HTMLElement {
 }
 
 function modelTab(r: AttentionResult, v: ViewState): HTMLElement {
-  const palette = readPalette();
   const grid = el('div');
   renderGrid(grid, r, v, palette, (layer, head) => setView({ layer, head, aggregation: 'layer', tab: 'attention' }));
   const table = el('div');
@@ -153,7 +156,6 @@ function modelTab(r: AttentionResult, v: ViewState): HTMLElement {
 }
 
 function embeddingsTab(r: AttentionResult, v: ViewState, width: number): HTMLElement {
-  const palette = readPalette();
   const states = Array.from({ length: r.hiddenStateCount }, (_, s) => [s, stateName(r, s)] as [number, string]);
   const prev = button('◀ earlier', () => setView({ hiddenState: v.hiddenState - 1 }), { secondary: true, disabled: v.hiddenState === 0 });
   const next = button('later ▶', () => setView({ hiddenState: v.hiddenState + 1 }), { secondary: true, disabled: v.hiddenState === r.hiddenStateCount - 1 });
@@ -171,7 +173,6 @@ function embeddingsTab(r: AttentionResult, v: ViewState, width: number): HTMLEle
 }
 
 function scratchTab(r: AttentionResult, v: ViewState): HTMLElement {
-  const palette = readPalette();
   // The comparison and the walk are per head: with "mean" chosen they show head 1.
   const head = Math.max(0, v.head);
   const compare = el('div', { className: 'compare' });
@@ -212,8 +213,7 @@ function render(): void {
 function renderView(): void {
   if (!model) return;
   const { result: r, view: v } = model;
-  const palette = readPalette();
-  const width = Math.max(240, app.clientWidth - 24);
+  const width = panelWidth;
   const m = r.model;
 
   const header = el('header', {},
@@ -322,8 +322,14 @@ window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
 let resizeTimer: number | undefined;
 window.addEventListener('resize', () => {
   clearTimeout(resizeTimer);
-  resizeTimer = window.setTimeout(render, 150);
+  resizeTimer = window.setTimeout(() => {
+    panelWidth = Math.max(240, app.clientWidth - 24);
+    render();
+  }, 150);
 });
 // VS Code changes the body's classes when the theme changes: redraw with the new colours.
-new MutationObserver(() => render()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+new MutationObserver(() => {
+  palette = readPalette();
+  render();
+}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 vscode.postMessage({ type: 'ready' });
