@@ -1,7 +1,6 @@
 /** The panel: receives results from the host, keeps the view state, draws the chosen view. */
 import type { AttentionResult, HostToWebview, ScratchLayer, WalkData, WebviewToHost, WorkerQuery } from '../src/protocol';
-import { headMatrix, Matrix, meanOverHeads, meanOverLayers, rollout } from '../src/attention/aggregate';
-import { rowOf } from '../src/attention/summary';
+import { headMatrix, Matrix, meanOverHeads, meanOverLayers, rollout, rowOf } from '../src/attention/aggregate';
 import { headColor, readPalette } from './colors';
 import { Aggregation, clampView, Model, Tab, TABS, ViewState } from './state';
 import { renderCosine, renderEmbeddings, renderPca, stateName } from './views/embeddings';

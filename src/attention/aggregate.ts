@@ -15,11 +15,26 @@ export function headMatrix(r: AttentionResult, layer: number, head: number): Mat
   return out;
 }
 
+/** One row of attention, of one head or (head -1) the mean of the layer's heads: where token q looks. */
+export function rowOf(r: AttentionResult, layer: number, head: number, q: number): Float32Array {
+  if (head >= 0) return attentionRow(r, layer, head, q);
+  const mean = new Float32Array(r.tokens.length);
+  for (let h = 0; h < r.model.heads; h++) attentionRow(r, layer, h, q).forEach((v, k) => (mean[k] += v / r.model.heads));
+  return mean;
+}
+
+/** The tokens q attends to most, strongest first. */
+export function topAttended(r: AttentionResult, layer: number, head: number, q: number, n: number): { token: number; weight: number }[] {
+  return Array.from(rowOf(r, layer, head, q), (weight, token) => ({ token, weight }))
+    .sort((a, b) => b.weight - a.weight)
+    .slice(0, n);
+}
+
 /** Mean over the heads of one layer. */
 export function meanOverHeads(r: AttentionResult, layer: number): Matrix {
   const T = r.tokens.length;
   const out = new Float32Array(T * T);
-  for (let h = 0; h < r.model.heads; h++) headMatrix(r, layer, h).forEach((v, i) => (out[i] += v / r.model.heads));
+  for (let q = 0; q < T; q++) out.set(rowOf(r, layer, -1, q), q * T);
   return out;
 }
 

@@ -1,5 +1,5 @@
 /** The hover's markdown, as a pure function of a result (so hostile text can be tested without VS Code). */
-import { topAttended } from '../attention/summary';
+import { topAttended } from '../attention/aggregate';
 import type { AttentionResult } from '../protocol';
 
 export const SHOW_PANEL_COMMAND = 'attentionLens.showPanel';

@@ -4,7 +4,7 @@
  * and every user, can set them).
  */
 import * as vscode from 'vscode';
-import { rowOf } from '../attention/summary';
+import { rowOf } from '../attention/aggregate';
 import type { ExplainedSelection } from './results';
 
 const TINT_LEVELS = 5;

@@ -19,7 +19,8 @@ export const HUB_MODELS: KnownModel[] = [
 
 export const MODEL_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
 export const OPTIONAL_FILES = ['special_tokens_map.json', 'generation_config.json'];
-export const onnxFile = (precision: Precision) => `onnx/model${precision === 'int8' ? '_quantized' : ''}.onnx`;
+/** The graph file of a precision, as transformers.js names them: onnx/model.onnx, onnx/model_quantized.onnx. */
+export const onnxFile = (precision: Precision, base = 'model') => `onnx/${base}${precision === 'int8' ? '_quantized' : ''}.onnx`;
 
 /** What is wrong with a model folder, in words a person can act on; undefined when it is usable. */
 export function checkModelFolder(dir: string, precision: Precision): string | undefined {

@@ -8,7 +8,7 @@ import type { AttentionResult, ModelSpec, ScratchLayer, TokenInfo, WalkData } fr
 import { attentionRow } from '../protocol';
 import { compare, layerAttention, LayerWeights, walk } from '../attention/reconstruct';
 import { UserFacingError } from './errors';
-import { checkModelFolder } from './catalog';
+import { checkModelFolder, onnxFile } from './catalog';
 import { layerWeights } from './layerWeights';
 import { exposeTaps, ExposedModel } from './exposeOutputs';
 import { findModelTaps, layerGraph } from './graphTaps';
@@ -38,7 +38,7 @@ interface TokenizerJson {
 }
 
 export function modelFilePath(spec: ModelSpec): string {
-  return path.join(spec.folder, 'onnx', `${spec.fileBase ?? 'model'}${spec.precision === 'int8' ? '_quantized' : ''}.onnx`);
+  return path.join(spec.folder, onnxFile(spec.precision, spec.fileBase));
 }
 
 /** What the last run leaves behind for follow-up questions about it. */

@@ -55,10 +55,11 @@ port.on('message', async (req: WorkerRequest) => {
     const model = await modelFor(req.model, requestId);
     if (cancelled.delete(requestId)) return;
     post({ type: 'progress', requestId, message: 'Running the model…' });
-    // The result keeps its own copies: the worker holds on to the run for follow-up queries.
     const result = await model.explain(req.text, req.maxTokens, requestId);
     if (cancelled.delete(requestId)) return;
-    const sent = { ...result, attention: result.attention.slice(), hiddenStates: result.hiddenStates.slice() };
+    // The worker keeps the attention for follow-up queries, so the host gets a copy of it; the hidden
+    // states are not needed again here and move to the host without a copy.
+    const sent = { ...result, attention: result.attention.slice() };
     post({ type: 'result', requestId, result: sent }, [sent.attention.buffer as ArrayBuffer, sent.hiddenStates.buffer as ArrayBuffer]);
   } catch (e) {
     if (!cancelled.has(requestId)) post({ type: 'error', requestId, message: describeError(e, req.model) });
