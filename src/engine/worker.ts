@@ -5,6 +5,8 @@ import { LoadedModel, RuntimeOptions } from './explainer';
 import { describeError, UserFacingError } from './errors';
 
 const runtime = workerData as RuntimeOptions;
+/** Fault injection for the end-to-end tests only: hold each run this long, so that a person's Cancel can land. */
+const testRunDelayMs = Number(process.env.ATTENTION_LENS_TEST_RUN_DELAY_MS ?? 0);
 const port = parentPort!;
 const post = (m: WorkerResponse, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
@@ -55,6 +57,8 @@ port.on('message', async (req: WorkerRequest) => {
     const model = await modelFor(req.model, requestId);
     if (cancelled.delete(requestId)) return;
     post({ type: 'progress', requestId, message: 'Running the model…' });
+    if (testRunDelayMs > 0) await new Promise((r) => setTimeout(r, testRunDelayMs));
+    if (cancelled.delete(requestId)) return;
     const result = await model.explain(req.text, req.maxTokens, requestId);
     if (cancelled.delete(requestId)) return;
     // The worker keeps the attention for follow-up queries, so the host gets a copy of it; the hidden

@@ -60,7 +60,8 @@ describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { 
   before(async () => {
     mkdirSync(outputDir, { recursive: true });
     entries = packageExtension();
-    cs = await startCodeServer({}, { vsix });
+    // Each run is held 1.5 s (fault injection read by the worker), so that Cancel can be pressed mid-run.
+    cs = await startCodeServer({}, { vsix, env: { ATTENTION_LENS_TEST_RUN_DELAY_MS: '1500' } });
     browser = await launchBrowser();
     await browser.page.goto(workbenchUrl(cs));
     await browser.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
@@ -216,6 +217,22 @@ describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { 
     assert.equal(await hover.locator('a').count(), 1, 'the only link is the panel link');
     assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned), undefined, 'nothing ran in the workbench');
     await page.screenshot({ path: path.join(outputDir, 'e2e-hostile.png') });
+  }));
+
+  test('Cancel on the progress notification stops the run: no result, no error, the panel unchanged', () => step(browser.page, 'cancel', async () => {
+    const { page } = browser;
+    const frame = panelFrame(page);
+    const before = await frame.locator('.token').allTextContents();
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.getByRole('treeitem', { name: 'sample.txt' }).click();
+    await selectFirstLine(page, 'Once upon');
+    await runFromPalette(page, 'Attention Lens: Explain Selection');
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'Attention Lens' }).filter({ has: page.getByRole('button', { name: 'Cancel' }) });
+    await toast.getByRole('button', { name: 'Cancel' }).click({ timeout: 10_000 });
+    await toast.waitFor({ state: 'detached' });
+    await page.waitForTimeout(2500); // longer than the held run: a result would have arrived by now
+    assert.deepEqual(await frame.locator('.token').allTextContents(), before, 'the panel still shows the previous result');
+    assert.equal(await page.locator('.notifications-toasts', { hasText: 'could not be run' }).count(), 0, 'no error');
   }));
 
   test('the panel survives a window reload: same text explained again, same tab, layer and head', () => step(browser.page, 'reload', async () => {
