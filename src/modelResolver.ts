@@ -13,7 +13,7 @@ export function defaultModelId(s: Settings): string {
   return listModelFolders(s.localModelsFolder)[0] ?? HUB_MODELS[0].id;
 }
 
-export async function resolveModel(s: Settings, storage: string, token?: vscode.CancellationToken): Promise<ModelSpec> {
+export async function resolveModel(s: Settings, storage: string): Promise<ModelSpec> {
   const id = s.model || defaultModelId(s);
   const precision = s.precision;
   const candidates = [id, s.localModelsFolder && path.join(s.localModelsFolder, id), s.localModelsFolder && path.join(s.localModelsFolder, path.basename(id))];
@@ -34,7 +34,7 @@ export async function resolveModel(s: Settings, storage: string, token?: vscode.
   await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Attention Lens: downloading ${id}${known ? ` (≈${known.sizeMb[precision]} MB)` : ''}`, cancellable: true },
     async (progress, cancel) => {
-      const sub = [cancel, token].map((t) => t?.onCancellationRequested(() => abort.abort()));
+      const sub = cancel.onCancellationRequested(() => abort.abort());
       let reported = 0;
       try {
         await downloadModel({
@@ -47,7 +47,7 @@ export async function resolveModel(s: Settings, storage: string, token?: vscode.
           },
         });
       } finally {
-        sub.forEach((d) => d?.dispose());
+        sub.dispose();
       }
     },
   );

@@ -16,6 +16,8 @@ export class ResultStore {
   private latest: ExplainedSelection | undefined;
   private readonly changed = new vscode.EventEmitter<ExplainedSelection>();
   readonly onDidChange = this.changed.event;
+  /** A closed document's tensors are not kept (the panel holds its own copy of what it shows). */
+  private readonly closing = vscode.workspace.onDidCloseTextDocument((d) => this.byDocument.delete(d.uri.toString()));
 
   set(entry: ExplainedSelection): void {
     this.byDocument.set(entry.uri.toString(), entry);
@@ -40,5 +42,6 @@ export class ResultStore {
 
   dispose(): void {
     this.changed.dispose();
+    this.closing.dispose();
   }
 }

@@ -23,14 +23,14 @@ export const OPTIONAL_FILES = ['special_tokens_map.json', 'generation_config.jso
 export const onnxFile = (precision: Precision, base = 'model') => `onnx/${base}${precision === 'int8' ? '_quantized' : ''}.onnx`;
 
 /** What is wrong with a model folder, in words a person can act on; undefined when it is usable. */
-export function checkModelFolder(dir: string, precision: Precision): string | undefined {
+export function checkModelFolder(dir: string, precision: Precision, base = 'model'): string | undefined {
   if (!existsSync(dir)) return `Model folder not found: ${dir}. Check the attentionLens.model setting.`;
   const missing = ['config.json', 'tokenizer.json'].filter((f) => !existsSync(path.join(dir, f)));
   if (missing.length) return `${dir} is not a complete model folder: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing (the layout transformers.js loads: config.json, tokenizer.json, onnx/model.onnx).`;
-  if (!existsSync(path.join(dir, onnxFile(precision)))) {
+  if (!existsSync(path.join(dir, onnxFile(precision, base)))) {
     const other = precision === 'int8' ? 'fp32' : 'int8';
-    const hint = existsSync(path.join(dir, onnxFile(other))) ? ` It has ${onnxFile(other)}: set attentionLens.precision to ${other}.` : '';
-    return `${dir} has no ${onnxFile(precision)}.${hint}`;
+    const hint = existsSync(path.join(dir, onnxFile(other, base))) ? ` It has ${onnxFile(other, base)}: set attentionLens.precision to ${other}.` : '';
+    return `${dir} has no ${onnxFile(precision, base)}.${hint}`;
   }
   return undefined;
 }

@@ -58,7 +58,6 @@ export class LoadedModel {
     readonly spec: ModelSpec,
     readonly graph: OnnxModel,
     readonly names: ExposedModel,
-    private readonly session: ort.InferenceSession,
     private readonly model: { (inputs: unknown): Promise<Record<string, { dims: number[]; data: Float32Array }>>; dispose(): Promise<unknown> },
     private readonly tokenizer: Transformers['PreTrainedTokenizer']['prototype'],
     private readonly idToToken: string[],
@@ -70,7 +69,7 @@ export class LoadedModel {
 
   static async load(spec: ModelSpec, runtime: RuntimeOptions): Promise<LoadedModel> {
     const t0 = performance.now();
-    const problem = checkModelFolder(spec.folder, spec.precision);
+    const problem = checkModelFolder(spec.folder, spec.precision, spec.fileBase);
     if (problem) throw new UserFacingError(problem);
     const file = modelFilePath(spec);
     const bytesOnDisk = (await stat(file)).size;
@@ -98,7 +97,8 @@ export class LoadedModel {
     const unk = tj.model?.unk_token;
     const specialIds = new Set((tj.added_tokens ?? []).filter((t) => t.special && t.content !== unk).map((t) => t.id));
 
-    return new LoadedModel(spec, parseModel(exposed.bytes), exposed, session, model, tokenizer, idToToken, specialIds, styleOf(tj),
+    // The weights are read from the original graph: the patched bytes are ORT's now, and need not stay.
+    return new LoadedModel(spec, original, exposed, model, tokenizer, idToToken, specialIds, styleOf(tj),
       config as unknown as Record<string, unknown>, performance.now() - t0);
   }
 
