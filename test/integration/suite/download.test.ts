@@ -1,7 +1,7 @@
 /** A hub model through the extension: downloaded with progress into global storage, then used offline. */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { AttentionLensApi } from '../../../src/extension';
+import { api, editorWith, useModel } from './helpers';
 
 describe('Hub models', function () {
   this.timeout(120_000);
@@ -10,12 +10,11 @@ describe('Hub models', function () {
   it('downloads a hub id from the configured hub, then explains with it', async function () {
     const hub = process.env.ATTENTION_LENS_TEST_HUB;
     assert.ok(hub, 'the harness serves a local hub mirror');
-    await vscode.extensions.getExtension<AttentionLensApi>('attention-lens.attention-lens')!.activate();
+    await api();
     await config().update('hubUrl', hub, vscode.ConfigurationTarget.Global);
-    await config().update('model', 'test-mirror/gpt-nano-sort', vscode.ConfigurationTarget.Global);
+    await useModel('test-mirror/gpt-nano-sort');
     try {
-      const doc = await vscode.workspace.openTextDocument({ content: '201102' });
-      const editor = await vscode.window.showTextDocument(doc);
+      const editor = await editorWith('201102');
       editor.selection = new vscode.Selection(0, 0, 0, 6);
       const entry = await vscode.commands.executeCommand<{ result: { model: { id: string; layers: number; heads: number }; tokens: unknown[] } }>('attentionLens.explainSelection');
       assert.ok(entry, 'explained with the downloaded model');

@@ -1,26 +1,7 @@
 /** Runs inside VS Code's extension host (code-server here, @vscode/test-electron elsewhere). */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { AttentionLensApi } from '../../../src/extension';
-
-const EXTENSION_ID = 'attention-lens.attention-lens';
-
-async function api(): Promise<AttentionLensApi> {
-  const ext = vscode.extensions.getExtension<AttentionLensApi>(EXTENSION_ID);
-  assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
-  return ext.activate();
-}
-
-async function openSample(): Promise<vscode.TextEditor> {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  assert.ok(folder, 'a workspace folder is open');
-  const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'sample.txt'));
-  return vscode.window.showTextDocument(doc);
-}
-
-async function useModel(name: string): Promise<void> {
-  await vscode.workspace.getConfiguration('attentionLens').update('model', name, vscode.ConfigurationTarget.Global);
-}
+import { api, explainFirstLine, hoverText, openSample, useModel } from './helpers';
 
 describe('Attention Lens in VS Code', function () {
   this.timeout(120_000);
@@ -35,10 +16,7 @@ describe('Attention Lens in VS Code', function () {
     it(`Explain Selection with ${model} yields ${layers} layers × ${heads} heads`, async () => {
       await api();
       await useModel(model);
-      const editor = await openSample();
-      const line = editor.document.lineAt(0);
-      editor.selection = new vscode.Selection(line.range.start, line.range.end);
-      const entry = await vscode.commands.executeCommand<{ result: { model: { layers: number; heads: number; causal: boolean }; tokens: unknown[]; attention: Float32Array } }>('attentionLens.explainSelection');
+      const entry = await explainFirstLine<{ result: { model: { layers: number; heads: number; causal: boolean }; tokens: unknown[]; attention: Float32Array } }>(await openSample());
       assert.ok(entry, 'the command returns the explained selection');
       const r = entry.result;
       assert.equal(r.model.layers, layers);
@@ -57,12 +35,9 @@ describe('Attention Lens in VS Code', function () {
     const lens = await api();
     await useModel('bert-mini-shakespeare');
     const editor = await openSample();
-    const line = editor.document.lineAt(0);
-    editor.selection = new vscode.Selection(line.range.start, line.range.end);
-    await vscode.commands.executeCommand('attentionLens.explainSelection');
+    await explainFirstLine(editor);
     assert.ok(lens.store.get(editor.document), 'the result is kept for the document');
-    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, new vscode.Position(0, 7));
-    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    const text = await hoverText(editor.document, new vscode.Position(0, 7));
     assert.match(text, /Attention Lens/);
     assert.match(text, /token “upon”/);
     assert.match(text, /Attends most to/);
@@ -73,10 +48,8 @@ describe('Attention Lens in VS Code', function () {
     const lens = await api();
     await useModel('bert-mini-shakespeare');
     const editor = await openSample();
-    const line = editor.document.lineAt(0);
-    editor.selection = new vscode.Selection(line.range.start, line.range.end);
-    const entry = await vscode.commands.executeCommand<{ result: { tokens: { special: boolean }[]; attention: Float32Array; model: { layers: number; heads: number } } }>('attentionLens.explainSelection');
-    await vscode.commands.executeCommand('vscode.executeHoverProvider', editor.document.uri, new vscode.Position(0, 7));
+    const entry = await explainFirstLine<{ result: { tokens: { special: boolean }[]; attention: Float32Array; model: { layers: number; heads: number } } }>(editor);
+    await hoverText(editor.document, new vscode.Position(0, 7));
     const tinted = lens.tint.current;
     assert.ok(tinted, 'the editor is tinted');
     const r = entry!.result;
@@ -91,14 +64,13 @@ describe('Attention Lens in VS Code', function () {
     assert.equal(tinted.levels[strongest], 5, 'the most attended word gets the strongest tint');
     r.tokens.forEach((t, k) => t.special && assert.equal(tinted.levels[k], 0, 'special tokens have no characters to tint'));
     assert.match(lens.statusText(), /bert-mini-shakespeare · L4 · mean/);
-    await vscode.commands.executeCommand('vscode.executeHoverProvider', editor.document.uri, new vscode.Position(1, 3));
+    await hoverText(editor.document, new vscode.Position(1, 3));
     assert.equal(lens.tint.current, undefined, 'hovering outside clears the tint');
   });
 
   it('has no hover outside the explained selection', async () => {
     const editor = await openSample();
-    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, new vscode.Position(1, 3));
-    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    const text = await hoverText(editor.document, new vscode.Position(1, 3));
     assert.doesNotMatch(text, /Attention Lens/);
   });
 });

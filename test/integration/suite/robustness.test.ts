@@ -1,22 +1,10 @@
 /** Selections and documents of every kind, and runs that are interrupted; inside VS Code. */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { AttentionLensApi } from '../../../src/extension';
+import { api, editorWith, hoverText, useModel } from './helpers';
 import { MAX_SELECTION_CHARS, textToExplain } from '../../../src/commands/explainSelection';
 
-const api = () => vscode.extensions.getExtension<AttentionLensApi>('attention-lens.attention-lens')!.activate();
-const useModel = (name: string) => vscode.workspace.getConfiguration('attentionLens').update('model', name, vscode.ConfigurationTarget.Global);
 type Entry = { result: { tokens: { label: string; start: number; end: number }[]; truncated?: unknown } } | undefined;
-
-async function editorWith(content: string): Promise<vscode.TextEditor> {
-  const doc = await vscode.workspace.openTextDocument({ content, language: 'plaintext' });
-  return vscode.window.showTextDocument(doc);
-}
-
-async function hoverText(doc: vscode.TextDocument, pos: vscode.Position): Promise<string> {
-  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, pos);
-  return hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
-}
 
 describe('What gets explained', function () {
   this.timeout(60_000);
