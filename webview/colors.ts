@@ -76,6 +76,15 @@ function table(p: Palette, signed: boolean, color: (i: number) => RGB): ColorTab
 }
 
 /**
+ * The table as one 32-bit RGBA value per entry, to copy into an ImageData through an Int32Array view.
+ * Signed, not Uint32Array: an opaque colour is ≥ 2³¹ as unsigned, which V8 boxes as a double in code it
+ * has not optimised yet — and a render runs once, so its loops mostly are not: 30× slower, measured.
+ */
+export function packed(colors: ColorTable): Int32Array {
+  return new Int32Array(colors.rgba.buffer);
+}
+
+/**
  * A rows × cols canvas, one pixel per cell, to be scaled up with CSS (pixelated) or drawImage.
  * `valueAt` gives the cell's value (0..1, or −1..1 for a signed table), or MASKED.
  */
@@ -85,8 +94,8 @@ export function matrixCanvas(rows: number, cols: number, valueAt: Float32Array |
   canvas.height = rows;
   const ctx = canvas.getContext('2d')!;
   const img = ctx.createImageData(cols, rows);
-  const px = new Uint32Array(img.data.buffer);
-  const lut = new Uint32Array(colors.rgba.buffer);
+  const px = new Int32Array(img.data.buffer);
+  const lut = packed(colors);
   // sqrt in weightRGB makes small weights visible; the table already holds that curve.
   const index = (v: number) => (v === MASKED && !colors.signed ? 256 : Math.max(0, Math.min(255, Math.round((colors.signed ? (v + 1) / 2 : v) * 255))));
   if (valueAt instanceof Float32Array) {

@@ -118,6 +118,7 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     await tab(page, 'All heads');
     const { layers, heads } = rb.model;
     assert.equal(await page.locator('.grid-cell').count(), layers * heads);
+    await page.locator('table.summaries').waitFor(); // summarised after the grid is painted
     assert.equal(await page.locator('table.summaries tbody tr').count(), layers * heads);
     await page.locator('table.summaries th button[data-column="entropy"]').click();
     const order = await page.locator('table.summaries tbody tr').evaluateAll((rows) => rows.map((r) => [Number((r as HTMLElement).dataset.layer), Number((r as HTMLElement).dataset.head)]));
@@ -193,6 +194,7 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
       assert.ok((await page.locator('svg.head-view line').count()) > 0);
       await tab(page, 'All heads');
       assert.equal(await page.locator('.grid-cell').count(), 5 * 8);
+      await page.locator('table.summaries').waitFor();
       assert.equal(await page.locator('table.summaries tbody tr').count(), 5 * 8);
       await tab(page, 'Embeddings');
       assert.equal(await page.locator('svg.pca circle').count(), T);

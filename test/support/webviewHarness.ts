@@ -75,6 +75,7 @@ export async function startWebviewServer(): Promise<WebviewServer> {
       const decode = (v) => v && typeof v === 'object'
         ? ('__f32' in v ? new Float32Array(bin, v.__f32[0], v.__f32[1]) : Array.isArray(v) ? v.map(decode) : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x)])))
         : v;
+      performance.mark('harness:posted');
       window.postMessage(decode(meta), '*');
     };`],
   };

@@ -1,30 +1,59 @@
 /**
- * Every layer × head as a thumbnail; choosing one shows it large. All thumbnails are painted into
- * one ImageData at display size and put once, with a transparent button over each for the pointer,
- * the keyboard and screen readers: 144 canvases of their own would cost more than the pixels.
+ * Every layer × head as a thumbnail; choosing one shows it large. All thumbnails are coloured in one
+ * small atlas (n × n pixels each), put once, and scaled to display size by drawImage; a transparent
+ * button over each serves the pointer, the keyboard and screen readers: 144 canvases of their own
+ * would cost more than the pixels.
  */
 import type { AttentionResult } from '../../src/protocol';
-import { Palette, weightTable } from '../colors';
+import { packed, Palette, weightTable } from '../colors';
 
 const GAP = 6;
 
 /**
- * Each of n × n cells is the mean of the T × T weights it covers (long inputs have more tokens than
- * pixels), as a colour-table index 0..255. `perCell[i]` is how many tokens fall in cell i on one axis.
+ * One head's thumbnail: n × n cells, each the mean of the f × f weights it covers (f = ⌈T / size⌉ so
+ * long inputs fit), as colour-table indices 0..255. Kept per result: a click or a theme change
+ * repaints from these instead of reading all layers × heads × T² weights again.
  */
-function cellIndices(data: Float32Array, base: number, T: number, n: number, cellOf: Int32Array, perCell: Float64Array, sums: Float64Array, out: Uint8Array): void {
-  sums.fill(0);
-  for (let q = 0; q < T; q++) {
-    const row = cellOf[q] * n;
-    const off = base + q * T;
-    for (let k = 0; k < T; k++) sums[row + cellOf[k]] += data[off + k];
-  }
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      const mean = sums[i * n + j] / (perCell[i] * perCell[j]);
-      out[i * n + j] = mean >= 1 ? 255 : mean <= 0 ? 0 : (mean * 255 + 0.5) | 0;
+export interface Thumbnails { n: number; atlas: Uint8Array }
+
+const thumbnailCache = new WeakMap<Float32Array, Thumbnails>();
+
+export function thumbnails(r: AttentionResult, size: number): Thumbnails {
+  const cached = thumbnailCache.get(r.attention);
+  if (cached) return cached;
+  const T = r.tokens.length;
+  const count = r.model.layers * r.model.heads;
+  const f = Math.ceil(T / size);
+  const n = Math.ceil(T / f);
+  const { heads } = r.model;
+  // Row-major atlas: head h of layer l is the n × n block at column h·n, row l·n.
+  const atlas = new Uint8Array(count * n * n);
+  const stride = heads * n;
+  const sums = new Float64Array(n * n);
+  const data = r.attention;
+  for (let m = 0; m < count; m++) {
+    sums.fill(0);
+    for (let q = 0; q < T; q++) {
+      const row = ((q / f) | 0) * n;
+      const off = (m * T + q) * T;
+      // Contiguous runs of f weights summed in a register: this loop reads every weight once.
+      for (let c = 0, k = 0; c < n; c++) {
+        let s = 0;
+        for (const end = Math.min(T, k + f); k < end; k++) s += data[off + k];
+        sums[row + c] += s;
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      const rowsIn = Math.min(f, T - i * f);
+      for (let j = 0; j < n; j++) {
+        const mean = sums[i * n + j] / (rowsIn * Math.min(f, T - j * f));
+        atlas[(((m / heads) | 0) * n + i) * stride + (m % heads) * n + j] = mean >= 1 ? 255 : mean <= 0 ? 0 : (mean * 255 + 0.5) | 0;
+      }
     }
   }
+  const out = { n, atlas };
+  thumbnailCache.set(r.attention, out);
+  return out;
 }
 
 export function renderGrid(host: HTMLElement, r: AttentionResult, selected: { layer: number; head: number }, palette: Palette, onPick: (layer: number, head: number) => void): void {
@@ -42,21 +71,22 @@ export function renderGrid(host: HTMLElement, r: AttentionResult, selected: { la
 
   const canvas = document.createElement('canvas');
   canvas.className = 'grid-canvas';
-  const W = (canvas.width = heads * (size + GAP));
-  canvas.height = layers * (size + GAP);
+  canvas.width = heads * (size + GAP);
   canvas.style.gridRow = `2 / span ${layers}`;
   canvas.style.gridColumn = `2 / span ${heads}`;
+  canvas.height = layers * (size + GAP);
+  const { n, atlas } = thumbnails(r, size);
+  const small = document.createElement('canvas');
+  small.width = heads * n;
+  small.height = layers * n;
+  const smallCtx = small.getContext('2d')!;
+  const image = smallCtx.createImageData(small.width, small.height);
+  const px = new Int32Array(image.data.buffer);
+  const lut = packed(weightTable(palette));
+  for (let i = 0; i < atlas.length; i++) px[i] = lut[atlas[i]];
+  smallCtx.putImageData(image, 0, 0);
   const ctx = canvas.getContext('2d')!;
-  const image = ctx.createImageData(W, canvas.height);
-  const px = new Uint32Array(image.data.buffer);
-  const lut = new Uint32Array(weightTable(palette).rgba.buffer);
-  const n = Math.min(T, size);
-  const cellOf = Int32Array.from({ length: T }, (_, i) => Math.floor((i * n) / T));
-  const perCell = new Float64Array(n);
-  for (const c of cellOf) perCell[c]++;
-  const srcOf = Int32Array.from({ length: size }, (_, i) => Math.floor((i * n) / size));
-  const sums = new Float64Array(n * n);
-  const index = new Uint8Array(n * n);
+  ctx.imageSmoothingEnabled = false;
   table.append(document.createElement('span'), canvas);
 
   for (let h = 0; h < heads; h++) {
@@ -75,14 +105,7 @@ export function renderGrid(host: HTMLElement, r: AttentionResult, selected: { la
     rowLabel.style.gridColumn = '1';
     table.append(rowLabel);
     for (let h = 0; h < heads; h++) {
-      cellIndices(r.attention, (l * heads + h) * T * T, T, n, cellOf, perCell, sums, index);
-      const x0 = h * (size + GAP) + GAP / 2;
-      const y0 = l * (size + GAP) + GAP / 2;
-      for (let y = 0; y < size; y++) {
-        const src = srcOf[y] * n;
-        const dst = (y0 + y) * W + x0;
-        for (let x = 0; x < size; x++) px[dst + x] = lut[index[src + srcOf[x]]];
-      }
+      ctx.drawImage(small, h * n, l * n, n, n, h * (size + GAP) + GAP / 2, l * (size + GAP) + GAP / 2, size, size);
       const button = document.createElement('button');
       button.className = 'grid-cell';
       button.dataset.layer = String(l);
@@ -95,6 +118,5 @@ export function renderGrid(host: HTMLElement, r: AttentionResult, selected: { la
       table.append(button);
     }
   }
-  ctx.putImageData(image, 0, 0);
   host.replaceChildren(table);
 }

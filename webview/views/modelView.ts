@@ -14,9 +14,43 @@ const COLUMNS: [Column, string, string][] = [
   ['sep', '[SEP]', 'Mean weight on [SEP]-like end tokens'],
 ];
 
-export function renderSummaries(host: HTMLElement, r: AttentionResult, sort: { column: string; descending: boolean }, onSort: (column: string) => void, onPick: (layer: number, head: number) => void): void {
+const summaryCache = new WeakMap<Float32Array, HeadSummary[]>();
+
+/**
+ * The summaries read every weight (with a logarithm each), which costs more than painting the grid
+ * above them: they are computed after the grid is on screen, a layer per task so the panel stays
+ * responsive at 512 tokens, and kept for the result.
+ */
+function whenSummarised(r: AttentionResult, host: HTMLElement, done: (rows: HeadSummary[]) => void): void {
+  const cached = summaryCache.get(r.attention);
+  if (cached) return done(cached);
   const rows: HeadSummary[] = [];
-  for (let l = 0; l < r.model.layers; l++) for (let h = 0; h < r.model.heads; h++) rows.push(headSummary(r, l, h));
+  const status = document.createElement('p');
+  status.className = 'help';
+  status.setAttribute('role', 'status');
+  status.textContent = 'Summarising every head…';
+  host.replaceChildren(status);
+  const step = (layer: number) => {
+    if (!host.isConnected) return; // a newer render replaced this one
+    for (let h = 0; h < r.model.heads; h++) rows.push(headSummary(r, layer, h));
+    if (layer + 1 < r.model.layers) {
+      status.textContent = `Summarising every head… layer ${layer + 1} of ${r.model.layers}`;
+      setTimeout(() => step(layer + 1));
+    } else {
+      summaryCache.set(r.attention, rows);
+      done(rows);
+    }
+  };
+  // Two frames: the first paints the grid, the second starts after it.
+  requestAnimationFrame(() => setTimeout(() => step(0)));
+}
+
+export function renderSummaries(host: HTMLElement, r: AttentionResult, sort: { column: string; descending: boolean }, onSort: (column: string) => void, onPick: (layer: number, head: number) => void): void {
+  whenSummarised(r, host, (all) => renderTable(host, all, sort, onSort, onPick));
+}
+
+function renderTable(host: HTMLElement, all: HeadSummary[], sort: { column: string; descending: boolean }, onSort: (column: string) => void, onPick: (layer: number, head: number) => void): void {
+  const rows = [...all];
   const key = (s: HeadSummary) => (sort.column === 'layer' ? s.layer * 1000 + s.head : (s[sort.column as keyof HeadSummary] as number | undefined) ?? -1);
   rows.sort((a, b) => (sort.descending ? key(b) - key(a) : key(a) - key(b)));
   const table = document.createElement('table');
