@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { FrameLocator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { CodeServer, HOSTILE_TEXT, launchBrowser, outputDir, SAMPLE_TEXT, startCodeServer, workbenchUrl } from '../support/codeServer';
 import { repoRoot } from '../support/models';
 import { choose, chosen } from '../support/controls';
+import { panelFrame, runFromPalette, selectFirstLine, step } from '../support/workbench';
 
 const vsix = path.join(repoRoot, 'attention-lens-0.1.0.vsix');
 
@@ -19,38 +20,6 @@ function packageExtension(): string[] {
   const listing = execFileSync('python3', ['-m', 'zipfile', '-l', vsix], { encoding: 'utf8' });
   return listing.split('\n').slice(1).map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
 }
-
-async function runFromPalette(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
-  await page.keyboard.press('Enter');
-}
-
-/** Selects line 1 of the editor showing `containing` (default: the first editor). */
-async function selectFirstLine(page: Page, containing?: string): Promise<void> {
-  const editors = page.locator('.monaco-editor .view-lines');
-  await (containing ? editors.filter({ hasText: containing }) : editors).first().click();
-  await page.keyboard.press('Control+G');
-  await page.keyboard.type('1');
-  await page.keyboard.press('Enter');
-  await page.keyboard.press('Home');
-  await page.keyboard.press('Shift+End');
-}
-
-/** Runs a step; on failure leaves a screenshot in test-output/ to see what the person would have seen. */
-async function step(page: Page, name: string, fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    await page.screenshot({ path: path.join(outputDir, `FAILED-${name}.png`) }).catch(() => undefined);
-    throw e;
-  }
-}
-
-const panelFrame = (page: Page): FrameLocator => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
 
 describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { timeout: 300_000 }, () => {
   let cs: CodeServer;

@@ -1,0 +1,36 @@
+/** What a person does in the workbench, for the end-to-end tests: the palette, a selection, the panel. */
+import * as path from 'node:path';
+import type { FrameLocator, Page } from 'playwright-core';
+import { outputDir } from './codeServer';
+
+export async function runFromPalette(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** Selects line 1 of the editor showing `containing` (default: the first editor). */
+export async function selectFirstLine(page: Page, containing?: string): Promise<void> {
+  const editors = page.locator('.monaco-editor .view-lines');
+  await (containing ? editors.filter({ hasText: containing }) : editors).first().click();
+  await page.keyboard.press('Control+G');
+  await page.keyboard.type('1');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Shift+End');
+}
+
+/** Runs a step; on failure leaves a screenshot in test-output/ to see what the person would have seen. */
+export async function step(page: Page, name: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    await page.screenshot({ path: path.join(outputDir, `FAILED-${name}.png`) }).catch(() => undefined);
+    throw e;
+  }
+}
+
+export const panelFrame = (page: Page): FrameLocator => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
