@@ -25,9 +25,8 @@ const runs = Number(runsArg ?? 5);
 
 async function runtime(): Promise<Runtime> {
   if (kind === 'native') return require('onnxruntime-node') as Runtime;
-  const { initRuntime, ort } = await import('../src/engine/runtime');
-  await initRuntime(wasmDir, threads);
-  return ort as unknown as Runtime;
+  const { startRuntime } = await import('../src/engine/runtime');
+  return (await startRuntime({ wasmDir, threads, runtime: 'wasm' })).ort as unknown as Runtime;
 }
 
 /** Inputs for a session: token ids, mask, positions, type ids, and empty key/value caches. */

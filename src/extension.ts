@@ -24,10 +24,16 @@ export interface AttentionLensApi {
 
 export function activate(context: vscode.ExtensionContext): AttentionLensApi {
   const ext = context.extensionUri;
-  const client = new EngineClient(vscode.Uri.joinPath(ext, 'dist', 'worker.js').fsPath, () => ({
-    wasmDir: vscode.Uri.joinPath(ext, 'dist', 'ort').fsPath,
-    threads: readSettings().threads,
-  }));
+  const log = vscode.window.createOutputChannel('Attention Lens', { log: true });
+  const client = new EngineClient(vscode.Uri.joinPath(ext, 'dist', 'worker.js').fsPath, () => {
+    const { threads, runtime } = readSettings();
+    // A platform-specific package puts onnxruntime-node under dist/native; the universal one has none.
+    return { wasmDir: vscode.Uri.joinPath(ext, 'dist', 'ort').fsPath, nativeDir: vscode.Uri.joinPath(ext, 'dist', 'native').fsPath, threads, runtime };
+  }, (level, message) => {
+    if (level === 'info') return log.info(message);
+    log.warn(message);
+    if (readSettings().runtime === 'native') void vscode.window.showWarningMessage(message);
+  });
   const store = new ResultStore();
   const panel = new AttentionPanel(ext, (entry, token) => revealToken(entry, token), (query) => client.query(query), exportView);
   const storage = context.globalStorageUri.fsPath;
@@ -37,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
   const updateStatus = () => status.update(store.last, panel.view);
 
   context.subscriptions.push(
+    log,
     { dispose: () => void client.dispose() },
     store,
     panel,
@@ -64,7 +71,7 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
     // Closing the panel while a run is going means the person no longer wants it.
     panel.onDidClose(() => client.cancelAll()),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('attentionLens.threads')) void client.dispose();
+      if (e.affectsConfiguration('attentionLens.threads') || e.affectsConfiguration('attentionLens.runtime')) void client.dispose();
     }),
   );
   return { explainSelection: () => explainSelection(deps), store, isPanelOpen: () => panel.isOpen, tint, statusText: () => status.text };

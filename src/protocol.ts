@@ -19,6 +19,8 @@ export interface ModelInfo {
   heads: number;
   hidden: number;
   precision: Precision;
+  /** The ONNX Runtime that ran it: onnxruntime-web (WebAssembly) or onnxruntime-node (native CPU). */
+  runtime: 'wasm' | 'native';
   /** The .onnx file that ran. */
   file: string;
 }
@@ -101,7 +103,9 @@ export type WorkerResponse =
   | { type: 'result'; requestId: number; result: AttentionResult }
   | { type: 'scratch'; requestId: number; scratch: ScratchLayer }
   | { type: 'walk'; requestId: number; walk: WalkData }
-  | { type: 'error'; requestId: number; message: string };
+  | { type: 'error'; requestId: number; message: string }
+  /** Said once when the worker starts: which runtime it uses, or why not the one asked for. */
+  | { type: 'log'; level: 'info' | 'warning'; message: string };
 
 // ---- host <-> webview ------------------------------------------------------------------------
 

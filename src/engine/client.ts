@@ -4,7 +4,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { AttentionResult, ModelSpec, ScratchLayer, WalkData, WorkerQuery, WorkerRequest, WorkerResponse } from '../protocol';
-import type { RuntimeOptions } from './explainer';
+import type { RuntimeOptions } from './runtime';
 
 export class CancelledError extends Error {
   constructor() { super('cancelled'); }
@@ -22,12 +22,17 @@ export class EngineClient {
   private readonly pending = new Map<number, Pending>();
 
   /** `runtime` is read each time a worker starts, so a changed thread setting applies to the next one. */
-  constructor(private readonly workerPath: string, private readonly runtime: () => RuntimeOptions) {}
+  constructor(
+    private readonly workerPath: string,
+    private readonly runtime: () => RuntimeOptions,
+    private readonly onLog: (level: 'info' | 'warning', message: string) => void = () => undefined,
+  ) {}
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const w = new Worker(this.workerPath, { workerData: this.runtime() });
     w.on('message', (m: WorkerResponse) => {
+      if (m.type === 'log') return this.onLog(m.level, m.message);
       const p = this.pending.get(m.requestId);
       if (!p) return; // cancelled: a stale answer is dropped
       if (m.type === 'progress') return p.onProgress?.(m.message);

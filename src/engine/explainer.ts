@@ -7,13 +7,13 @@ import * as path from 'node:path';
 import type { AttentionResult, ModelSpec, ScratchLayer, TokenInfo, WalkData } from '../protocol';
 import { attentionRow } from '../protocol';
 import { compare, layerAttention, LayerWeights, walk } from '../attention/reconstruct';
-import { UserFacingError } from './errors';
+import { UnsupportedModelError, UserFacingError } from './errors';
 import { checkModelFolder, onnxFile } from './catalog';
-import { layerWeights } from './layerWeights';
-import { exposeTaps, ExposedModel } from './exposeOutputs';
+import { layerWeights, PendingLayerWeights, withRunScales } from './layerWeights';
+import { exposeTaps, ExposedNames } from './exposeOutputs';
 import { findModelTaps, layerGraph } from './graphTaps';
-import { OnnxModel, parseModel } from './onnxModel';
-import { initRuntime, ort, Transformers } from './runtime';
+import { parseModel } from './onnxModel';
+import { Backend, RuntimeOptions, startRuntime, Transformers } from './runtime';
 import { alignTokens, styleOf, tokenBytes, TokenizerStyle } from './tokenOffsets';
 
 const DECODER_TYPES = new Set(['gpt2', 'gpt_neo', 'gptj', 'gpt_bigcode', 'llama', 'mistral', 'qwen2', 'phi', 'phi3', 'gemma', 'gemma2', 'olmo', 'opt', 'bloom', 'falcon', 'codegen', 'starcoder2', 'stablelm', 'granite', 'smollm3']);
@@ -23,11 +23,6 @@ const DECODER_TYPES = new Set(['gpt2', 'gpt_neo', 'gptj', 'gpt_bigcode', 'llama'
  * twice while the session is built (our patched copy and ORT's own), plus the activations.
  */
 export const MAX_MODEL_BYTES = 1.5 * 2 ** 30;
-
-export interface RuntimeOptions {
-  wasmDir: string;
-  threads: number;
-}
 
 interface TokenizerJson {
   model?: { type?: string; vocab?: Record<string, number> | [string, number][]; continuing_subword_prefix?: string; unk_token?: string };
@@ -52,12 +47,12 @@ interface RunInternals {
 
 export class LoadedModel {
   private last: RunInternals | undefined;
-  private weights: LayerWeights[] | undefined;
-
   private constructor(
     readonly spec: ModelSpec,
-    readonly graph: OnnxModel,
-    readonly names: ExposedModel,
+    readonly runtime: Backend,
+    /** Copied out of the graph at load; the error says why the from-scratch view cannot work. */
+    private weights: PendingLayerWeights[] | Error,
+    private readonly names: ExposedNames & { innerNames: ExposedNames },
     private readonly model: { (inputs: unknown): Promise<Record<string, { dims: number[]; data: Float32Array }>>; dispose(): Promise<unknown> },
     private readonly tokenizer: Transformers['PreTrainedTokenizer']['prototype'],
     private readonly idToToken: string[],
@@ -76,15 +71,14 @@ export class LoadedModel {
     if (bytesOnDisk > MAX_MODEL_BYTES) {
       throw new UserFacingError(`${path.basename(spec.folder)}/${path.relative(spec.folder, file)} is ${(bytesOnDisk / 2 ** 30).toFixed(1)} GiB: too large for WebAssembly, whose memory stops at 4 GiB and must also hold the patched graph and the activations (limit ${(MAX_MODEL_BYTES / 2 ** 30).toFixed(1)} GiB). Try the int8 precision or a smaller model.`);
     }
-    const tf = await initRuntime(runtime.wasmDir, runtime.threads);
-    const [bytes, tokenizerText, config] = await Promise.all([
-      readFile(file),
+    const { tf, ort, backend, sessionOptions } = await startRuntime(runtime);
+    const [tokenizerText, config] = await Promise.all([
       readFile(path.join(spec.folder, 'tokenizer.json'), 'utf8'),
       tf.AutoConfig.from_pretrained(spec.folder),
     ]);
-    const original = parseModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    const exposed = exposeTaps(original, findModelTaps(original));
-    const session = await ort.InferenceSession.create(exposed.bytes, { executionProviders: ['wasm'] });
+    const { patched, names, weights } = await readGraph(file, headCount(config as unknown as Record<string, unknown>));
+    // Only the runtime holds the graph from here on (the file's bytes are garbage once readGraph returns).
+    const session = await ort.InferenceSession.create(patched, sessionOptions);
     const ModelClass = modelClass(tf, String(config.model_type));
     const model = new ModelClass(config, { model: session }, {});
     const tokenizer = await tf.AutoTokenizer.from_pretrained(spec.folder);
@@ -97,8 +91,7 @@ export class LoadedModel {
     const unk = tj.model?.unk_token;
     const specialIds = new Set((tj.added_tokens ?? []).filter((t) => t.special && t.content !== unk).map((t) => t.id));
 
-    // The weights are read from the original graph: the patched bytes are ORT's now, and need not stay.
-    return new LoadedModel(spec, original, exposed, model, tokenizer, idToToken, specialIds, styleOf(tj),
+    return new LoadedModel(spec, backend, weights, names, model, tokenizer, idToToken, specialIds, styleOf(tj),
       config as unknown as Record<string, unknown>, performance.now() - t0);
   }
 
@@ -166,6 +159,7 @@ export class LoadedModel {
         heads,
         hidden,
         precision: this.spec.precision,
+        runtime: this.runtime,
         file: path.basename(modelFilePath(this.spec)),
       },
       text,
@@ -180,17 +174,17 @@ export class LoadedModel {
     const runtimeScales = new Map<string, number>();
     this.names.layers.forEach((l, k) => l.runtimeScales.forEach((out, i) => runtimeScales.set(this.names.innerNames.layers[k].runtimeScales[i], outputs[out].data[0])));
     this.last = { result, attentionInputs, runtimeScales };
+    if (!(this.weights instanceof Error) && this.weights[0]?.heads !== heads) {
+      this.weights = new UnsupportedModelError(`config.json says ${this.weights[0]?.heads} heads, the graph computes ${heads}`);
+    }
     return result;
   }
 
-  /** The Q/K/V weights of every layer, read from the graph once (run-time scales from the first run). */
-  private layerWeights(heads: number): LayerWeights[] {
-    if (!this.weights) {
-      const { index, softmaxes } = layerGraph(this.graph);
-      const scales = this.last?.runtimeScales ?? new Map<string, number>();
-      this.weights = softmaxes.map((s) => layerWeights(index, s, heads, (name) => scales.get(name)));
-    }
-    return this.weights;
+  /** Every layer's weights, with the scales the graph computes at run time taken from the last run. */
+  private layerWeights(): LayerWeights[] {
+    if (this.weights instanceof Error) throw this.weights;
+    const scales = this.last?.runtimeScales ?? new Map<string, number>();
+    return this.weights.map((w) => withRunScales(w, (name) => scales.get(name)));
   }
 
   private run(runId: number): RunInternals {
@@ -200,7 +194,7 @@ export class LoadedModel {
 
   /** How the from-scratch module recomputes this model's projections. */
   get scratchMethod(): string {
-    const w = this.layerWeights(this.last?.result.model.heads ?? 1)[0];
+    const w = this.layerWeights()[0];
     if (w.q.kind === 'dynamic-int8') return 'int8 activations × int8 weights: DynamicQuantizeLinear + MatMulInteger emulated exactly';
     if (w.q.dequantized) return 'int8 weights dequantized, float32 arithmetic (as the graph does)';
     return this.spec.precision === 'int8' ? 'float32 (this graph keeps the attention projections in float)' : 'float32';
@@ -210,7 +204,7 @@ export class LoadedModel {
   scratchLayer(runId: number, layer: number): ScratchLayer {
     const { result: r, attentionInputs } = this.run(runId);
     const T = r.tokens.length;
-    const w = this.layerWeights(r.model.heads)[layer];
+    const w = this.layerWeights()[layer];
     if (!w) throw new UserFacingError(`The model has no layer ${layer + 1}.`);
     const x = attentionInputs[layer];
     const { probabilities } = layerAttention({ data: x, shape: [T, x.length / T] }, w, r.model.causal);
@@ -223,7 +217,7 @@ export class LoadedModel {
   walk(runId: number, layer: number, head: number, token: number): WalkData {
     const { result: r, attentionInputs } = this.run(runId);
     const T = r.tokens.length;
-    const w = this.layerWeights(r.model.heads)[layer];
+    const w = this.layerWeights()[layer];
     if (!w || head >= r.model.heads || token >= T) throw new UserFacingError('No such layer, head or token.');
     const x = attentionInputs[layer];
     const { vectors } = layerAttention({ data: x, shape: [T, x.length / T] }, w, r.model.causal);
@@ -233,6 +227,31 @@ export class LoadedModel {
   async dispose(): Promise<void> {
     await this.model.dispose();
   }
+}
+
+function headCount(config: Record<string, unknown>): number | undefined {
+  const n = Number(config.num_attention_heads ?? config.n_head ?? config.n_heads ?? config.num_heads);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+/**
+ * Reads the .onnx file, adds the attention taps as outputs, and copies out the attention weights for
+ * the from-scratch module, so that nothing references the file's bytes afterwards.
+ */
+async function readGraph(file: string, heads: number | undefined): Promise<{ patched: Uint8Array; names: ExposedNames & { innerNames: ExposedNames }; weights: PendingLayerWeights[] | Error }> {
+  const bytes = await readFile(file);
+  const original = parseModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  const { bytes: patched, ...names } = exposeTaps(original, findModelTaps(original));
+  let weights: PendingLayerWeights[] | Error;
+  try {
+    if (!heads) throw new UnsupportedModelError('config.json does not say how many attention heads the model has');
+    const { index, softmaxes } = layerGraph(original);
+    weights = softmaxes.map((s) => layerWeights(index, s, heads));
+  } catch (e) {
+    // Inference still works; only the from-scratch view cannot, and says why when asked.
+    weights = e instanceof Error ? e : new UnsupportedModelError(String(e));
+  }
+  return { patched, names, weights };
 }
 
 function modelClass(tf: Transformers, modelType: string) {

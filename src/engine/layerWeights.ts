@@ -181,16 +181,18 @@ function walkToProjection(index: GraphIndex, start: string): Walk {
 }
 
 /**
- * `runtimeValue` gives the value the runtime computed for a scale that is not a constant in the
- * graph (exposed as an extra output when the model ran).
+ * A layer's Q/K/V weights, copied out of the graph. Scale factors on the scores that the graph
+ * computes at run time (from tensor shapes, as GPT-2's export does) are listed in `scaleFromRun`,
+ * to be multiplied in with `withRunScales` once the model has run and exposed them.
  */
-export function layerWeights(index: GraphIndex, softmax: OnnxNode, heads: number, runtimeValue: (tensor: string) => number | undefined): LayerWeights {
+export function layerWeights(index: GraphIndex, softmax: OnnxNode, heads: number): PendingLayerWeights {
   const scores = scoresOf(index, softmax);
   let scale = 1;
+  const scaleFromRun: ScaleTerm[] = [];
   for (const s of scoreScales(index, softmax, scores)) {
-    const c = constantScalar(index, s.operand) ?? runtimeValue(s.operand);
-    if (c === undefined) throw new UnsupportedModelError(`the scale ${s.operand} on the attention scores is not a known number`);
-    scale = s.op === 'Mul' ? scale * c : scale / c;
+    const c = constantScalar(index, s.operand);
+    if (c === undefined) scaleFromRun.push(s);
+    else scale = s.op === 'Mul' ? scale * c : scale / c;
   }
   const pv = (index.consumers.get(softmax.outputs[0]) ?? []).find((n) => n.opType === 'MatMul');
   if (!pv) throw new UnsupportedModelError(`the attention weights of ${softmax.name} do not multiply the values`);
@@ -213,5 +215,20 @@ export function layerWeights(index: GraphIndex, softmax: OnnxNode, heads: number
     headDim,
     scale: scale * q.scale * k.scale,
     invFreq: q.invFreq ?? k.invFreq,
+    scaleFromRun,
   };
+}
+
+export interface ScaleTerm { op: 'Mul' | 'Div'; operand: string }
+export type PendingLayerWeights = LayerWeights & { scaleFromRun: ScaleTerm[] };
+
+/** The weights with the run's values of the scales the graph computes at run time. */
+export function withRunScales(w: PendingLayerWeights, runValue: (tensor: string) => number | undefined): LayerWeights {
+  let scale = w.scale;
+  for (const s of w.scaleFromRun) {
+    const c = runValue(s.operand);
+    if (c === undefined) throw new UnsupportedModelError(`the scale ${s.operand} on the attention scores is not a known number`);
+    scale = s.op === 'Mul' ? scale * c : scale / c;
+  }
+  return { ...w, scale };
 }

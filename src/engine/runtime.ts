@@ -1,29 +1,81 @@
 /**
- * Installs onnxruntime-web (WASM, files from our own folder, never a CDN) as the runtime that
- * transformers.js uses, then loads transformers.js. Must run before anything imports transformers.js.
+ * Chooses the ONNX Runtime that transformers.js uses, installs it, then loads transformers.js. Must
+ * run before anything imports transformers.js, once per worker.
+ *
+ * wasm: onnxruntime-web, files from our own folder (never a CDN); in every package.
+ * native: onnxruntime-node, only where a platform package put it under `nativeDir/node_modules`.
+ * auto: native when its binding loads, else wasm (and says why in the log).
  */
-import * as ort from 'onnxruntime-web';
+import * as ortWeb from 'onnxruntime-web';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export type Transformers = typeof import('@huggingface/transformers');
+export type RuntimeChoice = 'auto' | 'wasm' | 'native';
+export type Backend = 'wasm' | 'native';
 
-let loaded: Promise<Transformers> | undefined;
-
-export function initRuntime(wasmDir: string, threads: number): Promise<Transformers> {
-  if (!loaded) {
-    ort.env.wasm.wasmPaths = pathToFileURL(wasmDir.endsWith('/') ? wasmDir : wasmDir + '/').href;
-    ort.env.wasm.numThreads = Math.max(1, threads);
-    ort.env.logLevel = 'error';
-    (globalThis as Record<symbol, unknown>)[Symbol.for('onnxruntime')] = ort;
-    loaded = import('@huggingface/transformers').then((tf) => {
-      tf.env.allowRemoteModels = false;
-      tf.env.allowLocalModels = true;
-      tf.env.useFSCache = false;
-      tf.env.useBrowserCache = false;
-      return tf;
-    });
-  }
-  return loaded;
+export interface RuntimeOptions {
+  wasmDir: string;
+  threads: number;
+  runtime?: RuntimeChoice;
+  /** Where a platform package keeps node_modules/onnxruntime-node. */
+  nativeDir?: string;
 }
 
-export { ort };
+/** The parts of onnxruntime-common both runtimes share. */
+export type Ort = Pick<typeof ortWeb, 'InferenceSession' | 'Tensor'>;
+
+export interface Runtime {
+  tf: Transformers;
+  ort: Ort;
+  backend: Backend;
+  sessionOptions: Record<string, unknown>;
+  /** Why `auto` or `native` ended on wasm. */
+  fallback?: string;
+}
+
+let started: Promise<Runtime> | undefined;
+
+/**
+ * onnxruntime-node from exactly `nativeDir/node_modules` (a bare name would also search every folder
+ * above, and could pick up some other copy from the user's home).
+ */
+function loadNative(nativeDir: string | undefined): Ort {
+  if (!nativeDir) throw new Error('this build has no native runtime folder');
+  return createRequire(path.join(nativeDir, 'package.json'))(path.join(nativeDir, 'node_modules', 'onnxruntime-node')) as Ort;
+}
+
+export function startRuntime(o: RuntimeOptions): Promise<Runtime> {
+  started ??= (async () => {
+    const threads = Math.max(1, o.threads);
+    let ort: Ort | undefined;
+    let fallback: string | undefined;
+    if (o.runtime === 'auto' || o.runtime === 'native') {
+      try {
+        ort = loadNative(o.nativeDir);
+      } catch (e) {
+        const reason = String((e as Error).message ?? e).split('\n')[0];
+        fallback = `The native ONNX Runtime is not available (${reason}); using WebAssembly. Native needs the platform-specific package of Attention Lens.`;
+      }
+    }
+    const backend: Backend = ort ? 'native' : 'wasm';
+    if (!ort) {
+      ortWeb.env.wasm.wasmPaths = pathToFileURL(o.wasmDir.endsWith('/') ? o.wasmDir : o.wasmDir + '/').href;
+      ortWeb.env.wasm.numThreads = threads;
+      ortWeb.env.logLevel = 'error';
+      ort = ortWeb;
+    }
+    (globalThis as Record<symbol, unknown>)[Symbol.for('onnxruntime')] = ort;
+    const tf = await import('@huggingface/transformers');
+    tf.env.allowRemoteModels = false;
+    tf.env.allowLocalModels = true;
+    tf.env.useFSCache = false;
+    tf.env.useBrowserCache = false;
+    const sessionOptions = backend === 'native'
+      ? { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1 }
+      : { executionProviders: ['wasm'] };
+    return { tf, ort, backend, sessionOptions, fallback };
+  })();
+  return started;
+}

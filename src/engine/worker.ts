@@ -1,7 +1,8 @@
 /** worker_threads entry: keeps loaded models warm and runs them off the extension host's main thread. */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ModelSpec, WorkerRequest, WorkerResponse } from '../protocol';
-import { LoadedModel, RuntimeOptions } from './explainer';
+import { LoadedModel } from './explainer';
+import { RuntimeOptions, startRuntime } from './runtime';
 import { describeError, UserFacingError } from './errors';
 
 const runtime = workerData as RuntimeOptions;
@@ -9,6 +10,13 @@ const runtime = workerData as RuntimeOptions;
 const testRunDelayMs = Number(process.env.ATTENTION_LENS_TEST_RUN_DELAY_MS ?? 0);
 const port = parentPort!;
 const post = (m: WorkerResponse, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+startRuntime(runtime).then(
+  (r) => post(r.fallback
+    ? { type: 'log', level: 'warning', message: r.fallback }
+    : { type: 'log', level: 'info', message: `ONNX Runtime: ${r.backend === 'native' ? 'native (onnxruntime-node)' : 'WebAssembly (onnxruntime-web)'}, ${Math.max(1, runtime.threads)} thread(s)` }),
+  (e) => post({ type: 'log', level: 'warning', message: `The ONNX Runtime did not start: ${describeError(e)}` }),
+);
 
 const keyOf = (s: ModelSpec) => `${s.folder}|${s.precision}|${s.fileBase ?? ''}`;
 let current: { key: string; model: Promise<LoadedModel> } | undefined;

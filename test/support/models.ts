@@ -6,7 +6,8 @@ import type { ModelSpec, Precision } from '../../src/protocol';
 export const repoRoot = path.resolve(__dirname, '../..');
 export const modelsDir = process.env.ATTENTION_LENS_MODELS ?? path.resolve(repoRoot, '../shared/models');
 export const wasmDir = path.join(repoRoot, 'node_modules/onnxruntime-web/dist');
-export const runtime = { wasmDir, threads: 1 };
+/** WASM, one thread; `nativeDir` is where onnxruntime-node resolves in this tree (for runtime: 'native'). */
+export const runtime = { wasmDir, threads: 1, nativeDir: repoRoot };
 
 if (!existsSync(modelsDir)) {
   throw new Error(`test models not found at ${modelsDir}: put the shared folder beside the repository or set ATTENTION_LENS_MODELS`);

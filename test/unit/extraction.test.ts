@@ -1,7 +1,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { LoadedModel } from '../../src/engine/explainer';
-import { ort } from '../../src/engine/runtime';
+import * as ort from 'onnxruntime-web';
 import type { AttentionResult } from '../../src/protocol';
 import { MODELS, PRECISIONS, runtime, sampleText, spec } from '../support/models';
 import * as path from 'node:path';

@@ -9,11 +9,52 @@ import { repoRoot, sampleText, spec } from '../support/models';
 const workerPath = path.join(repoRoot, 'dist/worker.js');
 const runtime = () => ({ wasmDir: path.join(repoRoot, 'dist/ort'), threads: 2 });
 
-test('the bundle loads no native ONNX Runtime binding', () => {
+test('the bundle carries no native ONNX Runtime: onnxruntime-node is only looked up in the native folder', () => {
   assert.ok(existsSync(workerPath), 'run `npm run build` first');
   const bundle = readFileSync(workerPath, 'utf8');
-  assert.ok(!/\(\s*["']onnxruntime-node["']\s*\)/.test(bundle), 'onnxruntime-node is never required');
-  assert.ok(!/\.node["']\)/.test(bundle.replace(/node:[a-z_/]+/g, '')), 'no .node binary is required');
+  assert.ok(!/onnxruntime_binding|napi-v\d/.test(bundle), 'no binding path of onnxruntime-node is bundled');
+  assert.ok(!/\.node["'`]\)/.test(bundle.replace(/node:[a-z_/]+/g, '')), 'no .node binary is required');
+  const lookups = bundle.split('\n').filter((l) => /["']onnxruntime-node["']/.test(l));
+  assert.equal(lookups.length, 1, 'one lookup');
+  assert.match(lookups[0], /createRequire\b.*\(nativeDir, "node_modules", "onnxruntime-node"\)/, 'resolved inside the native folder only');
+});
+
+const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
+
+test('native and WebAssembly runtimes: same tokens, attention within 1e-5, hidden states within 1e-4', async () => {
+  const logs: string[] = [];
+  const native = new EngineClient(workerPath, () => ({ ...runtime(), runtime: 'native', nativeDir: repoRoot }), (_, m) => logs.push(m));
+  const wasm = new EngineClient(workerPath, () => ({ ...runtime(), runtime: 'wasm' }));
+  try {
+    for (const [name, precision] of [['bert-mini-shakespeare', 'fp32'], ['bert-mini-shakespeare', 'int8'], ['gpt2-mini-shakespeare', 'int8'], ['stories260K', 'fp32'], ['distilbert-mini-shakespeare', 'int8']] as const) {
+      const text = sampleText(name);
+      const n = await native.explain(spec(name, precision), text, 512).result;
+      const w = await wasm.explain(spec(name, precision), text, 512).result;
+      assert.equal(n.model.runtime, 'native');
+      assert.equal(w.model.runtime, 'wasm');
+      assert.deepEqual(n.tokens, w.tokens);
+      const dA = maxAbsDiff(n.attention, w.attention);
+      const dH = maxAbsDiff(n.hiddenStates, w.hiddenStates);
+      assert.ok(dA <= 1e-5, `${name} ${precision}: attention differs by ${dA}`);
+      assert.ok(dH <= 1e-4, `${name} ${precision}: hidden states differ by ${dH}`);
+    }
+    assert.ok(logs.some((m) => m.includes('native (onnxruntime-node)')), logs.join('\n'));
+  } finally {
+    await native.dispose();
+    await wasm.dispose();
+  }
+});
+
+test('auto without a platform package: WebAssembly, and the log says why', async () => {
+  const logs: [string, string][] = [];
+  const client = new EngineClient(workerPath, () => ({ ...runtime(), runtime: 'auto', nativeDir: path.join(repoRoot, 'no-such-native-folder') }), (level, m) => logs.push([level, m]));
+  try {
+    const r = await client.explain(spec('bert-mini-shakespeare', 'int8'), 'hello there', 512).result;
+    assert.equal(r.model.runtime, 'wasm');
+    assert.ok(logs.some(([level, m]) => level === 'warning' && /native ONNX Runtime is not available.*using WebAssembly/.test(m)), JSON.stringify(logs));
+  } finally {
+    await client.dispose();
+  }
 });
 
 test('bundled worker explains, with 2 WASM threads', async () => {
