@@ -2,8 +2,8 @@
  * Attention from first principles: scores, masks, softmax, weighted values; then many heads.
  * Used by the from-scratch comparison, the step-by-step walk and the tests.
  */
-import { addBias, matmul, softmax } from './ops';
-import { columns, Tensor, transpose, zeros } from './tensor';
+import { addBias, matmul, matmulTransposed, softmax } from './ops';
+import { columns, Tensor, zeros } from './tensor';
 
 export interface Masks {
   /** Decoder: token i may attend only to tokens j ≤ i. */
@@ -30,7 +30,13 @@ export interface AttentionOutput {
  * softmax saturates into a one-hot row.
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, masks: Masks = {}, scale = 1 / Math.sqrt(q.shape[1])): AttentionOutput {
-  const scores = matmul(q, transpose(k));
+  const { scores, weights } = attentionWeights(q, k, masks, scale);
+  return { scores, weights, output: matmul(weights, v) };
+}
+
+/** The first half of the above: scores and probabilities, without the values. */
+export function attentionWeights(q: Tensor, k: Tensor, masks: Masks = {}, scale = 1 / Math.sqrt(q.shape[1])): Omit<AttentionOutput, 'output'> {
+  const scores = matmulTransposed(q, k);
   const [tq, tk] = scores.shape;
   const weights = zeros([tq, tk]);
   const row = new Float64Array(tk);
@@ -38,7 +44,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, masks
     for (let j = 0; j < tk; j++) row[j] = isMasked(i, j, masks) ? -Infinity : Math.fround(scores.data[i * tk + j] * scale);
     weights.data.set(softmax(row), i * tk);
   }
-  return { scores, weights, output: matmul(weights, v) };
+  return { scores, weights };
 }
 
 export interface HeadWeights {

@@ -4,6 +4,7 @@
  * scaled back. Emulated exactly (float32 rounding, round half to even) so that recomputed attention
  * matches the runtime's to ~1e-7 instead of the ~1e-2 a float recomputation would give.
  */
+import { dotRows } from './ops';
 import { Tensor, zeros } from './tensor';
 
 const f = Math.fround;
@@ -42,20 +43,17 @@ export function dynamicQuantizeLinear(x: Float32Array): Quantized {
 
 /**
  * y = (Σ_k (a_ik − a_zp)(w_kj − w_zp_j)) · (a_scale · w_scale_j): MatMulInteger, Cast, Mul, as the
- * quantized graph does it. `w` holds the uint8 weights as numbers, [K, N]; zero points and scales per column.
+ * quantized graph does it. `wT` holds the weights by output column, [N, K], with each column's zero
+ * point already subtracted (small integers, exact in float32); `wScale` per column or one for all.
+ * The integer sums are exact in float64.
  */
-export function quantizedMatmul(a: Quantized, rows: number, w: Tensor, wZeroPoint: Float32Array, wScale: Float32Array): Tensor {
-  const [k, n] = w.shape;
+export function quantizedMatmul(a: Quantized, rows: number, wT: Tensor, wScale: Float32Array): Tensor {
+  const [n, k] = wT.shape;
+  const centred = Float32Array.from(a.values, (v) => v - a.zeroPoint);
+  const sums = dotRows(centred, wT.data, rows, k, n);
   const out = zeros([rows, n]);
-  const acc = new Int32Array(n);
   for (let i = 0; i < rows; i++) {
-    acc.fill(0);
-    for (let p = 0; p < k; p++) {
-      const av = a.values[i * k + p] - a.zeroPoint;
-      if (av === 0) continue;
-      for (let j = 0; j < n; j++) acc[j] += av * (w.data[p * n + j] - wZeroPoint[j % wZeroPoint.length]);
-    }
-    for (let j = 0; j < n; j++) out.data[i * n + j] = f(acc[j] * f(a.scale * wScale[j % wScale.length]));
+    for (let j = 0; j < n; j++) out.data[i * n + j] = f(sums[i * n + j] * f(a.scale * wScale[j % wScale.length]));
   }
   return out;
 }

@@ -2,23 +2,25 @@
  * Recomputes a layer's attention from the model's own weights and the layer's input, with the
  * readable functions of this folder, so it can be compared with what the runtime produced.
  */
-import { isMasked, scaledDotProductAttention } from './attention';
-import { addBias, matmul, rope } from './ops';
+import { attentionWeights, isMasked, scaledDotProductAttention } from './attention';
+import { addBias, matmulTransposed, rope } from './ops';
 import { dynamicQuantizeLinear, quantizedMatmul } from './quantized';
 import { columns, maxAbsDiff, Tensor } from './tensor';
 
-/** x·W (+ b), keeping columns [offset, offset + cols) of the result. */
+/** x·W (+ b) for one of Q, K, V. */
 export interface Projection {
-  /** float: W is the (dequantized) weight. dynamic-int8: W holds uint8 values; x is quantized at run time. */
+  /** float: the (dequantized) weight. dynamic-int8: uint8 weights; x is quantized at run time. */
   kind: 'float' | 'dynamic-int8';
-  w: Tensor;
+  /**
+   * The weight by output column, [cols, d_in]: only the columns this projection produces (its part
+   * of a fused QKV matrix). dynamic-int8: the uint8 values minus their column's zero point.
+   */
+  wT: Tensor;
   /** float kind: W was stored as int8/uint8 and dequantized (weight-only quantization). */
   dequantized?: boolean;
-  wZeroPoint?: Float32Array;
+  /** dynamic-int8: per column (or one for all). */
   wScale?: Float32Array;
   bias?: Float32Array;
-  offset: number;
-  cols: number;
 }
 
 export interface LayerWeights {
@@ -36,14 +38,8 @@ export interface LayerWeights {
 }
 
 export function project(x: Tensor, p: Projection): Tensor {
-  let y: Tensor;
-  if (p.kind === 'dynamic-int8') {
-    y = quantizedMatmul(dynamicQuantizeLinear(x.data), x.shape[0], p.w, p.wZeroPoint!, p.wScale!);
-  } else {
-    y = matmul(x, p.w);
-  }
-  if (p.bias) y = addBias(y, p.bias);
-  return columns(y, p.offset, p.cols);
+  const y = p.kind === 'dynamic-int8' ? quantizedMatmul(dynamicQuantizeLinear(x.data), x.shape[0], p.wT, p.wScale!) : matmulTransposed(x, p.wT);
+  return p.bias ? addBias(y, p.bias) : y;
 }
 
 export interface HeadVectors {
@@ -53,11 +49,14 @@ export interface HeadVectors {
   v: Tensor[];
 }
 
-/** Q, K and V of every query head (a kv head is shared by its group under grouped-query attention). */
-export function headVectors(x: Tensor, w: LayerWeights): HeadVectors {
+/**
+ * Q, K and V of every query head (a kv head is shared by its group under grouped-query attention).
+ * Without `values` V is not computed (the probabilities do not need it) and `v` stays empty.
+ */
+export function headVectors(x: Tensor, w: LayerWeights, values = true): HeadVectors {
   const q = project(x, w.q);
   const k = project(x, w.k);
-  const v = project(x, w.v);
+  const v = values ? project(x, w.v) : undefined;
   const d = w.headDim;
   const positions = Array.from({ length: x.shape[0] }, (_, i) => i);
   const rotate = (t: Tensor) => (w.invFreq ? rope(t, positions, w.invFreq) : t);
@@ -67,21 +66,18 @@ export function headVectors(x: Tensor, w: LayerWeights): HeadVectors {
     const kv = Math.floor(h / group);
     out.q.push(rotate(columns(q, h * d, d)));
     out.k.push(rotate(columns(k, kv * d, d)));
-    out.v.push(columns(v, kv * d, d));
+    if (v) out.v.push(columns(v, kv * d, d));
   }
   return out;
 }
 
-/** Attention probabilities of every head of one layer, [heads][T][T] flattened. */
-export function layerAttention(x: Tensor, w: LayerWeights, causal: boolean): { probabilities: Float32Array; vectors: HeadVectors } {
-  const vectors = headVectors(x, w);
+/** Attention probabilities of every head of one layer, [heads][T][T] flattened (V is not needed for them). */
+export function layerAttention(x: Tensor, w: LayerWeights, causal: boolean): Float32Array {
+  const vectors = headVectors(x, w, false);
   const T = x.shape[0];
   const probabilities = new Float32Array(w.heads * T * T);
-  for (let h = 0; h < w.heads; h++) {
-    const { weights } = scaledDotProductAttention(vectors.q[h], vectors.k[h], vectors.v[h], { causal }, w.scale);
-    probabilities.set(weights.data, h * T * T);
-  }
-  return { probabilities, vectors };
+  for (let h = 0; h < w.heads; h++) probabilities.set(attentionWeights(vectors.q[h], vectors.k[h], { causal }, w.scale).weights.data, h * T * T);
+  return probabilities;
 }
 
 export interface Comparison {

@@ -6,7 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { AttentionResult, ModelSpec, ScratchLayer, TokenInfo, WalkData } from '../protocol';
 import { attentionRow } from '../protocol';
-import { compare, layerAttention, LayerWeights, walk } from '../attention/reconstruct';
+import { compare, headVectors, layerAttention, LayerWeights, walk } from '../attention/reconstruct';
 import { UnsupportedModelError, UserFacingError } from './errors';
 import { checkModelFolder, onnxFile } from './catalog';
 import { layerWeights, PendingLayerWeights, withRunScales } from './layerWeights';
@@ -207,7 +207,7 @@ export class LoadedModel {
     const w = this.layerWeights()[layer];
     if (!w) throw new UserFacingError(`The model has no layer ${layer + 1}.`);
     const x = attentionInputs[layer];
-    const { probabilities } = layerAttention({ data: x, shape: [T, x.length / T] }, w, r.model.causal);
+    const probabilities = layerAttention({ data: x, shape: [T, x.length / T] }, w, r.model.causal);
     const per = T * T * r.model.heads;
     const cmp = compare(r.attention.subarray(layer * per, (layer + 1) * per), probabilities, 1, r.model.heads, T);
     return { runId, layer, attention: probabilities, maxAbsDiffPerHead: cmp.maxAbsDiffPerHead, method: this.scratchMethod };
@@ -220,7 +220,7 @@ export class LoadedModel {
     const w = this.layerWeights()[layer];
     if (!w || head >= r.model.heads || token >= T) throw new UserFacingError('No such layer, head or token.');
     const x = attentionInputs[layer];
-    const { vectors } = layerAttention({ data: x, shape: [T, x.length / T] }, w, r.model.causal);
+    const vectors = headVectors({ data: x, shape: [T, x.length / T] }, w);
     return { ...walk(vectors, layer, head, token, w.scale, r.model.causal), runId, runtime: attentionRow(r, layer, head, token).slice() };
   }
 

@@ -6,6 +6,7 @@
  * node names.
  */
 import type { LayerWeights, Projection } from '../attention/reconstruct';
+import type { Tensor } from '../attention/tensor';
 import { UnsupportedModelError } from './errors';
 import { GraphIndex, scoreScales, scoresOf } from './graphTaps';
 import { OnnxNode, tensorToFloat32 } from './onnxModel';
@@ -33,6 +34,23 @@ function constantScalar(index: GraphIndex, name: string): number | undefined {
   const v = constantValue(index, name);
   return v && v.length === 1 ? v[0] : undefined;
 }
+
+/**
+ * Columns [offset, offset + cols) of W [in, out], stored by column ([cols, in]) for the dot products
+ * of the from-scratch matmul, minus each column's zero point when there is one (int8 weights).
+ */
+function byColumn(w: Float32Array, dims: number[], offset: number, cols: number, zeroPoint?: Float32Array): Tensor {
+  const [rows, width] = dims;
+  const out = new Float32Array(cols * rows);
+  for (let c = 0; c < cols; c++) {
+    const zp = zeroPoint ? zeroPoint[zeroPoint.length === 1 ? 0 : offset + c] : 0;
+    for (let r = 0; r < rows; r++) out[c * rows + r] = w[r * width + offset + c] - zp;
+  }
+  return { data: out, shape: [cols, rows] };
+}
+
+/** A per-column vector cut to the projection's own columns (a single value applies to all). */
+const ownColumns = (v: Float32Array | undefined, offset: number, cols: number) => (v && v.length > 1 ? v.slice(offset, offset + cols) : v);
 
 /** A weight matrix [in, out] as float: plain, or dequantized per channel ((q − zero point) · scale). */
 function weightMatrix(index: GraphIndex, name: string, transpose: boolean): { data: Float32Array; shape: number[]; dequantized: boolean } {
@@ -124,7 +142,8 @@ function walkToProjection(index: GraphIndex, start: string): Walk {
         const wZero = mmi.inputs[3] ? constantValue(index, mmi.inputs[3]) : new Float32Array([0]);
         const wScale = wScaleName && constantValue(index, wScaleName);
         if (!w || !dims || !wZero || !wScale) throw new UnsupportedModelError('cannot read the weights of a MatMulInteger projection');
-        return { projection: { kind: 'dynamic-int8', w: { data: w, shape: dims }, wZeroPoint: wZero, wScale, bias, offset, cols: cols ?? dims[1] - offset }, node: mmi, scale, invFreq };
+        const n = cols ?? dims[1] - offset;
+        return { projection: { kind: 'dynamic-int8', wT: byColumn(w, dims, offset, n, wZero), wScale: ownColumns(wScale, offset, n), bias: ownColumns(bias, offset, n) }, node: mmi, scale, invFreq };
       }
     }
     if (p.opType === 'Add') {
@@ -165,7 +184,8 @@ function walkToProjection(index: GraphIndex, start: string): Walk {
     }
     if (p.opType === 'MatMul' && (index.isConstant(b) || index.producer.get(b)?.opType === 'DequantizeLinear')) {
       const w = weightMatrix(index, b, false);
-      return { projection: { kind: 'float', w, dequantized: w.dequantized, bias, offset, cols: cols ?? w.shape[1] - offset }, node: p, scale, invFreq };
+      const n = cols ?? w.shape[1] - offset;
+      return { projection: { kind: 'float', wT: byColumn(w.data, w.shape, offset, n), dequantized: w.dequantized, bias: ownColumns(bias, offset, n) }, node: p, scale, invFreq };
     }
     if (p.opType === 'Gemm') {
       const alpha = p.attributes.get('alpha')?.f ?? 1;
@@ -173,7 +193,8 @@ function walkToProjection(index: GraphIndex, start: string): Walk {
       if (alpha !== 1 || beta !== 1 || p.attributes.get('transA')?.i) throw new UnsupportedModelError('a Gemm with alpha, beta or transA');
       const w = weightMatrix(index, b, (p.attributes.get('transB')?.i ?? 0) === 1);
       const c = p.inputs[2] ? constantValue(index, p.inputs[2]) : undefined;
-      return { projection: { kind: 'float', w, dequantized: w.dequantized, bias: c ?? bias, offset, cols: cols ?? w.shape[1] - offset }, node: p, scale, invFreq };
+      const n = cols ?? w.shape[1] - offset;
+      return { projection: { kind: 'float', wT: byColumn(w.data, w.shape, offset, n), dequantized: w.dequantized, bias: ownColumns(c ?? bias, offset, n) }, node: p, scale, invFreq };
     }
     throw new UnsupportedModelError(`cannot follow ${p.opType} (${p.name}) above the attention scores`);
   }
@@ -199,12 +220,11 @@ export function layerWeights(index: GraphIndex, softmax: OnnxNode, heads: number
   const q = walkToProjection(index, scores.inputs[0]);
   const k = walkToProjection(index, scores.inputs[1]);
   const v = walkToProjection(index, pv.inputs[1]);
-  if (q.node === k.node) k.projection.w = q.projection.w; // one fused matrix: keep one copy
-  if (q.node === v.node) v.projection.w = q.projection.w;
-  const headDim = q.projection.cols / heads;
-  const kvHeads = k.projection.cols / headDim;
+  const [qCols, kCols] = [q.projection.wT.shape[0], k.projection.wT.shape[0]];
+  const headDim = qCols / heads;
+  const kvHeads = kCols / headDim;
   if (!Number.isInteger(headDim) || !Number.isInteger(kvHeads) || heads % kvHeads !== 0) {
-    throw new UnsupportedModelError(`the projections (${q.projection.cols}, ${k.projection.cols} columns) do not split into ${heads} heads`);
+    throw new UnsupportedModelError(`the projections (${qCols}, ${kCols} columns) do not split into ${heads} heads`);
   }
   return {
     q: q.projection,

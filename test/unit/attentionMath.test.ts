@@ -168,8 +168,9 @@ describe('the integer path of quantized models', () => {
   });
   test('MatMulInteger then scale: (a − a_zp)(w − w_zp) · a_scale · w_scale', () => {
     const a = { values: Uint8Array.from([130, 126]), scale: 0.5, zeroPoint: 128 };
-    const w = tensor([3, 1, 0, 2], [2, 2]); // uint8 values
-    const y = quantizedMatmul(a, 1, w, new Float32Array([1, 1]), new Float32Array([2, 4]));
+    // uint8 weights [[3, 1], [0, 2]] with zero point 1 per column, given by column and centred: [[2, −1], [0, 1]]
+    const wT = tensor([3 - 1, 0 - 1, 1 - 1, 2 - 1], [2, 2]);
+    const y = quantizedMatmul(a, 1, wT, new Float32Array([2, 4]));
     // (2)(3−1) + (−2)(0−1) = 6 → 6·0.5·2 = 6;  (2)(1−1) + (−2)(2−1) = −2 → −2·0.5·4 = −4
     close(y.data, [6, -4], 0);
   });
