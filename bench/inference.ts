@@ -1,8 +1,9 @@
 /**
  * One inference configuration, run in its own process (WASM's thread count is fixed per process):
- *   tsx bench/inference.ts <runtime: wasm|native> <threads> <runs>
- * prints one JSON line per model, precision and length: plain session, session with the attention
- * and hidden-state outputs (wasm), and, for wasm, the from-scratch recomputation of every layer.
+ *   tsx bench/inference.ts <wasm|native> <threads> <runs> <plain|full> <model folder>...
+ * prints one JSON line per model, precision and length: the plain graph's session run, and with
+ * `full` also the graph as the extension runs it (attention and hidden states as extra outputs) and
+ * the from-scratch recomputation of one layer (all its heads) and, up to 128 tokens, of every layer.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -10,7 +11,9 @@ import { exposeTaps } from '../src/engine/exposeOutputs';
 import { findModelTaps } from '../src/engine/graphTaps';
 import { parseModel } from '../src/engine/onnxModel';
 import { LoadedModel, modelFilePath } from '../src/engine/explainer';
-import { MODELS, PRECISIONS, spec, wasmDir } from '../test/support/models';
+import type { Precision } from '../src/protocol';
+import { PRECISIONS, repoRoot, wasmDir } from '../test/support/models';
+import { flopCountOf, flopsAt } from './flops';
 import { stat, Stat } from './stats';
 
 type Session = { inputNames: readonly string[]; run(feeds: Record<string, unknown>): Promise<unknown>; release(): Promise<void> };
@@ -19,7 +22,7 @@ interface Runtime {
   InferenceSession: { create(bytes: Uint8Array, opts: object): Promise<Session & { inputMetadata?: unknown }> };
 }
 
-const [kind, threadsArg, runsArg] = process.argv.slice(2);
+const [kind, threadsArg, runsArg, mode, ...folders] = process.argv.slice(2) as ['wasm' | 'native', string, string, 'plain' | 'full', ...string[]];
 const threads = Number(threadsArg);
 const runs = Number(runsArg ?? 5);
 
@@ -56,39 +59,54 @@ async function time(f: () => Promise<unknown>): Promise<Stat> {
   return stat(xs);
 }
 
+const textOf = (name: string, tokens: number) => {
+  const words = name === 'gpt-nano-sort' ? ['2', '0', '1'] : ['the', 'cat', 'sat', 'on', 'a', 'mat'];
+  return Array.from({ length: tokens * 2 }, (_, i) => words[i % words.length]).join(name === 'gpt-nano-sort' ? '' : ' ');
+};
+
 async function main() {
   const rt = await runtime();
   const opts = kind === 'native' ? { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1 } : { executionProviders: ['wasm'] };
-  for (const name of MODELS) {
+  for (const folder of folders) {
+    const name = path.basename(folder);
+    const config = JSON.parse(readFileSync(path.join(folder, 'config.json'), 'utf8'));
+    const maxPos = Number(config.max_position_embeddings ?? config.n_positions ?? config.block_size ?? 512);
+    const kvHeads = Number(config.num_key_value_heads ?? config.num_attention_heads ?? config.n_head ?? 1);
+    const headDim = Number(config.head_dim ?? (config.hidden_size ?? config.n_embd) / (config.num_attention_heads ?? config.n_head));
+    const vocab = Number(config.vocab_size);
+    const lengths = [32, 128, 512].filter((t) => t <= maxPos).concat(maxPos < 32 ? [Math.min(maxPos, 6)] : []);
     for (const precision of PRECISIONS) {
-      const s = spec(name, precision);
-      const config = JSON.parse(readFileSync(path.join(s.folder, 'config.json'), 'utf8'));
-      const maxPos = Number(config.max_position_embeddings ?? config.n_positions ?? config.block_size ?? 512);
-      const kvHeads = Number(config.num_key_value_heads ?? config.num_attention_heads ?? config.n_head ?? 1);
-      const headDim = Number(config.head_dim ?? (config.hidden_size ?? config.n_embd) / (config.num_attention_heads ?? config.n_head));
-      const vocab = Number(config.vocab_size);
-      const bytes = new Uint8Array(readFileSync(modelFilePath(s)));
-      const plain = await rt.InferenceSession.create(bytes, opts);
-      const patched = kind === 'wasm' ? await rt.InferenceSession.create(exposeTaps(parseModel(bytes), findModelTaps(parseModel(bytes))).bytes, opts) : undefined;
-      const scratchModel = kind === 'wasm' ? await LoadedModel.load(s, { wasmDir, threads }) : undefined;
-      for (const T of [32, 128, 512].filter((t) => t <= maxPos).concat(maxPos < 32 ? [Math.min(maxPos, 6)] : [])) {
-        const ids = Array.from({ length: T }, (_, i) => (i * 7919 + 11) % Math.min(vocab, 3000));
-        const f = feeds(rt, plain, ids, { heads: kvHeads, headDim });
-        const line: Record<string, unknown> = { runtime: kind, threads, model: name, precision, tokens: T, plainMs: await time(() => plain.run(f)) };
-        if (patched) line.withOutputsMs = await time(() => patched.run(feeds(rt, patched, ids, { heads: kvHeads, headDim })));
-        if (scratchModel) {
-          // The from-scratch module recomputes every layer's attention from the last run's layer inputs.
-          const words = name === 'gpt-nano-sort' ? ['2', '0', '1'] : ['the', 'cat', 'sat', 'on', 'a', 'mat'];
-          const text = Array.from({ length: T * 2 }, (_, i) => words[i % words.length]).join(name === 'gpt-nano-sort' ? '' : ' ');
-          const r = await scratchModel.explain(text, T, 1);
-          line.scratchTokens = r.tokens.length;
-          line.scratchAllLayersMs = await time(async () => { for (let l = 0; l < r.model.layers; l++) scratchModel.scratchLayer(1, l); });
+      const spec = { id: name, folder, precision: precision as Precision };
+      const file = modelFilePath(spec);
+      const flops = flopCountOf(file, folder);
+      const lines = new Map(lengths.map((T) => [T, { runtime: kind, threads, model: name, precision, tokens: T, gflop: flopsAt(flops, T) / 1e9 } as Record<string, unknown>]));
+      const ids = (T: number) => Array.from({ length: T }, (_, i) => (i * 7919 + 11) % Math.min(vocab, 3000));
+      const timeSession = async (bytes: Uint8Array, key: string) => {
+        const session = await rt.InferenceSession.create(bytes, opts);
+        for (const T of lengths) {
+          const f = feeds(rt, session, ids(T), { heads: kvHeads, headDim });
+          lines.get(T)![key] = await time(() => session.run(f));
         }
-        console.log(JSON.stringify(line));
+        await session.release();
+      };
+      // One session at a time: WebAssembly memory only grows, and GPT-2-size graphs are large.
+      await timeSession(new Uint8Array(readFileSync(file)), 'plainMs');
+      if (mode === 'full') {
+        const bytes = new Uint8Array(readFileSync(file));
+        await timeSession(exposeTaps(parseModel(bytes), findModelTaps(parseModel(bytes))).bytes, 'withOutputsMs');
       }
-      await plain.release();
-      await patched?.release();
-      await scratchModel?.dispose();
+      if (mode === 'full' && kind === 'wasm') {
+        const model = await LoadedModel.load(spec, { wasmDir, threads, runtime: 'wasm', nativeDir: repoRoot });
+        for (const T of lengths) {
+          const r = await model.explain(textOf(name, T), T, T);
+          const line = lines.get(T)!;
+          line.scratchTokens = r.tokens.length;
+          line.scratchOneLayerMs = await time(async () => model.scratchLayer(T, r.model.layers - 1));
+          if (T <= 128) line.scratchAllLayersMs = await time(async () => { for (let l = 0; l < r.model.layers; l++) model.scratchLayer(T, l); });
+        }
+        await model.dispose();
+      }
+      for (const line of lines.values()) console.log(JSON.stringify(line));
     }
   }
 }

@@ -3,7 +3,7 @@
  * to a change are re-encoded; everything else (weights included) is copied as raw bytes once.
  */
 import { DataType, OnnxModel } from './onnxModel';
-import { concat, encodeBytes, encodeString, encodeVarint, fields } from './protobuf';
+import { bytesHeader, concat, encodeBytes, encodeString, encodeVarint, fields } from './protobuf';
 import { GraphTaps, LayerTaps, ModelTaps } from './graphTaps';
 import { UnsupportedModelError } from './errors';
 
@@ -21,14 +21,31 @@ export interface ExposedModel extends ExposedNames {
 
 const key = (b: Uint8Array) => `${b.byteOffset}:${b.length}`;
 
-/** Re-encodes `msg`, swapping the length-delimited values named in `replace` and appending `extra` fields. */
-function rebuild(msg: Uint8Array, replace: Map<string, Uint8Array>, extra: Uint8Array[] = []): Uint8Array {
-  const parts: Uint8Array[] = [];
+/**
+ * A message as the pieces it will be written from: views of the original bytes, new headers and
+ * new fields. Nothing is copied until the whole model is written once at the end; a model's weights
+ * are most of its bytes, and copying them at each level of nesting cost seconds and GBs.
+ */
+type Pieces = Uint8Array[];
+
+const sizeOf = (pieces: Pieces) => pieces.reduce((n, p) => n + p.length, 0);
+
+/** `msg` with the length-delimited values named in `replace` swapped and the `extra` fields appended. */
+function rebuild(msg: Uint8Array, replace: Map<string, Pieces>, extra: Uint8Array[] = []): Pieces {
+  // Appending needs no look inside: fields may come in any order, repeated ones keep theirs.
+  if (replace.size === 0) return [msg, ...extra];
+  const out: Pieces = [];
   for (const f of fields(msg)) {
     const swap = replace.get(key(f.bytes));
-    parts.push(swap ? encodeBytes(f.no, swap) : f.raw);
+    if (!swap) {
+      out.push(f.raw);
+      continue;
+    }
+    out.push(bytesHeader(f.no, sizeOf(swap)));
+    for (const p of swap) out.push(p);
   }
-  return concat([...parts, ...extra]);
+  for (const e of extra) out.push(e);
+  return out;
 }
 
 /** GraphProto.output (12) = ValueInfoProto { name = 1, type = 2: TypeProto { tensor_type = 1: { elem_type = 1 } } } */
@@ -63,7 +80,7 @@ export function exposeTaps(model: OnnxModel, modelTaps: ModelTaps): ExposedModel
   if (modelTaps.kind === 'flat') {
     const added = tapNames(modelTaps.taps).filter((n) => !existing.has(n));
     const newGraph = rebuild(graph.bytes, new Map(), added.map(floatOutput));
-    return { bytes: rebuild(model.bytes, new Map([[key(graph.bytes), newGraph]])), ...modelTaps.taps, innerNames: modelTaps.taps };
+    return { bytes: concat(rebuild(model.bytes, new Map([[key(graph.bytes), newGraph]]))), ...modelTaps.taps, innerNames: modelTaps.taps };
   }
 
   // Branched: each tap leaves its branch as a new If output, then the If output becomes a graph output.
@@ -73,7 +90,7 @@ export function exposeTaps(model: OnnxModel, modelTaps: ModelTaps): ExposedModel
   const elseNames = tapNames(elseTaps);
   if (thenNames.length !== elseNames.length) throw new UnsupportedModelError('the two branches of the If node hold different layers');
   const outer = thenNames.map((_, i) => `attention_lens/tap/${i}`);
-  const branchNodeBytes = new Map<string, Uint8Array>();
+  const branchNodeBytes = new Map<string, Pieces>();
   for (const [attrName, names] of [['then_branch', thenNames], ['else_branch', elseNames]] as const) {
     const attr = ifNode.attributes.get(attrName)!;
     const g = attr.g!;
@@ -83,5 +100,5 @@ export function exposeTaps(model: OnnxModel, modelTaps: ModelTaps): ExposedModel
   const newNode = rebuild(ifNode.bytes, branchNodeBytes, outer.map((n) => encodeString(2, n)));
   const newGraph = rebuild(graph.bytes, new Map([[key(ifNode.bytes), newNode]]), outer.map(floatOutput));
   const outputOf = new Map(thenNames.map((n, i) => [n, outer[i]]));
-  return { bytes: rebuild(model.bytes, new Map([[key(graph.bytes), newGraph]])), ...renamed(thenTaps, (n) => outputOf.get(n)!), innerNames: thenTaps };
+  return { bytes: concat(rebuild(model.bytes, new Map([[key(graph.bytes), newGraph]]))), ...renamed(thenTaps, (n) => outputOf.get(n)!), innerNames: thenTaps };
 }

@@ -112,6 +112,11 @@ export function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** The tag and length that precede a length-delimited field of `length` bytes. */
+export function bytesHeader(no: number, length: number): Uint8Array {
+  return Uint8Array.from([...varint(no * 8 + Wire.Bytes), ...varint(length)]);
+}
+
 export function encodeBytes(no: number, value: Uint8Array): Uint8Array {
   return concat([Uint8Array.from([...varint(no * 8 + Wire.Bytes), ...varint(value.length)]), value]);
 }
