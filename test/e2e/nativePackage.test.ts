@@ -9,9 +9,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CodeServer, launchBrowser, outputDir, startCodeServer, workbenchUrl } from '../support/codeServer';
+import { CodeServer, launchBrowser, outputDir, startCodeServer } from '../support/codeServer';
 import { repoRoot } from '../support/models';
-import { panelFrame, runFromPalette, selectFirstLine, step } from '../support/workbench';
+import { openSample, panelFrame, runFromPalette, selectFirstLine, step } from '../support/workbench';
 
 const target = `${process.platform}-${process.arch}`;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'attention-lens-native-'));
@@ -36,11 +36,7 @@ describe(`platform package for ${target} in code-server, runtime "native"`, { ti
     assert.equal(r.status, 0, r.stderr);
     entries = entriesOf(vsix);
     cs = await startCodeServer({ 'attentionLens.runtime': 'native' }, { vsix });
-    browser = await launchBrowser();
-    await browser.page.goto(workbenchUrl(cs));
-    await browser.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    await browser.page.getByRole('treeitem', { name: 'sample.txt' }).click();
-    await browser.page.locator('.monaco-editor .view-lines').first().waitFor();
+    browser = await openSample(cs);
   });
 
   after(async () => {

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CodeServer, HOSTILE_TEXT, launchBrowser, outputDir, SAMPLE_TEXT, startCodeServer, workbenchUrl } from '../support/codeServer';
+import { CodeServer, HOSTILE_TEXT, launchBrowser, outputDir, SAMPLE_TEXT, startCodeServer } from '../support/codeServer';
 import { repoRoot } from '../support/models';
 import { choose, chosen } from '../support/controls';
-import { panelFrame, runFromPalette, selectFirstLine, step } from '../support/workbench';
+import { openSample, panelFrame, runFromPalette, selectFirstLine, step } from '../support/workbench';
 
 const vsix = path.join(repoRoot, 'attention-lens-0.1.0.vsix');
 
@@ -30,11 +30,7 @@ describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { 
     entries = packageExtension();
     // Each run is held 1.5 s (fault injection read by the worker), so that Cancel can be pressed mid-run.
     cs = await startCodeServer({}, { vsix, env: { ATTENTION_LENS_TEST_RUN_DELAY_MS: '1500' } });
-    browser = await launchBrowser();
-    await browser.page.goto(workbenchUrl(cs));
-    await browser.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    await browser.page.getByRole('treeitem', { name: 'sample.txt' }).click();
-    await browser.page.locator('.monaco-editor .view-lines').first().waitFor();
+    browser = await openSample(cs);
   });
 
   after(async () => {

@@ -1,7 +1,7 @@
 /** What a person does in the workbench, for the end-to-end tests: the palette, a selection, the panel. */
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
-import { outputDir } from './codeServer';
+import { CodeServer, launchBrowser, outputDir, workbenchUrl } from './codeServer';
 
 export async function runFromPalette(page: Page, title: string): Promise<void> {
   await page.keyboard.press('F1');
@@ -34,3 +34,13 @@ export async function step(page: Page, name: string, fn: () => Promise<void>): P
 }
 
 export const panelFrame = (page: Page): FrameLocator => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+
+/** Chromium on the workbench of `cs`, with samples' sample.txt open in an editor. */
+export async function openSample(cs: CodeServer): Promise<Awaited<ReturnType<typeof launchBrowser>>> {
+  const browser = await launchBrowser();
+  await browser.page.goto(workbenchUrl(cs));
+  await browser.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await browser.page.getByRole('treeitem', { name: 'sample.txt' }).click();
+  await browser.page.locator('.monaco-editor .view-lines').first().waitFor();
+  return browser;
+}
