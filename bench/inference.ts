@@ -12,7 +12,7 @@ import { findModelTaps } from '../src/engine/graphTaps';
 import { parseModel } from '../src/engine/onnxModel';
 import { LoadedModel, modelFilePath } from '../src/engine/explainer';
 import type { Precision } from '../src/protocol';
-import { PRECISIONS, repoRoot, wasmDir } from '../test/support/models';
+import { PRECISIONS, repeatedText, repoRoot, wasmDir } from '../test/support/models';
 import { flopCountOf, flopsAt } from './flops';
 import { DataType, GraphBuilder } from './onnxBuilder';
 import { stat, Stat } from './stats';
@@ -59,11 +59,6 @@ async function time(f: () => Promise<unknown>): Promise<Stat> {
   }
   return stat(xs);
 }
-
-const textOf = (name: string, tokens: number) => {
-  const words = name === 'gpt-nano-sort' ? ['2', '0', '1'] : ['the', 'cat', 'sat', 'on', 'a', 'mat'];
-  return Array.from({ length: tokens * 2 }, (_, i) => words[i % words.length]).join(name === 'gpt-nano-sort' ? '' : ' ');
-};
 
 /**
  * V8 runs a WebAssembly module first from its baseline compiler and swaps in optimised code when a
@@ -131,7 +126,7 @@ async function main() {
       if (mode === 'full' && kind === 'wasm') {
         const model = await LoadedModel.load(spec, { wasmDir, threads, runtime: 'wasm', nativeDir: repoRoot });
         for (const T of lengths) {
-          const r = await model.explain(textOf(name, T), T, T);
+          const r = await model.explain(repeatedText(name, T * 2), T, T);
           const line = lines.get(T)!;
           line.scratchTokens = r.tokens.length;
           line.scratchOneLayerMs = await time(async () => model.scratchLayer(T, r.model.layers - 1));

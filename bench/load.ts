@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { Precision } from '../src/protocol';
 import { LoadedModel } from '../src/engine/explainer';
 import type { RuntimeChoice } from '../src/engine/runtime';
-import { runtime as testRuntime } from '../test/support/models';
+import { repeatedText, runtime as testRuntime } from '../test/support/models';
 import { stat } from './stats';
 
 const [folder, precision, threadsArg, runsArg, runtimeArg] = process.argv.slice(2);
@@ -18,9 +18,6 @@ const threads = Number(threadsArg);
 const runs = Number(runsArg ?? 5);
 const runtime = { ...testRuntime, threads, runtime: (runtimeArg ?? 'wasm') as RuntimeChoice };
 const mib = (bytes: number) => +(bytes / 2 ** 20).toFixed(0);
-
-/** Words the tokenizer keeps as one token each, so that n words are about n tokens. */
-const textOf = (tokens: number) => Array.from({ length: tokens }, (_, i) => ['the', 'cat', 'sat', 'on', 'a', 'mat'][i % 6]).join(' ');
 
 async function main() {
   const spec = { id: path.basename(folder), folder, precision: precision as Precision };
@@ -32,12 +29,12 @@ async function main() {
   const explain: Record<number, ReturnType<typeof stat>> = {};
   let tokens128 = 0;
   // Let V8 finish optimising the WebAssembly (see bench/inference.ts) before timing explain().
-  for (const start = performance.now(); performance.now() - start < 4000;) await model.explain(textOf(32), 32, 0);
+  for (const start = performance.now(); performance.now() - start < 4000;) await model.explain(repeatedText(spec.id, 32), 32, 0);
   for (const T of [128, 512].filter((t) => t <= model.maxPositions)) {
     const xs: number[] = [];
     for (let i = 0; i <= runs; i++) {
       t0 = performance.now();
-      const r = await model.explain(textOf(T), T, i + 1);
+      const r = await model.explain(repeatedText(spec.id, T), T, i + 1);
       if (i > 0) xs.push(performance.now() - t0);
       if (T === 128) tokens128 = r.tokens.length;
     }

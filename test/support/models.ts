@@ -23,4 +23,10 @@ export const spec = (name: string, precision: Precision, fileBase?: string): Mod
   fileBase,
 });
 
+/** About `tokens` tokens of text the model's tokenizer knows, one token a word (digits for gpt-nano-sort). */
+export const repeatedText = (name: string, tokens: number) => {
+  const words = name === 'gpt-nano-sort' ? ['2', '0', '1'] : ['the', 'cat', 'sat', 'on', 'a', 'mat'];
+  return Array.from({ length: tokens }, (_, i) => words[i % words.length]).join(name === 'gpt-nano-sort' ? '' : ' ');
+};
+
 export const sampleText = (name: string) => (name === 'gpt-nano-sort' ? '201102' : 'Once upon a time, there was a little girl named Lily.');
