@@ -15,7 +15,7 @@ import type { Precision } from '../src/protocol';
 import { PRECISIONS, repeatedText, repoRoot, wasmDir } from '../test/support/models';
 import { flopCountOf, flopsAt } from './flops';
 import { DataType, GraphBuilder } from './onnxBuilder';
-import { stat, Stat } from './stats';
+import { stat, Stat, WARM_UNTIL_MS } from './stats';
 
 type Session = { inputNames: readonly string[]; run(feeds: Record<string, unknown>): Promise<unknown>; release(): Promise<void> };
 interface Runtime {
@@ -49,27 +49,31 @@ function feeds(rt: Runtime, session: Session, ids: number[], cache: { heads: num
   return f;
 }
 
-async function time(f: () => Promise<unknown>): Promise<Stat> {
-  await f();
-  const xs: number[] = [];
+/**
+ * Runs each of `fs` once per round, `runs` rounds after a warm-up round: side by side, so that a
+ * ratio between them is not skewed by drift or a busy moment of this 2-core machine.
+ */
+async function timeSideBySide(...fs: (() => Promise<unknown>)[]): Promise<Stat[]> {
+  for (const f of fs) await f();
+  const xs = fs.map(() => [] as number[]);
   for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await f();
-    xs.push(performance.now() - t0);
+    for (const [k, f] of fs.entries()) {
+      const t0 = performance.now();
+      await f();
+      xs[k].push(performance.now() - t0);
+    }
   }
-  return stat(xs);
+  return xs.map((x) => stat(x));
 }
 
-/**
- * V8 runs a WebAssembly module first from its baseline compiler and swaps in optimised code when a
- * background compile of the whole module finishes: seconds for ONNX Runtime's 14 MB. Until then
- * runs are several times slower, so the first figures of a process would measure the compiler.
- */
+const time = async (f: () => Promise<unknown>) => (await timeSideBySide(f))[0];
+
+/** Runs a small model until WARM_UNTIL_MS (see stats.ts). */
 async function warmUp(rt: Runtime, opts: object, folder: string): Promise<void> {
   const bytes = new Uint8Array(readFileSync(modelFilePath({ id: 'warm-up', folder, precision: 'fp32' })));
   const session = await rt.InferenceSession.create(bytes, opts);
   const f = feeds(rt, session, Array.from({ length: 64 }, (_, i) => i + 5), { heads: 1, headDim: 1 });
-  for (const start = performance.now(); performance.now() - start < 4000;) await session.run(f);
+  while (performance.now() < WARM_UNTIL_MS) await session.run(f);
   await session.release();
 }
 
@@ -106,23 +110,25 @@ async function main() {
       const flops = flopCountOf(file, folder);
       const lines = new Map(lengths.map((T) => [T, { runtime: kind, threads, model: name, precision, tokens: T, gflop: flopsAt(flops, T) / 1e9 } as Record<string, unknown>]));
       const ids = (T: number) => Array.from({ length: T }, (_, i) => (i * 7919 + 11) % Math.min(vocab, 3000));
-      const timeSession = async (bytes: Uint8Array, key: string, only: (T: number) => boolean = () => true) => {
-        const session = await rt.InferenceSession.create(bytes, opts);
-        for (const T of lengths.filter(only)) {
-          const f = feeds(rt, session, ids(T), { heads: kvHeads, headDim });
-          lines.get(T)![key] = await time(() => session.run(f));
+      const plain = await rt.InferenceSession.create(new Uint8Array(readFileSync(file)), opts);
+      const bytes = new Uint8Array(readFileSync(file));
+      const extended = mode === 'full' ? await rt.InferenceSession.create(exposeTaps(parseModel(bytes), findModelTaps(parseModel(bytes))).bytes, opts) : undefined;
+      for (const T of lengths) {
+        const line = lines.get(T)!;
+        const fp = feeds(rt, plain, ids(T), { heads: kvHeads, headDim });
+        const t0 = performance.now();
+        await plain.run(fp);
+        // The extended graph is not timed where one plain run takes over 3 s (GPT-2/BERT-size fp32 at 512 tokens
+        // on one WASM thread): the bench must stay under 15 minutes; the overhead is measured at shorter lengths.
+        if (extended && performance.now() - t0 <= 3000) {
+          const fe = feeds(rt, extended, ids(T), { heads: kvHeads, headDim });
+          [line.plainMs, line.withOutputsMs] = await timeSideBySide(() => plain.run(fp), () => extended.run(fe));
+        } else {
+          [line.plainMs] = await timeSideBySide(() => plain.run(fp));
         }
-        await session.release();
-      };
-      // One session at a time: WebAssembly memory only grows, and GPT-2-size graphs are large.
-      await timeSession(new Uint8Array(readFileSync(file)), 'plainMs');
-      if (mode === 'full') {
-        const bytes = new Uint8Array(readFileSync(file));
-        // Not where one plain run takes over 3 s (GPT-2/BERT-size fp32 at 512 tokens on one WASM thread): the
-        // bench must stay under 15 minutes, and the overhead is measured at the shorter lengths and in int8.
-        const affordable = (T: number) => (lines.get(T)!.plainMs as Stat).median <= 3000;
-        await timeSession(exposeTaps(parseModel(bytes), findModelTaps(parseModel(bytes))).bytes, 'withOutputsMs', affordable);
       }
+      await plain.release();
+      await extended?.release();
       if (mode === 'full' && kind === 'wasm') {
         const model = await LoadedModel.load(spec, { wasmDir, threads, runtime: 'wasm', nativeDir: repoRoot });
         for (const T of lengths) {

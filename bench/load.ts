@@ -11,7 +11,7 @@ import type { Precision } from '../src/protocol';
 import { LoadedModel } from '../src/engine/explainer';
 import type { RuntimeChoice } from '../src/engine/runtime';
 import { repeatedText, runtime as testRuntime } from '../test/support/models';
-import { stat } from './stats';
+import { stat, WARM_UNTIL_MS } from './stats';
 
 const [folder, precision, threadsArg, runsArg, runtimeArg] = process.argv.slice(2);
 const threads = Number(threadsArg);
@@ -29,7 +29,7 @@ async function main() {
   const explain: Record<number, ReturnType<typeof stat>> = {};
   let tokens128 = 0;
   // Let V8 finish optimising the WebAssembly (see bench/inference.ts) before timing explain().
-  for (const start = performance.now(); performance.now() - start < 4000;) await model.explain(repeatedText(spec.id, 32), 32, 0);
+  while (performance.now() < WARM_UNTIL_MS) await model.explain(repeatedText(spec.id, 32), 32, 0);
   for (const T of [128, 512].filter((t) => t <= model.maxPositions)) {
     const xs: number[] = [];
     for (let i = 0; i <= runs; i++) {

@@ -14,3 +14,10 @@ export function stat(xs: number[]): Stat {
 }
 
 export const fmtMs = (s: Stat) => `${s.median.toFixed(1)} ms (${s.min.toFixed(1)}–${s.max.toFixed(1)})`;
+
+/**
+ * V8 first runs ONNX Runtime's WebAssembly from its baseline compiler and swaps in optimised code
+ * when a background compile finishes (seconds for 14 MB): timing processes run a model until this
+ * long after they started (performance.now() counts from process start) before measuring.
+ */
+export const WARM_UNTIL_MS = 5000;

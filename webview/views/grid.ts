@@ -29,25 +29,25 @@ export function thumbnails(r: AttentionResult, size: number): Thumbnails {
   // Row-major atlas: head h of layer l is the n × n block at column h·n, row l·n.
   const atlas = new Uint8Array(count * n * n);
   const stride = heads * n;
-  const sums = new Float64Array(n * n);
+  // Per thumbnail row: add its f attention rows into one row of column sums (contiguous, the hot
+  // loop), then pool that row into n cells.
+  const columnSums = new Float64Array(T);
   const data = r.attention;
   for (let m = 0; m < count; m++) {
-    sums.fill(0);
-    for (let q = 0; q < T; q++) {
-      const row = ((q / f) | 0) * n;
-      const off = (m * T + q) * T;
-      // Contiguous runs of f weights summed in a register: this loop reads every weight once.
-      for (let c = 0, k = 0; c < n; c++) {
-        let s = 0;
-        for (const end = Math.min(T, k + f); k < end; k++) s += data[off + k];
-        sums[row + c] += s;
-      }
-    }
+    const base = (((m / heads) | 0) * n) * stride + (m % heads) * n;
     for (let i = 0; i < n; i++) {
+      columnSums.fill(0);
       const rowsIn = Math.min(f, T - i * f);
+      for (let q = i * f; q < i * f + rowsIn; q++) {
+        const off = (m * T + q) * T;
+        for (let k = 0; k < T; k++) columnSums[k] += data[off + k];
+      }
       for (let j = 0; j < n; j++) {
-        const mean = sums[i * n + j] / (rowsIn * Math.min(f, T - j * f));
-        atlas[(((m / heads) | 0) * n + i) * stride + (m % heads) * n + j] = mean >= 1 ? 255 : mean <= 0 ? 0 : (mean * 255 + 0.5) | 0;
+        let s = 0;
+        const end = Math.min(T, (j + 1) * f);
+        for (let k = j * f; k < end; k++) s += columnSums[k];
+        const mean = s / (rowsIn * (end - j * f));
+        atlas[base + i * stride + j] = mean >= 1 ? 255 : mean <= 0 ? 0 : (mean * 255 + 0.5) | 0;
       }
     }
   }
@@ -110,13 +110,15 @@ export function renderGrid(host: HTMLElement, r: AttentionResult, selected: { la
       button.className = 'grid-cell';
       button.dataset.layer = String(l);
       button.dataset.head = String(h);
-      button.style.gridRow = String(l + 2);
-      button.style.gridColumn = String(h + 2);
+      button.style.gridArea = `${l + 2} / ${h + 2}`;
       button.setAttribute('aria-label', `Layer ${l + 1}, head ${h + 1}`);
       button.setAttribute('aria-pressed', String(l === selected.layer && h === selected.head));
-      button.addEventListener('click', () => onPick(l, h));
       table.append(button);
     }
   }
+  table.addEventListener('click', (e) => {
+    const b = (e.target as Element).closest<HTMLElement>('.grid-cell');
+    if (b) onPick(Number(b.dataset.layer), Number(b.dataset.head));
+  });
   host.replaceChildren(table);
 }
