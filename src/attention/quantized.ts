@@ -49,11 +49,14 @@ export function dynamicQuantizeLinear(x: Float32Array): Quantized {
  */
 export function quantizedMatmul(a: Quantized, rows: number, wT: Tensor, wScale: Float32Array): Tensor {
   const [n, k] = wT.shape;
-  const centred = Float32Array.from(a.values, (v) => v - a.zeroPoint);
+  const centred = new Float32Array(a.values.length);
+  for (let i = 0; i < centred.length; i++) centred[i] = a.values[i] - a.zeroPoint;
   const sums = dotRows(centred, wT.data, rows, k, n);
+  const scale = new Float64Array(n);
+  for (let j = 0; j < n; j++) scale[j] = f(a.scale * wScale[wScale.length === 1 ? 0 : j]);
   const out = zeros([rows, n]);
   for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < n; j++) out.data[i * n + j] = f(sums[i * n + j] * f(a.scale * wScale[j % wScale.length]));
+    for (let j = 0; j < n; j++) out.data[i * n + j] = sums[i * n + j] * scale[j];
   }
   return out;
 }
