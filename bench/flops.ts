@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { configShape } from '../src/engine/catalog';
 import { OnnxModel, parseModel } from '../src/engine/onnxModel';
 
 export interface FlopCount {
@@ -35,8 +36,7 @@ export function countWeights(model: OnnxModel, config: Record<string, unknown>):
     if (!dims || dims.length !== 2) continue;
     macs += dims[0] * dims[1];
   }
-  const layers = Number(config.num_hidden_layers ?? config.n_layer ?? config.n_layers);
-  const heads = Number(config.num_attention_heads ?? config.n_head ?? config.n_heads);
+  const { layers = NaN, heads = NaN } = configShape(config);
   const hidden = Number(config.hidden_size ?? config.n_embd ?? config.dim);
   const headDim = Number(config.head_dim ?? hidden / heads);
   return { weightMacsPerToken: macs, layers, attentionWidth: heads * headDim };

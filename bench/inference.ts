@@ -27,10 +27,12 @@ const [kind, threadsArg, runsArg, mode, ...folders] = process.argv.slice(2) as [
 const threads = Number(threadsArg);
 const runs = Number(runsArg ?? 5);
 
-async function runtime(): Promise<Runtime> {
-  if (kind === 'native') return require('onnxruntime-node') as Runtime;
+/** The runtime and session options exactly as the worker sets them up (never a silent fallback here). */
+async function runtime(): Promise<{ rt: Runtime; opts: object }> {
   const { startRuntime } = await import('../src/engine/runtime');
-  return (await startRuntime({ wasmDir, threads, runtime: 'wasm' })).ort as unknown as Runtime;
+  const r = await startRuntime({ wasmDir, threads, runtime: kind, nativeDir: repoRoot });
+  if (r.backend !== kind) throw new Error(r.fallback ?? `asked for ${kind}, got ${r.backend}`);
+  return { rt: r.ort as unknown as Runtime, opts: r.sessionOptions };
 }
 
 /** Inputs for a session: token ids, mask, positions, type ids, and empty key/value caches. */
@@ -92,8 +94,7 @@ async function gemmProbe(rt: Runtime, opts: object): Promise<Record<string, unkn
 }
 
 async function main() {
-  const rt = await runtime();
-  const opts = kind === 'native' ? { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1 } : { executionProviders: ['wasm'] };
+  const { rt, opts } = await runtime();
   if (kind === 'wasm') await warmUp(rt, opts, folders[0]);
   console.log(JSON.stringify(await gemmProbe(rt, opts)));
   for (const folder of folders) {
@@ -110,9 +111,10 @@ async function main() {
       const flops = flopCountOf(file, folder);
       const lines = new Map(lengths.map((T) => [T, { runtime: kind, threads, model: name, precision, tokens: T, gflop: flopsAt(flops, T) / 1e9 } as Record<string, unknown>]));
       const ids = (T: number) => Array.from({ length: T }, (_, i) => (i * 7919 + 11) % Math.min(vocab, 3000));
-      const plain = await rt.InferenceSession.create(new Uint8Array(readFileSync(file)), opts);
       const bytes = new Uint8Array(readFileSync(file));
-      const extended = mode === 'full' ? await rt.InferenceSession.create(exposeTaps(parseModel(bytes), findModelTaps(parseModel(bytes))).bytes, opts) : undefined;
+      const plain = await rt.InferenceSession.create(bytes, opts);
+      const graph = mode === 'full' ? parseModel(bytes) : undefined;
+      const extended = graph ? await rt.InferenceSession.create(exposeTaps(graph, findModelTaps(graph)).bytes, opts) : undefined;
       for (const T of lengths) {
         const line = lines.get(T)!;
         const fp = feeds(rt, plain, ids(T), { heads: kvHeads, headDim });
@@ -130,7 +132,7 @@ async function main() {
       await plain.release();
       await extended?.release();
       if (mode === 'full' && kind === 'wasm') {
-        const model = await LoadedModel.load(spec, { wasmDir, threads, runtime: 'wasm', nativeDir: repoRoot });
+        const model = await LoadedModel.load(spec, { wasmDir, threads, runtime: kind, nativeDir: repoRoot });
         for (const T of lengths) {
           const r = await model.explain(repeatedText(name, T * 2), T, T);
           const line = lines.get(T)!;

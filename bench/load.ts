@@ -28,7 +28,7 @@ async function main() {
   const rssLoaded = process.memoryUsage().rss;
   const explain: Record<number, ReturnType<typeof stat>> = {};
   let tokens128 = 0;
-  // Let V8 finish optimising the WebAssembly (see bench/inference.ts) before timing explain().
+  // Let V8 finish optimising the WebAssembly (see WARM_UNTIL_MS) before timing explain().
   while (performance.now() < WARM_UNTIL_MS) await model.explain(repeatedText(spec.id, 32), 32, 0);
   // 512 tokens: not for the GPT-2-size graph, whose runs take 2–4 s each (the bench must stay under 15 minutes).
   for (const T of [128, 512].filter((t) => t <= model.maxPositions && (t < 512 || spec.id !== 'gpt2-small-random'))) {

@@ -11,7 +11,7 @@ import { benchWebview, WebviewFigures } from './webview';
 import { simdPeak } from './simdPeak';
 import { fmtMs, Stat } from './stats';
 import { SYNTHETIC_MODELS, SyntheticName, syntheticModel } from './syntheticModels';
-import { MODELS, modelsDir } from '../test/support/models';
+import { MODELS, modelsDir, PRECISIONS } from '../test/support/models';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const root = path.resolve(__dirname, '..');
@@ -106,7 +106,7 @@ function benchLoad(folders: string[], runs: number): LoadLine[] {
   const lines: LoadLine[] = [];
   const t0 = Date.now();
   for (const folder of folders) {
-    for (const precision of ['fp32', 'int8']) {
+    for (const precision of PRECISIONS) {
       for (const runtime of path.basename(folder) === 'bert-base-random' && precision === 'int8' ? ['wasm', 'native'] : ['wasm']) {
         lines.push(...jsonLines<LoadLine>(child('load.ts', [folder, precision, '2', String(runs), runtime])));
       }

@@ -4,7 +4,7 @@
  */
 import { attentionWeights, isMasked, scaledDotProductAttention } from './attention';
 import { addBias, matmulTransposed, rope } from './ops';
-import { dynamicQuantizeLinear, quantizedMatmul } from './quantized';
+import { dynamicQuantizeLinear, Quantized, quantizedMatmul } from './quantized';
 import { columns, maxAbsDiff, Tensor } from './tensor';
 
 /** x·W (+ b) for one of Q, K, V. */
@@ -37,8 +37,9 @@ export interface LayerWeights {
   invFreq?: Float32Array;
 }
 
-export function project(x: Tensor, p: Projection): Tensor {
-  const y = p.kind === 'dynamic-int8' ? quantizedMatmul(dynamicQuantizeLinear(x.data), x.shape[0], p.wT, p.wScale!) : matmulTransposed(x, p.wT);
+/** `quantized` gives x as DynamicQuantizeLinear makes it, for int8 projections (shared by a layer's Q, K and V). */
+export function project(x: Tensor, p: Projection, quantized: () => Quantized = () => dynamicQuantizeLinear(x.data)): Tensor {
+  const y = p.kind === 'dynamic-int8' ? quantizedMatmul(quantized(), x.shape[0], p.wT, p.wScale!) : matmulTransposed(x, p.wT);
   return p.bias ? addBias(y, p.bias) : y;
 }
 
@@ -54,9 +55,11 @@ export interface HeadVectors {
  * Without `values` V is not computed (the probabilities do not need it) and `v` stays empty.
  */
 export function headVectors(x: Tensor, w: LayerWeights, values = true): HeadVectors {
-  const q = project(x, w.q);
-  const k = project(x, w.k);
-  const v = values ? project(x, w.v) : undefined;
+  let xq: Quantized | undefined;
+  const quantized = () => (xq ??= dynamicQuantizeLinear(x.data));
+  const q = project(x, w.q, quantized);
+  const k = project(x, w.k, quantized);
+  const v = values ? project(x, w.v, quantized) : undefined;
   const d = w.headDim;
   const positions = Array.from({ length: x.shape[0] }, (_, i) => i);
   const rotate = (t: Tensor) => (w.invFreq ? rope(t, positions, w.invFreq) : t);

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
 import { readSettings } from '../config';
-import { cacheFolder, HUB_MODELS, isModelFolder, listModelFolders, onnxFile } from '../engine/catalog';
+import { cacheFolder, configShape, HUB_MODELS, isModelFolder, listModelFolders, onnxFile } from '../engine/catalog';
 
 interface ModelPick extends vscode.QuickPickItem {
   value?: string;
@@ -12,8 +12,7 @@ interface ModelPick extends vscode.QuickPickItem {
 function describeFolder(dir: string): string {
   try {
     const c = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
-    const layers = c.num_hidden_layers ?? c.n_layer ?? c.n_layers;
-    const heads = c.num_attention_heads ?? c.n_head ?? c.n_heads;
+    const { layers, heads } = configShape(c);
     return `${c.model_type}, ${layers} layers × ${heads} heads`;
   } catch {
     return 'model folder';

@@ -23,6 +23,15 @@ export const OPTIONAL_FILES = ['special_tokens_map.json', 'generation_config.jso
 export const onnxFile = (precision: Precision, base = 'model') => `onnx/${base}${precision === 'int8' ? '_quantized' : ''}.onnx`;
 
 /** What is wrong with a model folder, in words a person can act on; undefined when it is usable. */
+/** Layers and (query) heads, under the names config.json uses across model families; undefined where absent. */
+export function configShape(config: Record<string, unknown>): { layers?: number; heads?: number } {
+  const count = (v: unknown) => (Number.isInteger(Number(v)) && Number(v) > 0 ? Number(v) : undefined);
+  return {
+    layers: count(config.num_hidden_layers ?? config.n_layer ?? config.n_layers),
+    heads: count(config.num_attention_heads ?? config.n_head ?? config.n_heads ?? config.num_heads),
+  };
+}
+
 export function checkModelFolder(dir: string, precision: Precision, base = 'model'): string | undefined {
   if (!existsSync(dir)) return `Model folder not found: ${dir}. Check the attentionLens.model setting.`;
   const missing = ['config.json', 'tokenizer.json'].filter((f) => !existsSync(path.join(dir, f)));

@@ -8,7 +8,7 @@ import type { AttentionResult, ModelSpec, ScratchLayer, TokenInfo, WalkData } fr
 import { attentionRow } from '../protocol';
 import { compare, headVectors, layerAttention, LayerWeights, walk } from '../attention/reconstruct';
 import { UnsupportedModelError, UserFacingError } from './errors';
-import { checkModelFolder, onnxFile } from './catalog';
+import { checkModelFolder, configShape, onnxFile } from './catalog';
 import { layerWeights, PendingLayerWeights, withRunScales } from './layerWeights';
 import { exposeTaps, ExposedNames } from './exposeOutputs';
 import { findModelTaps, layerGraph } from './graphTaps';
@@ -76,7 +76,7 @@ export class LoadedModel {
       readFile(path.join(spec.folder, 'tokenizer.json'), 'utf8'),
       tf.AutoConfig.from_pretrained(spec.folder),
     ]);
-    const { patched, names, weights } = await readGraph(file, headCount(config as unknown as Record<string, unknown>));
+    const { patched, names, weights } = await readGraph(file, configShape(config as unknown as Record<string, unknown>).heads);
     // Only the runtime holds the graph from here on (the file's bytes are garbage once readGraph returns).
     const session = await ort.InferenceSession.create(patched, sessionOptions);
     const ModelClass = modelClass(tf, String(config.model_type));
@@ -227,11 +227,6 @@ export class LoadedModel {
   async dispose(): Promise<void> {
     await this.model.dispose();
   }
-}
-
-function headCount(config: Record<string, unknown>): number | undefined {
-  const n = Number(config.num_attention_heads ?? config.n_head ?? config.n_heads ?? config.num_heads);
-  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 /**

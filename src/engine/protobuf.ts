@@ -118,7 +118,7 @@ export function bytesHeader(no: number, length: number): Uint8Array {
 }
 
 export function encodeBytes(no: number, value: Uint8Array): Uint8Array {
-  return concat([Uint8Array.from([...varint(no * 8 + Wire.Bytes), ...varint(value.length)]), value]);
+  return concat([bytesHeader(no, value.length), value]);
 }
 
 export function encodeString(no: number, value: string): Uint8Array {

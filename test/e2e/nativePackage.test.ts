@@ -5,19 +5,18 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CodeServer, launchBrowser, outputDir, startCodeServer } from '../support/codeServer';
 import { repoRoot } from '../support/models';
-import { openSample, panelFrame, runFromPalette, selectFirstLine, step } from '../support/workbench';
+import { openSample, panelFrame, runFromPalette, selectFirstLine, step, vsixEntries } from '../support/workbench';
 
 const target = `${process.platform}-${process.arch}`;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'attention-lens-native-'));
 const vsix = path.join(tmp, `attention-lens-${target}.vsix`);
 const packageFor = (t: string, out: string) => spawnSync('npm', ['run', 'package', '--', '--target', t, '--out', out], { cwd: repoRoot, encoding: 'utf8' });
-const entriesOf = (file: string) => execFileSync('python3', ['-m', 'zipfile', '-l', file], { encoding: 'utf8' }).split('\n').slice(1).map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
 
 test('a target without an onnxruntime-node binary is refused, with the targets that have one', () => {
   const r = packageFor('alpine-x64', path.join(tmp, 'alpine.vsix'));
@@ -34,7 +33,7 @@ describe(`platform package for ${target} in code-server, runtime "native"`, { ti
     mkdirSync(outputDir, { recursive: true });
     const r = packageFor(target, vsix);
     assert.equal(r.status, 0, r.stderr);
-    entries = entriesOf(vsix);
+    entries = vsixEntries(vsix);
     cs = await startCodeServer({ 'attentionLens.runtime': 'native' }, { vsix });
     browser = await openSample(cs);
   });

@@ -10,14 +10,13 @@ import * as path from 'node:path';
 import { CodeServer, HOSTILE_TEXT, launchBrowser, outputDir, SAMPLE_TEXT, startCodeServer } from '../support/codeServer';
 import { repoRoot } from '../support/models';
 import { choose, chosen } from '../support/controls';
-import { openSample, panelFrame, runFromPalette, selectFirstLine, step } from '../support/workbench';
+import { openSample, panelFrame, runFromPalette, selectFirstLine, step, vsixEntries } from '../support/workbench';
 
 const vsix = path.join(repoRoot, 'attention-lens-0.1.0.vsix');
 
 function packageExtension(): string[] {
   execFileSync('npm', ['run', 'package'], { cwd: repoRoot, stdio: 'pipe' });
-  const listing = execFileSync('python3', ['-m', 'zipfile', '-l', vsix], { encoding: 'utf8' });
-  return listing.split('\n').slice(1).map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
+  return vsixEntries(vsix);
 }
 
 describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { timeout: 300_000 }, () => {

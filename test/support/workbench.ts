@@ -1,4 +1,5 @@
 /** What a person does in the workbench, for the end-to-end tests: the palette, a selection, the panel. */
+import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { CodeServer, launchBrowser, outputDir, workbenchUrl } from './codeServer';
@@ -44,3 +45,7 @@ export async function openSample(cs: CodeServer): Promise<Awaited<ReturnType<typ
   await browser.page.locator('.monaco-editor .view-lines').first().waitFor();
   return browser;
 }
+
+/** The paths inside a .vsix (a zip), as `extension/dist/...`. */
+export const vsixEntries = (file: string): string[] =>
+  execFileSync('python3', ['-m', 'zipfile', '-l', file], { encoding: 'utf8' }).split('\n').slice(1).map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
