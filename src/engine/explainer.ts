@@ -11,6 +11,7 @@ import { UnsupportedModelError, UserFacingError } from './errors';
 import { checkModelFolder, configShape, onnxFile } from './catalog';
 import { layerWeights, PendingLayerWeights, withRunScales } from './layerWeights';
 import { exposeTaps, ExposedNames } from './exposeOutputs';
+import { RuntimeTensor, tapsAsFloat32 } from './dtypes';
 import { findModelTaps, layerGraph } from './graphTaps';
 import { parseModel } from './onnxModel';
 import { Backend, RuntimeOptions, startRuntime, Transformers } from './runtime';
@@ -53,7 +54,7 @@ export class LoadedModel {
     /** Copied out of the graph at load; the error says why the from-scratch view cannot work. */
     private weights: PendingLayerWeights[] | Error,
     private readonly names: ExposedNames & { innerNames: ExposedNames },
-    private readonly model: { (inputs: unknown): Promise<Record<string, { dims: number[]; data: Float32Array }>>; dispose(): Promise<unknown> },
+    private readonly model: { (inputs: unknown): Promise<Record<string, RuntimeTensor>>; dispose(): Promise<unknown> },
     private readonly tokenizer: Transformers['PreTrainedTokenizer']['prototype'],
     private readonly idToToken: string[],
     private readonly specialIds: Set<number>,
@@ -113,7 +114,7 @@ export class LoadedModel {
     const inputs = totalTokens > limit ? this.tokenizer(text, { truncation: true, max_length: limit }) : all;
     const ids = Array.from((inputs as typeof all).input_ids.data, Number);
     if (ids.length === 0) throw new UserFacingError('The selection has no tokens to explain: select some text.');
-    const outputs = await this.model(inputs);
+    const outputs = tapsAsFloat32(await this.model(inputs), this.names);
 
     const T = ids.length;
     const layers = this.names.layers.length;

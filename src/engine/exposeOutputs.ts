@@ -2,8 +2,8 @@
  * Rewrites a model so that the tapped tensors become graph outputs. Only the messages on the path
  * to a change are re-encoded; everything else (weights included) is copied as raw bytes once.
  */
-import { DataType, OnnxModel } from './onnxModel';
-import { bytesHeader, concat, encodeBytes, encodeString, encodeVarint, fields } from './protobuf';
+import { OnnxModel } from './onnxModel';
+import { bytesHeader, concat, encodeBytes, encodeString, fields } from './protobuf';
 import { GraphTaps, LayerTaps, ModelTaps } from './graphTaps';
 import { UnsupportedModelError } from './errors';
 
@@ -48,10 +48,13 @@ function rebuild(msg: Uint8Array, replace: Map<string, Pieces>, extra: Uint8Arra
   return out;
 }
 
-/** GraphProto.output (12) = ValueInfoProto { name = 1, type = 2: TypeProto { tensor_type = 1: { elem_type = 1 } } } */
-function floatOutput(name: string): Uint8Array {
-  const type = encodeBytes(1, encodeVarint(1, DataType.Float));
-  return encodeBytes(12, concat([encodeString(1, name), encodeBytes(2, type)]));
+/**
+ * GraphProto.output (12) = ValueInfoProto { name = 1 }, without a type: ONNX Runtime infers it from
+ * the node that computes the tensor (float32, float16, ...), as it does for any untyped value. A fixed
+ * float32 made fp16 graphs fail at session creation; reading the real type would need shape inference.
+ */
+function tapOutput(name: string): Uint8Array {
+  return encodeBytes(12, encodeString(1, name));
 }
 
 function tapNames(taps: GraphTaps): string[] {
@@ -79,7 +82,7 @@ export function exposeTaps(model: OnnxModel, modelTaps: ModelTaps): ExposedModel
 
   if (modelTaps.kind === 'flat') {
     const added = tapNames(modelTaps.taps).filter((n) => !existing.has(n));
-    const newGraph = rebuild(graph.bytes, new Map(), added.map(floatOutput));
+    const newGraph = rebuild(graph.bytes, new Map(), added.map(tapOutput));
     return { bytes: concat(rebuild(model.bytes, new Map([[key(graph.bytes), newGraph]]))), ...modelTaps.taps, innerNames: modelTaps.taps };
   }
 
@@ -94,11 +97,11 @@ export function exposeTaps(model: OnnxModel, modelTaps: ModelTaps): ExposedModel
   for (const [attrName, names] of [['then_branch', thenNames], ['else_branch', elseNames]] as const) {
     const attr = ifNode.attributes.get(attrName)!;
     const g = attr.g!;
-    const newG = rebuild(g.bytes, new Map(), names.map(floatOutput));
+    const newG = rebuild(g.bytes, new Map(), names.map(tapOutput));
     branchNodeBytes.set(key(attr.bytes), rebuild(attr.bytes, new Map([[key(g.bytes), newG]])));
   }
   const newNode = rebuild(ifNode.bytes, branchNodeBytes, outer.map((n) => encodeString(2, n)));
-  const newGraph = rebuild(graph.bytes, new Map([[key(ifNode.bytes), newNode]]), outer.map(floatOutput));
+  const newGraph = rebuild(graph.bytes, new Map([[key(ifNode.bytes), newNode]]), outer.map(tapOutput));
   const outputOf = new Map(thenNames.map((n, i) => [n, outer[i]]));
   return { bytes: concat(rebuild(model.bytes, new Map([[key(graph.bytes), newGraph]]))), ...renamed(thenTaps, (n) => outputOf.get(n)!), innerNames: thenTaps };
 }

@@ -3,8 +3,12 @@
  * protobuf bytes (field numbers from onnx.proto). Pure: used by the worker, tests and benchmarks.
  */
 import { Field, fields, ints, str, Wire } from './protobuf';
+import { bfloat16ToFloat32, halfToFloat32 } from '../attention/dequantize';
 
-export const enum DataType { Float = 1, Uint8 = 2, Int8 = 3, Int32 = 6, Int64 = 7, Float16 = 10, Double = 11 }
+export const enum DataType {
+  Float = 1, Uint8 = 2, Int8 = 3, Uint16 = 4, Int16 = 5, Int32 = 6, Int64 = 7, Float16 = 10, Double = 11, Bfloat16 = 16,
+  Uint4 = 21, Int4 = 22,
+}
 
 export interface OnnxTensor {
   name: string;
@@ -163,6 +167,8 @@ export function tensorToFloat32(t: OnnxTensor): Float32Array {
       case DataType.Int32: return Float32Array.from(new Int32Array(raw.buffer, 0, count));
       case DataType.Int64: for (let i = 0; i < count; i++) out[i] = Number(view.getBigInt64(i * 8, true)); return out;
       case DataType.Double: return Float32Array.from(new Float64Array(raw.buffer, 0, count));
+      case DataType.Float16: return halfToFloat32(new Uint16Array(raw.buffer, 0, count));
+      case DataType.Bfloat16: return bfloat16ToFloat32(new Uint16Array(raw.buffer, 0, count));
       default: throw new Error(`tensor ${t.name} has unsupported data type ${t.dataType}`);
     }
   }
@@ -171,6 +177,9 @@ export function tensorToFloat32(t: OnnxTensor): Float32Array {
     return new Float32Array(b.buffer, 0, b.length / 4);
   }
   const list = t.int64Data ?? t.int32Data;
+  // float16 and bfloat16 outside raw_data are their bit patterns in int32_data (onnx.proto).
+  if (list && t.dataType === DataType.Float16) return halfToFloat32(list.flatMap(ints));
+  if (list && t.dataType === DataType.Bfloat16) return bfloat16ToFloat32(list.flatMap(ints));
   if (list) return Float32Array.from(list.flatMap(ints));
   return new Float32Array(count);
 }
