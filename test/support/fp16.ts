@@ -9,9 +9,11 @@ const { FLOAT, FLOAT16 } = onnx.TensorProto.DataType;
 const HALF_MAX = 65504;
 
 /** float32 → IEEE half, round to nearest even; beyond ±65504 clamped, as fp16 converters clamp. */
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
 export function toHalf(value: number): number {
-  const f = new Float32Array([Math.max(-HALF_MAX, Math.min(HALF_MAX, value))]);
-  const x = new Uint32Array(f.buffer)[0];
+  f32[0] = Math.max(-HALF_MAX, Math.min(HALF_MAX, value));
+  const x = u32[0];
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
