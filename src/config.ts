@@ -2,12 +2,15 @@ import * as vscode from 'vscode';
 import * as os from 'node:os';
 import type { Precision } from './protocol';
 import type { RuntimeChoice } from './engine/runtime';
+import { inferenceThreads } from './threads';
 
 export interface Settings {
   model: string;
   precision: Precision;
   maxTokens: number;
   threads: number;
+  /** Set when the threads setting asked for more than the machine's cores. */
+  threadsNotice?: string;
   runtime: RuntimeChoice;
   localModelsFolder: string;
   hubUrl: string;
@@ -15,12 +18,13 @@ export interface Settings {
 
 export function readSettings(): Settings {
   const c = vscode.workspace.getConfiguration('attentionLens');
-  const threads = c.get<number>('threads', 0);
+  const { threads, notice } = inferenceThreads(c.get<number>('threads', 0), os.availableParallelism());
   return {
     model: c.get<string>('model', '').trim(),
     precision: c.get<Precision>('precision', 'int8') === 'fp32' ? 'fp32' : 'int8',
     maxTokens: Math.max(2, Math.min(4096, c.get<number>('maxTokens', 512))),
-    threads: threads > 0 ? threads : Math.max(1, Math.min(4, os.availableParallelism())),
+    threads,
+    threadsNotice: notice,
     runtime: (['auto', 'wasm', 'native'] as const).find((r) => r === c.get<string>('runtime')) ?? 'auto',
     localModelsFolder: c.get<string>('localModelsFolder', '').trim(),
     hubUrl: c.get<string>('hubUrl', 'https://huggingface.co').trim() || 'https://huggingface.co',

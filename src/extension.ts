@@ -11,6 +11,7 @@ import { explainSelection, explainText } from './commands/explainSelection';
 import { restoredState } from './panel/restore';
 import { chooseModel } from './commands/chooseModel';
 import { exportView } from './commands/exportView';
+import { notify } from './notify';
 
 /** What the integration tests reach through the extension's exports. */
 export interface AttentionLensApi {
@@ -26,13 +27,15 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
   const ext = context.extensionUri;
   const log = vscode.window.createOutputChannel('Attention Lens', { log: true });
   const client = new EngineClient(vscode.Uri.joinPath(ext, 'dist', 'worker.js').fsPath, () => {
-    const { threads, runtime } = readSettings();
+    const { threads, runtime, threadsNotice } = readSettings();
+    // Said each time a worker starts with the setting in force: once per run of settings, not per request.
+    if (threadsNotice) notify('warning', threadsNotice);
     // A platform-specific package puts onnxruntime-node under dist/native; the universal one has none.
     return { wasmDir: vscode.Uri.joinPath(ext, 'dist', 'ort').fsPath, nativeDir: vscode.Uri.joinPath(ext, 'dist', 'native').fsPath, threads, runtime };
   }, (level, message) => {
     if (level === 'info') return log.info(message);
     log.warn(message);
-    if (readSettings().runtime === 'native') void vscode.window.showWarningMessage(message);
+    if (readSettings().runtime === 'native') notify('warning', message);
   });
   const store = new ResultStore();
   const panel = new AttentionPanel(ext, (entry, token) => revealToken(entry, token), (query) => client.query(query), exportView);

@@ -2,9 +2,12 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { cacheFolder, checkModelFolder, HUB_MODELS, isModelFolder, listModelFolders, MODEL_FILES, onnxFile, OPTIONAL_FILES } from './engine/catalog';
+import {
+  cacheFolder, checkModelFolder, checkModelsFolder, HUB_MODELS, insideFolder, isHubId, isModelFolder, listModelFolders,
+  MODEL_FILES, onnxFile, OPTIONAL_FILES,
+} from './engine/catalog';
 import { downloadModel } from './engine/download';
-import { UserFacingError } from './engine/errors';
+import { plainText, UserFacingError } from './engine/errors';
 import type { ModelSpec } from './protocol';
 import type { Settings } from './config';
 
@@ -14,9 +17,14 @@ export function defaultModelId(s: Settings): string {
 }
 
 export async function resolveModel(s: Settings, storage: string): Promise<ModelSpec> {
+  const folderProblem = checkModelsFolder(s.localModelsFolder);
+  if (folderProblem) throw new UserFacingError(folderProblem);
   const id = s.model || defaultModelId(s);
   const precision = s.precision;
-  const candidates = [id, s.localModelsFolder && path.join(s.localModelsFolder, id), s.localModelsFolder && path.join(s.localModelsFolder, path.basename(id))];
+  const lmf = s.localModelsFolder;
+  // A name inside localModelsFolder stays inside it (`..` there is not a model).
+  const inLocal = (name: string) => (lmf && insideFolder(lmf, path.join(lmf, name)) ? path.join(lmf, name) : undefined);
+  const candidates = [id, inLocal(id), inLocal(path.basename(id))];
   for (const dir of candidates) {
     if (dir && path.isAbsolute(dir) && existsSync(dir)) {
       const problem = checkModelFolder(dir, precision);
@@ -25,14 +33,18 @@ export async function resolveModel(s: Settings, storage: string): Promise<ModelS
     }
   }
   if (path.isAbsolute(id)) throw new UserFacingError(checkModelFolder(id, precision)!);
-  if (!/^[\w.-]+(\/[\w.-]+)?$/.test(id)) throw new UserFacingError(`"${id}" is neither a hub model id (like Xenova/bert-base-uncased) nor an existing folder.`);
+  if (!isHubId(id)) throw new UserFacingError(notFound(id, lmf));
 
   const dest = cacheFolder(storage, id);
   if (isModelFolder(dest, precision)) return { id, folder: dest, precision };
   const abort = new AbortController();
   const known = HUB_MODELS.find((m) => m.id === id);
   await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Attention Lens: downloading ${id}${known ? ` (≈${known.sizeMb[precision]} MB)` : ''}`, cancellable: true },
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: plainText(`Attention Lens: downloading ${id}${known ? ` (≈${known.sizeMb[precision]} MB)` : ''}`),
+      cancellable: true,
+    },
     async (progress, cancel) => {
       const sub = cancel.onCancellationRequested(() => abort.abort());
       let reported = 0;
@@ -53,4 +65,19 @@ export async function resolveModel(s: Settings, storage: string): Promise<ModelS
   );
   if (abort.signal.aborted) throw new vscode.CancellationError();
   return { id, folder: dest, precision };
+}
+
+/** Why `id` is neither a local model nor fetched: a plain name is a local folder name, never a hub id. */
+function notFound(id: string, lmf: string): string {
+  const hub = 'a hub id has the form owner/name, like Xenova/bert-base-uncased';
+  if (/[\\/]/.test(id) || id === '.' || id === '..') {
+    return `"${id}" is neither an existing folder nor a hub model id (${hub}).`;
+  }
+  const setting = 'attentionLens.localModelsFolder';
+  if (!lmf) return `"${id}" is taken as a local folder name, but ${setting} is not set (${hub}).`;
+  if (!existsSync(lmf)) return `"${id}" is taken as a folder name inside ${setting}, which does not exist: ${lmf}.`;
+  const names = listModelFolders(lmf).map((d) => path.basename(d));
+  const list = names.slice(0, 8).join(', ') + (names.length > 8 ? ', …' : '');
+  const there = names.length ? ` The model folders there: ${list}.` : ' It holds no model folders.';
+  return `"${id}" is taken as a folder name inside ${setting} (${lmf}), and there is no such folder (${hub}).${there}`;
 }

@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
 import { readSettings } from '../config';
 import { cacheFolder, configShape, HUB_MODELS, isModelFolder, listModelFolders, onnxFile } from '../engine/catalog';
+import { describeError } from '../engine/errors';
+import { notify } from '../notify';
 
 interface ModelPick extends vscode.QuickPickItem {
   value?: string;
@@ -25,7 +27,12 @@ export async function chooseModel(storage: string): Promise<void> {
   const s = readSettings();
   const current = s.model;
   const items: ModelPick[] = [];
-  const local = listModelFolders(s.localModelsFolder);
+  let local: string[] = [];
+  try {
+    local = listModelFolders(s.localModelsFolder);
+  } catch (e) {
+    notify('warning', describeError(e)); // a file as the models folder: say so, still offer the hub models
+  }
   if (local.length) {
     items.push({ label: 'On disk', kind: vscode.QuickPickItemKind.Separator });
     for (const dir of local) {
@@ -46,10 +53,10 @@ export async function chooseModel(storage: string): Promise<void> {
     if (!chosen?.[0]) return;
     value = chosen[0].fsPath;
     if (!isModelFolder(value)) {
-      void vscode.window.showErrorMessage(`Attention Lens: ${value} has no config.json and tokenizer.json, so it is not a model folder.`);
+      notify('error', `${value} has no config.json and tokenizer.json, so it is not a model folder.`);
       return;
     }
   }
   await vscode.workspace.getConfiguration('attentionLens').update('model', value, vscode.ConfigurationTarget.Global);
-  void vscode.window.showInformationMessage(`Attention Lens will use ${value}.`);
+  notify('info', `now using ${value}.`);
 }

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { readSettings } from '../config';
 import { CancelledError, EngineClient } from '../engine/client';
-import { describeError } from '../engine/errors';
+import { describeError, plainText } from '../engine/errors';
+import { notify } from '../notify';
 import { resolveModel } from '../modelResolver';
 import type { AttentionPanel } from '../panel/panel';
 import type { ExplainedSelection, ResultStore } from '../editor/results';
@@ -42,12 +43,12 @@ export interface ExplainDeps {
 export async function explainSelection(deps: ExplainDeps): Promise<ExplainedSelection | undefined> {
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
-    void vscode.window.showInformationMessage('Attention Lens: open a file and select some text first.');
+    notify('info', 'open a file and select some text first.');
     return undefined;
   }
   const what = textToExplain(editor);
   if ('error' in what) {
-    void vscode.window.showInformationMessage(`Attention Lens: ${what.error}`);
+    notify('info', what.error);
     return undefined;
   }
   const document = editor.document;
@@ -65,9 +66,10 @@ export async function explainText(deps: ExplainDeps, text: string, source?: { ur
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Attention Lens', cancellable: true },
       async (progress, token) => {
-        progress.report({ message: `Explaining with ${spec.id}…` });
+        progress.report({ message: plainText(`Explaining with ${spec.id}…`) });
         if (deps.panel.isOpen) deps.panel.post({ type: 'busy', message: `Explaining with ${spec.id}…` });
-        const run = deps.client.explain(spec, text, settings.maxTokens, (message) => progress.report({ message }));
+        const onProgress = (message: string) => progress.report({ message: plainText(message) });
+        const run = deps.client.explain(spec, text, settings.maxTokens, onProgress);
         const sub = token.onCancellationRequested(() => deps.client.cancel(run.id));
         try {
           return await run.result;
@@ -80,13 +82,13 @@ export async function explainText(deps: ExplainDeps, text: string, source?: { ur
     deps.store.set(entry);
     deps.panel.show(entry);
     const notes = [note, result.truncated && `The selection has ${result.truncated.totalTokens} tokens; only the first ${result.truncated.keptTokens} were explained (attentionLens.maxTokens and the model's context).`].filter(Boolean);
-    if (notes.length) void vscode.window.showInformationMessage(`Attention Lens: ${notes.join(' ')}`);
+    if (notes.length) notify('info', notes.join(' '));
     return entry;
   } catch (e) {
     if (e instanceof CancelledError || e instanceof vscode.CancellationError) return undefined;
     const message = describeError(e);
     if (deps.panel.isOpen) deps.panel.post({ type: 'error', message });
-    void vscode.window.showErrorMessage(`Attention Lens: ${message}`);
+    notify('error', message);
     return undefined;
   }
 }

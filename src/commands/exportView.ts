@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import { toCsv, toJson } from '../export/formats';
 import type { ExplainedSelection } from '../editor/results';
 import type { WebviewToHost } from '../protocol';
+import { notify } from '../notify';
 
 const FILTERS: Record<string, Record<string, string[]>> = {
   png: { 'PNG image': ['png'] },
@@ -27,6 +28,6 @@ export async function exportView(entry: ExplainedSelection, req: Extract<Webview
     case 'png': bytes = Buffer.from(req.data!.slice('data:image/png;base64,'.length), 'base64'); break;
   }
   await vscode.workspace.fs.writeFile(target, bytes);
-  void vscode.window.showInformationMessage(`Attention Lens: saved ${target.fsPath}`);
+  notify('info', `saved ${target.fsPath}`);
   return target.fsPath;
 }

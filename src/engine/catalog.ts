@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Precision } from '../protocol';
+import { UserFacingError } from './errors';
 
 export interface KnownModel {
   id: string;
@@ -48,14 +49,49 @@ export const isModelFolder = (dir: string, precision?: Precision) =>
   existsSync(path.join(dir, 'config.json')) && existsSync(path.join(dir, 'tokenizer.json')) &&
   (precision === undefined || existsSync(path.join(dir, onnxFile(precision))));
 
+/** What is wrong with the attentionLens.localModelsFolder setting; undefined when it is usable or empty. */
+export function checkModelsFolder(dir: string): string | undefined {
+  if (!dir || !existsSync(dir) || statSync(dir).isDirectory()) return undefined;
+  return `attentionLens.localModelsFolder is ${dir}, which is a file, not a folder: `
+    + 'set it to a folder of model folders.';
+}
+
 /** Model folders directly inside a folder (a folder of models such as ../shared/models). */
 export function listModelFolders(dir: string): string[] {
   if (!dir || !existsSync(dir)) return [];
+  const problem = checkModelsFolder(dir);
+  if (problem) throw new UserFacingError(problem);
   return readdirSync(dir)
     .map((name) => path.join(dir, name))
     .filter((p) => statSync(p).isDirectory() && isModelFolder(p))
     .sort();
 }
 
-/** Where a downloaded hub model lives in the extension's storage. */
-export const cacheFolder = (storage: string, id: string) => path.join(storage, 'models', ...id.split('/').map((s) => s.replace(/[^\w.-]/g, '_')));
+/**
+ * One part of a hub id as the hub allows it: letters, digits, `_`, `-`, `.`; starts with a letter or
+ * digit, does not end with `.`, no `..`, at most 96 characters. So no part is ever `.` or `..`.
+ */
+const HUB_PART = /^(?!.*\.\.)[A-Za-z0-9](?:[\w.-]{0,94}[\w-])?$/;
+
+/** A hub id of the hub's form, `owner/name`; nothing else is ever fetched. */
+export const isHubId = (id: string): boolean => {
+  const parts = id.split('/');
+  return parts.length === 2 && parts.every((p) => HUB_PART.test(p));
+};
+
+/** `p` is strictly inside `root` (after resolving `..`), never `root` itself or beside it. */
+export function insideFolder(root: string, p: string): boolean {
+  const rel = path.relative(path.resolve(root), path.resolve(p));
+  return rel !== '' && !path.isAbsolute(rel) && rel.split(path.sep)[0] !== '..';
+}
+
+/** Where a downloaded hub model lives in the extension's storage; throws for anything but a hub id. */
+export function cacheFolder(storage: string, id: string): string {
+  const root = path.join(storage, 'models');
+  const dir = path.join(root, ...id.split('/'));
+  if (!isHubId(id) || !insideFolder(root, dir)) {
+    throw new UserFacingError(`"${id}" is not a hub model id (owner/name, like Xenova/bert-base-uncased), `
+      + 'so it is not downloaded.');
+  }
+  return dir;
+}

@@ -3,6 +3,14 @@ import type { ModelSpec } from '../protocol';
 
 export class UserFacingError extends Error {}
 
+/**
+ * A message as plain text for VS Code's notifications, which turn `[label](command:…)`,
+ * `(https:…)` and `(file:…)` links into clickable anchors: a word joiner (U+2060, invisible)
+ * between `]` and `(` keeps such text from being a link, so a setting, path, model id or server
+ * answer quoted in a message shows as the characters it is and runs nothing.
+ */
+export const plainText = (message: string): string => message.replace(/\](?=\()/g, ']\u2060');
+
 /** The graph has no attention we can read out (no Softmax, or a fused attention operator). */
 export class UnsupportedModelError extends Error {}
 

@@ -51,7 +51,8 @@ describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { 
       await page.locator('.quick-input-widget input').fill(model);
       await page.locator('.quick-input-list .monaco-list-row', { hasText: model }).first().waitFor();
       await page.keyboard.press('Enter');
-      await page.locator('.notifications-toasts', { hasText: `Attention Lens will use` }).filter({ hasText: model }).first().waitFor();
+      const toasts = page.locator('.notifications-toasts', { hasText: 'Attention Lens: now using' });
+      await toasts.filter({ hasText: model }).first().waitFor();
       await selectFirstLine(page);
       await runFromPalette(page, 'Attention Lens: Explain Selection');
       const frame = panelFrame(page);

@@ -1,10 +1,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { downloadModel } from '../../src/engine/download';
-import { MODEL_FILES, OPTIONAL_FILES, onnxFile } from '../../src/engine/catalog';
+import { cacheFolder, isHubId, MODEL_FILES, OPTIONAL_FILES, onnxFile } from '../../src/engine/catalog';
 import { LoadedModel } from '../../src/engine/explainer';
 import { HubServer, startHubServer } from '../support/hubServer';
 import { modelsDir, runtime } from '../support/models';
@@ -62,16 +63,92 @@ for (const fault of ['truncate', 'fail', 'stall'] as const) {
         return true;
       },
     );
-    assert.deepEqual(allFiles(dest).filter((f) => f.endsWith('.onnx') || f.endsWith('.part')), [], 'no partial model file is left');
+    const left = existsSync(dest) && allFiles(dest);
+    assert.equal(left, false, `nothing is left, not even empty folders (${left})`);
     hub.fault = 'none';
     await downloadModel({ hubUrl: hub.url, modelId: 'test-org/stories260K', files, dest });
     assert.equal(statSync(path.join(dest, onnxFile('int8'))).size, statSync(path.join(modelsDir, 'stories260K', onnxFile('int8'))).size);
   });
 }
 
-test('an unreachable hub gives a message that names the URL and the way out', async () => {
+/** A port on 127.0.0.1 where nothing listens. */
+const closedPort = () => new Promise<number>((resolve) => {
+  const srv = net.createServer().listen(0, '127.0.0.1', () => {
+    const { port } = srv.address() as net.AddressInfo;
+    srv.close(() => resolve(port));
+  });
+});
+
+test('an unreachable hub gives a message that names the URL, the real cause and the way out', async () => {
+  const dest = path.join(tmp, 'offline');
+  const port = await closedPort();
   await assert.rejects(
-    downloadModel({ hubUrl: 'http://127.0.0.1:9', modelId: 'Xenova/gpt2', files, dest: path.join(tmp, 'offline') }),
-    /Could not reach http:\/\/127\.0\.0\.1:9\/Xenova\/gpt2\/resolve\/main\/config\.json.*local folder/,
+    downloadModel({ hubUrl: `http://127.0.0.1:${port}`, modelId: 'Xenova/gpt2', files, dest }),
+    (e: Error) => {
+      const url = `http://127.0.0.1:${port}/Xenova/gpt2/resolve/main/config.json`;
+      assert.ok(e.message.startsWith(`Could not reach ${url}: `), e.message);
+      assert.match(e.message, /local folder/);
+      assert.match(e.message, new RegExp(`connection refused .*ECONNREFUSED 127\\.0\\.0\\.1:${port}`), 'the cause');
+      assert.doesNotMatch(e.message, /fetch failed/);
+      return true;
+    },
   );
+  assert.equal(existsSync(dest), false, 'no empty folder is left');
+});
+
+test('a TLS failure says TLS, not "fetch failed"', async () => {
+  // https:// to a plain-HTTP server: the TLS handshake fails.
+  await assert.rejects(
+    downloadModel({ hubUrl: hub.url.replace('http:', 'https:'),
+      modelId: 'Xenova/gpt2', files, dest: path.join(tmp, 'tls') }),
+    (e: Error) => {
+      assert.match(e.message, /Could not reach https:.*TLS failed: .*(SSL|TLS|wrong version)/i);
+      return true;
+    },
+  );
+});
+
+test('a model id the hub does not have: says so and names the id and the hub', async () => {
+  hub.fault = 'none';
+  await assert.rejects(
+    downloadModel({ hubUrl: hub.url, modelId: 'test-org/no-such-model', files, dest: path.join(tmp, 'missing') }),
+    new RegExp(`test-org/no-such-model is not on ${hub.url} \\(HTTP 404 for config\\.json\\)`),
+  );
+  assert.equal(existsSync(path.join(tmp, 'missing')), false);
+});
+
+test('a failed download into a folder that was there removes only what it wrote', async () => {
+  const dest = path.join(tmp, 'kept');
+  mkdirSync(dest);
+  hub.fault = 'fail';
+  await assert.rejects(downloadModel({ hubUrl: hub.url, modelId: 'test-org/stories260K', files, dest }), /HTTP 500/);
+  hub.fault = 'none';
+  assert.deepEqual(allFiles(dest), [], 'config.json, tokenizer files and onnx/ are gone; the folder stays');
+});
+
+const DOT_IDS = ['.', '..', '../..', './x', 'x/.', 'x/..', '../x', 'a/../..', 'owner/name/extra', 'x', '/x', 'x/',
+  'a..b/c', '.hidden/x', 'x/name.', `${'a'.repeat(97)}/x`, 'owner\\..\\..', ''];
+
+test('only ids of the hub\'s form are hub ids: owner/name, no dot segments, bounded length', () => {
+  for (const id of DOT_IDS) assert.equal(isHubId(id), false, `"${id}" is not a hub id`);
+  for (const id of ['Xenova/gpt2', 'test-org/bert-mini', 'a/b', 'Org_1/name.v2-onnx', `${'a'.repeat(96)}/x`]) {
+    assert.equal(isHubId(id), true, `"${id}" is a hub id`);
+  }
+});
+
+test('ids with dot segments are never fetched and nothing is written outside the storage', async () => {
+  const storage = path.join(tmp, 'storage', 'attention-lens');
+  mkdirSync(storage, { recursive: true });
+  hub.requests.length = 0;
+  for (const id of DOT_IDS) {
+    assert.throws(() => cacheFolder(storage, id), /is not a hub model id/, `cacheFolder refuses "${id}"`);
+    await assert.rejects(
+      downloadModel({ hubUrl: hub.url, modelId: id, files, dest: path.join(storage, 'models', 'dl') }),
+      /is not a hub model id/,
+      `downloadModel refuses "${id}"`,
+    );
+  }
+  assert.deepEqual(hub.requests, [], 'the hub was asked nothing');
+  assert.deepEqual(allFiles(path.join(tmp, 'storage')), ['attention-lens'], 'nothing written beside or in the storage');
+  assert.equal(cacheFolder(storage, 'Xenova/gpt2'), path.join(storage, 'models', 'Xenova', 'gpt2'));
 });
