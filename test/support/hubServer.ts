@@ -14,6 +14,11 @@ export interface HubServer {
   requests: string[];
   /** Fault applied to .onnx files. */
   fault: Fault;
+  /**
+   * A careless mirror: when set, any path ending in /resolve/{revision}/{file} serves this model's
+   * file, whatever stands before it (so URLs of ids like `../..`, which fetch normalises away, answer).
+   */
+  anyPath?: string;
   close(): Promise<void>;
 }
 
@@ -21,8 +26,10 @@ export async function startHubServer(): Promise<HubServer> {
   const state: HubServer = { url: '', requests: [], fault: 'none', close: async () => undefined };
   const server = http.createServer((req, res) => {
     state.requests.push(req.url ?? '');
-    const m = /^\/([\w.-]+)\/([\w.-]+)\/resolve\/([\w.-]+)\/(.+)$/.exec(decodeURIComponent(req.url ?? ''));
-    const file = m && path.join(modelsDir, m[2], m[4]);
+    const url = decodeURIComponent(req.url ?? '');
+    const m = /^\/([\w.-]+)\/([\w.-]+)\/resolve\/([\w.-]+)\/(.+)$/.exec(url);
+    const any = state.anyPath ? /\/resolve\/[\w.-]+\/(.+)$/.exec(url) : null;
+    const file = m ? path.join(modelsDir, m[2], m[4]) : any && path.join(modelsDir, state.anyPath!, any[1]);
     if (!file || file.includes('..') || !statSync(file, { throwIfNoEntry: false })?.isFile()) {
       res.writeHead(404).end('Entry not found');
       return;

@@ -1,6 +1,7 @@
 /** The manifest promises what the code does: commands, menus, settings, workspace trust, VS Code version. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from '../support/models';
@@ -30,4 +31,10 @@ test('the .vsix carries only the bundles, media and docs', () => {
   const ignore = readFileSync(path.join(repoRoot, '.vscodeignore'), 'utf8').split('\n');
   assert.equal(ignore[0], '**', 'everything is excluded unless listed');
   assert.ok(ignore.includes('!dist/ort/**') && ignore.includes('!dist/worker.js'));
+});
+
+test('npm: no warning on every command, and no dependency install script (onnxruntime-node downloads CUDA)', () => {
+  const r = spawnSync('npm', ['config', 'get', 'ignore-scripts'], { cwd: repoRoot, encoding: 'utf8' });
+  assert.equal(r.stdout.trim(), 'true', '.npmrc keeps npm ci from running install scripts');
+  assert.doesNotMatch(r.stderr, /Unknown (project|user) config/, r.stderr);
 });
