@@ -5,6 +5,7 @@
 import { matrixSvg } from '../src/export/formats';
 import type { AttentionResult } from '../src/protocol';
 import { css, Palette, weightRGB, RGB } from './colors';
+import { displayLabel } from '../src/tokenLabel';
 
 /** The figure of the visible tab: a canvas, an SVG, or a group of canvases. */
 function figure(): HTMLCanvasElement | SVGSVGElement | HTMLCanvasElement[] | undefined {
@@ -69,5 +70,6 @@ export function svgOfView(r: AttentionResult, matrix: Float32Array, title: strin
   const svg = document.querySelector<SVGSVGElement>('#tabpanel svg.head-view, #tabpanel svg.pca');
   if (svg) return serialize(svg, palette);
   const masked: RGB = palette.background.map((b, i) => Math.round(b * 0.9 + palette.foreground[i] * 0.1)) as RGB;
-  return matrixSvg(r.tokens.map((t) => t.label), matrix, (w, q, k) => css(r.model.causal && k > q ? masked : weightRGB(palette, w)), css(palette.foreground), title);
+  const color = (w: number, q: number, k: number) => css(r.model.causal && k > q ? masked : weightRGB(palette, w));
+  return matrixSvg(r.tokens.map((t) => displayLabel(t.label)), matrix, color, css(palette.foreground), title);
 }

@@ -14,6 +14,7 @@ import { renderWalk } from './views/walkthrough';
 import { renderPlayground } from './views/playground';
 import { pngOfView, svgOfView } from './export';
 import { button, checkbox, singleSelect } from './controls';
+import { displayLabel } from '../src/tokenLabel';
 
 declare function acquireVsCodeApi(): { postMessage(m: WebviewToHost): void; getState(): unknown; setState(s: unknown): void };
 const vscode = acquireVsCodeApi();
@@ -198,7 +199,12 @@ function scratchTab(r: AttentionResult, v: ViewState): HTMLElement {
   const headNote = v.head < 0 ? ' (mean of heads chosen above: showing head 1)' : '';
   return el('div', {},
     section(`From scratch vs runtime · layer ${v.layer + 1}, head ${head + 1}${headNote}`, 'The same attention recomputed by a small TypeScript implementation (src/attention) from the model’s own Q and K weights and this layer’s input, beside the runtime’s numbers.', compare),
-    section(`Step by step · how “${r.tokens[v.token].label}” attends · layer ${v.layer + 1}, head ${head + 1}`, 'Click a token above to walk through another one.', walkHost),
+    section(
+      `Step by step · how “${displayLabel(r.tokens[v.token].label)}” attends · layer ${v.layer + 1}, `
+        + `head ${head + 1}`,
+      'Click a token above to walk through another one.',
+      walkHost,
+    ),
     section('What if · other scoring functions, soft and hard attention', 'The classic menu of attention scores on this head’s real q and k.', playHost));
 }
 
@@ -263,7 +269,9 @@ function renderView(): void {
     header,
     controls,
     exportBar,
-    section('Tokens', `The text as the model reads it. Colour: how much “${r.tokens[v.token].label}” attends to each token in layer ${v.layer + 1}, ${headName}. Click a token to focus it; Shift+click shows it in the editor.`, tokens),
+    section('Tokens', `The text as the model reads it. Colour: how much “${displayLabel(r.tokens[v.token].label)}” `
+      + `attends to each token in layer ${v.layer + 1}, ${headName}. Click a token to focus it; Shift+click shows it `
+      + 'in the editor.', tokens),
     tabList(v.tab),
     panel,
   );

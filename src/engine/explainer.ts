@@ -16,6 +16,7 @@ import { findModelTaps, layerGraph } from './graphTaps';
 import { parseModel } from './onnxModel';
 import { Backend, RuntimeOptions, startRuntime, Transformers } from './runtime';
 import { alignTokens, styleOf, tokenBytes, TokenizerStyle } from './tokenOffsets';
+import { bytesLabel } from '../tokenLabel';
 
 const DECODER_TYPES = new Set(['gpt2', 'gpt_neo', 'gptj', 'gpt_bigcode', 'llama', 'mistral', 'qwen2', 'phi', 'phi3', 'gemma', 'gemma2', 'olmo', 'opt', 'bloom', 'falcon', 'codegen', 'starcoder2', 'stablelm', 'granite', 'smollm3']);
 
@@ -139,7 +140,7 @@ export class LoadedModel {
       if (!text.includes('\uFFFD')) return text;
       // Part of a character's UTF-8 bytes (an emoji split over tokens): show the bytes.
       const lead = bytes[0] === 0x20 ? ' ' : '';
-      return `${lead}<${Array.from(bytes.subarray(lead.length), (b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ')}>`;
+      return lead + bytesLabel(bytes.subarray(lead.length));
     };
     const tokens: TokenInfo[] = ids.map((id, i) => ({
       id,

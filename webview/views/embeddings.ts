@@ -3,6 +3,7 @@ import type { AttentionResult } from '../../src/protocol';
 import { matrixCanvas, Palette, signedTable } from '../colors';
 import { cosineSimilarity, pca2 } from '../../src/attention/geometry';
 import { SVG_NS as SVG, svgRoot } from '../svg';
+import { displayLabel } from '../../src/tokenLabel';
 
 export function stateName(r: AttentionResult, s: number): string {
   return s === 0 ? 'Embedding output (token + position)' : `After layer ${s}`;
@@ -29,7 +30,8 @@ export function renderEmbeddings(host: HTMLElement, r: AttentionResult, state: n
     const rect = canvas.getBoundingClientRect();
     const d = Math.floor((ev.clientX - rect.left) / cw);
     const t = Math.floor((ev.clientY - rect.top) / ch);
-    if (t >= 0 && t < T && d >= 0 && d < D) readout.textContent = `${r.tokens[t].label} · dim ${d}: ${data[t * D + d].toFixed(4)}`;
+    if (t < 0 || t >= T || d < 0 || d >= D) return;
+    readout.textContent = `${displayLabel(r.tokens[t].label)} · dim ${d}: ${data[t * D + d].toFixed(4)}`;
   });
   host.replaceChildren(canvas, readout);
 }
@@ -59,10 +61,10 @@ export function renderPca(host: HTMLElement, r: AttentionResult, state: number, 
     dot.setAttribute('r', '3.5');
     dot.setAttribute('fill', `rgb(${palette.high.join(',')})`);
     const title = document.createElementNS(SVG, 'title');
-    title.textContent = `${r.tokens[i].label} (#${i})`;
+    title.textContent = `${displayLabel(r.tokens[i].label)} (#${i})`;
     dot.append(title);
     const label = document.createElementNS(SVG, 'text');
-    label.textContent = r.tokens[i].label.replace(/\s/g, '·');
+    label.textContent = displayLabel(r.tokens[i].label);
     label.setAttribute('x', (x + 5).toFixed(1));
     label.setAttribute('y', (y - 4).toFixed(1));
     label.setAttribute('fill', fg);
@@ -93,7 +95,9 @@ export function renderCosine(host: HTMLElement, r: AttentionResult, state: numbe
     const rect = canvas.getBoundingClientRect();
     const j = Math.floor((ev.clientX - rect.left) / cell);
     const i = Math.floor((ev.clientY - rect.top) / cell);
-    if (i >= 0 && i < T && j >= 0 && j < T) readout.textContent = `cos(${r.tokens[i].label}, ${r.tokens[j].label}) = ${sim[i * T + j].toFixed(3)}`;
+    if (i < 0 || i >= T || j < 0 || j >= T) return;
+    const [a, b] = [displayLabel(r.tokens[i].label), displayLabel(r.tokens[j].label)];
+    readout.textContent = `cos(${a}, ${b}) = ${sim[i * T + j].toFixed(3)}`;
   });
   host.replaceChildren(canvas, readout);
 }

@@ -7,6 +7,7 @@ import type { AttentionResult } from '../../src/protocol';
 import { attentionRow } from '../../src/protocol';
 import { headColor, Palette } from '../colors';
 import { SVG_NS as SVG, svgRoot } from '../svg';
+import { displayLabel } from '../../src/tokenLabel';
 /** Above this many tokens, lines are drawn only for the token under the pointer. */
 const ALL_LINES_UP_TO = 64;
 const MIN_WEIGHT = 0.01;
@@ -58,7 +59,7 @@ export function renderHeadView(host: HTMLElement, r: AttentionResult, layer: num
   r.tokens.forEach((t, i) => {
     for (const side of ['query', 'key'] as const) {
       const text = document.createElementNS(SVG, 'text');
-      text.textContent = t.label.replace(/\s/g, '·') || '∅';
+      text.textContent = displayLabel(t.label);
       text.setAttribute('x', String(side === 'query' ? colW - 6 : width - colW + 6));
       text.setAttribute('y', String(y(i) + 4));
       text.setAttribute('text-anchor', side === 'query' ? 'end' : 'start');
@@ -68,7 +69,7 @@ export function renderHeadView(host: HTMLElement, r: AttentionResult, layer: num
       if (side === 'query') {
         text.setAttribute('tabindex', '0');
         text.setAttribute('role', 'button');
-        text.setAttribute('aria-label', `Show where ${t.label} attends`);
+        text.setAttribute('aria-label', `Show where ${displayLabel(t.label)} attends`);
         text.addEventListener('mouseenter', () => draw(i));
         text.addEventListener('focus', () => draw(i));
         text.addEventListener('mouseleave', () => draw(focus));

@@ -2,6 +2,7 @@
 import type { AttentionResult } from '../../src/protocol';
 import type { Matrix } from '../../src/attention/aggregate';
 import { MASKED, matrixCanvas, Palette, weightTable } from '../colors';
+import { displayLabel } from '../../src/tokenLabel';
 
 export interface HeatmapOptions {
   palette: Palette;
@@ -11,7 +12,7 @@ export interface HeatmapOptions {
 }
 
 const label = (r: AttentionResult, i: number) => {
-  const t = r.tokens[i].label.replace(/\s/g, '·');
+  const t = displayLabel(r.tokens[i].label);
   return t.length > 14 ? `${t.slice(0, 13)}…` : t;
 };
 
@@ -68,7 +69,8 @@ export function renderHeatmap(host: HTMLElement, r: AttentionResult, matrix: Mat
   let cursor = { q: o.focus, k: 0 };
   const say = (q: number, k: number) => {
     const masked = r.model.causal && k > q;
-    readout.textContent = `${r.tokens[q].label} → ${r.tokens[k].label}: ${masked ? 'masked (future token)' : rows[q][k].toFixed(4)}`;
+    const weight = masked ? 'masked (future token)' : rows[q][k].toFixed(4);
+    readout.textContent = `${displayLabel(r.tokens[q].label)} → ${displayLabel(r.tokens[k].label)}: ${weight}`;
   };
   const cellAt = (ev: MouseEvent) => {
     const rect = canvas.getBoundingClientRect();

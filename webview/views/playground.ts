@@ -9,6 +9,7 @@ import { additiveScore, bilinearScore, dotScore, hardArgmax, hardSample, scaledD
 import { tensor } from '../../src/attention/tensor';
 import { Palette, weightColor } from '../colors';
 import { button } from '../controls';
+import { displayLabel } from '../../src/tokenLabel';
 
 function illustrativeParameters(d: number) {
   const rnd = seededRandom(1234);
@@ -33,7 +34,7 @@ export function renderPlayground(host: HTMLElement, r: AttentionResult, w: WalkD
   const table = document.createElement('table');
   table.className = 'playground';
   const head = table.createTHead().insertRow();
-  for (const h of ['scoring', 'attention', ...r.tokens.map((t) => t.label.replace(/\s/g, '·') || '∅')]) {
+  for (const h of ['scoring', 'attention', ...r.tokens.map((t) => displayLabel(t.label))]) {
     const th = document.createElement('th');
     th.textContent = h;
     head.append(th);

@@ -1,6 +1,7 @@
 /** One query token's attention, step by step, with the from-scratch numbers beside the runtime's. */
 import type { AttentionResult, WalkData } from '../../src/protocol';
 import { matrixCanvas, Palette, signedTable, weightColor } from '../colors';
+import { displayLabel } from '../../src/tokenLabel';
 
 /** A vector as a one-row strip, colour by sign and size relative to `maxAbs`. */
 export function vectorStrip(v: ArrayLike<number>, maxAbs: number, palette: Palette, label: string): HTMLCanvasElement {
@@ -24,7 +25,7 @@ const cell = (row: HTMLTableRowElement, content: string | Node, className?: stri
 
 export function renderWalk(host: HTMLElement, r: AttentionResult, w: WalkData, palette: Palette): void {
   const d = w.q.length;
-  const label = (j: number) => r.tokens[j].label.replace(/\s/g, '·') || '∅';
+  const label = (j: number) => displayLabel(r.tokens[j].label);
   const qkMax = maxAbsOf([w.q, ...w.keys]);
   const vMax = maxAbsOf(w.values);
   const intro = document.createElement('p');
