@@ -30,7 +30,8 @@ test('localModelsFolder set to a file: the message names the setting, not ENOTDI
   try {
     const file = path.join(dir, 'models.txt');
     writeFileSync(file, 'not a folder');
-    assert.match(checkModelsFolder(file)!, /attentionLens\.localModelsFolder is .*models\.txt, which is a file, not a folder/);
+    const problem = checkModelsFolder(file)!;
+    assert.match(problem, /attentionLens\.localModelsFolder is .*models\.txt, which is a file, not a folder/);
     assert.equal(checkModelsFolder(dir), undefined);
     assert.equal(checkModelsFolder(path.join(dir, 'absent')), undefined, 'absent: nothing listed, no error here');
     assert.throws(() => listModelFolders(file), (e: Error) => {
