@@ -1,20 +1,18 @@
 /**
- * Turns the view on screen into a PNG or an SVG for the host to save. Canvas views are copied,
- * SVG views serialised (or rasterised for PNG), grids of thumbnails laid out on one canvas.
+ * Turns the view on screen into a PNG or an SVG for the host to save: the attention map (a canvas
+ * with its labels, or vectors for SVG) and the head view (SVG) here, the tabs of several canvases in
+ * snapshot.ts.
  */
 import { matrixSvg } from '../src/export/formats';
 import type { AttentionResult } from '../src/protocol';
 import { css, Palette, weightRGB, RGB } from './colors';
 import { displayLabel } from '../src/tokenLabel';
+import { hasSnapshot, snapshotPng, snapshotSvg } from './snapshot';
 
-/** The figure of the visible tab: a canvas, an SVG, or a group of canvases. */
-function figure(): HTMLCanvasElement | SVGSVGElement | HTMLCanvasElement[] | undefined {
-  const panel = document.getElementById('tabpanel');
-  if (!panel) return undefined;
-  const one = panel.querySelector<HTMLCanvasElement | SVGSVGElement>('canvas.heatmap, svg.head-view, canvas.grid-canvas, canvas.embeddings');
-  if (one) return one;
-  const many = Array.from(panel.querySelectorAll<HTMLCanvasElement>('.compare-maps canvas'));
-  return many.length ? many : undefined;
+/** The figure of the visible tab when it is one canvas with its labels or one SVG (the others: snapshot.ts). */
+function figure(): HTMLCanvasElement | SVGSVGElement | undefined {
+  return document.querySelector<HTMLCanvasElement | SVGSVGElement>('#tabpanel :is(canvas.heatmap, svg.head-view)')
+    ?? undefined;
 }
 
 function serialize(svg: SVGSVGElement, palette: Palette): string {
@@ -40,33 +38,18 @@ async function rasterize(svgText: string, width: number, height: number): Promis
   }
 }
 
-/** Several canvases (the comparison's maps) on one image, placed as they were on screen. */
-function compose(canvases: HTMLCanvasElement[], palette: Palette): HTMLCanvasElement {
-  const boxes = canvases.map((c) => c.getBoundingClientRect());
-  const left = Math.min(...boxes.map((b) => b.left));
-  const top = Math.min(...boxes.map((b) => b.top));
-  const out = document.createElement('canvas');
-  out.width = Math.ceil(Math.max(...boxes.map((b) => b.right)) - left) + 8;
-  out.height = Math.ceil(Math.max(...boxes.map((b) => b.bottom)) - top) + 8;
-  const ctx = out.getContext('2d')!;
-  ctx.fillStyle = css(palette.background);
-  ctx.fillRect(0, 0, out.width, out.height);
-  ctx.imageSmoothingEnabled = false;
-  canvases.forEach((c, i) => ctx.drawImage(c, boxes[i].left - left + 4, boxes[i].top - top + 4, boxes[i].width, boxes[i].height));
-  return out;
-}
-
-export async function pngOfView(palette: Palette): Promise<string | undefined> {
+export async function pngOfView(r: AttentionResult, palette: Palette): Promise<string | undefined> {
+  if (hasSnapshot()) return snapshotPng(r, palette);
   const f = figure();
   if (!f) return undefined;
-  if (Array.isArray(f)) return compose(f, palette).toDataURL('image/png');
   if (f instanceof HTMLCanvasElement) return f.toDataURL('image/png');
   const box = f.getBoundingClientRect();
   return (await rasterize(serialize(f, palette), Math.ceil(box.width), Math.ceil(box.height))).toDataURL('image/png');
 }
 
-/** The visible SVG view as it is; otherwise the attention matrix being shown, as SVG. */
+/** The visible view as SVG: an SVG view as it is, several canvases as on screen, the attention map as vectors. */
 export function svgOfView(r: AttentionResult, matrix: Float32Array, title: string, palette: Palette): string {
+  if (hasSnapshot()) return snapshotSvg(r, palette, title);
   const svg = document.querySelector<SVGSVGElement>('#tabpanel svg.head-view, #tabpanel svg.pca');
   if (svg) return serialize(svg, palette);
   const masked: RGB = palette.background.map((b, i) => Math.round(b * 0.9 + palette.foreground[i] * 0.1)) as RGB;

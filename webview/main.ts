@@ -250,7 +250,7 @@ function renderView(): void {
   for (const [format, label, title] of [['png', 'PNG', 'The current view as an image'], ['svg', 'SVG', 'The current view (or matrix) as SVG'], ['json', 'JSON', 'Tokens, attention [layer][head][query][key] and hidden states'], ['csv', 'CSV', 'One row per attention weight']] as const) {
     const b = button(label, async () => {
       if (format === 'png') {
-        const data = await pngOfView(palette);
+        const data = await pngOfView(r, palette);
         if (data) vscode.postMessage({ type: 'export', format, view: v.tab, data });
       } else if (format === 'svg') {
         const { matrix, title: t } = matrixOf(r, v);

@@ -4,7 +4,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { LoadedModel } from '../../src/engine/explainer';
@@ -15,6 +15,7 @@ import { runtime, spec } from '../support/models';
 import { openPanel, startWebviewServer, Theme } from '../support/webviewHarness';
 import { parseWebviewMessage, WebviewToHost } from '../../src/protocol';
 import { choose } from '../support/controls';
+import { displayLabel } from '../../src/tokenLabel';
 
 const SENTENCE = "The animal didn't cross the street because it was too tired.";
 
@@ -178,6 +179,42 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     assert.ok(gw > 4 * 32 && gh > 4 * 32, 'all thumbnails on one image');
     assert.equal((await exported(page, 'json')).format, 'json');
     assert.equal((await exported(page, 'csv')).format, 'csv');
+    await page.close();
+  });
+
+  test('export of the tabs drawn in several canvases: what is on screen, with the token names', async () => {
+    const page = await open(rg);
+    const T = rg.tokens.length;
+    const D = rg.model.hidden;
+    const names = rg.tokens.map((t) => displayLabel(t.label));
+    const xmlText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    await tab(page, 'Embeddings');
+    const shown = await page.locator('canvas.embeddings').evaluate((c) => [c.clientWidth, c.clientHeight]);
+    const embPng = (await exported(page, 'png')).data!;
+    writeFileSync(path.join(outputDir, 'export-embeddings.png'), Buffer.from(embPng.split(',')[1], 'base64'));
+    const [pw, ph] = pngSize(embPng);
+    assert.ok(pw > shown[0] + 20 && ph > shown[1], `as drawn, with the names (${pw} × ${ph}, not ${D} × ${T})`);
+    const embSvg = (await exported(page, 'svg')).data!;
+    assert.equal((embSvg.match(/<image /g) ?? []).length, 2, 'vectors and cosine similarity');
+    assert.equal((embSvg.match(/<circle /g) ?? []).length, T, 'the PCA plot');
+    for (const n of names) assert.ok(embSvg.includes(`>${xmlText(n)}</text>`), `token "${n}" is named`);
+    await tab(page, 'All heads');
+    const gridSvg = (await exported(page, 'svg')).data!;
+    assert.equal((gridSvg.match(/<rect /g) ?? []).length, 0, 'not the attention matrix');
+    assert.equal((gridSvg.match(/<image /g) ?? []).length, 1, 'the thumbnails');
+    for (const label of ['L1', 'L4', 'H1', 'H4']) assert.ok(gridSvg.includes(`>${label}</text>`), label);
+    await tab(page, 'From scratch');
+    await page.locator('.compare-maps canvas').nth(2).waitFor();
+    const scratchSvg = (await exported(page, 'svg')).data!;
+    assert.equal((scratchSvg.match(/<rect /g) ?? []).length, 0, 'not the attention matrix');
+    assert.equal((scratchSvg.match(/<image /g) ?? []).length, 3, 'runtime, from scratch, difference');
+    for (const caption of ['Runtime (ONNX Runtime)', 'From scratch (TypeScript)']) {
+      assert.ok(scratchSvg.includes(`>${caption}</text>`), caption);
+    }
+    const scratchPng = (await exported(page, 'png')).data!;
+    writeFileSync(path.join(outputDir, 'export-from-scratch.png'), Buffer.from(scratchPng.split(',')[1], 'base64'));
+    const [sw, sh] = pngSize(scratchPng);
+    assert.ok(sw > 3 * 100 && sh > 100, 'the three maps on one image');
     await page.close();
   });
 
