@@ -3,6 +3,12 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { api, editorWith, hoverText, useModel } from './helpers';
 import { MAX_SELECTION_CHARS, textToExplain } from '../../../src/commands/explainSelection';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { readSettings, Settings } from '../../../src/config';
+import { describeError } from '../../../src/engine/errors';
+import { resolveModel } from '../../../src/modelResolver';
 
 type Entry = { result: { tokens: { label: string; start: number; end: number }[]; truncated?: unknown } } | undefined;
 
@@ -116,5 +122,40 @@ describe('Interrupted runs', function () {
     assert.equal(lens.isPanelOpen(), false, 'no stale result reopened the panel');
     assert.equal(lens.store.last, before, 'no stale result was stored');
     await vscode.workspace.getConfiguration('attentionLens').update('precision', undefined, vscode.ConfigurationTarget.Global);
+  });
+});
+
+describe('Settings that name no model', function () {
+  this.timeout(30_000);
+  const settings = (over: Partial<Settings>): Settings => ({ ...readSettings(), model: '', ...over });
+  const storage = () => mkdtempSync(path.join(os.tmpdir(), 'attention-lens-storage-'));
+
+  it('a mistyped local folder name says it was taken as a folder name, and lists the folders', async () => {
+    const s = settings({ model: 'bert-mini-shakespear' });
+    assert.ok(s.localModelsFolder, 'the harness sets a local models folder');
+    await assert.rejects(resolveModel(s, storage()), (e: Error) => {
+      assert.match(e.message, /"bert-mini-shakespear" is taken as a folder name inside attentionLens\.localModelsF/);
+      assert.match(e.message, /The model folders there: .*bert-mini-shakespeare/);
+      return true;
+    });
+  });
+
+  it('localModelsFolder set to a file names the setting, not ENOTDIR', async () => {
+    const file = path.join(storage(), 'models.txt');
+    writeFileSync(file, 'not a folder');
+    await assert.rejects(resolveModel(settings({ localModelsFolder: file }), storage()), (e: Error) => {
+      assert.match(describeError(e), /^attentionLens\.localModelsFolder is .*models\.txt, which is a file, not a/);
+      return true;
+    });
+  });
+
+  it('ids with dot segments are neither folders nor hub ids, and nothing is written', async () => {
+    for (const model of ['.', '..', '../..']) {
+      const dir = storage();
+      const store = path.join(dir, 'attention-lens');
+      const s = settings({ model, localModelsFolder: '' });
+      await assert.rejects(resolveModel(s, store), /is neither an existing folder nor a hub/);
+      assert.deepEqual(readdirSync(dir), [], `nothing written for "${model}"`);
+    }
   });
 });
