@@ -60,8 +60,8 @@ describe('values from workspace settings stay values (code-server, Chromium)', {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  test('a model setting written as a command link shows as text; clicking it runs nothing',
-    () => step(browser.page, 'link', async () => {
+  const linkTest = 'a model setting written as a command link shows as text; clicking it runs nothing';
+  test(linkTest, () => step(browser.page, 'link', async () => {
     const { page } = browser;
     const sidebar = page.locator('#workbench\\.parts\\.sidebar');
     const sidebarBefore = await sidebar.isVisible();
@@ -80,7 +80,7 @@ describe('values from workspace settings stay values (code-server, Chromium)', {
     const name = `model "${id}" is not a hub id: nothing fetched, nothing written outside the storage`;
     test(name, () => step(browser.page, 'dots', async () => {
       const { page } = browser;
-      // With no local models folder, a plain name can only be a hub id (the case of the report).
+      // No local models folder, as in the report: only the hub could take the id.
       workspaceSettings({ 'attentionLens.model': id, 'attentionLens.localModelsFolder': '' });
       await page.reload();
       await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
