@@ -46,6 +46,8 @@ export interface AttentionResult {
   /** Residual stream, [state][token][hidden] flattened; state 0 is the embedding output, state k the output of layer k. */
   hiddenStates: Float32Array;
   hiddenStateCount: number;
+  /** Why some hidden states are left out (the rest, if any, come first); never replaced by another tensor. */
+  hiddenStatesNote?: string;
   /** Set when the selection had more tokens than the limit and was cut. */
   truncated?: { totalTokens: number; keptTokens: number };
   timings: { loadMs: number; inferenceMs: number };

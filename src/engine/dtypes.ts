@@ -36,6 +36,6 @@ export function tapsAsFloat32(outputs: Record<string, RuntimeTensor>, names: Exp
     ...(names.finalHidden ? [names.finalHidden] : []),
   ];
   const out: Record<string, Float32Tensor> = {};
-  for (const n of new Set(tapped)) if (outputs[n]) out[n] = { dims: outputs[n].dims, data: outputAsFloat32(outputs[n], n) };
+  for (const n of new Set(tapped)) if (n && outputs[n]) out[n] = { dims: outputs[n].dims, data: outputAsFloat32(outputs[n], n) };
   return out;
 }

@@ -27,3 +27,10 @@ export function describeError(e: unknown, spec?: ModelSpec): string {
   if (/memory|Out of bounds|allocation/i.test(raw)) return `The model does not fit in WebAssembly memory${where}: ${raw}. Try the int8 precision or a smaller model.`;
   return `The model could not be run${where}: ${raw}`;
 }
+
+/** The from-scratch view cannot recompute this model; the runtime's own attention is still right. */
+export class ScratchUnavailableError extends UserFacingError {
+  constructor(why: string) {
+    super(`The from-scratch recomputation is unavailable for this model: ${why}. The runtime's attention on screen is unaffected.`);
+  }
+}

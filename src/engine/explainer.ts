@@ -1,22 +1,22 @@
 /**
- * Loads one model (tokenizer + patched ONNX graph) with transformers.js and turns a text into an
- * AttentionResult. No vscode import: the worker, tests and benchmarks use it directly.
+ * Loads one model (transformers.js' tokenizer + the patched ONNX graph in an ONNX Runtime session,
+ * fed from the graph's declared inputs) and turns a text into an AttentionResult. No vscode import: the worker, tests and benchmarks use it directly.
  */
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { AttentionResult, ModelSpec, ScratchLayer, TokenInfo, WalkData } from '../protocol';
 import { attentionRow } from '../protocol';
 import { compare, headVectors, layerAttention, LayerWeights, walk } from '../attention/reconstruct';
-import { UnsupportedModelError, UserFacingError } from './errors';
+import { ScratchUnavailableError, UnsupportedModelError, UserFacingError } from './errors';
 import { checkModelFolder, configShape, onnxFile } from './catalog';
-import { layerWeights, PendingLayerWeights, withRunScales } from './layerWeights';
-import { exposeTaps, ExposedNames } from './exposeOutputs';
+import { withHeads, withRunScales } from './layerWeights';
+import { ModelGraph, readModelGraph } from './modelGraph';
+import { makeFeeds } from './feeds';
 import { RuntimeTensor, tapsAsFloat32 } from './dtypes';
-import { findModelTaps, layerGraph } from './graphTaps';
-import { parseModel } from './onnxModel';
-import { Backend, RuntimeOptions, startRuntime, Transformers } from './runtime';
-import { alignTokens, styleOf, tokenBytes, TokenizerStyle } from './tokenOffsets';
-import { bytesLabel } from '../tokenLabel';
+import { firstRows, floatData, readAttention, readStates, rowsProblem, RunTensor } from './readOutputs';
+import { Backend, Ort, RuntimeOptions, startRuntime } from './runtime';
+import { TextTokens } from './textTokens';
 
 const DECODER_TYPES = new Set(['gpt2', 'gpt_neo', 'gptj', 'gpt_bigcode', 'llama', 'mistral', 'qwen2', 'phi', 'phi3', 'gemma', 'gemma2', 'olmo', 'opt', 'bloom', 'falcon', 'codegen', 'starcoder2', 'stablelm', 'granite', 'smollm3']);
 
@@ -25,14 +25,6 @@ const DECODER_TYPES = new Set(['gpt2', 'gpt_neo', 'gptj', 'gpt_bigcode', 'llama'
  * twice while the session is built (our patched copy and ORT's own), plus the activations.
  */
 export const MAX_MODEL_BYTES = 1.5 * 2 ** 30;
-
-interface TokenizerJson {
-  model?: { type?: string; vocab?: Record<string, number> | [string, number][]; continuing_subword_prefix?: string; unk_token?: string };
-  added_tokens?: { id: number; content: string; special: boolean }[];
-  normalizer?: unknown;
-  pre_tokenizer?: unknown;
-  decoder?: unknown;
-}
 
 export function modelFilePath(spec: ModelSpec): string {
   return path.join(spec.folder, onnxFile(spec.precision, spec.fileBase));
@@ -45,28 +37,40 @@ interface RunInternals {
   attentionInputs: Float32Array[];
   /** Scales on the scores that the graph computes at run time, by their names inside the layer graph. */
   runtimeScales: Map<string, number>;
+  /** Why this run's taps cannot feed the from-scratch module. */
+  scratchProblem?: string;
 }
+
+export interface LoadOptions {
+  /**
+   * A folder with a graph but no config.json or tokenizer.json is still loaded, to be run on
+   * synthetic token ids with explainIds (npm run fidelity); the product always needs both.
+   */
+  allowBare?: boolean;
+}
+
+type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
 
 export class LoadedModel {
   private last: RunInternals | undefined;
   private constructor(
     readonly spec: ModelSpec,
     readonly runtime: Backend,
-    /** Copied out of the graph at load; the error says why the from-scratch view cannot work. */
-    private weights: PendingLayerWeights[] | Error,
-    private readonly names: ExposedNames & { innerNames: ExposedNames },
-    private readonly model: { (inputs: unknown): Promise<Record<string, RuntimeTensor>>; dispose(): Promise<unknown> },
-    private readonly tokenizer: Transformers['PreTrainedTokenizer']['prototype'],
-    private readonly idToToken: string[],
-    private readonly specialIds: Set<number>,
-    private readonly style: TokenizerStyle,
+    private readonly ort: Ort,
+    private readonly session: Session,
+    private readonly graph: Omit<ModelGraph, 'patched'>,
+    /** Undefined for a bare graph (no tokenizer.json): explainIds only. */
+    private readonly text: TextTokens | undefined,
     readonly config: Record<string, unknown>,
     readonly loadMs: number,
   ) {}
 
-  static async load(spec: ModelSpec, runtime: RuntimeOptions): Promise<LoadedModel> {
+  static async load(spec: ModelSpec, runtime: RuntimeOptions, options: LoadOptions = {}): Promise<LoadedModel> {
     const t0 = performance.now();
-    const problem = checkModelFolder(spec.folder, spec.precision, spec.fileBase);
+    const has = (f: string) => existsSync(path.join(spec.folder, f));
+    const bare = options.allowBare === true && (!has('config.json') || !has('tokenizer.json'));
+    const problem = bare ? (has(onnxFile(spec.precision, spec.fileBase)) ? undefined : `${spec.folder} has no ${onnxFile(spec.precision, spec.fileBase)}.`)
+      : checkModelFolder(spec.folder, spec.precision, spec.fileBase);
     if (problem) throw new UserFacingError(problem);
     const file = modelFilePath(spec);
     const bytesOnDisk = (await stat(file)).size;
@@ -74,88 +78,79 @@ export class LoadedModel {
       throw new UserFacingError(`${path.basename(spec.folder)}/${path.relative(spec.folder, file)} is ${(bytesOnDisk / 2 ** 30).toFixed(1)} GiB: too large for WebAssembly, whose memory stops at 4 GiB and must also hold the patched graph and the activations (limit ${(MAX_MODEL_BYTES / 2 ** 30).toFixed(1)} GiB). Try the int8 precision or a smaller model.`);
     }
     const { tf, ort, backend, sessionOptions } = await startRuntime(runtime);
-    const [tokenizerText, config] = await Promise.all([
-      readFile(path.join(spec.folder, 'tokenizer.json'), 'utf8'),
-      tf.AutoConfig.from_pretrained(spec.folder),
-    ]);
-    const { patched, names, weights } = await readGraph(file, configShape(config as unknown as Record<string, unknown>).heads);
-    // Only the runtime holds the graph from here on (the file's bytes are garbage once readGraph returns).
+    const config = has('config.json') ? JSON.parse(await readFile(path.join(spec.folder, 'config.json'), 'utf8')) as Record<string, unknown> : {};
+    const { patched, ...graph } = await readModelGraph(file, configShape(config).heads);
+    // Only the runtime holds the graph from here on (the file's bytes are garbage once readModelGraph returns).
+    // The session is fed directly from the graph's declared inputs (feeds.ts); transformers.js only tokenizes.
     const session = await ort.InferenceSession.create(patched, sessionOptions);
-    const ModelClass = modelClass(tf, String(config.model_type));
-    const model = new ModelClass(config, { model: session }, {});
-    const tokenizer = await tf.AutoTokenizer.from_pretrained(spec.folder);
-
-    const tj = JSON.parse(tokenizerText) as TokenizerJson;
-    const idToToken: string[] = [];
-    const vocab = tj.model?.vocab ?? {};
-    for (const [tok, id] of Array.isArray(vocab) ? vocab.map(([t], i) => [t, i] as const) : Object.entries(vocab)) idToToken[id] = tok;
-    for (const t of tj.added_tokens ?? []) idToToken[t.id] = t.content;
-    const unk = tj.model?.unk_token;
-    const specialIds = new Set((tj.added_tokens ?? []).filter((t) => t.special && t.content !== unk).map((t) => t.id));
-
-    return new LoadedModel(spec, backend, weights, names, model, tokenizer, idToToken, specialIds, styleOf(tj),
-      config as unknown as Record<string, unknown>, performance.now() - t0);
+    const text = has('tokenizer.json') && !bare ? await TextTokens.load(tf, spec.folder) : undefined;
+    return new LoadedModel(spec, backend, ort, session, graph, text, config, performance.now() - t0);
   }
 
   get causal(): boolean {
-    return DECODER_TYPES.has(String(this.config.model_type));
+    return this.causalKnown ?? false;
   }
 
-  /** The most tokens the model's position table allows. */
+  /** Decoder by config.json's model_type, or by a key/value cache input; null when neither says. */
+  get causalKnown(): boolean | null {
+    if (this.config.model_type !== undefined) return DECODER_TYPES.has(String(this.config.model_type));
+    return this.graph.plan.hasPast ? true : null;
+  }
+
+  /** The most tokens the model's position table (or its fixed input length) allows. */
   get maxPositions(): number {
     const c = this.config;
-    return Number(c.max_position_embeddings ?? c.n_positions ?? c.n_ctx ?? c.block_size ?? 512);
+    return this.graph.plan.fixedLength ?? Number(c.max_position_embeddings ?? c.n_positions ?? c.n_ctx ?? c.block_size ?? 512);
+  }
+
+  /** Rows of the graph's token embedding table, when it has a plain one. */
+  get vocabSize(): number | undefined {
+    return this.graph.vocabSize;
+  }
+
+  /** The graph tensor shown as the last hidden state (HF hidden_states[L]) in the last run, if it was shown. */
+  get finalStateTensor(): string | undefined {
+    const r = this.last?.result;
+    return r && r.hiddenStateCount === r.model.layers + 1 ? this.graph.names.innerNames.finalHidden : undefined;
   }
 
   async explain(text: string, maxTokens: number, runId = 0): Promise<AttentionResult> {
+    if (!this.text) throw new UserFacingError(`${this.spec.folder} has no tokenizer.json, so it cannot read text.`);
     const t0 = performance.now();
     const limit = Math.max(2, Math.min(maxTokens, this.maxPositions));
-    const all = this.tokenizer(text) as { input_ids: { dims: number[]; data: BigInt64Array } };
-    const totalTokens = all.input_ids.dims[1];
-    const inputs = totalTokens > limit ? this.tokenizer(text, { truncation: true, max_length: limit }) : all;
-    const ids = Array.from((inputs as typeof all).input_ids.data, Number);
+    const { ids, tokens, totalTokens } = this.text.tokenize(text, limit);
     if (ids.length === 0) throw new UserFacingError('The selection has no tokens to explain: select some text.');
-    const outputs = tapsAsFloat32(await this.model(inputs), this.names);
+    return this.run(ids, tokens, text, totalTokens, runId, t0);
+  }
 
+  /** A run on token ids without text (a graph with no tokenizer); each token is labelled by its id. */
+  async explainIds(ids: number[], runId = 0): Promise<AttentionResult> {
+    const t0 = performance.now();
+    const labels = ids.map((id) => `#${id}`);
+    const starts = labels.map((_, i) => labels.slice(0, i).join(' ').length + (i > 0 ? 1 : 0));
+    const tokens = ids.map((id, i) => ({ id, label: labels[i], start: starts[i], end: starts[i] + labels[i].length, special: false }));
+    return this.run(ids, tokens, labels.join(' '), ids.length, runId, t0);
+  }
+
+  private async run(ids: number[], tokens: TokenInfo[], text: string, totalTokens: number, runId: number, t0: number): Promise<AttentionResult> {
+    const feeds = makeFeeds(this.graph.plan, ids, this.causal);
+    const tensors = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new this.ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims)]));
+    // Every tap as float32, whatever precision the graph computes in (dtypes.ts).
+    const raw = await this.session.run(tensors) as unknown as Record<string, RuntimeTensor>;
+    const outputs: Record<string, RunTensor> = tapsAsFloat32(raw, this.graph.names);
     const T = ids.length;
-    const layers = this.names.layers.length;
-    const first = outputs[this.names.layers[0].attention];
-    const heads = first.dims[1];
-    const attention = new Float32Array(layers * heads * T * T);
-    this.names.layers.forEach((l, k) => attention.set(outputs[l.attention].data.subarray(0, heads * T * T), k * heads * T * T));
-
-    const stateNames = [...this.names.layers.map((l) => l.hiddenIn), ...(this.names.finalHidden ? [this.names.finalHidden] : [])];
-    const hidden = outputs[stateNames[0]].data.length / T;
-    const hiddenStates = new Float32Array(stateNames.length * T * hidden);
-    stateNames.forEach((n, k) => hiddenStates.set(outputs[n].data.subarray(0, T * hidden), k * T * hidden));
-
-    const tokenStrings = ids.map((id) => this.idToToken[id] ?? '');
-    const special = ids.map((id) => this.specialIds.has(id));
-    const spans = alignTokens(text, tokenStrings, special, this.style);
-    const decoder = new TextDecoder();
-    const label = (i: number) => {
-      if (special[i]) return tokenStrings[i];
-      const bytes = tokenBytes(tokenStrings[i], this.style);
-      const text = decoder.decode(bytes);
-      if (!text.includes('\uFFFD')) return text;
-      // Part of a character's UTF-8 bytes (an emoji split over tokens): show the bytes.
-      const lead = bytes[0] === 0x20 ? ' ' : '';
-      return lead + bytesLabel(bytes.subarray(lead.length));
-    };
-    const tokens: TokenInfo[] = ids.map((id, i) => ({
-      id,
-      label: label(i),
-      start: spans[i].start,
-      end: spans[i].end,
-      special: special[i],
-    }));
-
+    const L = feeds[this.graph.plan.inputs.find((p) => p.role === 'ids')!.info.name].dims[1];
+    const names = this.graph.names;
+    const { heads, attention } = readAttention(outputs, names.layers.map((l) => l.attention), T, L);
+    const hidden = configHidden(this.config) ?? outputs[names.layers[0].attentionInput].dims.at(-1)!;
+    const states = readStates(outputs, [...names.layers.map((l) => l.hiddenIn), names.finalHidden], names.finalHiddenNote, T, L, hidden);
+    const layers = names.layers.length;
     const result: AttentionResult = {
       runId,
       model: {
         id: this.spec.id,
         label: path.basename(this.spec.id),
-        modelType: String(this.config.model_type),
+        modelType: String(this.config.model_type ?? 'graph without config.json'),
         causal: this.causal,
         layers,
         heads,
@@ -167,29 +162,59 @@ export class LoadedModel {
       text,
       tokens,
       attention,
-      hiddenStates,
-      hiddenStateCount: stateNames.length,
+      hiddenStates: states.states,
+      hiddenStateCount: states.count,
+      hiddenStatesNote: states.note,
       truncated: totalTokens > T ? { totalTokens, keptTokens: T } : undefined,
       timings: { loadMs: this.loadMs, inferenceMs: performance.now() - t0 },
     };
-    const attentionInputs = this.names.layers.map((l) => outputs[l.attentionInput].data.slice(0, T * (outputs[l.attentionInput].data.length / T)));
-    const runtimeScales = new Map<string, number>();
-    this.names.layers.forEach((l, k) => l.runtimeScales.forEach((out, i) => runtimeScales.set(this.names.innerNames.layers[k].runtimeScales[i], outputs[out].data[0])));
-    this.last = { result, attentionInputs, runtimeScales };
-    if (!(this.weights instanceof Error) && this.weights[0]?.heads !== heads) {
-      this.weights = new UnsupportedModelError(`config.json says ${this.weights[0]?.heads} heads, the graph computes ${heads}`);
-    }
+    this.last = { result, ...this.scratchInputs(outputs, T, L, heads) };
     return result;
+  }
+
+  /** The layer inputs and run-time scales the from-scratch module needs, each checked, or why they cannot be used. */
+  private scratchInputs(outputs: Record<string, RunTensor>, T: number, L: number, heads: number): Omit<RunInternals, 'result'> {
+    const { layers, innerNames } = this.graph.names;
+    const runtimeScales = new Map<string, number>();
+    const attentionInputs: Float32Array[] = [];
+    let scratchProblem: string | undefined;
+    layers.forEach((l, k) => {
+      const problem = rowsProblem(outputs[l.attentionInput], L);
+      if (problem) scratchProblem ??= `the input of layer ${k + 1}'s projections (${innerNames.layers[k].attentionInput}): ${problem}`;
+      else attentionInputs.push(firstRows(l.attentionInput, outputs[l.attentionInput], T, L));
+      l.runtimeScales.forEach((out, i) => {
+        const data = floatData(out, outputs[out]);
+        if (data.length !== 1) scratchProblem ??= `the scale ${innerNames.layers[k].runtimeScales[i]} on the attention scores is not one number`;
+        runtimeScales.set(innerNames.layers[k].runtimeScales[i], data[0]);
+      });
+    });
+    if (!(this.graph.weights instanceof Error)) {
+      try {
+        this.graph.weights = this.graph.weights.map((w) => (w.heads === 0 ? withHeads(w, heads) : w));
+        if (this.graph.weights[0]?.heads !== heads) {
+          throw new UnsupportedModelError(`config.json says ${this.graph.weights[0]?.heads} heads, the graph computes ${heads}`);
+        }
+      } catch (e) {
+        this.graph.weights = e as Error;
+      }
+    }
+    return { attentionInputs, runtimeScales, scratchProblem };
   }
 
   /** Every layer's weights, with the scales the graph computes at run time taken from the last run. */
   private layerWeights(): LayerWeights[] {
-    if (this.weights instanceof Error) throw this.weights;
+    const { weights } = this.graph;
+    if (weights instanceof Error) throw new ScratchUnavailableError(weights.message);
+    if (this.last?.scratchProblem) throw new ScratchUnavailableError(this.last.scratchProblem);
     const scales = this.last?.runtimeScales ?? new Map<string, number>();
-    return this.weights.map((w) => withRunScales(w, (name) => scales.get(name)));
+    try {
+      return weights.map((w) => withRunScales(w, (name) => scales.get(name)));
+    } catch (e) {
+      throw new ScratchUnavailableError((e as Error).message);
+    }
   }
 
-  private run(runId: number): RunInternals {
+  private lastRun(runId: number): RunInternals {
     if (!this.last || this.last.result.runId !== runId) throw new UserFacingError('That result is no longer in memory: explain the selection again.');
     return this.last;
   }
@@ -204,7 +229,7 @@ export class LoadedModel {
 
   /** One layer's attention recomputed from scratch, with its difference to the runtime per head. */
   scratchLayer(runId: number, layer: number): ScratchLayer {
-    const { result: r, attentionInputs } = this.run(runId);
+    const { result: r, attentionInputs } = this.lastRun(runId);
     const T = r.tokens.length;
     const w = this.layerWeights()[layer];
     if (!w) throw new UserFacingError(`The model has no layer ${layer + 1}.`);
@@ -217,7 +242,7 @@ export class LoadedModel {
 
   /** Every step of one query token's attention in one head, from scratch. */
   walk(runId: number, layer: number, head: number, token: number): WalkData {
-    const { result: r, attentionInputs } = this.run(runId);
+    const { result: r, attentionInputs } = this.lastRun(runId);
     const T = r.tokens.length;
     const w = this.layerWeights()[layer];
     if (!w || head >= r.model.heads || token >= T) throw new UserFacingError('No such layer, head or token.');
@@ -227,36 +252,12 @@ export class LoadedModel {
   }
 
   async dispose(): Promise<void> {
-    await this.model.dispose();
+    await this.session.release();
   }
 }
 
-/**
- * Reads the .onnx file, adds the attention taps as outputs, and copies out the attention weights for
- * the from-scratch module, so that nothing references the file's bytes afterwards.
- */
-async function readGraph(file: string, heads: number | undefined): Promise<{ patched: Uint8Array; names: ExposedNames & { innerNames: ExposedNames }; weights: PendingLayerWeights[] | Error }> {
-  const bytes = await readFile(file);
-  const original = parseModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  const { bytes: patched, ...names } = exposeTaps(original, findModelTaps(original));
-  let weights: PendingLayerWeights[] | Error;
-  try {
-    if (!heads) throw new UnsupportedModelError('config.json does not say how many attention heads the model has');
-    const { index, softmaxes } = layerGraph(original);
-    weights = softmaxes.map((s) => layerWeights(index, s, heads));
-  } catch (e) {
-    // Inference still works; only the from-scratch view cannot, and says why when asked.
-    weights = e instanceof Error ? e : new UnsupportedModelError(String(e));
-  }
-  return { patched, names, weights };
-}
-
-function modelClass(tf: Transformers, modelType: string) {
-  const mappings = (tf.AutoModel as unknown as { MODEL_CLASS_MAPPINGS: Map<string, string>[] }).MODEL_CLASS_MAPPINGS;
-  for (const m of mappings) {
-    const name = m.get(modelType);
-    const cls = name && (tf as unknown as Record<string, unknown>)[name];
-    if (cls) return cls as new (config: unknown, sessions: unknown, configs: unknown) => LoadedModel['model'];
-  }
-  throw new Error(`transformers.js has no model class for model_type "${modelType}"`);
+/** The width of the residual stream, under the names config.json uses across model families. */
+function configHidden(config: Record<string, unknown>): number | undefined {
+  const v = Number(config.hidden_size ?? config.n_embd ?? config.d_model ?? config.dim);
+  return Number.isInteger(v) && v > 0 ? v : undefined;
 }

@@ -10,8 +10,8 @@ import { UnsupportedModelError } from './errors';
 export interface ExposedNames {
   layers: LayerTaps[];
   finalHidden?: string;
+  finalHiddenNote?: string;
 }
-
 
 export interface ExposedModel extends ExposedNames {
   bytes: Uint8Array;
@@ -60,7 +60,7 @@ function tapOutput(name: string): Uint8Array {
 function tapNames(taps: GraphTaps): string[] {
   const names = taps.layers.flatMap((l) => [l.attention, l.attentionInput, l.hiddenIn, ...l.runtimeScales]);
   if (taps.finalHidden) names.push(taps.finalHidden);
-  return [...new Set(names)];
+  return [...new Set(names.filter((n): n is string => !!n))];
 }
 
 /** The same taps, each tensor renamed to the graph output that carries it. */
@@ -69,10 +69,11 @@ function renamed(taps: GraphTaps, outputOf: (inner: string) => string): ExposedN
     layers: taps.layers.map((l) => ({
       attention: outputOf(l.attention),
       attentionInput: outputOf(l.attentionInput),
-      hiddenIn: outputOf(l.hiddenIn),
+      hiddenIn: l.hiddenIn && outputOf(l.hiddenIn),
       runtimeScales: l.runtimeScales.map(outputOf),
     })),
     finalHidden: taps.finalHidden && outputOf(taps.finalHidden),
+    finalHiddenNote: taps.finalHiddenNote,
   };
 }
 

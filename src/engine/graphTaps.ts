@@ -6,22 +6,27 @@
  */
 import { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from './onnxModel';
 import { UnsupportedModelError } from './errors';
+import { attentionSoftmaxes, findScores } from './graph/attentionSoftmax';
+import { finalState, residualOf } from './graph/residual';
+import { foldScalar, isShapeScalar } from './graph/scale';
 
 export interface LayerTaps {
   /** Softmax output: [batch, heads, query, key]. */
   attention: string;
   /** What the Q/K/V projections read (after the norm in pre-norm models). */
   attentionInput: string;
-  /** The residual stream entering the layer (HF `hidden_states[k]`). */
-  hiddenIn: string;
+  /** The residual stream entering the layer (HF `hidden_states[k]`); undefined where the graph has no such tensor. */
+  hiddenIn?: string;
   /** Scale factors on the scores that the graph computes at run time (e.g. GPT-2's √d from tensor shapes). */
   runtimeScales: string[];
 }
 
 export interface GraphTaps {
   layers: LayerTaps[];
-  /** The residual stream after the last layer (HF `hidden_states[L]`), if found. */
+  /** The residual stream after the last layer (HF `hidden_states[L]` = `last_hidden_state`), if found. */
   finalHidden?: string;
+  /** Why `finalHidden` is left out. */
+  finalHiddenNote?: string;
 }
 
 const PROJECTION_OPS = new Set(['MatMul', 'Gemm', 'MatMulInteger', 'FusedMatMul']);
@@ -101,44 +106,17 @@ function projectionInput(index: GraphIndex, n: OnnxNode): string {
   return p && QUANT_OPS.has(p.opType) ? p.inputs[0] : act;
 }
 
-/**
- * The input of a normalisation (LayerNorm or RMSNorm, fused or decomposed) whose output is `name`;
- * undefined when `name` is not a norm output.
- */
-function normSource(index: GraphIndex, name: string): string | undefined {
-  const fused = index.producer.get(name);
-  if (fused && /LayerNormalization$/.test(fused.opType)) return fused.inputs[0];
-  const reduce = index.findUp(name, (n) => n.opType === 'ReduceMean', 12);
-  if (!reduce) return undefined;
-  let src = reduce.inputs[0];
-  const pow = index.producer.get(src);
-  if (pow?.opType === 'Pow' || pow?.opType === 'Mul') {
-    src = pow.inputs[0];
-    const sub = index.producer.get(src);
-    if (sub?.opType === 'Sub') src = sub.inputs[0];
-  }
-  const cast = index.producer.get(src);
-  return cast?.opType === 'Cast' ? cast.inputs[0] : src;
-}
-
-/** The residual stream that a layer reads: the tensor itself in post-norm models, the norm's input in pre-norm ones. */
-function residualOf(index: GraphIndex, attentionInput: string): string {
-  const base = index.throughLayout(attentionInput);
-  const feedsResidualAdd = (index.consumers.get(base) ?? []).some((n) => n.opType === 'Add');
-  if (feedsResidualAdd) return base;
-  return normSource(index, base) ?? base;
-}
-
 /** The query·key MatMul whose scores a Softmax normalises. */
 export function scoresOf(index: GraphIndex, softmax: OnnxNode): OnnxNode {
-  const scores = index.findUp(softmax.inputs[0], (n) => n.opType === 'MatMul' && n.inputs.every((i) => !index.isConstant(i)));
+  const scores = findScores(index, softmax);
   if (!scores) throw new UnsupportedModelError(`no query·key MatMul feeds ${softmax.name || softmax.outputs[0]}`);
   return scores;
 }
 
 /**
  * The Mul and Div nodes between the scores and the Softmax, each with its operand: the scale.
- * (Masks are added on the same path; they are not scales.)
+ * Masks sit on the same path (added, or multiplied as 0/1 like Megatron's and PyTorch 1.4's GPT-2);
+ * a scale is a scalar from constants or from tensor shapes, a mask is not.
  */
 export function scoreScales(index: GraphIndex, softmax: OnnxNode, scores: OnnxNode): { op: 'Mul' | 'Div'; operand: string }[] {
   const scales: { op: 'Mul' | 'Div'; operand: string }[] = [];
@@ -149,7 +127,9 @@ export function scoreScales(index: GraphIndex, softmax: OnnxNode, scores: OnnxNo
     if (!p || p === scores) return scales;
     const next = p.inputs.find((i) => i && !index.isConstant(i) && leadsToScores(i));
     if (!next) break;
-    if ((p.opType === 'Mul' || p.opType === 'Div') && p.inputs.length === 2) scales.push({ op: p.opType, operand: p.inputs[0] === next ? p.inputs[1] : p.inputs[0] });
+    const operand = p.inputs[0] === next ? p.inputs[1] : p.inputs[0];
+    const isScale = foldScalar(index, operand) !== undefined || isShapeScalar(index, operand);
+    if ((p.opType === 'Mul' || p.opType === 'Div') && p.inputs.length === 2 && isScale) scales.push({ op: p.opType, operand });
     t = next;
   }
   throw new UnsupportedModelError(`cannot follow the path from ${softmax.name} to its scores`);
@@ -160,25 +140,15 @@ function layerTaps(index: GraphIndex, softmax: OnnxNode): LayerTaps {
   const proj = index.findUp(scores.inputs[0], (n) => isProjection(index, n));
   const attentionInput = proj && projectionInput(index, proj);
   if (!attentionInput) throw new UnsupportedModelError(`no query projection found above ${scores.name || scores.outputs[0]}`);
-  const runtimeScales = scoreScales(index, softmax, scores).map((s) => s.operand).filter((o) => !index.isConstant(o));
+  const runtimeScales = scoreScales(index, softmax, scores).map((s) => s.operand).filter((o) => foldScalar(index, o) === undefined);
   return { attention: softmax.outputs[0], attentionInput, hiddenIn: residualOf(index, attentionInput), runtimeScales };
-}
-
-function finalHidden(index: GraphIndex): string | undefined {
-  const outputs = index.graph.outputs;
-  if (outputs.includes('last_hidden_state')) return 'last_hidden_state';
-  const logits = outputs.find((o) => o === 'logits') ?? outputs[0];
-  const head = index.findUp(logits, (n) => PROJECTION_OPS.has(n.opType));
-  const input = head && head.inputs.find((i) => !index.isConstant(i));
-  if (!input) return undefined;
-  const base = index.throughLayout(input);
-  return normSource(index, base) ?? base;
 }
 
 function findTaps(graph: OnnxGraph, outer?: GraphIndex): GraphTaps {
   const index = new GraphIndex(graph, outer);
-  const softmaxes = graph.nodes.filter((n) => n.opType === 'Softmax');
-  return { layers: softmaxes.map((s) => layerTaps(index, s)), finalHidden: finalHidden(index) };
+  const layers = attentionSoftmaxes(index).map((s) => layerTaps(index, s));
+  const final = finalState(index, layers.map((l) => l.hiddenIn));
+  return { layers, finalHidden: final.tensor, finalHiddenNote: final.note };
 }
 
 /** A graph whose layers sit inside an If node's branches (Optimum's merged decoders). */
@@ -194,12 +164,13 @@ export type ModelTaps = { kind: 'flat'; taps: GraphTaps } | ({ kind: 'branched' 
 export function layerGraph(model: OnnxModel): { index: GraphIndex; softmaxes: OnnxNode[] } {
   const taps = findModelTaps(model);
   const index = taps.kind === 'flat' ? new GraphIndex(model.graph) : new GraphIndex(taps.ifNode.attributes.get('then_branch')!.g!, new GraphIndex(model.graph));
-  return { index, softmaxes: index.graph.nodes.filter((n) => n.opType === 'Softmax') };
+  return { index, softmaxes: attentionSoftmaxes(index) };
 }
 
 export function findModelTaps(model: OnnxModel): ModelTaps {
   const graph = model.graph;
-  if (graph.nodes.some((n) => n.opType === 'Softmax')) return { kind: 'flat', taps: findTaps(graph) };
+  const flat = findTaps(graph);
+  if (flat.layers.length > 0) return { kind: 'flat', taps: flat };
   const outer = new GraphIndex(graph);
   for (const n of graph.nodes) {
     const thenG = n.attributes.get('then_branch')?.g;

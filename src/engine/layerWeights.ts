@@ -9,30 +9,35 @@ import type { LayerWeights, Projection } from '../attention/reconstruct';
 import type { Tensor } from '../attention/tensor';
 import { UnsupportedModelError } from './errors';
 import { GraphIndex, scoreScales, scoresOf } from './graphTaps';
-import { OnnxNode, tensorToFloat32 } from './onnxModel';
+import { OnnxNode } from './onnxModel';
+import { probabilitiesTimesValues } from './graph/attentionSoftmax';
+import { foldScalar, literalValue } from './graph/scale';
 
 const LAYOUT_OPS = new Set(['Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Expand', 'Cast']);
 
-/** The value of a constant tensor: an initializer, a Constant node, or a DequantizeLinear of one. */
-function constantValue(index: GraphIndex, name: string): Float32Array | undefined {
-  const init = index.initializer(name);
-  if (init) return tensorToFloat32(init);
-  const p = index.producer.get(name);
-  if (p?.opType === 'Constant') {
-    const t = p.attributes.get('value')?.t;
-    return t ? tensorToFloat32(t) : undefined;
-  }
-  return undefined;
-}
+/** The value of a constant tensor: an initializer or a Constant node. */
+const constantValue = literalValue;
 
 function constantDims(index: GraphIndex, name: string): number[] | undefined {
   const init = index.initializer(name) ?? index.producer.get(name)?.attributes.get('value')?.t;
   return init?.dims;
 }
 
-function constantScalar(index: GraphIndex, name: string): number | undefined {
-  const v = constantValue(index, name);
-  return v && v.length === 1 ? v[0] : undefined;
+/** A scalar fixed by the graph: a literal, or folded from a chain such as Div(1, Sqrt(Cast(64))). */
+const constantScalar = (index: GraphIndex, name: string): number | undefined => foldScalar(index, name);
+
+/** What a cache input may pass through before it is concatenated with the new keys or values. */
+const CACHE_LAYOUT = new Set(['Gather', 'Split', 'Squeeze', 'Unsqueeze', 'Transpose', 'Reshape', 'Slice', 'Cast', 'Identity']);
+
+/** True when `name` is a graph input (the past keys or values) seen through layout ops only (Megatron's stacked past_N). */
+function isFromCacheInput(index: GraphIndex, name: string): boolean {
+  for (let steps = 0; steps < 8; steps++) {
+    if (index.isGraphInput(name)) return true;
+    const p = index.producer.get(name);
+    if (!p || !CACHE_LAYOUT.has(p.opType)) return false;
+    name = p.inputs[0];
+  }
+  return false;
 }
 
 /**
@@ -118,7 +123,7 @@ function walkToProjection(index: GraphIndex, start: string): Walk {
     }
     if (p.opType === 'Concat') {
       // KV cache: concat(past, new) with an empty past.
-      const fresh = p.inputs.filter((i) => !index.isGraphInput(i));
+      const fresh = p.inputs.filter((i) => !isFromCacheInput(index, i));
       if (fresh.length !== 1) throw new UnsupportedModelError(`cannot follow a Concat of ${p.inputs.length} tensors above the attention scores`);
       t = fresh[0];
       continue;
@@ -206,7 +211,7 @@ function walkToProjection(index: GraphIndex, start: string): Walk {
  * computes at run time (from tensor shapes, as GPT-2's export does) are listed in `scaleFromRun`,
  * to be multiplied in with `withRunScales` once the model has run and exposed them.
  */
-export function layerWeights(index: GraphIndex, softmax: OnnxNode, heads: number): PendingLayerWeights {
+export function layerWeights(index: GraphIndex, softmax: OnnxNode, heads?: number): PendingLayerWeights {
   const scores = scoresOf(index, softmax);
   let scale = 1;
   const scaleFromRun: ScaleTerm[] = [];
@@ -215,28 +220,34 @@ export function layerWeights(index: GraphIndex, softmax: OnnxNode, heads: number
     if (c === undefined) scaleFromRun.push(s);
     else scale = s.op === 'Mul' ? scale * c : scale / c;
   }
-  const pv = (index.consumers.get(softmax.outputs[0]) ?? []).find((n) => n.opType === 'MatMul');
+  const pv = probabilitiesTimesValues(index, softmax);
   if (!pv) throw new UnsupportedModelError(`the attention weights of ${softmax.name} do not multiply the values`);
   const q = walkToProjection(index, scores.inputs[0]);
   const k = walkToProjection(index, scores.inputs[1]);
   const v = walkToProjection(index, pv.inputs[1]);
-  const [qCols, kCols] = [q.projection.wT.shape[0], k.projection.wT.shape[0]];
+  const pending: PendingLayerWeights = {
+    q: q.projection,
+    k: k.projection,
+    v: v.projection,
+    heads: 0,
+    kvHeads: 0,
+    headDim: 0,
+    scale: scale * q.scale * k.scale,
+    invFreq: q.invFreq ?? k.invFreq,
+    scaleFromRun,
+  };
+  return heads ? withHeads(pending, heads) : pending;
+}
+
+/** The weights split into `heads` query heads (and as many key/value heads as the K columns make). */
+export function withHeads<W extends LayerWeights>(w: W, heads: number): W {
+  const [qCols, kCols] = [w.q.wT.shape[0], w.k.wT.shape[0]];
   const headDim = qCols / heads;
   const kvHeads = kCols / headDim;
   if (!Number.isInteger(headDim) || !Number.isInteger(kvHeads) || heads % kvHeads !== 0) {
     throw new UnsupportedModelError(`the projections (${qCols}, ${kCols} columns) do not split into ${heads} heads`);
   }
-  return {
-    q: q.projection,
-    k: k.projection,
-    v: v.projection,
-    heads,
-    kvHeads,
-    headDim,
-    scale: scale * q.scale * k.scale,
-    invFreq: q.invFreq ?? k.invFreq,
-    scaleFromRun,
-  };
+  return { ...w, heads, kvHeads, headDim };
 }
 
 export interface ScaleTerm { op: 'Mul' | 'Div'; operand: string }
