@@ -1,34 +1,102 @@
 /**
- * npm run fidelity: for each shared model and precision, recompute every layer's attention with the
- * from-scratch module and print one JSON line with the largest difference to the runtime. Exits
- * non-zero when an fp32 model differs by more than 1e-4.
+ * npm run fidelity [-- <model folder>…]: for each model folder (every shared model, ours and
+ * third-party, when none is given) and each dtype it has, run the model, recompute every layer's
+ * attention from scratch and print one JSON line: shape, row sums, causality, the tensor shown as the
+ * last hidden state (or why it is left out), the largest difference to the runtime, or the error a
+ * person would see. A folder with a graph but no tokenizer or config runs on synthetic token ids.
+ * Exits 1 when an fp32 model differs by more than 1e-4 or a tapped tensor has the wrong shape.
  */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import * as path from 'node:path';
 import { LoadedModel } from '../src/engine/explainer';
-import { MODELS, PRECISIONS, runtime, sampleText, spec } from '../test/support/models';
+import { describeError } from '../src/engine/errors';
+import { onnxFile } from '../src/engine/catalog';
+import { TapShapeError } from '../src/engine/readOutputs';
+import type { AttentionResult, Precision } from '../src/protocol';
+import { modelsDir, PRECISIONS, runtime, sampleText } from '../test/support/models';
 
 const FP32_TOLERANCE = 1e-4;
+const SYNTHETIC_TOKENS = 8;
+
+/** Every model folder of the shared set: its direct subfolders and those of third-party/. */
+function sharedFolders(): string[] {
+  const subfolders = (dir: string) =>
+    readdirSync(dir).map((n) => path.join(dir, n)).filter((p) => statSync(p).isDirectory());
+  return [...subfolders(modelsDir), ...subfolders(path.join(modelsDir, 'third-party'))]
+    .filter((p) => existsSync(path.join(p, 'onnx')))
+    .map((p) => path.relative(process.cwd(), p));
+}
+
+/** max |Σ_k p(q, k) − 1| over every row of every layer and head. */
+function rowSumError(r: AttentionResult): number {
+  const T = r.tokens.length;
+  let worst = 0;
+  for (let row = 0; row < r.attention.length / T; row++) {
+    let sum = 0;
+    for (let k = 0; k < T; k++) sum += r.attention[row * T + k];
+    worst = Math.max(worst, Math.abs(sum - 1));
+  }
+  return worst;
+}
+
+interface Line { model: string; dtype: Precision; [key: string]: unknown }
+
+async function measure(folder: string, dtype: Precision): Promise<{ line: Line; failed: boolean }> {
+  const spec = { id: folder, folder: path.resolve(folder), precision: dtype };
+  let m: LoadedModel | undefined;
+  try {
+    m = await LoadedModel.load(spec, runtime, { allowBare: true });
+    const bare = ['tokenizer.json', 'config.json'].some((f) => !existsSync(path.join(spec.folder, f)));
+    const vocab = m.vocabSize ?? 2;
+    const r = bare
+      ? await m.explainIds(Array.from({ length: SYNTHETIC_TOKENS }, (_, i) => (i * 7 + 1) % vocab), 1)
+      : await m.explain(sampleText(path.basename(folder)), 512, 1);
+    let maxAbsDiff: number | null = 0;
+    let scratchError: string | undefined;
+    let method: string | undefined;
+    try {
+      for (let layer = 0; layer < r.model.layers; layer++) {
+        maxAbsDiff = Math.max(maxAbsDiff, ...m.scratchLayer(1, layer).maxAbsDiffPerHead);
+      }
+      method = m.scratchMethod;
+    } catch (e) {
+      maxAbsDiff = null;
+      scratchError = describeError(e, spec);
+    }
+    const finalStateTensor = m.finalStateTensor ?? null;
+    const line: Line = {
+      model: folder, dtype, layers: r.model.layers, heads: r.model.heads, tokens: r.tokens.length,
+      rowSumError: rowSumError(r), causal: m.causalKnown, finalStateTensor,
+      ...(finalStateTensor ? {} : { finalStateNote: r.hiddenStatesNote ?? null }),
+      maxAbsDiff, ...(scratchError ? { scratchError } : { method }),
+      ...(bare ? { input: `synthetic token ids (no tokenizer or config.json), vocabulary ${vocab} read from the graph` }
+        : {}),
+    };
+    const wrongShape = /has shape/.test(r.hiddenStatesNote ?? '');
+    const tooFar = dtype === 'fp32' && maxAbsDiff !== null && !(maxAbsDiff <= FP32_TOLERANCE);
+    return { line, failed: wrongShape || tooFar };
+  } catch (e) {
+    return { line: { model: folder, dtype, error: describeError(e, spec) }, failed: e instanceof TapShapeError };
+  } finally {
+    await m?.dispose();
+  }
+}
 
 async function main(): Promise<number> {
+  const folders = process.argv.slice(2).length > 0 ? process.argv.slice(2) : sharedFolders();
   let failed = 0;
-  for (const name of MODELS) {
-    for (const precision of PRECISIONS) {
-      const m = await LoadedModel.load(spec(name, precision), runtime);
-      try {
-        const r = await m.explain(sampleText(name), 512, 1);
-        let maxAbsDiff = 0;
-        const t0 = performance.now();
-        for (let layer = 0; layer < r.model.layers; layer++) {
-          maxAbsDiff = Math.max(maxAbsDiff, ...m.scratchLayer(1, layer).maxAbsDiffPerHead);
-        }
-        const scratchMs = performance.now() - t0;
-        console.log(JSON.stringify({ model: name, precision, layers: r.model.layers, heads: r.model.heads, tokens: r.tokens.length, maxAbsDiff, method: m.scratchMethod, scratchMs: Math.round(scratchMs), inferenceMs: Math.round(r.timings.inferenceMs) }));
-        if (precision === 'fp32' && !(maxAbsDiff <= FP32_TOLERANCE)) failed++;
-      } finally {
-        await m.dispose();
-      }
+  for (const folder of folders) {
+    const dtypes = PRECISIONS.filter((p) => existsSync(path.join(folder, onnxFile(p))));
+    for (const dtype of dtypes.length > 0 ? dtypes : ['fp32' as Precision]) {
+      const { line, failed: bad } = await measure(folder, dtype);
+      console.log(JSON.stringify(line));
+      if (bad) failed++;
     }
   }
-  if (failed) console.error(`${failed} fp32 model(s) differ from the runtime by more than ${FP32_TOLERANCE}`);
+  if (failed) {
+    console.error(`${failed} model(s) differ from the runtime by more than ${FP32_TOLERANCE} (fp32) ` +
+      'or have a tapped tensor of the wrong shape');
+  }
   return failed ? 1 : 0;
 }
 

@@ -91,6 +91,9 @@ export interface WalkData extends WalkStep {
   runtime: Float32Array;
 }
 
+/** How a message saying that the from-scratch view cannot work for this model begins (the runtime's maps stand). */
+export const SCRATCH_UNAVAILABLE = 'The from-scratch recomputation is unavailable for this model';
+
 export type WorkerQuery =
   | { type: 'scratch'; runId: number; layer: number }
   | { type: 'walk'; runId: number; layer: number; head: number; token: number };

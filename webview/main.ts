@@ -1,5 +1,6 @@
 /** The panel: receives results from the host, keeps the view state, draws the chosen view. */
 import type { AttentionResult, HostToWebview, ScratchLayer, WalkData, WebviewToHost, WorkerQuery } from '../src/protocol';
+import { SCRATCH_UNAVAILABLE } from '../src/protocol';
 import { headMatrix, Matrix, meanOverHeads, meanOverLayers, rollout, rowOf } from '../src/attention/aggregate';
 import { headColor, readPalette } from './colors';
 import { Aggregation, clampView, Model, Tab, TABS, ViewState } from './state';
@@ -22,6 +23,8 @@ const app = document.getElementById('app')!;
 let model: Model | undefined;
 /** Answers about the current run, asked for only when a view needs them. */
 let scratch = new Map<number, ScratchLayer>();
+/** Why this run cannot be recomputed from scratch (the From scratch tab says it instead of asking). */
+let scratchUnavailable: string | undefined;
 let walkData: WalkData | undefined;
 let seed = 1;
 const asked = new Set<string>();
@@ -156,6 +159,8 @@ function modelTab(r: AttentionResult, v: ViewState): HTMLElement {
 }
 
 function embeddingsTab(r: AttentionResult, v: ViewState, width: number): HTMLElement {
+  const note = r.hiddenStatesNote ? el('p', { className: 'banner busy', textContent: r.hiddenStatesNote }) : undefined;
+  if (r.hiddenStateCount === 0) return el('div', {}, note ?? el('p', { textContent: 'No hidden states.' }));
   const states = Array.from({ length: r.hiddenStateCount }, (_, s) => [s, stateName(r, s)] as [number, string]);
   const prev = button('◀ earlier', () => setView({ hiddenState: v.hiddenState - 1 }), { secondary: true, disabled: v.hiddenState === 0 });
   const next = button('later ▶', () => setView({ hiddenState: v.hiddenState + 1 }), { secondary: true, disabled: v.hiddenState === r.hiddenStateCount - 1 });
@@ -166,13 +171,16 @@ function embeddingsTab(r: AttentionResult, v: ViewState, width: number): HTMLEle
   renderPca(pca, r, v.hiddenState, palette);
   const cos = el('div');
   renderCosine(cos, r, v.hiddenState, palette);
-  return el('div', {}, controls,
+  return el('div', {}, ...(note ? [note] : []), controls,
     section(`Vectors · ${stateName(r, v.hiddenState)}`, 'Each row is a token’s vector: its embedding (token + position) before the first layer, then the residual stream after each layer. Blue is positive, red negative.', heat),
     section('Tokens in two dimensions (PCA)', 'Similar vectors land close together. After the layers, the same word moves with its context.', pca),
     section('Cosine similarity between tokens', 'Blue: pointing the same way; red: opposite.', cos));
 }
 
 function scratchTab(r: AttentionResult, v: ViewState): HTMLElement {
+  if (scratchUnavailable) {
+    return section('From scratch', '', el('p', { className: 'banner busy', textContent: scratchUnavailable }));
+  }
   // The comparison and the walk are per head: with "mean" chosen they show head 1.
   const head = Math.max(0, v.head);
   const compare = el('div', { className: 'compare' });
@@ -284,6 +292,7 @@ window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
       const saved = (vscode.getState() as { view?: Partial<ViewState> } | undefined)?.view ?? {};
       const r = msg.result as AttentionResult;
       scratch = new Map();
+      scratchUnavailable = undefined;
       walkData = undefined;
       asked.clear();
       model = { result: r, view: clampView(r, { ...saved, token: undefined, headViewHeads: undefined, ...msg.focus }) };
@@ -312,7 +321,10 @@ window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
     case 'queryError':
       // Let the views ask again (after a new run, or a retry).
       asked.clear();
-      banner('error', msg.message);
+      if (msg.message.startsWith(SCRATCH_UNAVAILABLE)) {
+        scratchUnavailable = msg.message;
+        render();
+      } else banner('error', msg.message);
       break;
     case 'busy':
       banner('busy', msg.message);

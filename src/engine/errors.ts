@@ -1,5 +1,5 @@
 /** Turns what can go wrong while loading or running a model into a sentence a person can act on. */
-import type { ModelSpec } from '../protocol';
+import { SCRATCH_UNAVAILABLE, type ModelSpec } from '../protocol';
 
 export class UserFacingError extends Error {}
 
@@ -31,6 +31,6 @@ export function describeError(e: unknown, spec?: ModelSpec): string {
 /** The from-scratch view cannot recompute this model; the runtime's own attention is still right. */
 export class ScratchUnavailableError extends UserFacingError {
   constructor(why: string) {
-    super(`The from-scratch recomputation is unavailable for this model: ${why}. The runtime's attention on screen is unaffected.`);
+    super(`${SCRATCH_UNAVAILABLE}: ${why}. The runtime's attention on screen is unaffected.`);
   }
 }

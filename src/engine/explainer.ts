@@ -1,6 +1,7 @@
 /**
  * Loads one model (transformers.js' tokenizer + the patched ONNX graph in an ONNX Runtime session,
- * fed from the graph's declared inputs) and turns a text into an AttentionResult. No vscode import: the worker, tests and benchmarks use it directly.
+ * fed from the graph's declared inputs) and turns a text into an AttentionResult. No vscode import:
+ * the worker, tests and benchmarks use it directly.
  */
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -69,7 +70,8 @@ export class LoadedModel {
     const t0 = performance.now();
     const has = (f: string) => existsSync(path.join(spec.folder, f));
     const bare = options.allowBare === true && (!has('config.json') || !has('tokenizer.json'));
-    const problem = bare ? (has(onnxFile(spec.precision, spec.fileBase)) ? undefined : `${spec.folder} has no ${onnxFile(spec.precision, spec.fileBase)}.`)
+    const graphFile = onnxFile(spec.precision, spec.fileBase);
+    const problem = bare ? (has(graphFile) ? undefined : `${spec.folder} has no ${graphFile}.`)
       : checkModelFolder(spec.folder, spec.precision, spec.fileBase);
     if (problem) throw new UserFacingError(problem);
     const file = modelFilePath(spec);
@@ -78,7 +80,8 @@ export class LoadedModel {
       throw new UserFacingError(`${path.basename(spec.folder)}/${path.relative(spec.folder, file)} is ${(bytesOnDisk / 2 ** 30).toFixed(1)} GiB: too large for WebAssembly, whose memory stops at 4 GiB and must also hold the patched graph and the activations (limit ${(MAX_MODEL_BYTES / 2 ** 30).toFixed(1)} GiB). Try the int8 precision or a smaller model.`);
     }
     const { tf, ort, backend, sessionOptions } = await startRuntime(runtime);
-    const config = has('config.json') ? JSON.parse(await readFile(path.join(spec.folder, 'config.json'), 'utf8')) as Record<string, unknown> : {};
+    const configText = has('config.json') ? await readFile(path.join(spec.folder, 'config.json'), 'utf8') : '{}';
+    const config = JSON.parse(configText) as Record<string, unknown>;
     const { patched, ...graph } = await readModelGraph(file, configShape(config).heads);
     // Only the runtime holds the graph from here on (the file's bytes are garbage once readModelGraph returns).
     // The session is fed directly from the graph's declared inputs (feeds.ts); transformers.js only tokenizes.
@@ -100,7 +103,8 @@ export class LoadedModel {
   /** The most tokens the model's position table (or its fixed input length) allows. */
   get maxPositions(): number {
     const c = this.config;
-    return this.graph.plan.fixedLength ?? Number(c.max_position_embeddings ?? c.n_positions ?? c.n_ctx ?? c.block_size ?? 512);
+    const table = c.max_position_embeddings ?? c.n_positions ?? c.n_ctx ?? c.block_size ?? 512;
+    return this.graph.plan.fixedLength ?? Number(table);
   }
 
   /** Rows of the graph's token embedding table, when it has a plain one. */
@@ -128,13 +132,17 @@ export class LoadedModel {
     const t0 = performance.now();
     const labels = ids.map((id) => `#${id}`);
     const starts = labels.map((_, i) => labels.slice(0, i).join(' ').length + (i > 0 ? 1 : 0));
-    const tokens = ids.map((id, i) => ({ id, label: labels[i], start: starts[i], end: starts[i] + labels[i].length, special: false }));
+    const tokens = ids.map((id, i) => ({ id, label: labels[i], start: starts[i], end: starts[i] + labels[i].length,
+      special: false }));
     return this.run(ids, tokens, labels.join(' '), ids.length, runId, t0);
   }
 
-  private async run(ids: number[], tokens: TokenInfo[], text: string, totalTokens: number, runId: number, t0: number): Promise<AttentionResult> {
+  private async run(
+    ids: number[], tokens: TokenInfo[], text: string, totalTokens: number, runId: number, t0: number,
+  ): Promise<AttentionResult> {
     const feeds = makeFeeds(this.graph.plan, ids, this.causal);
-    const tensors = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new this.ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims)]));
+    const tensors = Object.fromEntries(Object.entries(feeds).map(([k, f]) =>
+      [k, new this.ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims)]));
     // Every tap as float32, whatever precision the graph computes in (dtypes.ts).
     const raw = await this.session.run(tensors) as unknown as Record<string, RuntimeTensor>;
     const outputs: Record<string, RunTensor> = tapsAsFloat32(raw, this.graph.names);
@@ -143,7 +151,8 @@ export class LoadedModel {
     const names = this.graph.names;
     const { heads, attention } = readAttention(outputs, names.layers.map((l) => l.attention), T, L);
     const hidden = configHidden(this.config) ?? outputs[names.layers[0].attentionInput].dims.at(-1)!;
-    const states = readStates(outputs, [...names.layers.map((l) => l.hiddenIn), names.finalHidden], names.finalHiddenNote, T, L, hidden);
+    const stateNames = [...names.layers.map((l) => l.hiddenIn), names.finalHidden];
+    const states = readStates(outputs, stateNames, names.finalHiddenNote, T, L, hidden);
     const layers = names.layers.length;
     const result: AttentionResult = {
       runId,
@@ -173,26 +182,30 @@ export class LoadedModel {
   }
 
   /** The layer inputs and run-time scales the from-scratch module needs, each checked, or why they cannot be used. */
-  private scratchInputs(outputs: Record<string, RunTensor>, T: number, L: number, heads: number): Omit<RunInternals, 'result'> {
+  private scratchInputs(
+    outputs: Record<string, RunTensor>, T: number, L: number, heads: number,
+  ): Omit<RunInternals, 'result'> {
     const { layers, innerNames } = this.graph.names;
     const runtimeScales = new Map<string, number>();
     const attentionInputs: Float32Array[] = [];
     let scratchProblem: string | undefined;
     layers.forEach((l, k) => {
       const problem = rowsProblem(outputs[l.attentionInput], L);
-      if (problem) scratchProblem ??= `the input of layer ${k + 1}'s projections (${innerNames.layers[k].attentionInput}): ${problem}`;
+      const inner = innerNames.layers[k];
+      if (problem) scratchProblem ??= `the input of layer ${k + 1}'s projections (${inner.attentionInput}): ${problem}`;
       else attentionInputs.push(firstRows(l.attentionInput, outputs[l.attentionInput], T, L));
       l.runtimeScales.forEach((out, i) => {
         const data = floatData(out, outputs[out]);
-        if (data.length !== 1) scratchProblem ??= `the scale ${innerNames.layers[k].runtimeScales[i]} on the attention scores is not one number`;
-        runtimeScales.set(innerNames.layers[k].runtimeScales[i], data[0]);
+        if (data.length !== 1) scratchProblem ??= `the scale ${inner.runtimeScales[i]} on the scores is not one number`;
+        runtimeScales.set(inner.runtimeScales[i], data[0]);
       });
     });
     if (!(this.graph.weights instanceof Error)) {
       try {
         this.graph.weights = this.graph.weights.map((w) => (w.heads === 0 ? withHeads(w, heads) : w));
         if (this.graph.weights[0]?.heads !== heads) {
-          throw new UnsupportedModelError(`config.json says ${this.graph.weights[0]?.heads} heads, the graph computes ${heads}`);
+          const said = this.graph.weights[0]?.heads;
+          throw new UnsupportedModelError(`config.json says ${said} heads, the graph computes ${heads}`);
         }
       } catch (e) {
         this.graph.weights = e as Error;

@@ -27,7 +27,11 @@ export interface FeedPlan {
 }
 
 /** A tensor as both runtimes take it: `new ort.Tensor(type, data, dims)`. */
-export interface FeedTensor { type: string; data: Float32Array | BigInt64Array | Int32Array | Uint16Array | Uint8Array; dims: number[] }
+export interface FeedTensor {
+  type: string;
+  data: Float32Array | BigInt64Array | Int32Array | Uint16Array | Uint8Array;
+  dims: number[];
+}
 
 const ROLES: [RegExp, Role][] = [
   [/^use_cache_branch$/, 'useCacheBranch'],
@@ -48,7 +52,8 @@ function maskStyleOf(index: GraphIndex, input: string): 'multiply' | 'add' | und
     for (const t of frontier) {
       for (const n of index.consumers.get(t) ?? []) {
         if (n.opType === 'Mul' || (n.opType === 'Sub' && n.inputs[1] === t)) return 'multiply';
-        if (n.opType === 'Add' || n.opType === 'Where') return n.opType === 'Add' ? 'add' : undefined;
+        if (n.opType === 'Add') return 'add';
+        if (n.opType === 'Where') return undefined;
         if (LAYOUT.has(n.opType)) next.push(n.outputs[0]);
       }
     }
@@ -58,9 +63,10 @@ function maskStyleOf(index: GraphIndex, input: string): 'multiply' | 'add' | und
 }
 
 const cannotFill = (v: ValueInfo, why: string) => new UserFacingError(
-  `The model's graph asks for an input ${describeValue(v)} that Attention Lens cannot fill: ${why}. It fills token ids, ` +
-  'attention masks (input_mask), token types (segment_ids), position ids, an empty key/value cache and use_cache_branch; ' +
-  'export the model with those inputs (e.g. with Optimum) or choose another model.');
+  `The model's graph asks for an input ${describeValue(v)} that Attention Lens cannot fill: ${why}. ` +
+  'It fills token ids, attention masks (input_mask), token types (segment_ids), position ids, ' +
+  'an empty key/value cache and use_cache_branch; export the model with those inputs (e.g. with Optimum) ' +
+  'or choose another model.');
 
 export function planFeeds(inputs: ValueInfo[], index: GraphIndex): FeedPlan {
   const planned: PlannedInput[] = [];
@@ -76,7 +82,9 @@ export function planFeeds(inputs: ValueInfo[], index: GraphIndex): FeedPlan {
     if (role === 'mask' && info.dims.length === 4) {
       p.role = 'mask4d';
       p.maskStyle = maskStyleOf(index, info.name);
-      if (!p.maskStyle) throw cannotFill(info, 'it is a 4-D mask used in a way that is neither added to nor multiplied with the scores');
+      if (!p.maskStyle) {
+        throw cannotFill(info, 'it is a 4-D mask that is neither added to nor multiplied with the scores');
+      }
       const n = info.dims[3];
       if (typeof n === 'number') fixedLength = n;
     } else if (role === 'mask' && info.dims.length !== 2) {
@@ -85,24 +93,31 @@ export function planFeeds(inputs: ValueInfo[], index: GraphIndex): FeedPlan {
     planned.push(p);
   }
   if (!planned.some((p) => p.role === 'ids')) {
-    throw new UserFacingError(`The model's graph has no token-ids input (its inputs: ${inputs.map(describeValue).join(', ')}), so Attention Lens cannot feed it text.`);
+    const all = inputs.map(describeValue).join(', ');
+    throw new UserFacingError(`The model's graph has no token-ids input (its inputs: ${all}): it cannot be fed text.`);
   }
   if (fixedLength !== undefined && !planned.some((p) => p.role === 'mask' || p.role === 'mask4d')) {
     const ids = planned.find((p) => p.role === 'ids')!.info;
-    throw new UserFacingError(`The model's graph takes exactly ${fixedLength} tokens (${describeValue(ids)}) and has no attention mask to pad a shorter text with: select text of exactly ${fixedLength} tokens, or export the model with a dynamic sequence length.`);
+    throw new UserFacingError(`The model's graph takes exactly ${fixedLength} tokens (${describeValue(ids)}) ` +
+      `and has no attention mask to pad a shorter text with: select text of exactly ${fixedLength} tokens, ` +
+      'or export the model with a dynamic sequence length.');
   }
   return { inputs: planned, fixedLength, hasPast: planned.some((p) => p.role === 'past') };
 }
 
 function tensor(elemType: number, values: ArrayLike<number>, dims: number[], name: string): FeedTensor {
   switch (elemType) {
-    case DataType.Int64: return { type: 'int64', data: BigInt64Array.from(Array.from(values, (v) => BigInt(v))), dims };
+    case DataType.Int64: return { type: 'int64', data: BigInt64Array.from(Array.from(values, BigInt)), dims };
     case DataType.Int32: return { type: 'int32', data: Int32Array.from(values), dims };
     case DataType.Float: return { type: 'float32', data: Float32Array.from(values), dims };
     // float16 bit patterns of the only values fed: 0, 1 and the lowest finite value (−65504).
-    case DataType.Float16: return { type: 'float16', data: Uint16Array.from(values, (v) => (v === 0 ? 0 : v === 1 ? 0x3c00 : 0xfbff)), dims };
+    case DataType.Float16: {
+      const data = Uint16Array.from(values, (v) => (v === 0 ? 0 : v === 1 ? 0x3c00 : 0xfbff));
+      return { type: 'float16', data, dims };
+    }
     case 9: return { type: 'bool', data: Uint8Array.from(values, (v) => (v ? 1 : 0)), dims };
-    default: throw new UserFacingError(`The model's input ${name} has element type ${elemType}, which Attention Lens cannot fill.`);
+    default:
+      throw new UserFacingError(`The model's input ${name} has element type ${elemType}, which cannot be filled.`);
   }
 }
 

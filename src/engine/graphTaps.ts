@@ -129,7 +129,9 @@ export function scoreScales(index: GraphIndex, softmax: OnnxNode, scores: OnnxNo
     if (!next) break;
     const operand = p.inputs[0] === next ? p.inputs[1] : p.inputs[0];
     const isScale = foldScalar(index, operand) !== undefined || isShapeScalar(index, operand);
-    if ((p.opType === 'Mul' || p.opType === 'Div') && p.inputs.length === 2 && isScale) scales.push({ op: p.opType, operand });
+    if ((p.opType === 'Mul' || p.opType === 'Div') && p.inputs.length === 2 && isScale) {
+      scales.push({ op: p.opType, operand });
+    }
     t = next;
   }
   throw new UnsupportedModelError(`cannot follow the path from ${softmax.name} to its scores`);
@@ -140,7 +142,8 @@ function layerTaps(index: GraphIndex, softmax: OnnxNode): LayerTaps {
   const proj = index.findUp(scores.inputs[0], (n) => isProjection(index, n));
   const attentionInput = proj && projectionInput(index, proj);
   if (!attentionInput) throw new UnsupportedModelError(`no query projection found above ${scores.name || scores.outputs[0]}`);
-  const runtimeScales = scoreScales(index, softmax, scores).map((s) => s.operand).filter((o) => foldScalar(index, o) === undefined);
+  const runtimeScales = scoreScales(index, softmax, scores).map((s) => s.operand)
+    .filter((o) => foldScalar(index, o) === undefined);
   return { attention: softmax.outputs[0], attentionInput, hiddenIn: residualOf(index, attentionInput), runtimeScales };
 }
 

@@ -27,9 +27,10 @@ function constantDims(index: GraphIndex, name: string): number[] | undefined {
 const constantScalar = (index: GraphIndex, name: string): number | undefined => foldScalar(index, name);
 
 /** What a cache input may pass through before it is concatenated with the new keys or values. */
-const CACHE_LAYOUT = new Set(['Gather', 'Split', 'Squeeze', 'Unsqueeze', 'Transpose', 'Reshape', 'Slice', 'Cast', 'Identity']);
+const CACHE_LAYOUT = new Set(['Gather', 'Split', 'Squeeze', 'Unsqueeze', 'Transpose', 'Reshape', 'Slice', 'Cast',
+  'Identity']);
 
-/** True when `name` is a graph input (the past keys or values) seen through layout ops only (Megatron's stacked past_N). */
+/** True when `name` is a graph input (past keys or values) seen through layout ops only (Megatron's stacked past_N). */
 function isFromCacheInput(index: GraphIndex, name: string): boolean {
   for (let steps = 0; steps < 8; steps++) {
     if (index.isGraphInput(name)) return true;

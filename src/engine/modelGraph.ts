@@ -24,10 +24,12 @@ export interface ModelGraph {
 
 /** The token embedding table: the constant a Gather reads with the ids input (seen through a Cast). */
 function vocabOf(index: GraphIndex, idsInput: string): number | undefined {
-  const names = [idsInput, ...(index.consumers.get(idsInput) ?? []).filter((n) => n.opType === 'Cast').map((n) => n.outputs[0])];
-  for (const name of names) {
+  const casts = (index.consumers.get(idsInput) ?? []).filter((n) => n.opType === 'Cast').map((n) => n.outputs[0]);
+  for (const name of [idsInput, ...casts]) {
     for (const n of index.consumers.get(name) ?? []) {
-      const table = n.opType === 'Gather' || n.opType === 'EmbedLayerNormalization' ? index.initializer(n.inputs[n.opType === 'Gather' ? 0 : 2]) : undefined;
+      // Gather(table, ids); EmbedLayerNormalization(ids, segment ids, word table, …).
+      const tableInput = n.opType === 'Gather' ? 0 : n.opType === 'EmbedLayerNormalization' ? 2 : -1;
+      const table = tableInput >= 0 ? index.initializer(n.inputs[tableInput]) : undefined;
       if (table?.dims.length === 2) return table.dims[0];
     }
   }

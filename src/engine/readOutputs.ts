@@ -6,6 +6,9 @@
  */
 import { UserFacingError } from './errors';
 
+/** A tapped tensor whose shape is not the one it must have: the graph was misread, nothing is shown. */
+export class TapShapeError extends UserFacingError {}
+
 export interface RunTensor { dims: readonly number[]; data: unknown; type?: string }
 
 const shape = (dims: readonly number[]) => `[${dims.join(', ')}]`;
@@ -13,7 +16,7 @@ const shape = (dims: readonly number[]) => `[${dims.join(', ')}]`;
 /** A run's output as float32 values. */
 export function floatData(name: string, t: RunTensor): Float32Array {
   if (t.data instanceof Float32Array) return t.data;
-  throw new UserFacingError(`The graph's tensor ${name} is ${t.type ?? 'not float32'}; Attention Lens reads float32 tensors only.`);
+  throw new UserFacingError(`The graph's tensor ${name} is ${t.type ?? 'not float32'}: only float32 can be read.`);
 }
 
 /** Why a tensor is not a [1, L, width] (or [L, width]) activation; undefined when it is one. */
@@ -32,7 +35,9 @@ export function firstRows(name: string, t: RunTensor, T: number, L: number): Flo
 }
 
 /** Every layer's attention, [layer][head][T][T], from [1, heads, L, L] taps (the padding cut off). */
-export function readAttention(outputs: Record<string, RunTensor>, names: string[], T: number, L: number): { heads: number; attention: Float32Array } {
+export function readAttention(
+  outputs: Record<string, RunTensor>, names: string[], T: number, L: number,
+): { heads: number; attention: Float32Array } {
   let heads = 0;
   let attention = new Float32Array(0);
   names.forEach((name, k) => {
@@ -40,7 +45,8 @@ export function readAttention(outputs: Record<string, RunTensor>, names: string[
     const d = t.dims;
     const lead = d.slice(0, -2).reduce((a, b) => a * b, 1);
     if (d.length < 3 || d[d.length - 1] !== L || d[d.length - 2] !== L || (heads && lead !== heads)) {
-      throw new UserFacingError(`The tensor read as layer ${k + 1}'s attention has shape ${shape(d)}, not [1, heads, ${L}, ${L}]: this graph's attention cannot be shown.`);
+      throw new TapShapeError(`The tensor read as layer ${k + 1}'s attention has shape ${shape(d)}, ` +
+        `not [1, heads, ${L}, ${L}]: this graph's attention cannot be shown.`);
     }
     if (!heads) {
       heads = lead;
@@ -71,7 +77,8 @@ export function readStates(
     const name = names[s];
     const label = s === 0 ? 'The embedding output and the states after every layer are' : s === names.length - 1
       ? `The state after the last layer (${s}) is` : `The states after layer ${s} on are`;
-    const problem = !name ? (s === names.length - 1 ? missingFinal : 'the graph has no tensor for the residual stream there')
+    const absent = s === names.length - 1 ? missingFinal : 'the graph has no tensor for the residual stream there';
+    const problem = !name ? absent
       : rowsProblem(outputs[name], L, hidden)?.replace(/^it/, `the graph tensor ${name}`);
     if (problem) {
       note = `${label} left out: ${problem ?? 'it was not found in the graph'}.`;

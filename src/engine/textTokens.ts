@@ -10,7 +10,12 @@ import { alignTokens, styleOf, tokenBytes, TokenizerStyle } from './tokenOffsets
 import { bytesLabel } from '../tokenLabel';
 
 interface TokenizerJson {
-  model?: { type?: string; vocab?: Record<string, number> | [string, number][]; continuing_subword_prefix?: string; unk_token?: string };
+  model?: {
+    type?: string;
+    vocab?: Record<string, number> | [string, number][];
+    continuing_subword_prefix?: string;
+    unk_token?: string;
+  };
   added_tokens?: { id: number; content: string; special: boolean }[];
   normalizer?: unknown;
   pre_tokenizer?: unknown;
@@ -36,7 +41,8 @@ export class TextTokens {
     const tj = JSON.parse(tokenizerText) as TokenizerJson;
     const idToToken: string[] = [];
     const vocab = tj.model?.vocab ?? {};
-    for (const [tok, id] of Array.isArray(vocab) ? vocab.map(([t], i) => [t, i] as const) : Object.entries(vocab)) idToToken[id] = tok;
+    const entries = Array.isArray(vocab) ? vocab.map(([t], i) => [t, i] as const) : Object.entries(vocab);
+    for (const [tok, id] of entries) idToToken[id] = tok;
     for (const t of tj.added_tokens ?? []) idToToken[t.id] = t.content;
     const unk = tj.model?.unk_token;
     const specialIds = new Set((tj.added_tokens ?? []).filter((t) => t.special && t.content !== unk).map((t) => t.id));
@@ -62,7 +68,7 @@ export class TextTokens {
       const lead = bytes[0] === 0x20 ? ' ' : '';
       return lead + bytesLabel(bytes.subarray(lead.length));
     };
-    const tokens = ids.map((id, i) => ({ id, label: label(i), start: spans[i].start, end: spans[i].end, special: special[i] }));
+    const tokens = ids.map((id, i) => ({ id, label: label(i), ...spans[i], special: special[i] }));
     return { ids, tokens, totalTokens };
   }
 }

@@ -63,7 +63,8 @@ function isResidualSum(index: GraphIndex, n: OnnxNode, t: string): boolean {
   return index.findUp(other, (m) => m.inputs.includes(t) || m === from, 600) !== undefined;
 }
 
-const residualSumOf = (index: GraphIndex, t: string) => (index.consumers.get(t) ?? []).find((n) => isResidualSum(index, n, t));
+const residualSumOf = (index: GraphIndex, t: string) =>
+  (index.consumers.get(t) ?? []).find((n) => isResidualSum(index, n, t));
 
 const uncast = (index: GraphIndex, t: string | undefined) => {
   const p = t === undefined ? undefined : index.producer.get(t);

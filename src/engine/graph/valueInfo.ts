@@ -47,7 +47,9 @@ export function graphValueInfo(graph: OnnxGraph): { inputs: ValueInfo[]; outputs
   return { inputs: inputs.filter((i) => !graph.initializers.has(i.name)), outputs };
 }
 
-const TYPE_NAMES: Record<number, string> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64' };
+const TYPE_NAMES: Record<number, string> = {
+  1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64',
+};
 
 /** "input_mask (int64 [batch, 128])", for messages. */
 export function describeValue(v: ValueInfo): string {

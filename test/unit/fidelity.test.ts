@@ -1,0 +1,29 @@
+/** npm run fidelity on a few folders: one JSON line per model and dtype, with the fields the issue asks for. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { modelsDir, repoRoot } from '../support/models';
+
+test('fidelity: a bare graph on synthetic ids, a task-head graph, and a refused graph with its reason', () => {
+  const folders = ['ort-frag-gpt2-megatron', 'optimum-tiny-distilbert-sst2', 'genai-tiny-random-gpt2']
+    .map((n) => path.join(modelsDir, 'third-party', n));
+  const run = spawnSync(path.join(repoRoot, 'node_modules/.bin/tsx'), ['scripts/fidelity.ts', ...folders], {
+    cwd: repoRoot, encoding: 'utf8', timeout: 300_000,
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(lines.map((l) => [l.model, l.dtype]), folders.map((f) => [f, 'fp32']));
+  const [megatron, sst2, genai] = lines;
+  assert.deepEqual([megatron.layers, megatron.heads, megatron.tokens, megatron.causal], [1, 2, 8, true]);
+  assert.equal(megatron.finalStateTensor, '203');
+  assert.match(String(megatron.input), /synthetic token ids .*vocabulary 10 read from the graph/);
+  for (const l of [megatron, sst2]) {
+    assert.ok((l.rowSumError as number) < 1e-5, `${l.model}: rows sum to 1`);
+    assert.ok((l.maxAbsDiff as number) <= 1e-4, `${l.model}: from scratch within 1e-4 (${l.maxAbsDiff})`);
+  }
+  assert.deepEqual([sst2.layers, sst2.heads, sst2.causal, sst2.finalStateTensor], [2, 2, false, '294']);
+  // Refused with the operator named, until fused attention is read (then it is a model like the others).
+  if (genai.error !== undefined) assert.match(String(genai.error), /fused Attention operator/);
+  else assert.deepEqual([genai.layers, genai.heads, genai.finalStateTensor !== null], [5, 4, true]);
+});
