@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataType, GraphBuilder, intAttr, intsAttr } from '../../bench/onnxBuilder';
 import { LoadedModel } from '../../src/engine/explainer';
+import { describeError } from '../../src/engine/errors';
 import { runtime } from '../support/models';
 
 const D = 8;
@@ -22,7 +23,8 @@ const VOCAB = 10;
 const values = (n: number, seed: number) =>
   Float32Array.from({ length: n }, (_, i) => ((i * 7919 + seed * 104729) % 1000) / 1000 - 0.5);
 
-function decoderLayer(): Uint8Array {
+/** `unreadable`: q passes through Neg twice, an op the from-scratch walk does not follow. */
+function decoderLayer(unreadable = false): Uint8Array {
   const g = new GraphBuilder(false);
   const ids = g.input('input_ids', DataType.INT64, ['batch', 'seq']);
   const mask = g.input('attention_mask', DataType.FLOAT, ['batch', 1, 'seq', 'seq']);
@@ -35,7 +37,8 @@ function decoderLayer(): Uint8Array {
     const split = g.op('Reshape', [t, g.int64s(`${name}/shape`, [0, 0, HEADS, DH])], `${name}/Reshape`);
     return g.op('Transpose', [split], `${name}/Transpose`, [intsAttr('perm', [0, 2, 1, 3])]);
   };
-  const q = heads(g.linear(h, values(D * D, 2), values(D, 3), [D, D], '/q'), '/q');
+  const qLinear = g.linear(h, values(D * D, 2), values(D, 3), [D, D], '/q');
+  const q = heads(unreadable ? g.op('Neg', [g.op('Neg', [qLinear], '/neg_1')], '/neg_2') : qLinear, '/q');
   const k = heads(g.linear(h, values(D * D, 4), values(D, 5), [D, D], '/k'), '/k');
   const v = heads(g.linear(h, values(D * D, 6), values(D, 7), [D, D], '/v'), '/v');
   // past_0 is [2, batch, heads, past, dh]: keys at index 0, values at index 1.
@@ -76,6 +79,30 @@ test('from scratch follows a scale from Sqrt(constant), a stacked past read by G
       assert.ok(diff <= 1e-5, `from scratch within 1e-5 (max |Δ| ${diff})`);
       assert.equal(m.walk(1, 0, 0, T - 1).scale, 1 / Math.sqrt(DH), '1/√dh folded from the graph');
       assert.equal(m.finalStateTensor, 'final_norm');
+    } finally {
+      await m.dispose();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a layer from scratch cannot follow: unavailable, says why, the runtime\'s attention stands', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'attention-lens-patterns-'));
+  try {
+    mkdirSync(path.join(dir, 'onnx'));
+    writeFileSync(path.join(dir, 'onnx/model.onnx'), decoderLayer(true));
+    const spec = { id: 'unreadable', folder: dir, precision: 'fp32' as const };
+    const m = await LoadedModel.load(spec, runtime, { allowBare: true });
+    try {
+      const r = await m.explainIds([3, 1, 4, 1], 1);
+      assert.equal(r.attention.length, HEADS * 4 * 4, 'the runtime\'s attention is read');
+      assert.throws(() => m.scratchLayer(1, 0), (e: Error) => {
+        const message = describeError(e);
+        assert.match(message, /^The from-scratch recomputation is unavailable for this model: cannot follow Neg \(/);
+        assert.match(message, /The runtime's attention on screen is unaffected\.$/);
+        return true;
+      });
     } finally {
       await m.dispose();
     }
