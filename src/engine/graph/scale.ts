@@ -6,8 +6,12 @@
 import type { GraphIndex } from '../graphTaps';
 import { OnnxTensor, tensorToFloat32 } from '../onnxModel';
 
-/** A constant's values as numbers, or undefined for what is not numeric here (bool, strings, external data). */
+/**
+ * A constant's values as numbers, or undefined for what is not numeric here (bool, strings). Weights
+ * stored as external data still throw, with tensorToFloat32's message: that is the reason to give.
+ */
 function numbers(t: OnnxTensor): Float32Array | undefined {
+  if (t.external) return tensorToFloat32(t);
   try {
     return tensorToFloat32(t);
   } catch {
