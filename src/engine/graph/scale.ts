@@ -32,6 +32,14 @@ export function literalValue(index: GraphIndex, name: string): Float32Array | un
   return f === undefined ? undefined : new Float32Array([f]);
 }
 
+/** How many values a constant holds, read from its dims only (a large table may be external data). */
+function literalCount(index: GraphIndex, name: string): number | undefined {
+  const p = index.producer.get(name);
+  const t = index.initializer(name) ?? (p?.opType === 'Constant' ? p.attributes.get('value')?.t : undefined);
+  if (t) return t.dims.reduce((a, b) => a * b, 1);
+  return p?.opType === 'Constant' && (p.attributes.has('value_float') || p.attributes.has('value_int')) ? 1 : undefined;
+}
+
 const UNARY: Record<string, (x: number) => number> = {
   Sqrt: Math.sqrt, Reciprocal: (x) => 1 / x, Neg: (x) => -x, Exp: Math.exp, Log: Math.log,
   Cast: (x) => x, Identity: (x) => x, Squeeze: (x) => x, Unsqueeze: (x) => x, Reshape: (x) => x, Abs: Math.abs,
@@ -45,8 +53,8 @@ const BINARY: Record<string, (a: number, b: number) => number> = {
  * (each step rounded); undefined when any part is not a constant scalar.
  */
 export function foldScalar(index: GraphIndex, name: string, depth = 0): number | undefined {
-  const lit = literalValue(index, name);
-  if (lit) return lit.length === 1 ? lit[0] : undefined;
+  const count = literalCount(index, name);
+  if (count !== undefined) return count === 1 ? literalValue(index, name)?.[0] : undefined;
   const p = index.producer.get(name);
   if (!p || depth > 12) return undefined;
   if (p.opType === 'ConstantOfShape') {
@@ -75,8 +83,8 @@ export function foldScalar(index: GraphIndex, name: string, depth = 0): number |
  * sliced from a constant matrix is not.
  */
 export function isShapeScalar(index: GraphIndex, name: string, depth = 0): boolean {
-  const lit = literalValue(index, name);
-  if (lit) return lit.length === 1;
+  const count = literalCount(index, name);
+  if (count !== undefined) return count === 1;
   const p = index.producer.get(name);
   if (!p || depth > 16) return false;
   if (p.opType === 'Shape') return true;
