@@ -23,6 +23,11 @@ export interface ModelInfo {
   runtime: 'wasm' | 'native';
   /** The .onnx file that ran. */
   file: string;
+  /**
+   * Set when the graph fuses attention into one operator: the probabilities were reconstructed from
+   * the operator's inputs by its rules, and P·V matched its output to `maxAbsDiff` (worst layer).
+   */
+  fusedAttention?: { ops: string[]; maxAbsDiff: number; tolerance: number };
 }
 
 export interface TokenInfo {

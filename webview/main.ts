@@ -234,6 +234,8 @@ function renderView(): void {
     el('p', { className: 'facts', textContent: `${m.modelType} · ${m.causal ? 'decoder (causal mask)' : 'encoder (sees both directions)'} · ${m.layers} layers × ${m.heads} heads · hidden ${m.hidden} · ${m.precision} (${m.file}) · ${r.tokens.length} tokens · ${r.timings.inferenceMs.toFixed(0)} ms on ${m.runtime === 'native' ? 'native ONNX Runtime' : 'WebAssembly'}` }),
   );
   if (r.truncated) header.append(el('p', { className: 'banner busy', textContent: `Only the first ${r.truncated.keptTokens} of ${r.truncated.totalTokens} tokens were explained.` }));
+  const fused = m.fusedAttention; // fused attention operators (issue #10): say where the numbers come from
+  if (fused) header.append(el('p', { className: 'facts fused', textContent: `Attention reconstructed from the fused operator (${fused.ops.join(', ')}), checked against its output: max |Δ| ${fused.maxAbsDiff.toExponential(1)} (allowed ${fused.tolerance.toExponential(0)}).` }));
 
   const controls = el('div', { className: 'controls' },
     singleSelect('Layer', Array.from({ length: m.layers }, (_, l) => [l, `${l + 1}`] as [number, string]), v.layer, (layer) => setView({ layer })),

@@ -18,6 +18,7 @@ import { RuntimeTensor, tapsAsFloat32 } from './dtypes';
 import { firstRows, floatData, readAttention, readStates, rowsProblem, RunTensor } from './readOutputs';
 import { Backend, Ort, RuntimeOptions, startRuntime } from './runtime';
 import { TextTokens } from './textTokens';
+import { fusedCheck } from './fused/check';
 
 const DECODER_TYPES = new Set(['gpt2', 'gpt_neo', 'gptj', 'gpt_bigcode', 'llama', 'mistral', 'qwen2', 'phi', 'phi3', 'gemma', 'gemma2', 'olmo', 'opt', 'bloom', 'falcon', 'codegen', 'starcoder2', 'stablelm', 'granite', 'smollm3']);
 
@@ -167,6 +168,7 @@ export class LoadedModel {
         precision: this.spec.precision,
         runtime: this.runtime,
         file: path.basename(modelFilePath(this.spec)),
+        fusedAttention: fusedCheck(names, outputs),
       },
       text,
       tokens,

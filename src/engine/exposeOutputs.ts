@@ -11,6 +11,8 @@ export interface ExposedNames {
   layers: LayerTaps[];
   finalHidden?: string;
   finalHiddenNote?: string;
+  /** Fused attention operators whose probabilities the side branches reconstruct. */
+  fusedOps?: string[];
 }
 
 export interface ExposedModel extends ExposedNames {
@@ -58,10 +60,14 @@ function tapOutput(name: string): Uint8Array {
 }
 
 function tapNames(taps: GraphTaps): string[] {
-  const names = taps.layers.flatMap((l) => [l.attention, l.attentionInput, l.hiddenIn, ...l.runtimeScales]);
+  const names = taps.layers.flatMap((l) => [l.attention, l.attentionInput, l.hiddenIn, ...l.runtimeScales,
+    ...fusedCheckNames(l)]);
   if (taps.finalHidden) names.push(taps.finalHidden);
   return [...new Set(names.filter((n): n is string => !!n))];
 }
+
+/** Fused attention: the side branch's check scalars (fused/core.ts). */
+const fusedCheckNames = (l: LayerTaps) => (l.fusedCheck ? [l.fusedCheck.maxAbsDiff, l.fusedCheck.maxAbsOutput] : []);
 
 /** The same taps, each tensor renamed to the graph output that carries it. */
 function renamed(taps: GraphTaps, outputOf: (inner: string) => string): ExposedNames {
@@ -71,6 +77,8 @@ function renamed(taps: GraphTaps, outputOf: (inner: string) => string): ExposedN
       attentionInput: outputOf(l.attentionInput),
       hiddenIn: l.hiddenIn && outputOf(l.hiddenIn),
       runtimeScales: l.runtimeScales.map(outputOf),
+      fusedCheck: l.fusedCheck && { ...l.fusedCheck, maxAbsDiff: outputOf(l.fusedCheck.maxAbsDiff),
+        maxAbsOutput: outputOf(l.fusedCheck.maxAbsOutput) },
     })),
     finalHidden: taps.finalHidden && outputOf(taps.finalHidden),
     finalHiddenNote: taps.finalHiddenNote,
@@ -83,7 +91,8 @@ export function exposeTaps(model: OnnxModel, modelTaps: ModelTaps): ExposedModel
 
   if (modelTaps.kind === 'flat') {
     const added = tapNames(modelTaps.taps).filter((n) => !existing.has(n));
-    const newGraph = rebuild(graph.bytes, new Map(), added.map(tapOutput));
+    // Fused attention: the side branches' nodes come first, then the outputs that read them.
+    const newGraph = rebuild(graph.bytes, new Map(), [...(modelTaps.taps.extraNodes ?? []), ...added.map(tapOutput)]);
     return { bytes: concat(rebuild(model.bytes, new Map([[key(graph.bytes), newGraph]]))), ...modelTaps.taps, innerNames: modelTaps.taps };
   }
 

@@ -9,6 +9,8 @@ import { UnsupportedModelError } from './errors';
 import { attentionSoftmaxes, findScores } from './graph/attentionSoftmax';
 import { finalState, residualOf } from './graph/residual';
 import { foldScalar, isShapeScalar } from './graph/scale';
+import { fusedGraphTaps } from './fused/taps'; // fused attention (issue #10)
+import { refuseSearchWrapper, UNFUSED_HINT } from './fused/index';
 
 export interface LayerTaps {
   /** Softmax output: [batch, heads, query, key]. */
@@ -19,6 +21,8 @@ export interface LayerTaps {
   hiddenIn?: string;
   /** Scale factors on the scores that the graph computes at run time (e.g. GPT-2's √d from tensor shapes). */
   runtimeScales: string[];
+  /** Fused attention only: the side branch's check, max |P·V − the operator's output| (fused/core.ts). */
+  fusedCheck?: { maxAbsDiff: string; maxAbsOutput: string; fp16: boolean };
 }
 
 export interface GraphTaps {
@@ -27,6 +31,9 @@ export interface GraphTaps {
   finalHidden?: string;
   /** Why `finalHidden` is left out. */
   finalHiddenNote?: string;
+  /** Fused attention only: GraphProto.node fields to append (the side branches), and the operators. */
+  extraNodes?: Uint8Array[];
+  fusedOps?: string[];
 }
 
 const PROJECTION_OPS = new Set(['MatMul', 'Gemm', 'MatMulInteger', 'FusedMatMul']);
@@ -95,12 +102,12 @@ function isWeight(index: GraphIndex, name: string): boolean {
   return !!p && QUANT_OPS.has(p.opType) && index.isConstant(p.inputs[0]);
 }
 
-function isProjection(index: GraphIndex, n: OnnxNode): boolean {
+export function isProjection(index: GraphIndex, n: OnnxNode): boolean {
   return PROJECTION_OPS.has(n.opType) && isWeight(index, n.inputs[0]) !== isWeight(index, n.inputs[1]);
 }
 
 /** The activation side of a projection node (X·W, Gemm, or the integer path of a quantized MatMul). */
-function projectionInput(index: GraphIndex, n: OnnxNode): string {
+export function projectionInput(index: GraphIndex, n: OnnxNode): string {
   const act = isWeight(index, n.inputs[0]) ? n.inputs[1] : n.inputs[0];
   const p = index.producer.get(act);
   return p && QUANT_OPS.has(p.opType) ? p.inputs[0] : act;
@@ -166,12 +173,18 @@ export type ModelTaps = { kind: 'flat'; taps: GraphTaps } | ({ kind: 'branched' 
 /** The graph that holds the layers (the model's own, or the first branch of an If that holds them) and its Softmax nodes. */
 export function layerGraph(model: OnnxModel): { index: GraphIndex; softmaxes: OnnxNode[] } {
   const taps = findModelTaps(model);
+  // Fused attention layers have no Softmax here: their weights come from fused/weights.ts.
+  if (taps.kind === 'flat' && taps.taps.fusedOps) throw new Error('layerGraph called on a graph with fused attention');
   const index = taps.kind === 'flat' ? new GraphIndex(model.graph) : new GraphIndex(taps.ifNode.attributes.get('then_branch')!.g!, new GraphIndex(model.graph));
   return { index, softmaxes: attentionSoftmaxes(index) };
 }
 
 export function findModelTaps(model: OnnxModel): ModelTaps {
   const graph = model.graph;
+  // Fused attention operators: probabilities from side branches, checked against the operator (fused/).
+  refuseSearchWrapper(graph);
+  const fused = fusedGraphTaps(model);
+  if (fused) return { kind: 'flat', taps: fused };
   const flat = findTaps(graph);
   if (flat.layers.length > 0) return { kind: 'flat', taps: flat };
   const outer = new GraphIndex(graph);
@@ -185,10 +198,13 @@ export function findModelTaps(model: OnnxModel): ModelTaps {
       return { kind: 'branched', ifNode: n, thenTaps, elseTaps };
     }
   }
-  const fused = graph.nodes.find((n) => /Attention/.test(n.opType));
-  throw new UnsupportedModelError(
-    fused
-      ? `the model computes attention in a fused ${fused.opType} operator, whose probabilities cannot be read out`
-      : 'no attention Softmax found in the model graph',
-  );
+  const other = graph.nodes.find((n) => /Attention/.test(n.opType));
+  if (other) {
+    throw new UnsupportedModelError(
+      `the model computes attention in a fused ${other.domain ? `${other.domain}.` : ''}${other.opType} operator, ` +
+        'which Attention Lens cannot reproduce (it reads Attention, MultiHeadAttention, GroupQueryAttention)',
+      UNFUSED_HINT,
+    );
+  }
+  throw new UnsupportedModelError('no attention Softmax found in the model graph');
 }

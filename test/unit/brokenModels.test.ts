@@ -72,9 +72,12 @@ test('a graph without attention names the problem and suggests a model that work
   assert.match(await messageFor(dir), /cannot read attention from this model.*no attention Softmax found.*Xenova\/bert-base-uncased/);
 });
 
-test('a graph with a fused attention operator says so', async () => {
+test('a fused attention operator that cannot be reproduced says why, and suggests an unfused export', async () => {
   const dir = modelFolder('fused', tinyModel('Attention', 'com.microsoft'));
-  assert.match(await messageFor(dir), /fused Attention operator, whose probabilities cannot be read out/);
+  const message = await messageFor(dir);
+  assert.match(message, /fused attention operator com\.microsoft\.Attention "only" reads its packed Q\/K\/V weights from a computed tensor/);
+  assert.match(message, /export of the same model without fused attention/);
+  assert.doesNotMatch(message, /Llama-style/);
 });
 
 test('a model too large for WebAssembly is refused before loading, with its size', async () => {

@@ -1,0 +1,102 @@
+/**
+ * Fused attention operators in real third-party graphs: each layer's probabilities come from a side
+ * branch of primitive nodes and are proven by P·V against the operator's own output.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { exposeTaps } from '../../src/engine/exposeOutputs';
+import { findModelTaps } from '../../src/engine/graphTaps';
+import { fusedCheck } from '../../src/engine/fused/check';
+import { checkTolerance } from '../../src/engine/fused/index';
+import { modelsDir } from '../support/models';
+import { Feeds, ortWeb, parseModel, rowsAndCausal, run, withBranches } from '../support/fusedRun';
+
+const GPT2 = path.join(modelsDir, 'third-party/genai-tiny-random-gpt2/onnx/model.onnx');
+const QWEN = path.join(modelsDir, 'third-party/genai-tiny-qwen-gqa/onnx/model.onnx');
+const T = 9;
+const ids = Int32Array.from({ length: T }, (_, i) => (i * 37 + 5) % 1000);
+
+const emptyPast = { type: 'float32', data: [], dims: [2, 1, 4, 0, 8] };
+/** What onnxruntime-genai feeds this GPT-2 export: int32 ids, positions and mask, stacked empty past_N. */
+const gpt2Feeds: Feeds = {
+  input_ids: { type: 'int32', data: ids, dims: [1, T] },
+  position_ids: { type: 'int32', data: Int32Array.from({ length: T }, (_, i) => i), dims: [1, T] },
+  attention_mask: { type: 'int32', data: new Int32Array(T).fill(1), dims: [1, T] },
+  ...Object.fromEntries([0, 1, 2, 3, 4].map((k) => [`past_${k}`, emptyPast])),
+};
+
+test('com.microsoft.Attention (GPT-2, packed QKV, past): every layer shown, proven against the operator', async () => {
+  const ort = await ortWeb();
+  const original = parseModel(new Uint8Array(readFileSync(GPT2)));
+  const taps = findModelTaps(original);
+  assert.equal(taps.kind, 'flat');
+  const exposed = exposeTaps(original, taps);
+  assert.deepEqual(exposed.fusedOps, ['com.microsoft.Attention']);
+  assert.equal(exposed.layers.length, 5);
+  const out = await run(ort, exposed.bytes, gpt2Feeds);
+  const plain = await run(ort, new Uint8Array(readFileSync(GPT2)), gpt2Feeds);
+  // The fused nodes still compute the model: its logits are bit-identical to the unpatched graph's.
+  assert.deepEqual(Array.from(out.logits.data), Array.from(plain.logits.data));
+  for (const l of exposed.layers) {
+    const p = out[l.attention];
+    assert.deepEqual(p.dims, [1, 4, T, T]);
+    const { rowError, future } = rowsAndCausal(p);
+    assert.ok(rowError < 1e-5, `rows sum to 1 (${rowError})`);
+    assert.equal(future, 0, 'unidirectional: nothing above the diagonal');
+    const diff = out[l.fusedCheck!.maxAbsDiff].data[0];
+    assert.ok(diff <= 1e-4, `P·V equals the operator's output (max |Δ| ${diff})`);
+    assert.ok(out[l.fusedCheck!.maxAbsOutput].data[0] > 0.1, 'the output compared is not all zeros');
+  }
+  const info = fusedCheck(exposed, out);
+  assert.deepEqual(info?.ops, ['com.microsoft.Attention']);
+  assert.ok(info!.maxAbsDiff <= 1e-4 && info!.tolerance === 1e-4);
+  // The residual stream the panel shows: EmbedLayerNormalization's sum, then SkipLayerNorm's.
+  assert.deepEqual(exposed.innerNames.layers.map((l) => l.hiddenIn), ['EmbedLayerNormalization_0_embedding_sum',
+    ...[0, 1, 2, 3].map((k) => `/transformer/h.${k}/Add_1_output_0`)]);
+});
+
+test('the check can fail: a branch built with a wrong scale is caught and not shown', async () => {
+  const ort = await ortWeb();
+  const model = parseModel(new Uint8Array(readFileSync(GPT2)));
+  const wrong = { name: 'scale', f: 0.1, bytes: new Uint8Array() };
+  const { bytes, fused } = withBranches(model, (m) => m.graph.nodes.forEach((n) => n.attributes.set('scale', wrong)));
+  const out = await run(ort, bytes, gpt2Feeds);
+  const diffs = fused.layers.map((l) => out[l.maxAbsDiff].data[0]);
+  assert.ok(diffs.every((d) => d > 1e-3), `wrong rule, large |Δ|: ${diffs}`);
+  const names = {
+    fusedOps: fused.ops,
+    layers: fused.layers.map((l) => ({ attention: l.probabilities, attentionInput: '', hiddenIn: '', runtimeScales: [],
+      fusedCheck: { maxAbsDiff: l.maxAbsDiff, maxAbsOutput: l.maxAbsOutput, fp16: l.fp16 } })),
+  };
+  assert.throws(() => fusedCheck(names, out),
+    /layer 1 was reconstructed from its fused com\.microsoft\.Attention operator, but P·V differs .* not shown/);
+});
+
+test('com.microsoft.GroupQueryAttention (float16, 4 query / 2 kv heads): proven within float16 rounding', async () => {
+  const ort = await ortWeb();
+  const model = parseModel(new Uint8Array(readFileSync(QWEN)));
+  const { bytes, fused } = withBranches(model);
+  assert.deepEqual(fused.ops, ['com.microsoft.GroupQueryAttention']);
+  const empty = { type: 'float16', data: new Uint16Array(0), dims: [1, 2, 0, 16] };
+  const out = await run(ort, bytes, {
+    input_ids: { type: 'int32', data: ids.map((i) => i % 26), dims: [1, T] },
+    attention_mask: { type: 'int64', data: new BigInt64Array(T).fill(1n), dims: [1, T] },
+    ...Object.fromEntries([0, 1].flatMap((k) => ['key', 'value'].map((kv) => [`past_key_values.${k}.${kv}`, empty]))),
+  });
+  assert.equal(fused.layers.length, 2);
+  for (const l of fused.layers) {
+    assert.ok(l.fp16);
+    const p = out[l.probabilities];
+    assert.deepEqual(p.dims, [1, 4, T, T]);
+    const { rowError, future } = rowsAndCausal(p);
+    assert.ok(rowError < 1e-5);
+    assert.equal(future, 0);
+    const diff = out[l.maxAbsDiff].data[0];
+    const scale = out[l.maxAbsOutput].data[0];
+    // float16 output: half an ulp is 2^-11 of its size; the check allows 2^-9 of the largest output.
+    assert.ok(scale > 1e-3 && diff <= checkTolerance(true, scale), `max |Δ| ${diff} vs max |output| ${scale}`);
+    assert.ok(diff < 1e-4);
+  }
+});
