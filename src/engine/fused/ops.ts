@@ -166,10 +166,10 @@ export function groupQueryAttention(b: Branch, n: OnnxNode): CoreTaps {
   let allowed = b.op('Less', [kpos, b.reshape(total, [-1, 1, 1])]); // [B, 1, L]
   if (attrI(n, 'causal', 1)) allowed = and(b, allowed, causal(b, qcol, kpos));
   const window = attrI(n, 'local_window_size', -1);
-  // Sliding window (Mistral): the query at p sees keys p − window … p.
+  // Sliding window (Mistral): the query at p sees the `window` keys p − window + 1 … p (checked against ORT).
   if (window > 0) {
     const distance = b.op('Sub', [qcol, kpos]); // [B, S, L]
-    allowed = and(b, allowed, b.op('Not', [b.op('Greater', [distance, b.ints([window], true)])]));
+    allowed = and(b, allowed, b.op('Not', [b.op('Greater', [distance, b.ints([window - 1], true)])]));
   }
   allowed = b.reshape(allowed, [0, 1, b.dim(allowed, 1), -1]); // [B, 1, S|1, L]
   return attentionCore(b, {

@@ -1,0 +1,111 @@
+/**
+ * Each fused attention operator's rules, on small generated graphs run by onnxruntime-web: the side
+ * branch's P·V equals the operator's own output within 1e-4, rows sum to 1, masks hold.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeError } from '../../src/engine/errors';
+import { findModelTaps } from '../../src/engine/graphTaps';
+import { Feeds, Outputs, ortWeb, parseModel, rowsAndCausal, run, withBranches } from '../support/fusedRun';
+import { beamSearchGraph, floats, gqaGraph, GqaOptions, mhaGraph, random } from '../support/fusedGraphs';
+
+/** Runs `bytes` with its branches; returns the one layer's probabilities and check. */
+async function proven(bytes: Uint8Array, feeds: Feeds): Promise<{ p: Outputs[string]; diff: number; out: Outputs }> {
+  const { bytes: patched, fused } = withBranches(parseModel(bytes));
+  assert.equal(fused.layers.length, 1);
+  const out = await run(await ortWeb(), patched, feeds);
+  const l = fused.layers[0];
+  assert.ok(out[l.maxAbsOutput].data[0] > 0.05, 'the operator output compared is not ~0');
+  return { p: out[l.probabilities], diff: out[l.maxAbsDiff].data[0], out };
+}
+
+const f32 = (data: Float32Array, dims: number[]) => ({ type: 'float32', data, dims });
+const i32 = (data: number[], dims: number[]) => ({ type: 'int32', data: Int32Array.from(data), dims });
+
+function gqaFeeds(S: number, P: number, seed = 7): Feeds {
+  const rnd = random(seed);
+  return {
+    x: f32(floats(S * 32, rnd), [1, S, 32]),
+    past_key: f32(floats(2 * P * 16, rnd), [1, 2, P, 16]),
+    past_value: f32(floats(2 * P * 16, rnd), [1, 2, P, 16]),
+    seqlens_k: i32([P + S - 1], [1]),
+    total_sequence_length: i32([P + S], []),
+  };
+}
+
+const gqaCases: [string, GqaOptions, number, number][] = [
+  ['rotary (half layout), prompt', {}, 6, 0],
+  ['rotary interleaved, local window 2, softcap 1.5', { interleaved: true, window: 2, softcap: 1.5 }, 7, 0],
+  ['rotary, decoding 2 tokens after a past of 5', {}, 2, 5],
+  ['no rotary, window 3, decoding after a past of 4', { rotary: false, window: 3 }, 3, 4],
+];
+
+for (const [name, options, S, P] of gqaCases) {
+  test(`GroupQueryAttention, ${name}: P·V equals the operator's output`, async () => {
+    const { p, diff } = await proven(gqaGraph(options), gqaFeeds(S, P));
+    assert.deepEqual(p.dims, [1, 4, S, P + S]);
+    assert.ok(diff <= 1e-4, `max |Δ| ${diff}`);
+    const { rowError, future } = rowsAndCausal(p);
+    assert.ok(rowError < 1e-5);
+    assert.equal(future, 0);
+    if (options.window) {
+      // The query at position P + i sees the keys P + i − window + 1 … P + i only.
+      const L = P + S;
+      for (let r = 0; r < 4 * S; r++) {
+        const pos = P + (r % S);
+        const first = pos - options.window + 1;
+        for (let j = 0; j < first; j++) assert.equal(p.data[r * L + j], 0, `outside the window: ${r}, ${j}`);
+        if (first >= 0) assert.ok(p.data[r * L + first] > 0, 'the window\'s first key is seen');
+      }
+    }
+  });
+}
+
+for (const rule of ['do_rotary', 'softcap', 'local_window_size']) {
+  test(`GroupQueryAttention: a branch that ignores ${rule} fails the check`, async () => {
+    const model = parseModel(gqaGraph({ window: 2, softcap: 1.5 }));
+    const { bytes, fused } = withBranches(model, (m) => m.graph.nodes.forEach((n) => n.attributes.delete(rule)));
+    const out = await run(await ortWeb(), bytes, gqaFeeds(6, 0));
+    assert.ok(out[fused.layers[0].maxAbsDiff].data[0] > 1e-3);
+  });
+}
+
+test('MultiHeadAttention: packed bias and a key padding mask', async () => {
+  const S = 5;
+  const rnd = random(3);
+  const { p, diff } = await proven(mhaGraph({ mask: true }), {
+    x: f32(floats(S * 32, rnd), [1, S, 32]),
+    key_padding_mask: i32([1, 1, 0, 1, 1], [1, S]),
+  });
+  assert.deepEqual(p.dims, [1, 4, S, S]);
+  assert.ok(diff <= 1e-4, `max |Δ| ${diff}`);
+  for (let r = 0; r < 4 * S; r++) assert.ok(p.data[r * S + 2] < 1e-6, 'the padded key gets no weight');
+  assert.ok(rowsAndCausal(p).rowError < 1e-5);
+});
+
+test('MultiHeadAttention: unidirectional with a past', async () => {
+  const [S, P] = [3, 4];
+  const rnd = random(4);
+  const { p, diff } = await proven(mhaGraph({ unidirectional: true, past: true }), {
+    x: f32(floats(S * 32, rnd), [1, S, 32]),
+    past_key: f32(floats(4 * P * 8, rnd), [1, 4, P, 8]),
+    past_value: f32(floats(4 * P * 8, rnd), [1, 4, P, 8]),
+  });
+  assert.deepEqual(p.dims, [1, 4, S, P + S]);
+  assert.ok(diff <= 1e-4, `max |Δ| ${diff}`);
+  const { rowError, future } = rowsAndCausal(p);
+  assert.ok(rowError < 1e-5);
+  assert.equal(future, 0);
+});
+
+test('a beam-search wrapper says its decoder is a subgraph of the search operator, not "no Softmax found"', () => {
+  let message = '';
+  try {
+    findModelTaps(parseModel(beamSearchGraph()));
+  } catch (e) {
+    message = describeError(e);
+  }
+  assert.match(message, /com\.microsoft\.BeamSearch generation loop: its decoder \(the "decoder" subgraph attribute\)/);
+  assert.match(message, /decoder exported on its own/);
+  assert.doesNotMatch(message, /no attention Softmax found|Llama-style/);
+});
