@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { describeError } from '../../src/engine/errors';
 import { findModelTaps } from '../../src/engine/graphTaps';
 import { Feeds, Outputs, ortWeb, parseModel, rowsAndCausal, run, withBranches } from '../support/fusedRun';
-import { beamSearchGraph, floats, gqaGraph, GqaOptions, mhaGraph, random } from '../support/fusedGraphs';
+import { beamSearchGraph, floats, gqaGraph, GqaOptions, mhaGraph, onnxAttentionGraph, OnnxAttentionOptions, random }
+  from '../support/fusedGraphs';
 
 /** Runs `bytes` with its branches; returns the one layer's probabilities and check. */
 async function proven(bytes: Uint8Array, feeds: Feeds): Promise<{ p: Outputs[string]; diff: number; out: Outputs }> {
@@ -109,3 +110,41 @@ test('a beam-search wrapper says its decoder is a subgraph of the search operato
   assert.match(message, /decoder exported on its own/);
   assert.doesNotMatch(message, /no attention Softmax found|Llama-style/);
 });
+
+const attention23Cases: [string, OnnxAttentionOptions][] = [
+  ['4-D, causal, 4 query / 2 kv heads', { causal: true }],
+  ['3-D with q_num_heads/kv_num_heads, causal, softcap 2', { threeD: true, causal: true, softcap: 2 }],
+  ['boolean mask', { boolMask: true }],
+  ['causal after a past of 3', { causal: true, past: true }],
+];
+
+for (const [name, o] of attention23Cases) {
+  test(`ONNX Attention (opset 23, run by onnxruntime-web), ${name}: P·V equals its output`, async () => {
+    const [S, P, rnd] = [5, 3, random(9)];
+    const qkv = (n: number, len: number) => (o.threeD ? [1, len, n * 8] : [1, n, len, 8]);
+    const feeds: Feeds = {
+      Q: f32(floats(S * 32, rnd), qkv(4, S)),
+      K: f32(floats(S * 16, rnd), qkv(2, S)),
+      V: f32(floats(S * 16, rnd), qkv(2, S)),
+    };
+    // Every third (query, key) pair hidden.
+    const hidden = (i: number, j: number) => (i * S + j) % 3 === 0;
+    const maskData = Uint8Array.from({ length: S * S }, (_, k) => +!hidden(0, k));
+    if (o.boolMask) feeds.mask = { type: 'bool', data: maskData, dims: [S, S] };
+    if (o.past) {
+      feeds.past_key = f32(floats(2 * P * 8, rnd), [1, 2, P, 8]);
+      feeds.past_value = f32(floats(2 * P * 8, rnd), [1, 2, P, 8]);
+    }
+    const L = o.past ? P + S : S;
+    const { p, diff } = await proven(onnxAttentionGraph(o), feeds);
+    assert.deepEqual(p.dims, [1, 4, S, L]);
+    assert.ok(diff <= 1e-4, `max |Δ| ${diff}`);
+    const { rowError, future } = rowsAndCausal(p);
+    assert.ok(rowError < 1e-5);
+    if (o.causal) assert.equal(future, 0);
+    if (!o.boolMask) return;
+    for (let r = 0; r < 4 * S; r++) {
+      for (let j = 0; j < S; j++) if (hidden(r % S, j)) assert.equal(p.data[r * S + j], 0);
+    }
+  });
+}
