@@ -33,6 +33,8 @@ export function outputAsFloat32(t: RuntimeTensor, name: string): Float32Array {
 export function tapsAsFloat32(outputs: Record<string, RuntimeTensor>, names: ExposedNames): Record<string, Float32Tensor> {
   const tapped = [
     ...names.layers.flatMap((l) => [l.attention, l.attentionInput, l.hiddenIn, ...l.runtimeScales]),
+    // Fused attention: the side branches' check scalars (fused/check.ts).
+    ...names.layers.flatMap((l) => (l.fusedCheck ? [l.fusedCheck.maxAbsDiff, l.fusedCheck.maxAbsOutput] : [])),
     ...(names.finalHidden ? [names.finalHidden] : []),
   ];
   const out: Record<string, Float32Tensor> = {};

@@ -16,7 +16,7 @@ import { foldScalar, literalValue } from './graph/scale';
 const LAYOUT_OPS = new Set(['Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Expand', 'Cast']);
 
 /** The value of a constant tensor: an initializer or a Constant node. */
-const constantValue = literalValue;
+export const constantValue = literalValue;
 
 function constantDims(index: GraphIndex, name: string): number[] | undefined {
   const init = index.initializer(name) ?? index.producer.get(name)?.attributes.get('value')?.t;
@@ -45,7 +45,7 @@ function isFromCacheInput(index: GraphIndex, name: string): boolean {
  * Columns [offset, offset + cols) of W [in, out], stored by column ([cols, in]) for the dot products
  * of the from-scratch matmul, minus each column's zero point when there is one (int8 weights).
  */
-function byColumn(w: Float32Array, dims: number[], offset: number, cols: number, zeroPoint?: Float32Array): Tensor {
+export function byColumn(w: Float32Array, dims: number[], offset: number, cols: number, zeroPoint?: Float32Array): Tensor {
   const [rows, width] = dims;
   const out = new Float32Array(cols * rows);
   for (let c = 0; c < cols; c++) {
@@ -56,10 +56,10 @@ function byColumn(w: Float32Array, dims: number[], offset: number, cols: number,
 }
 
 /** A per-column vector cut to the projection's own columns (a single value applies to all). */
-const ownColumns = (v: Float32Array | undefined, offset: number, cols: number) => (v && v.length > 1 ? v.slice(offset, offset + cols) : v);
+export const ownColumns = (v: Float32Array | undefined, offset: number, cols: number) => (v && v.length > 1 ? v.slice(offset, offset + cols) : v);
 
 /** A weight matrix [in, out] as float: plain, or dequantized per channel ((q − zero point) · scale). */
-function weightMatrix(index: GraphIndex, name: string, transpose: boolean): { data: Float32Array; shape: number[]; dequantized: boolean } {
+export function weightMatrix(index: GraphIndex, name: string, transpose: boolean): { data: Float32Array; shape: number[]; dequantized: boolean } {
   const p = index.producer.get(name);
   let data: Float32Array | undefined;
   let dims: number[] | undefined;
@@ -107,7 +107,7 @@ interface Walk {
 }
 
 /** Walks from a tensor that feeds the scores (or the values) up to the projection that made it. */
-function walkToProjection(index: GraphIndex, start: string): Walk {
+export function walkToProjection(index: GraphIndex, start: string): Walk {
   let t = start;
   let scale = 1;
   let offset = 0;

@@ -11,6 +11,7 @@ import { parseModel } from './onnxModel';
 import { FeedPlan, planFeeds } from './feeds';
 import { graphValueInfo } from './graph/valueInfo';
 import { UnsupportedModelError } from './errors';
+import { fusedLayerWeights } from './fused/weights';
 
 export interface ModelGraph {
   patched: Uint8Array;
@@ -44,9 +45,11 @@ export async function readModelGraph(file: string, heads: number | undefined): P
   const plan = planFeeds(graphValueInfo(original.graph).inputs, index);
   let weights: PendingLayerWeights[] | Error;
   try {
-    const inner = layerGraph(original);
+    // Fused attention operators (fused/weights.ts) take their projections as inputs; there is no Softmax.
+    const fused = fusedLayerWeights(original, heads);
+    const inner = fused ? undefined : layerGraph(original);
     // Without a head count from config.json, the heads are split once a run shows them.
-    weights = inner.softmaxes.map((s) => layerWeights(inner.index, s, heads));
+    weights = fused ?? inner!.softmaxes.map((s) => layerWeights(inner!.index, s, heads));
   } catch (e) {
     // Inference still works; only the from-scratch view cannot, and says why when asked.
     weights = e instanceof Error ? e : new UnsupportedModelError(String(e));

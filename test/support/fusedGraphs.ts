@@ -25,7 +25,8 @@ export function encode(g: GraphBuilder, opset: number, domains: Record<string, s
     opsetImport: [{ domain: '', version: opset }, { domain: 'com.microsoft', version: 1 }],
     graph: { name: 'fused', node: g.nodes, initializer: g.initializers, input: g.inputs, output: g.outputs },
   });
-  return onnx.ModelProto.encode(model).finish();
+  // A plain Uint8Array: protobufjs gives a Node Buffer, whose slice() is a view, not a copy.
+  return new Uint8Array(onnx.ModelProto.encode(model).finish());
 }
 
 const MS = { GroupQueryAttention: 'com.microsoft', MultiHeadAttention: 'com.microsoft', BeamSearch: 'com.microsoft' };

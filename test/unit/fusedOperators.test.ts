@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeError } from '../../src/engine/errors';
 import { findModelTaps } from '../../src/engine/graphTaps';
+import { fusedLayerWeights } from '../../src/engine/fused/weights';
+import { layerAttention } from '../../src/attention/reconstruct';
 import { Feeds, Outputs, ortWeb, parseModel, rowsAndCausal, run, withBranches } from '../support/fusedRun';
 import { beamSearchGraph, floats, gqaGraph, GqaOptions, mhaGraph, onnxAttentionGraph, OnnxAttentionOptions, random }
   from '../support/fusedGraphs';
@@ -148,3 +150,20 @@ for (const [name, o] of attention23Cases) {
     }
   });
 }
+
+test('from scratch: GQA\'s RoPE frequencies from its cos/sin cache, MultiHeadAttention\'s packed bias', async () => {
+  const S = 6;
+  const cases: [Uint8Array, Feeds, boolean][] = [
+    [gqaGraph({}), gqaFeeds(S, 0), true],
+    [mhaGraph({}), { x: f32(floats(S * 32, random(5)), [1, S, 32]) }, false],
+  ];
+  for (const [bytes, feeds, causal] of cases) {
+    const { p, diff } = await proven(bytes, feeds);
+    assert.ok(diff <= 1e-4);
+    const w = fusedLayerWeights(parseModel(bytes), 4)![0];
+    if (causal) assert.ok(Math.abs(w.invFreq![1] - 10000 ** (-2 / 16)) < 1e-6, 'θ_1 = 10000^(−2/16)');
+    const mine = layerAttention({ data: feeds.x.data as Float32Array, shape: [S, 32] }, w, causal);
+    const scratch = mine.reduce((m, v, i) => Math.max(m, Math.abs(v - p.data[i])), 0);
+    assert.ok(scratch < 1e-5, `from scratch within ${scratch} of the runtime`);
+  }
+});
