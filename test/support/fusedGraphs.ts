@@ -76,6 +76,18 @@ export function gqaGraph(o: GqaOptions, seed = 1): Uint8Array {
   return encode(g, 21, MS);
 }
 
+/** x [1, S, 32] → com.microsoft.Attention (4 heads of 8, packed QKV weight and bias), lengths as mask_index. */
+export function msAttentionGraph(seed = 6): Uint8Array {
+  const [D, N] = [32, 4];
+  const rnd = random(seed);
+  const g = new GraphBuilder(false);
+  const inputs = [g.input('x', DataType.FLOAT, [1, 'S', D]), g.floats('qkv.w', floats(D * 3 * D, rnd), [D, 3 * D]),
+    g.floats('qkv.b', floats(3 * D, rnd), [3 * D]), g.input('mask_index', DataType.INT32, [1])];
+  g.node('Attention', inputs, 'attention', [intAttr('num_heads', N)]);
+  g.output(g.rename('attention_output_0', 'out'), DataType.FLOAT, [1, 'S', D]);
+  return encode(g, 17, { Attention: 'com.microsoft' });
+}
+
 export interface MhaOptions {
   unidirectional?: boolean;
   past?: boolean;

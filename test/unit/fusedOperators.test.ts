@@ -9,7 +9,8 @@ import { findModelTaps } from '../../src/engine/graphTaps';
 import { fusedLayerWeights } from '../../src/engine/fused/weights';
 import { layerAttention } from '../../src/attention/reconstruct';
 import { Feeds, Outputs, ortWeb, parseModel, rowsAndCausal, run, withBranches } from '../support/fusedRun';
-import { beamSearchGraph, floats, gqaGraph, GqaOptions, mhaGraph, onnxAttentionGraph, OnnxAttentionOptions, random }
+import { beamSearchGraph, floats, gqaGraph, GqaOptions, mhaGraph, msAttentionGraph, onnxAttentionGraph,
+  OnnxAttentionOptions, random }
   from '../support/fusedGraphs';
 
 /** Runs `bytes` with its branches; returns the one layer's probabilities and check. */
@@ -72,6 +73,19 @@ for (const rule of ['do_rotary', 'softcap', 'local_window_size']) {
     assert.ok(out[fused.layers[0].maxAbsDiff].data[0] > 1e-3);
   });
 }
+
+test('com.microsoft.Attention, bidirectional, mask_index as sequence lengths: padding gets no weight', async () => {
+  const S = 6;
+  const { p, diff } = await proven(msAttentionGraph(), {
+    x: f32(floats(S * 32, random(8)), [1, S, 32]),
+    mask_index: i32([4], [1]),
+  });
+  assert.deepEqual(p.dims, [1, 4, S, S]);
+  assert.ok(diff <= 1e-4, `max |Δ| ${diff}`);
+  for (let r = 0; r < 4 * S; r++) for (const j of [4, 5]) assert.ok(p.data[r * S + j] < 1e-6, 'keys past the length');
+  assert.ok(p.data[3] > 0, 'bidirectional: the first query sees the fourth key');
+  assert.ok(rowsAndCausal(p).rowError < 1e-5);
+});
 
 test('MultiHeadAttention: packed bias and a key padding mask', async () => {
   const S = 5;

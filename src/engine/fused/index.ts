@@ -92,6 +92,8 @@ function graphFacts(graph: OnnxGraph): GraphFacts {
     const p = producer.get(n);
     if (known !== undefined || !p || depth > 64) return known;
     if (p.opType === 'Reshape') return graph.initializers.get(p.inputs[1])?.dims[0];
+    // ONNX Runtime's BERT fusion: EmbedLayerNormalization's mask_index is one length per sequence.
+    if (p.opType === 'EmbedLayerNormalization' && n === p.outputs[1]) return 1;
     if (!RANK_KEEPING.has(p.opType)) return undefined;
     const ranks = p.inputs.filter((i) => i).map((i) => rank(i, depth + 1));
     return ranks.every((r) => r !== undefined) ? Math.max(...(ranks as number[])) : undefined;
