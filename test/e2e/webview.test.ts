@@ -218,6 +218,19 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     await page.close();
   });
 
+  test('fused attention: the header says the probabilities were reconstructed and checked', async () => {
+    // The field as LoadedModel sets it for a graph with fused attention operators (src/engine/fused/check.ts).
+    const fusedAttention = { ops: ['com.microsoft.Attention'], maxAbsDiff: 2.4e-7, tolerance: 1e-4 };
+    const page = await open({ ...rg, model: { ...rg.model, fusedAttention } });
+    const line = await page.locator('header p.fused').textContent();
+    assert.equal(line, 'Attention reconstructed from the fused operator (com.microsoft.Attention), checked against its ' +
+      'output: max |Δ| 2.4e-7 (allowed 1e-4).');
+    await page.close();
+    const plain = await open(rg);
+    assert.equal(await plain.locator('header p.fused').count(), 0, 'plain graphs have no such line');
+    await plain.close();
+  });
+
   test('stories260K (Llama: 5 layers × 8 heads, grouped-query attention): every tab draws', async () => {
     const llama = await LoadedModel.load(spec('stories260K', 'int8'), runtime);
     try {
