@@ -33,8 +33,14 @@ export async function ortWeb(): Promise<Ort> {
   return (await startRuntime({ ...runtime, runtime: 'wasm' })).ort;
 }
 
+/** onnxruntime-node, the runtime of the platform packages (attentionLens.runtime native). */
+export async function ortNative(): Promise<Ort> {
+  return (await import('onnxruntime-node')) as unknown as Ort;
+}
+
 export async function run(ort: Ort, bytes: Uint8Array, feeds: Feeds): Promise<Outputs> {
-  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+  const native = ort !== (await ortWeb());
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: [native ? 'cpu' : 'wasm'] });
   const tensor = (f: Feeds[string]) => new ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims);
   const tensors = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, tensor(f)]));
   const out = (await session.run(tensors)) as unknown as Outputs;

@@ -8,16 +8,18 @@ import { describeError } from '../../src/engine/errors';
 import { findModelTaps } from '../../src/engine/graphTaps';
 import { fusedLayerWeights } from '../../src/engine/fused/weights';
 import { layerAttention } from '../../src/attention/reconstruct';
-import { Feeds, Outputs, ortWeb, parseModel, rowsAndCausal, run, withBranches } from '../support/fusedRun';
+import { Feeds, ortNative, Outputs, ortWeb, parseModel, rowsAndCausal, run, withBranches } from '../support/fusedRun';
+import type { Ort } from '../../src/engine/runtime';
 import { beamSearchGraph, floats, gqaGraph, GqaOptions, mhaGraph, msAttentionGraph, onnxAttentionGraph,
   OnnxAttentionOptions, random }
   from '../support/fusedGraphs';
 
 /** Runs `bytes` with its branches; returns the one layer's probabilities and check. */
-async function proven(bytes: Uint8Array, feeds: Feeds): Promise<{ p: Outputs[string]; diff: number; out: Outputs }> {
+type Proof = { p: Outputs[string]; diff: number; out: Outputs };
+async function proven(bytes: Uint8Array, feeds: Feeds, ort?: Ort): Promise<Proof> {
   const { bytes: patched, fused } = withBranches(parseModel(bytes));
   assert.equal(fused.layers.length, 1);
-  const out = await run(await ortWeb(), patched, feeds);
+  const out = await run(ort ?? (await ortWeb()), patched, feeds);
   const l = fused.layers[0];
   assert.ok(out[l.maxAbsOutput].data[0] > 0.05, 'the operator output compared is not ~0');
   return { p: out[l.probabilities], diff: out[l.maxAbsDiff].data[0], out };
@@ -179,5 +181,24 @@ test('from scratch: GQA\'s RoPE frequencies from its cos/sin cache, MultiHeadAtt
     const mine = layerAttention({ data: feeds.x.data as Float32Array, shape: [S, 32] }, w, causal);
     const scratch = mine.reduce((m, v, i) => Math.max(m, Math.abs(v - p.data[i])), 0);
     assert.ok(scratch < 1e-5, `from scratch within ${scratch} of the runtime`);
+  }
+});
+
+test('native onnxruntime-node runs the same branches and they pass the same check', async () => {
+  const [S, rnd] = [6, random(11)];
+  const ort = await ortNative();
+  const x = () => f32(floats(S * 32, rnd), [1, S, 32]);
+  const heads = (n: number) => f32(floats(S * n * 8, rnd), [1, n, S, 8]);
+  const cases: [Uint8Array, Feeds][] = [
+    [gqaGraph({ interleaved: true, window: 2, softcap: 1.5 }), gqaFeeds(S, 0)],
+    [gqaGraph({}), gqaFeeds(2, 5)],
+    [mhaGraph({ mask: true }), { x: x(), key_padding_mask: i32([1, 1, 0, 1, 1, 1], [1, S]) }],
+    [msAttentionGraph(), { x: x(), mask_index: i32([4], [1]) }],
+    [onnxAttentionGraph({ causal: true }), { Q: heads(4), K: heads(2), V: heads(2) }],
+  ];
+  for (const [bytes, feeds] of cases) {
+    const { diff, p } = await proven(bytes, feeds, ort);
+    assert.ok(diff <= 1e-4, `max |Δ| ${diff}`);
+    assert.ok(rowsAndCausal(p).rowError < 1e-5);
   }
 });
