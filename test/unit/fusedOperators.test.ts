@@ -202,3 +202,17 @@ test('native onnxruntime-node runs the same branches and they pass the same chec
     assert.ok(rowsAndCausal(p).rowError < 1e-5);
   }
 });
+
+test('a GroupQueryAttention rule not reproduced is refused with the reason, not "try a Llama-style export"', () => {
+  const model = parseModel(gqaGraph({}));
+  model.graph.nodes.forEach((n) => n.attributes.set('smooth_softmax', { name: 'smooth_softmax', i: 1, bytes: new Uint8Array() }));
+  let message = '';
+  try {
+    findModelTaps(model);
+  } catch (e) {
+    message = describeError(e);
+  }
+  assert.match(message, /com\.microsoft\.GroupQueryAttention "gqa" adds a sink to the softmax \(head_sink\)/);
+  assert.match(message, /export of the same model without fused attention/);
+  assert.doesNotMatch(message, /Llama-style/);
+});
