@@ -144,3 +144,25 @@ test('from scratch on GroupQueryAttention (float16 Qwen): 2 kv heads shared by 4
     assert.ok(diff < 1e-4, `layer ${k + 1}: from scratch within ${diff} of the runtime`);
   });
 });
+
+test('com.microsoft.Attention with a stacked past of 3 tokens: queries see the past and themselves', async () => {
+  const P = 3;
+  const pastData = Float32Array.from({ length: 2 * 4 * P * 8 }, (_, i) => Math.sin(i));
+  const past = { type: 'float32', data: pastData, dims: [2, 1, 4, P, 8] };
+  const { bytes, fused } = withBranches(parseModel(new Uint8Array(readFileSync(GPT2))));
+  const out = await run(await ortWeb(), bytes, {
+    ...gpt2Feeds,
+    position_ids: { type: 'int32', data: Int32Array.from({ length: T }, (_, i) => P + i), dims: [1, T] },
+    attention_mask: { type: 'int32', data: new Int32Array(P + T).fill(1), dims: [1, P + T] },
+    ...Object.fromEntries([0, 1, 2, 3, 4].map((k) => [`past_${k}`, past])),
+  });
+  for (const l of fused.layers) {
+    const p = out[l.probabilities];
+    assert.deepEqual(p.dims, [1, 4, T, P + T]);
+    assert.ok(out[l.maxAbsDiff].data[0] <= 1e-4, `max |Δ| ${out[l.maxAbsDiff].data[0]}`);
+    const { rowError, future } = rowsAndCausal(p);
+    assert.ok(rowError < 1e-5);
+    assert.equal(future, 0);
+    assert.ok(p.data[0] > 0, 'the first query sees the first past token');
+  }
+});
