@@ -36,6 +36,8 @@ export interface GqaOptions {
   window?: number;
   softcap?: number;
   rotary?: boolean;
+  /** One MatMul makes q, k and v; GroupQueryAttention gets them packed in its query input. */
+  packed?: boolean;
 }
 
 /** x [1, S, 32] → q (4 heads), k, v (2 kv heads) of 16 → GroupQueryAttention with past and RoPE caches. */
@@ -60,7 +62,9 @@ export function gqaGraph(o: GqaOptions, seed = 1): Uint8Array {
     }
   }
   const rotary = o.rotary !== false;
-  const inputs = [proj('q', N * h), proj('k', Nk * h), proj('v', Nk * h), 'past_key', 'past_value', 'seqlens_k',
+  const separate = () => [proj('q', N * h), proj('k', Nk * h), proj('v', Nk * h)];
+  const qkv = o.packed ? [proj('qkv', (N + 2 * Nk) * h), '', ''] : separate();
+  const inputs = [...qkv, 'past_key', 'past_value', 'seqlens_k',
     'total_sequence_length', rotary ? g.floats('cos_cache', cos, [maxPos, h / 2]) : '',
     rotary ? g.floats('sin_cache', sin, [maxPos, h / 2]) : ''];
   const attrs = [intAttr('num_heads', N), intAttr('kv_num_heads', Nk), intAttr('do_rotary', rotary ? 1 : 0),

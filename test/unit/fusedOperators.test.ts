@@ -44,6 +44,7 @@ const gqaCases: [string, GqaOptions, number, number][] = [
   ['rotary interleaved, local window 2, softcap 1.5', { interleaved: true, window: 2, softcap: 1.5 }, 7, 0],
   ['rotary, decoding 2 tokens after a past of 5', {}, 2, 5],
   ['no rotary, window 3, decoding after a past of 4', { rotary: false, window: 3 }, 3, 4],
+  ['packed QKV in the query input, rotary, decoding after a past of 2', { packed: true }, 3, 2],
 ];
 
 for (const [name, options, S, P] of gqaCases) {
@@ -171,6 +172,7 @@ test('from scratch: GQA\'s RoPE frequencies from its cos/sin cache, MultiHeadAtt
   const S = 6;
   const cases: [Uint8Array, Feeds, boolean][] = [
     [gqaGraph({}), gqaFeeds(S, 0), true],
+    [gqaGraph({ packed: true }), gqaFeeds(S, 0), true],
     [mhaGraph({}), { x: f32(floats(S * 32, random(5)), [1, S, 32]) }, false],
   ];
   for (const [bytes, feeds, causal] of cases) {
@@ -205,7 +207,8 @@ test('native onnxruntime-node runs the same branches and they pass the same chec
 
 test('a GroupQueryAttention rule not reproduced is refused with the reason, not "try a Llama-style export"', () => {
   const model = parseModel(gqaGraph({}));
-  model.graph.nodes.forEach((n) => n.attributes.set('smooth_softmax', { name: 'smooth_softmax', i: 1, bytes: new Uint8Array() }));
+  const smooth = { name: 'smooth_softmax', i: 1, bytes: new Uint8Array() };
+  model.graph.nodes.forEach((n) => n.attributes.set('smooth_softmax', smooth));
   let message = '';
   try {
     findModelTaps(model);
