@@ -10,7 +10,7 @@ import { attentionSoftmaxes, findScores } from './graph/attentionSoftmax';
 import { finalState, residualOf } from './graph/residual';
 import { foldScalar, isShapeScalar } from './graph/scale';
 import { fusedGraphTaps } from './fused/taps'; // fused attention (issue #10)
-import { refuseSearchWrapper, UNFUSED_HINT } from './fused/index';
+import { refuseOtherFused, refuseSearchWrapper } from './fused/index';
 
 export interface LayerTaps {
   /** Softmax output: [batch, heads, query, key]. */
@@ -198,13 +198,6 @@ export function findModelTaps(model: OnnxModel): ModelTaps {
       return { kind: 'branched', ifNode: n, thenTaps, elseTaps };
     }
   }
-  const other = graph.nodes.find((n) => /Attention/.test(n.opType));
-  if (other) {
-    throw new UnsupportedModelError(
-      `the model computes attention in a fused ${other.domain ? `${other.domain}.` : ''}${other.opType} operator, ` +
-        'which Attention Lens cannot reproduce (it reads Attention, MultiHeadAttention, GroupQueryAttention)',
-      UNFUSED_HINT,
-    );
-  }
+  refuseOtherFused(graph); // fused attention that is not reconstructed: say which and where
   throw new UnsupportedModelError('no attention Softmax found in the model graph');
 }

@@ -162,3 +162,26 @@ export function beamSearchGraph(): Uint8Array {
   g.output(g.rename('beam_output_0', 'sequences'), DataType.INT32, [1, 1, 'L']);
   return encode(g, 17, MS);
 }
+
+/** An If node whose branches each hold one `opType` node (com.microsoft), or that node alone at the top. */
+export function nestedAttentionGraph(opType: string, nested: boolean): Uint8Array {
+  const branch = (name: string) => {
+    const b = new GraphBuilder(false);
+    b.node(opType, ['x'], `${name}_attention`);
+    b.output(b.rename(`${name}_attention_output_0`, `${name}_y`), DataType.FLOAT, [1, 'S', 8]);
+    b.nodes.forEach((n) => (n.domain = 'com.microsoft'));
+    return { name, node: b.nodes, output: b.outputs };
+  };
+  const g = new GraphBuilder(false);
+  g.input('x', DataType.FLOAT, [1, 'S', 8]);
+  if (nested) {
+    g.input('cond', DataType.BOOL, []);
+    const attr = (name: string) => ({ name, type: onnx.AttributeProto.AttributeType.GRAPH, g: branch(name) });
+    g.node('If', ['cond'], 'if', [attr('then_branch'), attr('else_branch')]);
+    g.output(g.rename('if_output_0', 'y'), DataType.FLOAT, [1, 'S', 8]);
+  } else {
+    g.node(opType, ['x'], 'attention');
+    g.output(g.rename('attention_output_0', 'y'), DataType.FLOAT, [1, 'S', 8]);
+  }
+  return encode(g, 17, { [opType]: 'com.microsoft' });
+}

@@ -10,8 +10,8 @@ import { fusedLayerWeights } from '../../src/engine/fused/weights';
 import { layerAttention } from '../../src/attention/reconstruct';
 import { Feeds, ortNative, Outputs, ortWeb, parseModel, rowsAndCausal, run, withBranches } from '../support/fusedRun';
 import type { Ort } from '../../src/engine/runtime';
-import { beamSearchGraph, floats, gqaGraph, GqaOptions, mhaGraph, msAttentionGraph, onnxAttentionGraph,
-  OnnxAttentionOptions, random }
+import { beamSearchGraph, floats, gqaGraph, GqaOptions, mhaGraph, msAttentionGraph, nestedAttentionGraph,
+  onnxAttentionGraph, OnnxAttentionOptions, random }
   from '../support/fusedGraphs';
 
 /** Runs `bytes` with its branches; returns the one layer's probabilities and check. */
@@ -218,4 +218,19 @@ test('a GroupQueryAttention rule not reproduced is refused with the reason, not 
   assert.match(message, /com\.microsoft\.GroupQueryAttention "gqa" adds a sink to the softmax \(head_sink\)/);
   assert.match(message, /export of the same model without fused attention/);
   assert.doesNotMatch(message, /Llama-style/);
+});
+
+test('fused attention not reconstructed says which operator and why (another kind, or inside an If)', () => {
+  const messageOf = (bytes: Uint8Array) => {
+    try {
+      findModelTaps(parseModel(bytes));
+    } catch (e) {
+      return describeError(e);
+    }
+    return 'no error';
+  };
+  assert.match(messageOf(nestedAttentionGraph('SparseAttention', false)),
+    /fused com\.microsoft\.SparseAttention operator, which is not one Attention Lens reconstructs.*without fused/);
+  assert.match(messageOf(nestedAttentionGraph('GroupQueryAttention', true)),
+    /fused com\.microsoft\.GroupQueryAttention operator, which sits inside a subgraph \(an If or Loop branch\)/);
 });

@@ -9,6 +9,7 @@ import { OnnxGraph, OnnxModel, OnnxNode } from '../onnxModel';
 import { fields, str } from '../protobuf';
 import { UnsupportedModelError } from '../errors';
 import { Branch } from './branch';
+import { UNFUSED_HINT } from './hint';
 import { CoreTaps } from './core';
 import { GraphFacts, groupQueryAttention, msAttention, multiHeadAttention, onnxAttention } from './ops';
 
@@ -32,7 +33,6 @@ const keyOf = (n: OnnxNode) => `${n.domain === 'ai.onnx' ? '' : n.domain}/${n.op
 
 export const isFusedAttention = (n: OnnxNode): boolean => keyOf(n) in FUSED;
 
-export { UNFUSED_HINT } from './hint';
 
 /** Generation graphs hold their decoder as a subgraph attribute of the search operator: say so. */
 export function refuseSearchWrapper(graph: OnnxGraph): void {
@@ -45,6 +45,28 @@ export function refuseSearchWrapper(graph: OnnxGraph): void {
       ' runs inside that operator, one token at a time, and its attention never reaches the graph',
     'Use the decoder exported on its own (the model without the search operator, e.g. Optimum\'s decoder_model.onnx).',
   );
+}
+
+/** Every node of `graph` and of the subgraphs its nodes hold (If branches, loop bodies), with its depth. */
+function* allNodes(graph: OnnxGraph, depth = 0): Generator<[OnnxNode, number]> {
+  for (const n of graph.nodes) {
+    yield [n, depth];
+    for (const a of n.attributes.values()) if (a.g) yield* allNodes(a.g, depth + 1);
+  }
+}
+
+/** A graph with attention operators this module does not reconstruct (other fused kinds, or inside subgraphs). */
+export function refuseOtherFused(graph: OnnxGraph): void {
+  for (const [n, depth] of allNodes(graph)) {
+    if (!/Attention/.test(n.opType)) continue;
+    const op = `${n.domain ? `${n.domain}.` : ''}${n.opType}`;
+    const why = depth > 0 && isFusedAttention(n)
+      ? 'sits inside a subgraph (an If or Loop branch), where Attention Lens does not add its reconstruction'
+      : 'is not one Attention Lens reconstructs (it reads Attention, MultiHeadAttention, GroupQueryAttention, ' +
+        'ONNX Attention)';
+    throw new UnsupportedModelError(`the model computes attention in a fused ${op} operator, which ${why}`,
+      UNFUSED_HINT);
+  }
 }
 
 /** Ranks and element types the graph states: inputs, outputs, value_info and initializers. */
