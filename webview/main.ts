@@ -235,7 +235,11 @@ function renderView(): void {
   );
   if (r.truncated) header.append(el('p', { className: 'banner busy', textContent: `Only the first ${r.truncated.keptTokens} of ${r.truncated.totalTokens} tokens were explained.` }));
   const fused = m.fusedAttention; // fused attention operators (issue #10): say where the numbers come from
-  if (fused) header.append(el('p', { className: 'facts fused', textContent: `Attention reconstructed from the fused operator (${fused.ops.join(', ')}), checked against its output: max |Δ| ${fused.maxAbsDiff.toExponential(1)} (allowed ${fused.tolerance.toExponential(0)}).` }));
+  if (fused) {
+    const textContent = `Attention reconstructed from the fused operator (${fused.ops.join(', ')}), checked against ` +
+      `its output: max |Δ| ${fused.maxAbsDiff.toExponential(1)} (allowed ${fused.tolerance.toExponential(0)}).`;
+    header.append(el('p', { className: 'facts fused', textContent }));
+  }
 
   const controls = el('div', { className: 'controls' },
     singleSelect('Layer', Array.from({ length: m.layers }, (_, l) => [l, `${l + 1}`] as [number, string]), v.layer, (layer) => setView({ layer })),

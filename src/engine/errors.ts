@@ -29,7 +29,9 @@ export function describeError(e: unknown, spec?: ModelSpec): string {
   }
   if (/truncated protobuf|not an ONNX model|protobuf/i.test(raw)) return `The model file is damaged or not an ONNX model${where}: ${raw}. Delete it and download it again.`;
   // Fused-attention refusals name what works for that graph (fused/index.ts); the generic advice would be wrong.
-  if (e instanceof UnsupportedModelError && e.hint) return `Attention Lens cannot read attention from this model${where}: ${raw}. ${e.hint}`;
+  if (e instanceof UnsupportedModelError && e.hint) {
+    return `Attention Lens cannot read attention from this model${where}: ${raw}. ${e.hint}`;
+  }
   if (e instanceof UnsupportedModelError) return `Attention Lens cannot read attention from this model${where}: ${raw}. Try a BERT-, DistilBERT-, GPT-2- or Llama-style export such as Xenova/bert-base-uncased or Xenova/gpt2.`;
   if (/memory|Out of bounds|allocation/i.test(raw)) return `The model does not fit in WebAssembly memory${where}: ${raw}. Try the int8 precision or a smaller model.`;
   return `The model could not be run${where}: ${raw}`;
