@@ -30,5 +30,7 @@ export function fusedGraphTaps(model: OnnxModel): GraphTaps | undefined {
     };
   });
   const final = finalState(index, layers.map((l) => l.hiddenIn));
-  return { layers, finalHidden: final.tensor, finalHiddenNote: final.note, extraNodes: fused.nodes, fusedOps: fused.ops };
+  return {
+    layers, finalHidden: final.tensor, finalHiddenNote: final.note, extraNodes: fused.nodes, fusedOps: fused.ops,
+  };
 }
