@@ -38,7 +38,11 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
     if (readSettings().runtime === 'native') notify('warning', message);
   });
   const store = new ResultStore();
-  const panel = new AttentionPanel(ext, (entry, token) => revealToken(entry, token), (query) => client.query(query), exportView);
+  const panel = new AttentionPanel(ext, (entry, token) => revealToken(entry, token), {
+    scratch: (q) => client.scratch(q),
+    walk: (q) => client.walk(q),
+    export: exportView,
+  });
   const storage = context.globalStorageUri.fsPath;
   const deps = { client, store, panel, storage };
   const tint = new AttentionTint();

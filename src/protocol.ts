@@ -1,9 +1,14 @@
 /**
  * Every message and result shape that crosses a boundary: extension host <-> worker, and
- * extension host <-> webview. Both sides import this one file.
+ * extension host <-> webview. Both sides import this one file. Each message is defined once:
+ * what the webview sends (untrusted) as a schema, from which both its type and its validator are
+ * derived; requests and replies go through src/rpc.ts on both channels.
  */
 
 import type { WalkStep } from './attention/reconstruct';
+import { Infer, int, literal, MessageOf, messages, object, oneOf, requests, Schema, text } from './schema';
+import type { Progress, Reply, Request } from './rpc';
+import { MAX_EXPORT_CHARS, MAX_INDEX } from './limits';
 
 export type Precision = 'fp32' | 'int8';
 
@@ -46,9 +51,9 @@ export interface AttentionResult {
   model: ModelInfo;
   text: string;
   tokens: TokenInfo[];
-  /** Probabilities, [layer][head][query][key] flattened; length layers*heads*T*T. */
+  /** Probabilities, [layers, heads, T, T] flattened: read it through attention/layout.ts. */
   attention: Float32Array;
-  /** Residual stream, [state][token][hidden] flattened; state 0 is the embedding output, state k the output of layer k. */
+  /** Residual stream, [states, T, hidden] flattened (attention/layout.ts); state 0 is the embedding output. */
   hiddenStates: Float32Array;
   hiddenStateCount: number;
   /** Why some hidden states are left out (the rest, if any, come first); never replaced by another tensor. */
@@ -56,17 +61,6 @@ export interface AttentionResult {
   /** Set when the selection had more tokens than the limit and was cut. */
   truncated?: { totalTokens: number; keptTokens: number };
   timings: { loadMs: number; inferenceMs: number };
-}
-
-const attentionIndex = (r: { tokens: unknown[]; model: Pick<ModelInfo, 'heads'> }, layer: number, head: number, q: number, k: number): number => {
-  const T = r.tokens.length;
-  return ((layer * r.model.heads + head) * T + q) * T + k;
-};
-
-/** One row of attention: where token `q` looks in a layer/head. */
-export function attentionRow(r: AttentionResult, layer: number, head: number, q: number): Float32Array {
-  const start = attentionIndex(r, layer, head, q, 0);
-  return r.attention.subarray(start, start + r.tokens.length);
 }
 
 // ---- host <-> worker -------------------------------------------------------------------------
@@ -83,7 +77,7 @@ export interface ModelSpec {
 export interface ScratchLayer {
   runId: number;
   layer: number;
-  /** [heads][T][T] */
+  /** [heads, T, T]: attention/layout.ts scratchRow. */
   attention: Float32Array;
   maxAbsDiffPerHead: Float32Array;
   /** How the projections were recomputed: float, or integer arithmetic emulating the quantized graph. */
@@ -99,91 +93,95 @@ export interface WalkData extends WalkStep {
 /** How a message saying that the from-scratch view cannot work for this model begins (the runtime's maps stand). */
 export const SCRATCH_UNAVAILABLE = 'The from-scratch recomputation is unavailable for this model';
 
-export type WorkerQuery =
-  | { type: 'scratch'; runId: number; layer: number }
-  | { type: 'walk'; runId: number; layer: number; head: number; token: number };
+// ---- what a selection is -------------------------------------------------------------------
 
-export type WorkerRequest =
-  | { type: 'explain'; requestId: number; model: ModelSpec; text: string; maxTokens: number }
-  | { type: 'query'; requestId: number; query: WorkerQuery }
-  | { type: 'cancel'; requestId: number };
+/** The head choice that means "the mean of the layer's heads" rather than one head. */
+export const MEAN_OF_HEADS = 'mean';
+
+const index = int(0, MAX_INDEX);
+/** A head by its index, or the mean of the layer's heads. */
+const headChoice = oneOf(index, literal(MEAN_OF_HEADS));
+export type HeadChoice = Infer<typeof headChoice>;
+
+const viewSelection = object({ layer: index, head: headChoice, token: index });
+/** What the panel shows: a layer, a head or the mean of heads, and the focused query token. */
+export type ViewSelection = Infer<typeof viewSelection>;
+
+// ---- questions about a run (the webview asks the host, the host asks the worker) ---------------
+
+const scratchQuery = object({ runId: index, layer: index });
+const walkQuery = object({ runId: index, layer: index, head: index, token: index });
+export type ScratchQuery = Infer<typeof scratchQuery>;
+export type WalkQuery = Infer<typeof walkQuery>;
+
+// ---- host <-> worker -------------------------------------------------------------------------
+
+export type WorkerMethods = {
+  explain: { params: { model: ModelSpec; text: string; maxTokens: number }; result: AttentionResult };
+  /** One layer recomputed from the model's weights. */
+  scratch: { params: ScratchQuery; result: ScratchLayer };
+  /** One query token's attention, step by step. */
+  walk: { params: WalkQuery; result: WalkData };
+};
+
+export type WorkerRequest = Request<WorkerMethods> | { type: 'cancel'; id: number };
 
 export type WorkerResponse =
-  | { type: 'progress'; requestId: number; message: string }
-  | { type: 'result'; requestId: number; result: AttentionResult }
-  | { type: 'scratch'; requestId: number; scratch: ScratchLayer }
-  | { type: 'walk'; requestId: number; walk: WalkData }
-  | { type: 'error'; requestId: number; message: string }
+  | Reply<WorkerMethods>
+  | Progress
   /** Said once when the worker starts: which runtime it uses, or why not the one asked for. */
   | { type: 'log'; level: 'info' | 'warning'; message: string };
 
-// ---- host <-> webview ------------------------------------------------------------------------
+// ---- webview -> host: untrusted, so defined as schemas --------------------------------------
 
-export interface ViewSelection {
-  layer: number;
-  head: number;
-  /** Focused query token. */
-  token: number;
+const view = text(40, /^[a-z0-9-]{1,40}$/);
+/** Export of the view on screen: PNG and SVG carry the image; JSON and CSV are built by the host. */
+const exportRequest = oneOf(
+  object({ format: literal('png'), view, data: text(MAX_EXPORT_CHARS, /^data:image\/png;base64,/) }),
+  object({ format: literal('svg'), view, data: text(MAX_EXPORT_CHARS, /^<svg[\s>]/) }),
+  object({ format: oneOf(literal('json'), literal('csv')), view }),
+);
+export type ExportRequest = Infer<typeof exportRequest>;
+export type ExportFormat = ExportRequest['format'];
+
+/** Messages the webview sends that need no answer. */
+const WEBVIEW_NOTICES = {
+  ready: object({}),
+  selection: object({ selection: viewSelection }),
+  revealToken: object({ token: index }),
+};
+
+/** Questions the webview asks the host, each answered by a reply with its id. */
+const WEBVIEW_REQUESTS = { scratch: scratchQuery, walk: walkQuery, export: exportRequest };
+
+/** What each webview question is answered with. */
+interface WebviewResults {
+  scratch: ScratchLayer;
+  walk: WalkData;
+  /** The saved file, or no path when the person closed the save dialog. */
+  export: { path?: string };
 }
+
+export type WebviewMethods = {
+  [K in keyof typeof WEBVIEW_REQUESTS]: { params: Infer<(typeof WEBVIEW_REQUESTS)[K]>; result: WebviewResults[K] };
+};
+export type WebviewNotice = MessageOf<typeof WEBVIEW_NOTICES>;
+export type WebviewToHost = WebviewNotice | Request<WebviewMethods>;
+
+const webviewNotice = messages(WEBVIEW_NOTICES);
+const webviewRequest: Schema<Request<WebviewMethods>> = requests(WEBVIEW_REQUESTS, index);
+
+/** Messages from a webview are untrusted input: only well-formed ones get through, with only their declared fields. */
+export function parseWebviewMessage(m: unknown): WebviewToHost | undefined {
+  return webviewNotice.parse(m) ?? webviewRequest.parse(m);
+}
+
+// ---- host -> webview: trusted (the host builds them) -----------------------------------------
 
 export type HostToWebview =
   /** `source`: where the text sits, kept by the webview so that a reloaded window can explain it again. */
   | { type: 'result'; result: AttentionResult; focus?: Partial<ViewSelection>; source?: { uri: string; offset: number } }
-  | { type: 'scratch'; scratch: ScratchLayer }
-  | { type: 'walk'; walk: WalkData }
-  | { type: 'queryError'; message: string }
-  | { type: 'exported'; path: string }
   | { type: 'busy'; message: string }
   | { type: 'error'; message: string }
-  | { type: 'focus'; focus: Partial<ViewSelection> };
-
-export type ExportFormat = 'png' | 'svg' | 'json' | 'csv';
-
-export type WebviewToHost =
-  | { type: 'ready' }
-  /** png: a data URL, svg: the document; json and csv are built by the host from the result. */
-  | { type: 'export'; format: ExportFormat; view: string; data?: string }
-  | { type: 'query'; query: WorkerQuery }
-  | { type: 'selection'; selection: ViewSelection }
-  | { type: 'revealToken'; token: number };
-
-/** The largest image the panel may hand over for saving (characters of a data URL or SVG text). */
-const MAX_EXPORT_CHARS = 64 * 2 ** 20;
-
-/** Messages from a webview are untrusted input: accept only well-formed ones. */
-export function parseWebviewMessage(m: unknown): WebviewToHost | undefined {
-  if (typeof m !== 'object' || m === null) return undefined;
-  const msg = m as Record<string, unknown>;
-  const isIndex = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 1e6;
-  switch (msg.type) {
-    case 'ready':
-      return { type: 'ready' };
-    case 'query': {
-      const q = msg.query as Record<string, unknown> | undefined;
-      if (!q || !isIndex(q.runId) || !isIndex(q.layer)) return undefined;
-      if (q.type === 'scratch') return { type: 'query', query: { type: 'scratch', runId: q.runId as number, layer: q.layer as number } };
-      if (q.type === 'walk' && isIndex(q.head) && isIndex(q.token)) {
-        return { type: 'query', query: { type: 'walk', runId: q.runId as number, layer: q.layer as number, head: q.head as number, token: q.token as number } };
-      }
-      return undefined;
-    }
-    case 'export': {
-      const view = typeof msg.view === 'string' && /^[a-z0-9-]{1,40}$/.test(msg.view) ? msg.view : undefined;
-      if (!view) return undefined;
-      if (msg.format === 'json' || msg.format === 'csv') return { type: 'export', format: msg.format, view };
-      const data = typeof msg.data === 'string' && msg.data.length <= MAX_EXPORT_CHARS ? msg.data : undefined;
-      if (msg.format === 'png' && data?.startsWith('data:image/png;base64,')) return { type: 'export', format: 'png', view, data };
-      if (msg.format === 'svg' && data?.startsWith('<svg')) return { type: 'export', format: 'svg', view, data };
-      return undefined;
-    }
-    case 'revealToken':
-      return isIndex(msg.token) ? { type: 'revealToken', token: msg.token as number } : undefined;
-    case 'selection': {
-      const s = msg.selection as Record<string, unknown> | undefined;
-      if (!s || !isIndex(s.layer) || !isIndex(s.head) || !isIndex(s.token)) return undefined;
-      return { type: 'selection', selection: { layer: s.layer as number, head: s.head as number, token: s.token as number } };
-    }
-    default:
-      return undefined;
-  }
-}
+  | { type: 'focus'; focus: Partial<ViewSelection> }
+  | Reply<WebviewMethods>;

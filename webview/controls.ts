@@ -22,7 +22,9 @@ export function button(label: string, onClick: () => void, opts: { title?: strin
 }
 
 /** A labelled single select; `aria-label` names it for screen readers and tests. */
-export function singleSelect<T extends string | number>(label: string, options: [T, string][], value: T, onChange: (v: T) => void): HTMLElement {
+export function singleSelect<T extends string | number>(
+  label: string, options: [T, string][], value: T, onChange: (v: T) => void,
+): HTMLElement {
   const s = document.createElement('vscode-single-select') as HTMLElement & { value: string };
   s.setAttribute('aria-label', label);
   s.setAttribute('label', label);
@@ -34,7 +36,11 @@ export function singleSelect<T extends string | number>(label: string, options: 
     if (v === value) o.setAttribute('selected', '');
     s.append(o);
   }
-  s.addEventListener('change', () => onChange((typeof value === 'number' ? Number(s.value) : s.value) as T));
+  // Options may mix numbers and names (a head, or the mean of heads): the chosen one is found by its text value.
+  s.addEventListener('change', () => {
+    const chosen = options.find(([v]) => String(v) === s.value);
+    if (chosen) onChange(chosen[0]);
+  });
   const wrap = document.createElement('label');
   wrap.className = 'control';
   wrap.append(`${label} `, s);

@@ -1,9 +1,13 @@
 import type { AttentionResult, ViewSelection } from '../src/protocol';
+import { clampSelection } from '../src/attention/layout';
 
 export const TABS = ['attention', 'heads', 'model', 'embeddings', 'scratch'] as const;
 export type Tab = (typeof TABS)[number];
 
-/** What the attention matrix shows: the chosen layer (one head or the mean of its heads), the mean over layers, or the rollout. */
+/**
+ * What the attention matrix shows: the chosen layer (one head or the mean of its heads), the mean
+ * over layers, or the rollout.
+ */
 export const AGGREGATIONS = ['layer', 'mean-layers', 'rollout'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
 
@@ -17,19 +21,14 @@ export interface ViewState extends ViewSelection {
   sort: { column: string; descending: boolean };
 }
 
-export interface Model {
-  result: AttentionResult;
-  view: ViewState;
-}
-
 const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(lo, v), hi);
 
 export function clampView(r: AttentionResult, v: Partial<ViewState>): ViewState {
   const heads = (v.headViewHeads ?? []).filter((h) => h >= 0 && h < r.model.heads);
+  // A head saved by an older version as -1 meant the mean of heads.
+  const head = typeof v.head === 'number' && v.head >= 0 ? v.head : 'mean';
   return {
-    layer: clamp(v.layer ?? r.model.layers - 1, 0, r.model.layers - 1),
-    head: clamp(v.head ?? -1, -1, r.model.heads - 1),
-    token: clamp(v.token ?? 0, 0, r.tokens.length - 1),
+    ...clampSelection(r, { layer: v.layer, head, token: v.token }),
     hiddenState: clamp(v.hiddenState ?? 0, 0, r.hiddenStateCount - 1),
     tab: TABS.includes(v.tab as Tab) ? (v.tab as Tab) : 'attention',
     aggregation: AGGREGATIONS.includes(v.aggregation as Aggregation) ? (v.aggregation as Aggregation) : 'layer',

@@ -2,48 +2,59 @@
  * Views of many heads at once: means, attention rollout, and per-head summaries that help find the
  * interesting heads. Pure: the webview and tests use it.
  */
-import type { AttentionResult } from '../protocol';
-import { attentionRow } from '../protocol';
+import type { AttentionResult, HeadChoice } from '../protocol';
+import { attentionRow, headAttention } from './layout';
 
 /** A [T, T] matrix, row-major. */
 export type Matrix = Float32Array;
 
+/** One head's matrix, a copy. */
 export function headMatrix(r: AttentionResult, layer: number, head: number): Matrix {
-  const T = r.tokens.length;
-  const out = new Float32Array(T * T);
-  for (let q = 0; q < T; q++) out.set(attentionRow(r, layer, head, q), q * T);
-  return out;
+  return headAttention(r, layer, head).slice(); // [T, T]
 }
 
-/** One row of attention, of one head or (head -1) the mean of the layer's heads: where token q looks. */
-export function rowOf(r: AttentionResult, layer: number, head: number, q: number): Float32Array {
-  if (head >= 0) return attentionRow(r, layer, head, q);
-  const mean = new Float32Array(r.tokens.length);
-  for (let h = 0; h < r.model.heads; h++) attentionRow(r, layer, h, q).forEach((v, k) => (mean[k] += v / r.model.heads));
+/** One row of attention, of one head or the mean of the layer's heads: where token q looks. */
+export function rowOf(r: AttentionResult, layer: number, head: HeadChoice, q: number): Float32Array {
+  if (head !== 'mean') return attentionRow(r, layer, head, q);
+  const T = r.tokens.length;
+  const mean = new Float32Array(T); // [T] = Σ_h A[layer, h, q, :] / H
+  const H = r.model.heads;
+  for (let h = 0; h < H; h++) {
+    const row = attentionRow(r, layer, h, q);
+    for (let k = 0; k < T; k++) mean[k] += row[k] / H;
+  }
   return mean;
 }
 
 /** The tokens q attends to most, strongest first. */
-export function topAttended(r: AttentionResult, layer: number, head: number, q: number, n: number): { token: number; weight: number }[] {
+export function topAttended(
+  r: AttentionResult, layer: number, head: HeadChoice, q: number, n: number,
+): { token: number; weight: number }[] {
   return Array.from(rowOf(r, layer, head, q), (weight, token) => ({ token, weight }))
     .sort((a, b) => b.weight - a.weight)
     .slice(0, n);
 }
 
-/** Mean over the heads of one layer. */
+/** Mean over the heads of one layer: Σ_h A[layer, h] / H. */
 export function meanOverHeads(r: AttentionResult, layer: number): Matrix {
   const T = r.tokens.length;
-  const out = new Float32Array(T * T);
-  for (let q = 0; q < T; q++) out.set(rowOf(r, layer, -1, q), q * T);
+  const H = r.model.heads;
+  const out = new Float32Array(T * T); // [T, T]
+  for (let h = 0; h < H; h++) {
+    const a = headAttention(r, layer, h); // [T, T]
+    for (let i = 0; i < T * T; i++) out[i] += a[i] / H;
+  }
   return out;
 }
 
-/** Mean over all layers, of one head (or of the mean of heads when head is -1). */
-export function meanOverLayers(r: AttentionResult, head: number): Matrix {
+/** Mean over all layers, of one head (or of the mean of heads). */
+export function meanOverLayers(r: AttentionResult, head: HeadChoice): Matrix {
   const T = r.tokens.length;
-  const out = new Float32Array(T * T);
-  for (let l = 0; l < r.model.layers; l++) {
-    (head >= 0 ? headMatrix(r, l, head) : meanOverHeads(r, l)).forEach((v, i) => (out[i] += v / r.model.layers));
+  const L = r.model.layers;
+  const out = new Float32Array(T * T); // [T, T]
+  for (let l = 0; l < L; l++) {
+    const a = head === 'mean' ? meanOverHeads(r, l) : headAttention(r, l, head);
+    for (let i = 0; i < T * T; i++) out[i] += a[i] / L;
   }
   return out;
 }
@@ -96,8 +107,7 @@ export function headSummary(r: AttentionResult, layer: number, head: number): He
   const T = r.tokens.length;
   const cls = r.tokens.flatMap((t, k) => (t.special && CLS.test(t.label) ? [k] : []));
   const sep = r.tokens.flatMap((t, k) => (t.special && SEP.test(t.label) ? [k] : []));
-  const a = r.attention;
-  const base = (layer * r.model.heads + head) * T * T;
+  const a = headAttention(r, layer, head); // [T, T]
   let entropy = 0;
   let rows = 0;
   let self = 0;
@@ -106,7 +116,7 @@ export function headSummary(r: AttentionResult, layer: number, head: number): He
   let toCls = 0;
   let toSep = 0;
   for (let q = 0; q < T; q++) {
-    const off = base + q * T;
+    const off = q * T;
     const visible = r.model.causal ? q + 1 : T;
     if (visible > 1) {
       let e = 0;

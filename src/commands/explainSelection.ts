@@ -7,7 +7,9 @@ import { resolveModel } from '../modelResolver';
 import type { AttentionPanel } from '../panel/panel';
 import type { ExplainedSelection, ResultStore } from '../editor/results';
 
-export const MAX_SELECTION_CHARS = 100_000;
+import { MAX_SELECTION_CHARS } from '../limits';
+
+export { MAX_SELECTION_CHARS };
 
 /** What to explain: the primary selection, or the current line when nothing is selected. */
 export function textToExplain(editor: vscode.TextEditor): { range: vscode.Range; text: string; note?: string } | { error: string } {

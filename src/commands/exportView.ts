@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import * as os from 'node:os';
 import { toCsv, toJson } from '../export/formats';
 import type { ExplainedSelection } from '../editor/results';
-import type { WebviewToHost } from '../protocol';
+import type { ExportRequest } from '../protocol';
 import { notify } from '../notify';
 
 const FILTERS: Record<string, Record<string, string[]>> = {
@@ -14,7 +14,7 @@ const FILTERS: Record<string, Record<string, string[]>> = {
 };
 
 /** Returns the saved file's path, or undefined when the person cancelled. */
-export async function exportView(entry: ExplainedSelection, req: Extract<WebviewToHost, { type: 'export' }>): Promise<string | undefined> {
+export async function exportView(entry: ExplainedSelection, req: ExportRequest): Promise<string | undefined> {
   const r = entry.result;
   const base = `attention-${r.model.label.replace(/[^\w.-]+/g, '_')}-${req.view}.${req.format}`;
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
@@ -24,8 +24,8 @@ export async function exportView(entry: ExplainedSelection, req: Extract<Webview
   switch (req.format) {
     case 'json': bytes = new TextEncoder().encode(toJson(r)); break;
     case 'csv': bytes = new TextEncoder().encode(toCsv(r)); break;
-    case 'svg': bytes = new TextEncoder().encode(req.data!); break;
-    case 'png': bytes = Buffer.from(req.data!.slice('data:image/png;base64,'.length), 'base64'); break;
+    case 'svg': bytes = new TextEncoder().encode(req.data); break;
+    case 'png': bytes = Buffer.from(req.data.slice('data:image/png;base64,'.length), 'base64'); break;
   }
   await vscode.workspace.fs.writeFile(target, bytes);
   notify('info', `saved ${target.fsPath}`);

@@ -3,10 +3,15 @@ import * as vscode from 'vscode';
 import type { ResultStore } from './results';
 import type { ViewSelection } from '../protocol';
 import { hoverMarkdown, SHOW_PANEL_COMMAND } from './hoverText';
+import { clampSelection } from '../attention/layout';
 import type { AttentionTint } from './tint';
 
 export class AttentionHoverProvider implements vscode.HoverProvider {
-  constructor(private readonly store: ResultStore, private readonly view: () => Pick<ViewSelection, 'layer' | 'head'>, private readonly tint: AttentionTint) {}
+  constructor(
+    private readonly store: ResultStore,
+    private readonly view: () => Pick<ViewSelection, 'layer' | 'head'>,
+    private readonly tint: AttentionTint,
+  ) {}
 
   provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
     const e = this.store.get(document);
@@ -16,9 +21,9 @@ export class AttentionHoverProvider implements vscode.HoverProvider {
       return undefined;
     }
     const r = e.result;
-    const { layer, head } = this.view();
+    const { layer, head } = clampSelection(r, this.view());
     this.tint.show(document, e, q, layer, head);
-    const md = new vscode.MarkdownString(hoverMarkdown(r, Math.min(layer, r.model.layers - 1), Math.min(head, r.model.heads - 1), q));
+    const md = new vscode.MarkdownString(hoverMarkdown(r, layer, head, q));
     // Only our own command may run from this hover; no HTML.
     md.isTrusted = { enabledCommands: [SHOW_PANEL_COMMAND] };
     md.supportHtml = false;

@@ -1,6 +1,6 @@
 /** The hover's markdown, as a pure function of a result (so hostile text can be tested without VS Code). */
 import { topAttended } from '../attention/aggregate';
-import type { AttentionResult } from '../protocol';
+import type { AttentionResult, HeadChoice } from '../protocol';
 
 export const SHOW_PANEL_COMMAND = 'attentionLens.showPanel';
 
@@ -16,9 +16,9 @@ export function escapeMarkdown(s: string): string {
     .replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '�');
 }
 
-export function hoverMarkdown(r: AttentionResult, layer: number, head: number, q: number): string {
+export function hoverMarkdown(r: AttentionResult, layer: number, head: HeadChoice, q: number): string {
   const name = (i: number) => `“${escapeMarkdown(r.tokens[i].label)}”`;
-  const where = head >= 0 ? `layer ${layer + 1}, head ${head + 1}` : `layer ${layer + 1}, mean of ${r.model.heads} heads`;
+  const where = head === 'mean' ? `layer ${layer + 1}, mean of ${r.model.heads} heads` : `layer ${layer + 1}, head ${head + 1}`;
   const lines = [
     `**Attention Lens** · token ${name(q)} · ${where} (${escapeMarkdown(r.model.label)})`,
     '',

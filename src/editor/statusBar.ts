@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { ExplainedSelection } from './results';
 import type { ViewSelection } from '../protocol';
 import { SHOW_PANEL_COMMAND } from './hoverText';
+import { clampSelection } from '../attention/layout';
 
 export class AttentionStatus implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('attentionLens.status', vscode.StatusBarAlignment.Right, 100);
@@ -15,10 +16,12 @@ export class AttentionStatus implements vscode.Disposable {
   update(entry: ExplainedSelection | undefined, view: Pick<ViewSelection, 'layer' | 'head'>): void {
     if (!entry) return this.item.hide();
     const m = entry.result.model;
-    const layer = Math.min(view.layer, m.layers - 1) + 1;
-    const head = view.head >= 0 ? `H${Math.min(view.head, m.heads - 1) + 1}` : 'mean';
+    const at = clampSelection(entry.result, view);
+    const layer = at.layer + 1;
+    const head = at.head === 'mean' ? 'mean' : `H${at.head + 1}`;
+    const which = at.head === 'mean' ? `mean of ${m.heads} heads` : `head ${at.head + 1} of ${m.heads}`;
     this.item.text = `$(eye) ${m.label} · L${layer} · ${head}`;
-    this.item.tooltip = `Attention Lens: ${m.label} (${m.precision}), layer ${layer} of ${m.layers}, ${view.head >= 0 ? `head ${head.slice(1)} of ${m.heads}` : `mean of ${m.heads} heads`}. Click to open the panel.`;
+    this.item.tooltip = `Attention Lens: ${m.label} (${m.precision}), layer ${layer} of ${m.layers}, ${which}. Click to open the panel.`;
     this.item.accessibilityInformation = { label: this.item.tooltip };
     this.item.show();
   }

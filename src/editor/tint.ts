@@ -5,6 +5,8 @@
  */
 import * as vscode from 'vscode';
 import { rowOf } from '../attention/aggregate';
+import { clampSelection } from '../attention/layout';
+import type { HeadChoice } from '../protocol';
 import type { ExplainedSelection } from './results';
 
 const TINT_LEVELS = 5;
@@ -25,12 +27,13 @@ export class AttentionTint implements vscode.Disposable {
   /** The token each level's ranges belong to, for tests and the status line. */
   current: { token: number; levels: number[] } | undefined;
 
-  show(document: vscode.TextDocument, entry: ExplainedSelection, q: number, layer: number, head: number): void {
+  show(document: vscode.TextDocument, entry: ExplainedSelection, q: number, layer: number, head: HeadChoice): void {
     const editor = vscode.window.visibleTextEditors.find((e) => e.document === document);
     if (!editor) return;
     if (this.tinted && this.tinted !== editor) this.clear();
     const r = entry.result;
-    const row = rowOf(r, Math.min(layer, r.model.layers - 1), Math.min(head, r.model.heads - 1), q);
+    const at = clampSelection(r, { layer, head, token: q });
+    const row = rowOf(r, at.layer, at.head, at.token);
     // Scaled by the largest weight on a token that has characters: [CLS]/[SEP] often take the most and cannot be tinted.
     const visible = (k: number) => !r.tokens[k].special && r.tokens[k].start < r.tokens[k].end;
     const max = Math.max(0, ...Array.from(row).filter((_, k) => visible(k)));

@@ -3,23 +3,21 @@
  * older one, a crashed worker is reported and replaced on the next request.
  */
 import { Worker } from 'node:worker_threads';
-import type { AttentionResult, ModelSpec, ScratchLayer, WalkData, WorkerQuery, WorkerRequest, WorkerResponse } from '../protocol';
+import type {
+  AttentionResult, ModelSpec, ScratchLayer, ScratchQuery, WalkData, WalkQuery, WorkerMethods, WorkerRequest, WorkerResponse,
+} from '../protocol';
+import { counter, Requester } from '../rpc';
 import type { RuntimeOptions } from './runtime';
 
 export class CancelledError extends Error {
   constructor() { super('cancelled'); }
 }
 
-interface Pending {
-  resolve(r: AttentionResult | ScratchLayer | WalkData): void;
-  reject(e: Error): void;
-  onProgress?(message: string): void;
-}
-
 export class EngineClient {
   private worker: Worker | undefined;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private requests: Requester<WorkerMethods> | undefined;
+  /** Request ids (and so run ids) stay unique across restarted workers. */
+  private readonly ids = counter();
 
   /** `runtime` is read each time a worker starts, so a changed thread setting applies to the next one. */
   constructor(
@@ -28,67 +26,59 @@ export class EngineClient {
     private readonly onLog: (level: 'info' | 'warning', message: string) => void = () => undefined,
   ) {}
 
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
+  private ensureWorker(): Requester<WorkerMethods> {
+    if (this.worker && this.requests) return this.requests;
     const w = new Worker(this.workerPath, { workerData: this.runtime() });
+    const requests = new Requester<WorkerMethods>((m) => w.postMessage(m satisfies WorkerRequest), this.ids);
     w.on('message', (m: WorkerResponse) => {
-      if (m.type === 'log') return this.onLog(m.level, m.message);
-      const p = this.pending.get(m.requestId);
-      if (!p) return; // cancelled: a stale answer is dropped
-      if (m.type === 'progress') return p.onProgress?.(m.message);
-      this.pending.delete(m.requestId);
-      if (m.type === 'error') p.reject(new Error(m.message));
-      else p.resolve(m.type === 'result' ? m.result : m.type === 'scratch' ? m.scratch : m.walk);
+      if (m.type === 'log') this.onLog(m.level, m.message);
+      else requests.receive(m);
     });
     const fail = (why: string) => {
       if (this.worker !== w) return;
       this.worker = undefined;
-      for (const p of this.pending.values()) p.reject(new Error(`The model worker stopped (${why}); it will be restarted on the next request.`));
-      this.pending.clear();
+      this.requests = undefined;
+      const error = `The model worker stopped (${why}); it will be restarted on the next request.`;
+      for (const id of requests.waiting) requests.abandon(id, new Error(error));
     };
     w.on('error', (e) => fail(e.message));
     w.on('exit', (code) => fail(`exit code ${code}`));
     this.worker = w;
-    return w;
+    this.requests = requests;
+    return requests;
   }
 
   /** Explains `text`; cancels whatever request was still running. */
-  explain(model: ModelSpec, text: string, maxTokens: number, onProgress?: (m: string) => void): { id: number; result: Promise<AttentionResult> } {
+  explain(
+    model: ModelSpec, text: string, maxTokens: number, onProgress?: (m: string) => void,
+  ): { id: number; result: Promise<AttentionResult> } {
     this.cancelAll();
-    const requestId = this.nextId++;
-    const result = new Promise<AttentionResult>((resolve, reject) => {
-      this.pending.set(requestId, { resolve: resolve as Pending['resolve'], reject, onProgress });
-    });
-    const req: WorkerRequest = { type: 'explain', requestId, model, text, maxTokens };
-    this.ensureWorker().postMessage(req);
-    return { id: requestId, result };
+    return this.ensureWorker().request('explain', { model, text, maxTokens }, onProgress);
   }
 
-  /** A follow-up question about a run: one layer from scratch, or one token's walk. Does not cancel runs. */
-  query(query: WorkerQuery): Promise<ScratchLayer | WalkData> {
-    const requestId = this.nextId++;
-    const answer = new Promise<ScratchLayer | WalkData>((resolve, reject) => {
-      this.pending.set(requestId, { resolve: resolve as Pending['resolve'], reject });
-    });
-    this.ensureWorker().postMessage({ type: 'query', requestId, query } satisfies WorkerRequest);
-    return answer;
+  /** A follow-up question about a run: one layer from scratch. Does not cancel runs. */
+  scratch(query: ScratchQuery): Promise<ScratchLayer> {
+    return this.ensureWorker().request('scratch', query).result;
   }
 
-  cancel(requestId: number): void {
-    const p = this.pending.get(requestId);
-    if (!p) return;
-    this.pending.delete(requestId);
-    this.worker?.postMessage({ type: 'cancel', requestId } satisfies WorkerRequest);
-    p.reject(new CancelledError());
+  /** A follow-up question about a run: one token's walk. Does not cancel runs. */
+  walk(query: WalkQuery): Promise<WalkData> {
+    return this.ensureWorker().request('walk', query).result;
+  }
+
+  cancel(id: number): void {
+    if (!this.requests?.abandon(id, new CancelledError())) return;
+    this.worker?.postMessage({ type: 'cancel', id } satisfies WorkerRequest);
   }
 
   cancelAll(): void {
-    for (const id of [...this.pending.keys()]) this.cancel(id);
+    for (const id of this.requests?.waiting ?? []) this.cancel(id);
   }
 
   async dispose(): Promise<void> {
     this.cancelAll();
     await this.worker?.terminate();
     this.worker = undefined;
+    this.requests = undefined;
   }
 }

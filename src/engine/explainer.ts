@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { AttentionResult, ModelSpec, ScratchLayer, TokenInfo, WalkData } from '../protocol';
-import { attentionRow } from '../protocol';
+import { attentionRow } from '../attention/layout';
 import { compare, headVectors, layerAttention, LayerWeights, walk } from '../attention/reconstruct';
 import { ScratchUnavailableError, UnsupportedModelError, UserFacingError } from './errors';
 import { checkModelFolder, configShape, onnxFile } from './catalog';

@@ -1,6 +1,7 @@
 /** worker_threads entry: keeps loaded models warm and runs them off the extension host's main thread. */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ModelSpec, WorkerRequest, WorkerResponse } from '../protocol';
+import type { ModelSpec, WorkerMethods, WorkerRequest, WorkerResponse } from '../protocol';
+import { errorReply, replyOf } from '../rpc';
 import { LoadedModel } from './explainer';
 import { RuntimeOptions, startRuntime } from './runtime';
 import { describeError, UserFacingError } from './errors';
@@ -24,11 +25,11 @@ let current: { key: string; model: Promise<LoadedModel> } | undefined;
 const running = new Set<number>();
 const cancelled = new Set<number>();
 
-async function modelFor(spec: ModelSpec, requestId: number): Promise<LoadedModel> {
+async function modelFor(spec: ModelSpec, id: number): Promise<LoadedModel> {
   const key = keyOf(spec);
   if (current?.key !== key) {
     const previous = current?.model;
-    post({ type: 'progress', requestId, message: `Loading ${spec.id} (${spec.precision})…` });
+    post({ type: 'progress', inReplyTo: id, message: `Loading ${spec.id} (${spec.precision})…` });
     current = { key, model: (async () => {
       await previous?.then((m) => m.dispose()).catch(() => undefined);
       return LoadedModel.load(spec, runtime);
@@ -40,43 +41,44 @@ async function modelFor(spec: ModelSpec, requestId: number): Promise<LoadedModel
 
 port.on('message', async (req: WorkerRequest) => {
   if (req.type === 'cancel') {
-    if (running.has(req.requestId)) cancelled.add(req.requestId);
+    if (running.has(req.id)) cancelled.add(req.id);
     return;
   }
-  const { requestId } = req;
-  if (req.type === 'query') {
+  const { id } = req;
+  if (req.method !== 'explain') {
     try {
       const model = await current?.model;
       if (!model) throw new UserFacingError('No model is loaded: explain a selection first.');
-      const q = req.query;
-      if (q.type === 'scratch') {
-        const scratch = model.scratchLayer(q.runId, q.layer);
-        post({ type: 'scratch', requestId, scratch }, [scratch.attention.buffer as ArrayBuffer]);
+      if (req.method === 'scratch') {
+        const scratch = model.scratchLayer(req.params.runId, req.params.layer);
+        post(replyOf<WorkerMethods>(id, scratch), [scratch.attention.buffer as ArrayBuffer]);
       } else {
-        post({ type: 'walk', requestId, walk: model.walk(q.runId, q.layer, q.head, q.token) });
+        const { runId, layer, head, token } = req.params;
+        post(replyOf<WorkerMethods>(id, model.walk(runId, layer, head, token)));
       }
     } catch (e) {
-      post({ type: 'error', requestId, message: describeError(e) });
+      post(errorReply<WorkerMethods>(id, describeError(e)));
     }
     return;
   }
-  running.add(requestId);
+  const { model: spec, text, maxTokens } = req.params;
+  running.add(id);
   try {
-    const model = await modelFor(req.model, requestId);
-    if (cancelled.delete(requestId)) return;
-    post({ type: 'progress', requestId, message: 'Running the model…' });
+    const model = await modelFor(spec, id);
+    if (cancelled.delete(id)) return;
+    post({ type: 'progress', inReplyTo: id, message: 'Running the model…' });
     if (testRunDelayMs > 0) await new Promise((r) => setTimeout(r, testRunDelayMs));
-    if (cancelled.delete(requestId)) return;
-    const result = await model.explain(req.text, req.maxTokens, requestId);
-    if (cancelled.delete(requestId)) return;
+    if (cancelled.delete(id)) return;
+    const result = await model.explain(text, maxTokens, id);
+    if (cancelled.delete(id)) return;
     // The worker keeps the attention for follow-up queries, so the host gets a copy of it; the hidden
     // states are not needed again here and move to the host without a copy.
     const sent = { ...result, attention: result.attention.slice() };
-    post({ type: 'result', requestId, result: sent }, [sent.attention.buffer as ArrayBuffer, sent.hiddenStates.buffer as ArrayBuffer]);
+    post(replyOf<WorkerMethods>(id, sent), [sent.attention.buffer as ArrayBuffer, sent.hiddenStates.buffer as ArrayBuffer]);
   } catch (e) {
-    if (!cancelled.has(requestId)) post({ type: 'error', requestId, message: describeError(e, req.model) });
+    if (!cancelled.has(id)) post(errorReply<WorkerMethods>(id, describeError(e, spec)));
   } finally {
-    running.delete(requestId);
-    cancelled.delete(requestId);
+    running.delete(id);
+    cancelled.delete(id);
   }
 });

@@ -3,16 +3,16 @@
  * defuses spreadsheet formulas, SVG escapes it as XML. Pure.
  */
 import type { AttentionResult } from '../protocol';
-
+import { attentionRow, tokenVector } from '../attention/layout';
 
 /** Nested arrays [layer][head][query][key] and [state][token][dimension], with the tokens and the model. */
 export function toJson(r: AttentionResult): string {
   const T = r.tokens.length;
   const { layers, heads, hidden } = r.model;
   const attention = Array.from({ length: layers }, (_, l) => Array.from({ length: heads }, (_, h) =>
-    Array.from({ length: T }, (_, q) => Array.from(r.attention.subarray(((l * heads + h) * T + q) * T, ((l * heads + h) * T + q + 1) * T)))));
-  const hiddenStates = Array.from({ length: r.hiddenStateCount }, (_, s) => Array.from({ length: T }, (_, t) =>
-    Array.from(r.hiddenStates.subarray((s * T + t) * hidden, (s * T + t + 1) * hidden))));
+    Array.from({ length: T }, (_, q) => Array.from(attentionRow(r, l, h, q))))); // [layers][heads][T][T]
+  const hiddenStates = Array.from({ length: r.hiddenStateCount }, (_, s) =>
+    Array.from({ length: T }, (_, t) => Array.from(tokenVector(r, s, t)))); // [states][T][hidden]
   return JSON.stringify({
     format: 'attention-lens/1',
     model: r.model,
@@ -38,8 +38,8 @@ export function toCsv(r: AttentionResult): string {
   for (let l = 0; l < r.model.layers; l++) {
     for (let h = 0; h < r.model.heads; h++) {
       for (let q = 0; q < T; q++) {
-        const base = ((l * r.model.heads + h) * T + q) * T;
-        for (let k = 0; k < T; k++) lines.push(`${l + 1},${h + 1},${q},${labels[q]},${k},${labels[k]},${r.attention[base + k]}`);
+        const row = attentionRow(r, l, h, q); // [T]
+        for (let k = 0; k < T; k++) lines.push(`${l + 1},${h + 1},${q},${labels[q]},${k},${labels[k]},${row[k]}`);
       }
     }
   }

@@ -1,9 +1,20 @@
 /** The Attention Lens webview panel: one per window, fed from the ResultStore. */
 import * as vscode from 'vscode';
-import { HostToWebview, parseWebviewMessage, ScratchLayer, ViewSelection, WalkData, WebviewToHost, WorkerQuery } from '../protocol';
+import {
+  ExportRequest, HostToWebview, MEAN_OF_HEADS, parseWebviewMessage, ScratchQuery, ViewSelection, WalkQuery, WebviewMethods,
+} from '../protocol';
+import { errorReply, replyOf } from '../rpc';
 import type { ExplainedSelection } from '../editor/results';
 import { panelHtml } from './html';
 import { CancelledError } from '../engine/client';
+
+/** How the host answers the panel's questions. */
+export interface PanelAnswers {
+  scratch(query: ScratchQuery): Promise<WebviewMethods['scratch']['result']>;
+  walk(query: WalkQuery): Promise<WebviewMethods['walk']['result']>;
+  /** The saved file's path, or undefined when the person closed the save dialog. */
+  export(entry: ExplainedSelection, request: ExportRequest): Promise<string | undefined>;
+}
 
 export class AttentionPanel {
   static readonly viewType = 'attentionLens.panel';
@@ -17,14 +28,13 @@ export class AttentionPanel {
   private readonly viewChanged = new vscode.EventEmitter<ViewSelection>();
   /** The person chose another layer, head or token in the panel. */
   readonly onDidChangeView = this.viewChanged.event;
-  /** Layer and head the person chose; head -1 is the mean over heads. */
-  view: ViewSelection = { layer: Number.MAX_SAFE_INTEGER, head: -1, token: 0 };
+  /** Layer and head the person chose (clamped to a result where it is used: the default means the last layer). */
+  view: ViewSelection = { layer: Number.MAX_SAFE_INTEGER, head: MEAN_OF_HEADS, token: 0 };
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly onReveal: (entry: ExplainedSelection, token: number) => void,
-    private readonly onQuery: (query: WorkerQuery) => Promise<ScratchLayer | WalkData>,
-    private readonly onExport: (entry: ExplainedSelection, request: Extract<WebviewToHost, { type: 'export' }>) => Promise<string | undefined>,
+    private readonly answers: PanelAnswers,
   ) {}
 
   get isOpen(): boolean {
@@ -81,16 +91,17 @@ export class AttentionPanel {
         this.viewChanged.fire(m.selection);
       } else if (m.type === 'revealToken' && this.shown && m.token < this.shown.result.tokens.length) {
         this.onReveal(this.shown, m.token);
-      } else if (m.type === 'export' && this.shown) {
-        this.onExport(this.shown, m).then(
-          (path) => path && this.post({ type: 'exported', path }),
-          (e: Error) => this.post({ type: 'error', message: `Export failed: ${e.message}` }),
-        );
-      } else if (m.type === 'query') {
-        this.onQuery(m.query).then(
-          (answer) => this.post('dots' in answer ? { type: 'walk', walk: answer } : { type: 'scratch', scratch: answer }),
-          // A newer run cancels older questions: that is not an error to show.
-          (e: Error) => e instanceof CancelledError || this.post({ type: 'queryError', message: e.message }),
+      } else if (m.type === 'request') {
+        const { id } = m;
+        const answer: Promise<WebviewMethods[typeof m.method]['result']> =
+          m.method === 'scratch' ? this.answers.scratch(m.params)
+          : m.method === 'walk' ? this.answers.walk(m.params)
+          : this.shown ? this.answers.export(this.shown, m.params).then((path) => ({ path }))
+          : Promise.reject(new Error('There is nothing to export: explain a selection first.'));
+        answer.then(
+          (result) => this.post(replyOf<WebviewMethods>(id, result)),
+          // A newer run cancels older questions: that is not an error to show (the webview drops them).
+          (e: Error) => e instanceof CancelledError || this.post(errorReply<WebviewMethods>(id, e.message)),
         );
       }
     });

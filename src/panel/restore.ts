@@ -1,5 +1,5 @@
 /** What the webview saves for a window reload, checked before use (it comes back from the webview). */
-import { MAX_SELECTION_CHARS } from '../commands/explainSelection';
+import { MAX_SELECTION_CHARS } from '../limits';
 
 export interface SavedPanel {
   text: string;

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { LoadedModel } from '../../src/engine/explainer';
 import { headSummary } from '../../src/attention/aggregate';
-import { attentionRow, AttentionResult } from '../../src/protocol';
+import type { AttentionResult } from '../../src/protocol';
+import { attentionRow } from '../../src/attention/layout';
 import { launchBrowser, outputDir } from '../support/codeServer';
 import { runtime, spec } from '../support/models';
 import { openPanel, startWebviewServer, Theme } from '../support/webviewHarness';
@@ -57,10 +58,18 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     const before = sent.length;
     await page.locator(`.export vscode-button[data-format="${format}"]`).click();
     await page.waitForFunction(() => true);
-    for (let i = 0; i < 50 && !sent.slice(before).some((m) => m.type === 'export'); i++) await page.waitForTimeout(100);
-    const m = parseWebviewMessage(sent.slice(before).find((x) => x.type === 'export'));
-    assert.ok(m && m.type === 'export', `the ${format} export reaches the host in a valid message`);
-    return m;
+    const isExport = (x: WebviewToHost) => x.type === 'request' && x.method === 'export';
+    for (let i = 0; i < 50 && !sent.slice(before).some(isExport); i++) await page.waitForTimeout(100);
+    const m = parseWebviewMessage(sent.slice(before).find(isExport));
+    assert.ok(m && m.type === 'request' && m.method === 'export', `the ${format} export reaches the host in a valid message`);
+    assert.equal(m.params.format, format);
+    return m.params;
+  };
+  /** An image export: PNG and SVG carry their data (the message type says so). */
+  const image = async (page: Page, format: 'png' | 'svg') => {
+    const m = await exported(page, format);
+    assert.ok(m.format === format && 'data' in m);
+    return m.data;
   };
   const pngSize = (dataUrl: string) => {
     const b = Buffer.from(dataUrl.slice('data:image/png;base64,'.length), 'base64');
@@ -164,18 +173,18 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
   test('export: PNG and SVG of the view on screen, JSON and CSV of the tensors', async () => {
     const page = await open(rg);
     const T = rg.tokens.length;
-    const png = await exported(page, 'png');
+    const png = await image(page, 'png');
     const heat = await page.locator('canvas.heatmap').evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]);
-    assert.deepEqual(pngSize(png.data!), heat, 'the matrix as drawn');
-    const svg = await exported(page, 'svg');
-    assert.equal((svg.data!.match(/<rect /g) ?? []).length, T * T, 'one rect per cell');
+    assert.deepEqual(pngSize(png), heat, 'the matrix as drawn');
+    const svg = await image(page, 'svg');
+    assert.equal((svg.match(/<rect /g) ?? []).length, T * T, 'one rect per cell');
     await page.getByRole('tab', { name: 'Head view' }).click();
-    const headSvg = await exported(page, 'svg');
-    assert.equal((headSvg.data!.match(/<line /g) ?? []).length, await page.locator('svg.head-view line').count(), 'the head view as drawn');
-    const [w, h] = pngSize((await exported(page, 'png')).data!);
+    const headSvg = await image(page, 'svg');
+    assert.equal((headSvg.match(/<line /g) ?? []).length, await page.locator('svg.head-view line').count(), 'the head view as drawn');
+    const [w, h] = pngSize(await image(page, 'png'));
     assert.ok(w > 300 && h > T * 15, 'the head view rasterised');
     await page.getByRole('tab', { name: 'All heads' }).click();
-    const [gw, gh] = pngSize((await exported(page, 'png')).data!);
+    const [gw, gh] = pngSize(await image(page, 'png'));
     assert.ok(gw > 4 * 32 && gh > 4 * 32, 'all thumbnails on one image');
     assert.equal((await exported(page, 'json')).format, 'json');
     assert.equal((await exported(page, 'csv')).format, 'csv');
@@ -190,28 +199,28 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     const xmlText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     await tab(page, 'Embeddings');
     const shown = await page.locator('canvas.embeddings').evaluate((c) => [c.clientWidth, c.clientHeight]);
-    const embPng = (await exported(page, 'png')).data!;
+    const embPng = await image(page, 'png');
     writeFileSync(path.join(outputDir, 'export-embeddings.png'), Buffer.from(embPng.split(',')[1], 'base64'));
     const [pw, ph] = pngSize(embPng);
     assert.ok(pw > shown[0] + 20 && ph > shown[1], `as drawn, with the names (${pw} × ${ph}, not ${D} × ${T})`);
-    const embSvg = (await exported(page, 'svg')).data!;
+    const embSvg = await image(page, 'svg');
     assert.equal((embSvg.match(/<image /g) ?? []).length, 2, 'vectors and cosine similarity');
     assert.equal((embSvg.match(/<circle /g) ?? []).length, T, 'the PCA plot');
     for (const n of names) assert.ok(embSvg.includes(`>${xmlText(n)}</text>`), `token "${n}" is named`);
     await tab(page, 'All heads');
-    const gridSvg = (await exported(page, 'svg')).data!;
+    const gridSvg = await image(page, 'svg');
     assert.equal((gridSvg.match(/<rect /g) ?? []).length, 0, 'not the attention matrix');
     assert.equal((gridSvg.match(/<image /g) ?? []).length, 1, 'the thumbnails');
     for (const label of ['L1', 'L4', 'H1', 'H4']) assert.ok(gridSvg.includes(`>${label}</text>`), label);
     await tab(page, 'From scratch');
     await page.locator('.compare-maps canvas').nth(2).waitFor();
-    const scratchSvg = (await exported(page, 'svg')).data!;
+    const scratchSvg = await image(page, 'svg');
     assert.equal((scratchSvg.match(/<rect /g) ?? []).length, 0, 'not the attention matrix');
     assert.equal((scratchSvg.match(/<image /g) ?? []).length, 3, 'runtime, from scratch, difference');
     for (const caption of ['Runtime (ONNX Runtime)', 'From scratch (TypeScript)']) {
       assert.ok(scratchSvg.includes(`>${caption}</text>`), caption);
     }
-    const scratchPng = (await exported(page, 'png')).data!;
+    const scratchPng = await image(page, 'png');
     writeFileSync(path.join(outputDir, 'export-from-scratch.png'), Buffer.from(scratchPng.split(',')[1], 'base64'));
     const [sw, sh] = pngSize(scratchPng);
     assert.ok(sw > 3 * 100 && sh > 100, 'the three maps on one image');

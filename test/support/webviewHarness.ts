@@ -7,7 +7,8 @@ import * as http from 'node:http';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import type { AttentionResult, HostToWebview, WebviewToHost } from '../../src/protocol';
+import type { AttentionResult, HostToWebview, WebviewMethods, WebviewToHost } from '../../src/protocol';
+import { replyOf } from '../../src/rpc';
 import type { LoadedModel } from '../../src/engine/explainer';
 import { repoRoot } from './models';
 
@@ -123,10 +124,12 @@ export async function openPanel(page: Page, url: string, theme: Theme, result: A
   await page.exposeFunction('__toHost', async (m: WebviewToHost) => {
     sent.push(m);
     if (m.type === 'ready') await sendToPanel(page, { type: 'result', result });
-    if (m.type === 'query') {
-      const q = m.query;
-      await sendToPanel(page, q.type === 'scratch' ? { type: 'scratch', scratch: model.scratchLayer(q.runId, q.layer) } : { type: 'walk', walk: model.walk(q.runId, q.layer, q.head, q.token) });
-    }
+    if (m.type !== 'request') return;
+    // Export: the host would show a save dialog; here the person closes it (no path).
+    const answer = m.method === 'scratch' ? model.scratchLayer(m.params.runId, m.params.layer)
+      : m.method === 'walk' ? model.walk(m.params.runId, m.params.layer, m.params.head, m.params.token)
+      : {};
+    await sendToPanel(page, replyOf<WebviewMethods>(m.id, answer));
   });
   await page.goto(`${url}?theme=${theme}`);
   await page.locator('h1').waitFor();

@@ -22,7 +22,7 @@ const r = result([1, 0, 0, 1, 1, 0, 1, 0, 0.5, 0.5, 0.5, 0.5, 1, 0, 0, 1]);
 test('mean over heads and over layers', () => {
   close(meanOverHeads(r, 0), [1, 0, 0.5, 0.5]);
   close(meanOverLayers(r, 0), [0.75, 0.25, 0.25, 0.75]);
-  close(meanOverLayers(r, -1), [0.875, 0.125, 0.375, 0.625]);
+  close(meanOverLayers(r, 'mean'), [0.875, 0.125, 0.375, 0.625]);
 });
 
 test('rollout by hand: Â = ½A + ½I per layer, chained', () => {

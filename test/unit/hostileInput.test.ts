@@ -39,7 +39,7 @@ for (const name of ['bert-mini-shakespeare', 'gpt2-mini-shakespeare', 'stories26
         if (text.startsWith('word word')) assert.ok(r.truncated, 'long input is cut, and says so');
 
         if (T === 0) return;
-        const md = hoverMarkdown(r, r.model.layers - 1, -1, T - 1);
+        const md = hoverMarkdown(r, r.model.layers - 1, 'mean', T - 1);
         const withoutOurLink = md.replace(/\[Open in the Attention Lens panel\]\(command:attentionLens\.showPanel\?[^)\s]+\)$/, '');
         assert.ok(!/(?<!\\)[<>]/.test(withoutOurLink), 'no raw angle brackets: no HTML');
         assert.ok(!/(?<!\\)\]\(/.test(withoutOurLink), 'no link or image syntax from the text');

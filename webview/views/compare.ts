@@ -1,6 +1,6 @@
 /** Runtime and from-scratch attention side by side, with their difference, for one layer. */
 import type { AttentionResult, ScratchLayer } from '../../src/protocol';
-import { attentionRow } from '../../src/protocol';
+import { attentionRow, scratchRow } from '../../src/attention/layout';
 import { matrixCanvas, Palette, weightTable } from '../colors';
 import { button } from '../controls';
 
@@ -58,15 +58,14 @@ export function renderAllLayers(host: HTMLElement, r: AttentionResult, scratch: 
 export function renderCompare(host: HTMLElement, r: AttentionResult, s: ScratchLayer, head: number, palette: Palette, onHead: (h: number) => void): void {
   const T = r.tokens.length;
   const H = r.model.heads;
-  const scratchRow = (q: number) => s.attention.subarray((head * T + q) * T, (head * T + q + 1) * T);
   const worst = s.maxAbsDiffPerHead[head];
   const size = Math.max(96, Math.min(220, T * 8));
   const maps = document.createElement('div');
   maps.className = 'compare-maps';
   maps.append(
     map('Runtime (ONNX Runtime)', T, size, (q, k) => attentionRow(r, s.layer, head, q)[k], palette, `Runtime attention, layer ${s.layer + 1} head ${head + 1}`),
-    map('From scratch (TypeScript)', T, size, (q, k) => scratchRow(q)[k], palette, `From-scratch attention, layer ${s.layer + 1} head ${head + 1}`),
-    map(`|difference| (dark = 0, bright = ${fmt(worst)})`, T, size, (q, k) => (worst > 0 ? Math.abs(attentionRow(r, s.layer, head, q)[k] - scratchRow(q)[k]) / worst : 0), palette, `Absolute difference, largest ${fmt(worst)}`),
+    map('From scratch (TypeScript)', T, size, (q, k) => scratchRow(s, T, head, q)[k], palette, `From-scratch attention, layer ${s.layer + 1} head ${head + 1}`),
+    map(`|difference| (dark = 0, bright = ${fmt(worst)})`, T, size, (q, k) => (worst > 0 ? Math.abs(attentionRow(r, s.layer, head, q)[k] - scratchRow(s, T, head, q)[k]) / worst : 0), palette, `Absolute difference, largest ${fmt(worst)}`),
   );
   const table = document.createElement('table');
   table.className = 'diff-table';

@@ -4,6 +4,7 @@ import { matrixCanvas, Palette, signedTable } from '../colors';
 import { cosineSimilarity, pca2 } from '../../src/attention/geometry';
 import { SVG_NS as SVG, svgRoot } from '../svg';
 import { displayLabel } from '../../src/tokenLabel';
+import { hiddenState } from '../../src/attention/layout';
 
 export function stateName(r: AttentionResult, s: number): string {
   return s === 0 ? 'Embedding output (token + position)' : `After layer ${s}`;
@@ -12,7 +13,7 @@ export function stateName(r: AttentionResult, s: number): string {
 export function renderEmbeddings(host: HTMLElement, r: AttentionResult, state: number, palette: Palette, width: number): void {
   const T = r.tokens.length;
   const D = r.model.hidden;
-  const data = r.hiddenStates.subarray(state * T * D, (state + 1) * T * D);
+  const data = hiddenState(r, state); // [T, hidden]
   let maxAbs = 1e-12;
   for (const v of data) maxAbs = Math.max(maxAbs, Math.abs(v));
   const cw = Math.max(1, Math.min(6, Math.floor((width - 8) / D)));
@@ -40,7 +41,7 @@ export function renderEmbeddings(host: HTMLElement, r: AttentionResult, state: n
 export function renderPca(host: HTMLElement, r: AttentionResult, state: number, palette: Palette): void {
   const T = r.tokens.length;
   const D = r.model.hidden;
-  const { points, explained } = pca2(r.hiddenStates.subarray(state * T * D, (state + 1) * T * D), T, D);
+  const { points, explained } = pca2(hiddenState(r, state), T, D);
   const size = 300;
   const pad = 24;
   let maxAbs = 1e-9;
@@ -81,7 +82,7 @@ export function renderPca(host: HTMLElement, r: AttentionResult, state: number, 
 export function renderCosine(host: HTMLElement, r: AttentionResult, state: number, palette: Palette): void {
   const T = r.tokens.length;
   const D = r.model.hidden;
-  const sim = cosineSimilarity(r.hiddenStates.subarray(state * T * D, (state + 1) * T * D), T, D);
+  const sim = cosineSimilarity(hiddenState(r, state), T, D);
   const canvas = matrixCanvas(T, T, (i, j) => sim[i * T + j], signedTable(palette));
   canvas.className = 'cosine';
   const cell = Math.max(4, Math.min(20, Math.floor(300 / T)));

@@ -4,7 +4,8 @@
  * button over each serves the pointer, the keyboard and screen readers: 144 canvases of their own
  * would cost more than the pixels.
  */
-import type { AttentionResult } from '../../src/protocol';
+import type { AttentionResult, ViewSelection } from '../../src/protocol';
+import { attentionOffset } from '../../src/attention/layout';
 import { packed, Palette, weightTable } from '../colors';
 
 const GAP = 6;
@@ -39,7 +40,7 @@ export function thumbnails(r: AttentionResult, size: number): Thumbnails {
       columnSums.fill(0);
       const rowsIn = Math.min(f, T - i * f);
       for (let q = i * f; q < i * f + rowsIn; q++) {
-        const off = (m * T + q) * T;
+        const off = attentionOffset(r, (m / heads) | 0, m % heads, q); // row q of head m: [T]
         for (let k = 0; k < T; k++) columnSums[k] += data[off + k];
       }
       for (let j = 0; j < n; j++) {
@@ -56,7 +57,10 @@ export function thumbnails(r: AttentionResult, size: number): Thumbnails {
   return out;
 }
 
-export function renderGrid(host: HTMLElement, r: AttentionResult, selected: { layer: number; head: number }, palette: Palette, onPick: (layer: number, head: number) => void): void {
+export function renderGrid(
+  host: HTMLElement, r: AttentionResult, selected: Pick<ViewSelection, 'layer' | 'head'>, palette: Palette,
+  onPick: (layer: number, head: number) => void,
+): void {
   const T = r.tokens.length;
   const { layers, heads } = r.model;
   const size = Math.max(32, Math.min(96, T * 4));

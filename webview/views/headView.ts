@@ -4,7 +4,7 @@
  * SVG, so it exports as it is drawn.
  */
 import type { AttentionResult } from '../../src/protocol';
-import { attentionRow } from '../../src/protocol';
+import { attentionRow } from '../../src/attention/layout';
 import { headColor, Palette } from '../colors';
 import { SVG_NS as SVG, svgRoot } from '../svg';
 import { displayLabel } from '../../src/tokenLabel';

@@ -16,8 +16,15 @@ const label = (r: AttentionResult, i: number) => {
   return t.length > 14 ? `${t.slice(0, 13)}…` : t;
 };
 
+export interface Heatmap {
+  /** Moves the focused-row outline and the readout; repaints only the two rows' bands. */
+  setFocus(token: number): void;
+}
+
 /** `matrix` is [T, T] (one head, a mean, or the rollout); `title` names it for screen readers. */
-export function renderHeatmap(host: HTMLElement, r: AttentionResult, matrix: Matrix, title: string, o: HeatmapOptions): void {
+export function renderHeatmap(
+  host: HTMLElement, r: AttentionResult, matrix: Matrix, title: string, o: HeatmapOptions,
+): Heatmap {
   const T = r.tokens.length;
   const rows = Array.from({ length: T }, (_, q) => matrix.subarray(q * T, (q + 1) * T));
   const canvas = document.createElement('canvas');
@@ -28,7 +35,9 @@ export function renderHeatmap(host: HTMLElement, r: AttentionResult, matrix: Mat
   canvas.setAttribute('aria-label', `${title}: ${T} query tokens by ${T} key tokens. Use the arrow keys to read cells, Enter to focus a row.`);
   const ctx = canvas.getContext('2d')!;
   ctx.font = o.palette.font;
-  const margin = Math.min(130, Math.max(...r.tokens.map((_, i) => ctx.measureText(label(r, i)).width)) + 8);
+  // Labels need cells of 9 px or more: when even no margin would leave that, no label is measured.
+  const canLabel = Math.floor((o.width - 8) / T) >= 9;
+  const margin = canLabel ? Math.min(130, Math.max(...r.tokens.map((_, i) => ctx.measureText(label(r, i)).width)) + 8) : 0;
   const cell = Math.max(3, Math.min(28, Math.floor((o.width - margin - 8) / T)));
   const showLabels = cell >= 9;
   const m = showLabels ? margin : 0;
@@ -58,15 +67,32 @@ export function renderHeatmap(host: HTMLElement, r: AttentionResult, matrix: Mat
     for (let k = 0; k < T; k++) ctx.fillText(label(r, k), -m + 4, m + k * cell + cell / 2, m - 6);
     ctx.restore();
   }
-  // Focused query row outline.
-  ctx.strokeStyle = fg;
-  ctx.lineWidth = 1.5;
-  ctx.strokeRect(m + 0.5, m + o.focus * cell + 0.5, T * cell - 1, cell - 1);
+  // The matrix without the focus outline, to repaint a row's band from when the focus moves.
+  const clean = document.createElement('canvas');
+  clean.width = canvas.width;
+  clean.height = canvas.height;
+  clean.getContext('2d')!.drawImage(canvas, 0, 0);
+  const outline = (q: number) => {
+    ctx.strokeStyle = fg;
+    ctx.lineWidth = 1.5;
+    ctx.strokeRect(m + 0.5, m + q * cell + 0.5, T * cell - 1, cell - 1);
+  };
+  const restoreRow = (q: number) => {
+    // In device pixels: the row's band and the outline's 1.5 px around it.
+    const y = Math.max(0, Math.floor((m + q * cell - 2) * dpr));
+    const h = Math.ceil((cell + 4) * dpr);
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(clean, 0, y, canvas.width, h, 0, y, canvas.width, h);
+    ctx.restore();
+  };
+  outline(o.focus);
 
   const readout = document.createElement('p');
   readout.className = 'readout';
   readout.setAttribute('aria-live', 'polite');
-  let cursor = { q: o.focus, k: 0 };
+  let focus = o.focus;
+  let cursor = { q: focus, k: 0 };
   const say = (q: number, k: number) => {
     const masked = r.model.causal && k > q;
     const weight = masked ? 'masked (future token)' : rows[q][k].toFixed(4);
@@ -89,6 +115,21 @@ export function renderHeatmap(host: HTMLElement, r: AttentionResult, matrix: Mat
     cursor = { q: Math.min(T - 1, Math.max(0, cursor.q + step[0])), k: Math.min(T - 1, Math.max(0, cursor.k + step[1])) };
     say(cursor.q, cursor.k);
   });
-  say(o.focus, rows[o.focus].indexOf(Math.max(...rows[o.focus])));
+  const sayStrongest = (q: number) => {
+    let best = 0;
+    for (let k = 1; k < T; k++) if (rows[q][k] > rows[q][best]) best = k;
+    say(q, best);
+  };
+  sayStrongest(focus);
   host.replaceChildren(canvas, readout);
+  return {
+    setFocus(q) {
+      if (q === focus) return;
+      restoreRow(focus);
+      focus = q;
+      cursor = { q, k: 0 };
+      outline(q);
+      sayStrongest(q);
+    },
+  };
 }

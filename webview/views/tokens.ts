@@ -3,23 +3,54 @@ import type { AttentionResult } from '../../src/protocol';
 import { Palette, weightColor } from '../colors';
 import { displayLabel } from '../../src/tokenLabel';
 
-export function renderTokens(host: HTMLElement, r: AttentionResult, focus: number, row: Float32Array, palette: Palette, onFocus: (t: number) => void, onReveal: (t: number) => void): void {
+export interface TokenStrip {
+  /** Recolours the chips and moves the focus mark in place (no chip is rebuilt). */
+  update(focus: number, row: Float32Array, palette: Palette): void;
+}
+
+export function renderTokens(
+  host: HTMLElement, r: AttentionResult, onFocus: (t: number) => void, onReveal: (t: number) => void,
+): TokenStrip {
   const strip = document.createElement('div');
   strip.className = 'tokens';
   strip.setAttribute('role', 'toolbar');
   strip.setAttribute('aria-label', 'Tokens; Enter focuses a token, Shift+Enter shows it in the editor');
-  r.tokens.forEach((t, i) => {
+  const chips = r.tokens.map((t, i) => {
     const b = document.createElement('button');
-    b.className = 'token' + (t.special ? ' special' : '') + (i === focus ? ' focused' : '');
+    b.className = 'token' + (t.special ? ' special' : '');
     b.textContent = displayLabel(t.label);
-    b.title = `#${i} id ${t.id}${t.special ? ' (special)' : ''} · attention from the focused token ${row[i].toFixed(3)}`;
-    b.style.background = weightColor(palette, row[i]);
-    b.setAttribute('aria-pressed', String(i === focus));
-    b.addEventListener('click', (ev) => (ev.shiftKey ? onReveal(i) : onFocus(i)));
-    b.addEventListener('keydown', (ev) => {
-      if (ev.key === 'Enter' && ev.shiftKey) { ev.preventDefault(); onReveal(i); }
-    });
-    strip.append(b);
+    b.dataset.token = String(i);
+    return b;
+  });
+  strip.append(...chips);
+  // One listener each for all chips (512 tokens would otherwise mean 1024 listeners per result).
+  const chipOf = (ev: Event) => {
+    const b = (ev.target as Element).closest<HTMLElement>('.token');
+    return b ? Number(b.dataset.token) : undefined;
+  };
+  strip.addEventListener('click', (ev) => {
+    const i = chipOf(ev);
+    if (i !== undefined) (ev.shiftKey ? onReveal : onFocus)(i);
+  });
+  strip.addEventListener('keydown', (ev) => {
+    const i = chipOf(ev);
+    if (i !== undefined && ev.key === 'Enter' && ev.shiftKey) { ev.preventDefault(); onReveal(i); }
   });
   host.replaceChildren(strip);
+  let focused: HTMLElement | undefined;
+  return {
+    update(focus, row, palette) {
+      focused?.classList.remove('focused');
+      focused?.setAttribute('aria-pressed', 'false');
+      focused = chips[focus];
+      chips.forEach((b, i) => {
+        const t = r.tokens[i];
+        b.title = `#${i} id ${t.id}${t.special ? ' (special)' : ''} · attention from the focused token ${row[i].toFixed(3)}`;
+        b.style.background = weightColor(palette, row[i]);
+        if (i !== focus) b.setAttribute('aria-pressed', 'false');
+      });
+      focused.classList.add('focused');
+      focused.setAttribute('aria-pressed', 'true');
+    },
+  };
 }

@@ -1,0 +1,10 @@
+/** Limits the extension host and the panel both enforce: one module, imported by both sides. */
+
+/** Longer selections are cut to this many characters before tokenizing (and the panel saves no more for a reload). */
+export const MAX_SELECTION_CHARS = 100_000;
+
+/** The largest image the panel may hand over for saving (characters of a data URL or SVG text). */
+export const MAX_EXPORT_CHARS = 64 * 2 ** 20;
+
+/** Indices in messages (layer, head, token, run id, request id) are below this. */
+export const MAX_INDEX = 1e6;

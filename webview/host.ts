@@ -1,0 +1,103 @@
+/**
+ * The panel's side of the channel to the extension host: the router for what the host sends, and
+ * the questions the panel asks (from scratch, walk, export), matched to their replies by id through
+ * the same request/reply helper the host uses with its worker.
+ */
+import type { HostToWebview, WebviewMethods, WebviewNotice, WebviewToHost } from '../src/protocol';
+import { Requester } from '../src/rpc';
+import { MAX_SELECTION_CHARS } from '../src/limits';
+import type { Store } from './store';
+import type { ViewState } from './state';
+
+declare function acquireVsCodeApi(): { postMessage(m: WebviewToHost): void; getState(): unknown; setState(s: unknown): void };
+
+export interface HostEvents {
+  banner(kind: 'busy' | 'error', message: string): void;
+  clearBanner(): void;
+}
+
+export class Host {
+  private readonly vscode = acquireVsCodeApi();
+  private readonly requests = new Requester<WebviewMethods>((m) => this.vscode.postMessage(m));
+  /** Questions already asked about the current run (a view asks again on every repaint). */
+  private readonly asked = new Set<string>();
+
+  constructor(private readonly store: Store, private readonly events: HostEvents) {
+    window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => this.route(ev.data));
+  }
+
+  notify(m: WebviewNotice): void {
+    this.vscode.postMessage(m);
+  }
+
+  /** What survives a window reload: the view, and the text to explain again (not the numbers). */
+  saveState(): void {
+    const s = this.store.state;
+    if (s) this.vscode.setState({ view: s.view, text: s.result.text.slice(0, MAX_SELECTION_CHARS), source: s.source });
+  }
+
+  /** The view and the host's hover, tint and status bar follow a change of layer, head or token. */
+  viewChanged(): void {
+    const s = this.store.state;
+    if (!s) return;
+    this.saveState();
+    const { layer, head, token } = s.view;
+    this.notify({ type: 'selection', selection: { layer, head, token } });
+  }
+
+  /** Asks once per run for one layer from scratch; the answer lands in the store. */
+  askScratch(runId: number, layer: number): void {
+    this.once(`scratch ${runId} ${layer}`, () => this.requests.request('scratch', { runId, layer }).result
+      .then((s) => this.store.addScratch(s)));
+  }
+
+  askWalk(runId: number, layer: number, head: number, token: number): void {
+    this.once(`walk ${runId} ${layer} ${head} ${token}`, () => this.requests.request('walk', { runId, layer, head, token }).result
+      .then((w) => this.store.setWalk(w)));
+  }
+
+  async export(params: WebviewMethods['export']['params']): Promise<void> {
+    try {
+      const { path } = await this.requests.request('export', params).result;
+      if (path) this.events.banner('busy', `Saved ${path}`);
+    } catch (e) {
+      this.events.banner('error', `Export failed: ${(e as Error).message}`);
+    }
+  }
+
+  private once(key: string, ask: () => Promise<void>): void {
+    if (this.asked.has(key)) return;
+    this.asked.add(key);
+    ask().catch((e: Error) => {
+      // Let the views ask again (after a new run, or a retry).
+      this.asked.delete(key);
+      if (e.message !== 'abandoned') this.events.banner('error', e.message);
+    });
+  }
+
+  private route(msg: HostToWebview): void {
+    if (this.requests.receive(msg)) return;
+    switch (msg.type) {
+      case 'result': {
+        const saved = (this.vscode.getState() as { view?: Partial<ViewState> } | undefined)?.view ?? {};
+        // Questions about the previous run are dropped, answered or not.
+        for (const id of this.requests.waiting) this.requests.abandon(id, new Error('abandoned'));
+        this.asked.clear();
+        this.events.clearBanner();
+        this.store.setResult(msg.result, { ...saved, token: undefined, headViewHeads: undefined, ...msg.focus }, msg.source);
+        // The host's hover, tint and status bar follow the panel's (possibly restored) layer and head.
+        this.viewChanged();
+        break;
+      }
+      case 'focus':
+        if (this.store.setView(msg.focus).size) this.viewChanged();
+        break;
+      case 'busy':
+        this.events.banner('busy', msg.message);
+        break;
+      case 'error':
+        this.events.banner('error', msg.message);
+        break;
+    }
+  }
+}

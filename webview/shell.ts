@@ -1,0 +1,214 @@
+/**
+ * The panel around the tabs: header, controls, export bar, token strip, tab list, and the tab on
+ * screen. A new result builds it; any other change repaints only the parts that draw from what
+ * changed (the store names it), and the tab on screen redraws only for the keys it declares.
+ */
+import { rowOf } from '../src/attention/aggregate';
+import { MEAN_OF_HEADS } from '../src/protocol';
+import { button, singleSelect } from './controls';
+import { pngOfView, svgOfView } from './export';
+import type { Host } from './host';
+import type { Aggregation, Tab, ViewState } from './state';
+import { TABS } from './state';
+import type { Key, Store } from './store';
+import { attentionTab, matrixOf } from './tabs/attention';
+import { embeddingsTab } from './tabs/embeddings';
+import { headsTab } from './tabs/heads';
+import { modelTab } from './tabs/model';
+import { scratchTab } from './tabs/scratch';
+import { el, headName, section, TabContext, TabModule, TabView } from './tabs/tab';
+import { renderTokens, TokenStrip } from './views/tokens';
+
+const MODULES: Record<Tab, TabModule> = {
+  attention: attentionTab, heads: headsTab, model: modelTab, embeddings: embeddingsTab, scratch: scratchTab,
+};
+
+const AGGREGATION_NAMES: [Aggregation, string][] = [
+  ['layer', 'this layer'], ['mean-layers', 'mean over layers'], ['rollout', 'rollout up to this layer'],
+];
+
+const EXPORTS = [
+  ['png', 'PNG', 'The current view as an image'],
+  ['svg', 'SVG', 'The current view (or matrix) as SVG'],
+  ['json', 'JSON', 'Tokens, attention [layer][head][query][key] and hidden states'],
+  ['csv', 'CSV', 'One row per attention weight'],
+] as const;
+
+/** Keys that move the token strip's colours or its focus mark. */
+const STRIP_KEYS: Key[] = ['token', 'layer', 'head', 'palette'];
+
+export class Shell {
+  private readonly bannerSlot = el('div');
+  private readonly body = el('div');
+  private controls: { shape: string; element: HTMLElement; selects: Record<'Layer' | 'Head' | 'Show', HTMLElement> } | undefined;
+  private strip: TokenStrip | undefined;
+  private tokensHelp: HTMLElement | undefined;
+  private tabButtons: HTMLElement[] = [];
+  private panel: HTMLElement | undefined;
+  private tab: { id: Tab; view: TabView } | undefined;
+
+  constructor(private readonly app: HTMLElement, private readonly store: Store, private readonly host: Host) {
+    store.subscribe((changed) => {
+      const start = performance.now();
+      this.repaint(changed);
+      // Read by the benchmark: the panel's own work for a change, before layout and paint.
+      performance.measure('attention-lens:render', { start, end: performance.now() });
+    });
+  }
+
+  banner(kind: 'busy' | 'error', message: string): void {
+    const b = el('p', { className: `banner ${kind}`, textContent: message });
+    b.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+    this.bannerSlot.replaceChildren(b);
+    if (!this.bannerSlot.isConnected) this.app.prepend(this.bannerSlot);
+  }
+
+  clearBanner(): void {
+    this.bannerSlot.replaceChildren();
+  }
+
+  setView = (patch: Partial<ViewState>): void => {
+    const changed = this.store.setView(patch);
+    if (!changed.size) return;
+    this.host.saveState();
+    if (changed.has('layer') || changed.has('head') || changed.has('token')) this.host.viewChanged();
+  };
+
+  private context(): TabContext {
+    return {
+      state: this.store.state!, palette: this.store.palette, width: this.store.width, host: this.host,
+      setView: this.setView, nextSeed: () => this.store.nextSeed(),
+    };
+  }
+
+  private repaint(changed: ReadonlySet<Key>): void {
+    const s = this.store.state;
+    if (!s) return;
+    if (changed.has('result')) this.build();
+    const v = s.view;
+    if (changed.has('result') || ['layer', 'head', 'aggregation'].some((k) => changed.has(k as Key))) {
+      this.setSelect('Layer', v.layer);
+      this.setSelect('Head', v.head);
+      this.setSelect('Show', v.aggregation);
+    }
+    if (changed.has('result') || STRIP_KEYS.some((k) => changed.has(k))) {
+      this.strip!.update(v.token, rowOf(s.result, v.layer, v.head, v.token), this.store.palette);
+      const who = `“${s.result.tokens[v.token].label}”`;
+      const heads = v.head === MEAN_OF_HEADS ? `the ${headName(v.head, s.result.model.heads)}` : headName(v.head, s.result.model.heads);
+      this.tokensHelp!.textContent = `The text as the model reads it. Colour: how much ${who} attends to each token in layer `
+        + `${v.layer + 1}, ${heads}. Click a token to focus it; Shift+click shows it in the editor.`;
+    }
+    const module = MODULES[v.tab];
+    if (changed.has('result') || this.tab?.id !== v.tab || module.needs.some((k) => changed.has(k))) {
+      this.tabButtons.forEach((b) => {
+        const selected = b.dataset.tab === v.tab;
+        b.setAttribute('aria-selected', String(selected));
+        b.tabIndex = selected ? 0 : -1;
+      });
+      this.tab = { id: v.tab, view: module.render(this.context()) };
+      this.panel!.setAttribute('aria-labelledby', `tab-${v.tab}`);
+      this.panel!.replaceChildren(this.tab.view.element);
+    } else {
+      this.tab?.view.update?.(changed, this.context());
+    }
+  }
+
+  private setSelect(name: 'Layer' | 'Head' | 'Show', value: string | number): void {
+    const select = this.controls!.selects[name] as HTMLElement & { value: string };
+    if (select.dataset.value === String(value)) return;
+    select.dataset.value = String(value);
+    select.value = String(value);
+  }
+
+  /** Everything for a new result; controls are kept when the model's shape is the same. */
+  private build(): void {
+    const { result: r } = this.store.state!;
+    const m = r.model;
+    const runtime = m.runtime === 'native' ? 'native ONNX Runtime' : 'WebAssembly';
+    const kind = m.causal ? 'decoder (causal mask)' : 'encoder (sees both directions)';
+    const header = el('header', {},
+      el('h1', { textContent: m.label }),
+      el('p', { className: 'facts', textContent: `${m.modelType} · ${kind} · ${m.layers} layers × ${m.heads} heads · hidden `
+        + `${m.hidden} · ${m.precision} (${m.file}) · ${r.tokens.length} tokens · ${r.timings.inferenceMs.toFixed(0)} ms on ${runtime}` }),
+    );
+    if (r.truncated) {
+      const cut = `Only the first ${r.truncated.keptTokens} of ${r.truncated.totalTokens} tokens were explained.`;
+      header.append(el('p', { className: 'banner busy', textContent: cut }));
+    }
+    const shape = `${m.layers}×${m.heads}`;
+    if (this.controls?.shape !== shape) this.controls = this.buildControls(m.layers, m.heads, shape);
+    const stripHost = el('div');
+    this.strip = renderTokens(stripHost, r, (token) => this.setView({ token }), (token) => this.host.notify({ type: 'revealToken', token }));
+    const tokens = section('Tokens', '', stripHost);
+    this.tokensHelp = tokens.querySelector<HTMLElement>('.help')!;
+    this.panel = el('div', { id: 'tabpanel' });
+    this.panel.setAttribute('role', 'tabpanel');
+    this.tab = undefined;
+    this.body.replaceChildren(header, this.controls.element, this.exportBar(), tokens, this.tabList(), this.panel);
+    if (!this.body.isConnected) this.app.replaceChildren(this.bannerSlot, this.body);
+  }
+
+  private buildControls(layers: number, heads: number, shape: string): NonNullable<Shell['controls']> {
+    const v = this.store.state!.view;
+    const layerOptions = Array.from({ length: layers }, (_, l) => [l, `${l + 1}`] as [number, string]);
+    const headOptions: [number | 'mean', string][] = [[MEAN_OF_HEADS, `mean of ${heads}`],
+      ...Array.from({ length: heads }, (_, h) => [h, `${h + 1}`] as [number, string])];
+    const parts = {
+      Layer: singleSelect('Layer', layerOptions, v.layer, (layer) => this.setView({ layer })),
+      Head: singleSelect('Head', headOptions, v.head, (head) => this.setView({ head })),
+      Show: singleSelect('Show', AGGREGATION_NAMES, v.aggregation, (aggregation) => this.setView({ aggregation })),
+    };
+    const selects = Object.fromEntries(Object.entries(parts).map(([k, wrap]) => {
+      const select = wrap.querySelector<HTMLElement>('vscode-single-select')!;
+      select.dataset.value = String(k === 'Layer' ? v.layer : k === 'Head' ? v.head : v.aggregation);
+      return [k, select];
+    })) as Record<'Layer' | 'Head' | 'Show', HTMLElement>;
+    return { shape, element: el('div', { className: 'controls' }, parts.Layer, parts.Head, parts.Show), selects };
+  }
+
+  private exportBar(): HTMLElement {
+    const bar = el('div', { className: 'export' }, el('span', { textContent: 'Export' }));
+    bar.setAttribute('role', 'group');
+    bar.setAttribute('aria-label', 'Export the current view or the tensors');
+    for (const [format, label, title] of EXPORTS) {
+      bar.append(button(label, async () => {
+        const { result: r, view: v } = this.store.state!;
+        const palette = this.store.palette;
+        if (format === 'png') {
+          const data = await pngOfView(r, palette);
+          if (data) await this.host.export({ format, view: v.tab, data });
+        } else if (format === 'svg') {
+          const { matrix, title: t } = matrixOf(r, v);
+          await this.host.export({ format, view: v.tab, data: svgOfView(r, matrix, t, palette) });
+        } else {
+          await this.host.export({ format, view: 'tensors' });
+        }
+      }, { title, secondary: true, data: { format } }));
+    }
+    return bar;
+  }
+
+  /** A tab list with arrow-key movement (WAI-ARIA tabs pattern). */
+  private tabList(): HTMLElement {
+    const list = el('div', { className: 'tabs' });
+    list.setAttribute('role', 'tablist');
+    this.tabButtons = TABS.map((t, i) => {
+      const b = el('button', { className: 'tab', textContent: MODULES[t].title, id: `tab-${t}` });
+      b.setAttribute('role', 'tab');
+      b.setAttribute('aria-controls', 'tabpanel');
+      b.dataset.tab = t;
+      b.addEventListener('click', () => this.setView({ tab: t }));
+      b.addEventListener('keydown', (ev) => {
+        const step = ev.key === 'ArrowRight' ? 1 : ev.key === 'ArrowLeft' ? -1 : 0;
+        if (!step) return;
+        ev.preventDefault();
+        const next = TABS[(i + step + TABS.length) % TABS.length];
+        this.setView({ tab: next });
+        document.getElementById(`tab-${next}`)?.focus();
+      });
+      return b;
+    });
+    list.append(...this.tabButtons);
+    return list;
+  }
+}

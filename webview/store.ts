@@ -1,0 +1,89 @@
+/**
+ * The panel's state in one place. A change names what changed (`Key`s), so each part of the panel
+ * repaints only when something it draws from changed: a token focus touches the strip and the
+ * highlighted row, not the tabs that do not show it.
+ */
+import type { AttentionResult, ScratchLayer, WalkData } from '../src/protocol';
+import type { Palette } from './colors';
+import { clampView, ViewState } from './state';
+
+export interface PanelState {
+  result: AttentionResult;
+  view: ViewState;
+  /** Answers about the current run, asked for only when a view needs them. */
+  scratch: Map<number, ScratchLayer>;
+  walk: WalkData | undefined;
+  /** Seed of the "what if" hard sample. */
+  seed: number;
+  /** Where the shown text came from; saved with the view for a window reload. */
+  source: { uri: string; offset: number } | undefined;
+}
+
+/**
+ * What can change: a new result, a field of the view, an answer, or the page (theme colours read
+ * only when the theme changes, the width only on resize: reading them in every render would force
+ * the browser to lay out the old page first).
+ */
+export type Key = 'result' | keyof ViewState | 'scratch' | 'walk' | 'seed' | 'palette' | 'width';
+
+export type Listener = (changed: ReadonlySet<Key>) => void;
+
+export class Store {
+  state: PanelState | undefined;
+  private readonly listeners: Listener[] = [];
+
+  constructor(public palette: Palette, public width: number) {}
+
+  subscribe(l: Listener): void {
+    this.listeners.push(l);
+  }
+
+  private emit(changed: Set<Key>): void {
+    if (changed.size) for (const l of this.listeners) l(changed);
+  }
+
+  /** A new run: everything changes; answers about the previous run are forgotten. */
+  setResult(result: AttentionResult, view: Partial<ViewState>, source: PanelState['source']): void {
+    this.state = { result, view: clampView(result, view), scratch: new Map(), walk: undefined, seed: 1, source };
+    this.emit(new Set<Key>(['result']));
+  }
+
+  /** Changes the view; returns the fields that really changed. */
+  setView(patch: Partial<ViewState>): Set<Key> {
+    const changed = new Set<Key>();
+    if (!this.state) return changed;
+    const before = this.state.view;
+    const after = clampView(this.state.result, { ...before, ...patch });
+    for (const k of Object.keys(after) as (keyof ViewState)[]) {
+      if (JSON.stringify(after[k]) !== JSON.stringify(before[k])) changed.add(k);
+    }
+    this.state.view = after;
+    this.emit(changed);
+    return changed;
+  }
+
+  addScratch(s: ScratchLayer): void {
+    if (this.state?.result.runId !== s.runId) return;
+    this.state.scratch.set(s.layer, s);
+    this.emit(new Set<Key>(['scratch']));
+  }
+
+  setWalk(w: WalkData): void {
+    if (this.state?.result.runId !== w.runId) return;
+    this.state.walk = w;
+    this.emit(new Set<Key>(['walk']));
+  }
+
+  nextSeed(): void {
+    if (!this.state) return;
+    this.state.seed++;
+    this.emit(new Set<Key>(['seed']));
+  }
+
+  setPage(palette: Palette | undefined, width: number | undefined): void {
+    const changed = new Set<Key>();
+    if (palette) { this.palette = palette; changed.add('palette'); }
+    if (width !== undefined && width !== this.width) { this.width = width; changed.add('width'); }
+    this.emit(changed);
+  }
+}

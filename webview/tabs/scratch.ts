@@ -1,0 +1,49 @@
+/** The From scratch tab: the runtime's attention beside the TypeScript recomputation, the walk, and "what if". */
+import { renderAllLayers, renderCompare } from '../views/compare';
+import { renderPlayground } from '../views/playground';
+import { renderWalk } from '../views/walkthrough';
+import { el, section, TabModule } from './tab';
+
+export const scratchTab: TabModule = {
+  id: 'scratch',
+  title: 'From scratch',
+  needs: ['result', 'layer', 'head', 'token', 'scratch', 'walk', 'seed', 'palette'],
+  render({ state, palette, host, setView, nextSeed }) {
+    const { result: r, view: v, scratch, walk } = state;
+    // The comparison and the walk are per head: with the mean chosen they show head 1.
+    const head = v.head === 'mean' ? 0 : v.head;
+    const compare = el('div', { className: 'compare' });
+    const layerScratch = scratch.get(v.layer);
+    if (layerScratch) renderCompare(compare, r, layerScratch, head, palette, (h) => setView({ head: h }));
+    else {
+      compare.append(el('p', { className: 'help', textContent: `Recomputing layer ${v.layer + 1} from the model's weights…` }));
+      host.askScratch(r.runId, v.layer);
+    }
+    const allLayers = el('div', { className: 'all-layers' });
+    renderAllLayers(allLayers, r, scratch, () => {
+      for (let layer = 0; layer < r.model.layers; layer++) if (!scratch.has(layer)) host.askScratch(r.runId, layer);
+    });
+    compare.append(allLayers);
+    const walkHost = el('div', { className: 'walkthrough' });
+    const playHost = el('div', { className: 'playground-host' });
+    if (walk && walk.runId === r.runId && walk.layer === v.layer && walk.head === head && walk.token === v.token) {
+      renderWalk(walkHost, r, walk, palette);
+      renderPlayground(playHost, r, walk, state.seed, palette, nextSeed);
+    } else {
+      walkHost.append(el('p', { className: 'help', textContent: 'Computing…' }));
+      host.askWalk(r.runId, v.layer, head, v.token);
+    }
+    const headNote = v.head === 'mean' ? ' (mean of heads chosen above: showing head 1)' : '';
+    const where = `layer ${v.layer + 1}, head ${head + 1}`;
+    return {
+      element: el('div', {},
+        section(`From scratch vs runtime · ${where}${headNote}`, 'The same attention recomputed by a small TypeScript '
+          + 'implementation (src/attention) from the model’s own Q and K weights and this layer’s input, beside the runtime’s numbers.',
+        compare),
+        section(`Step by step · how “${r.tokens[v.token].label}” attends · ${where}`, 'Click a token above to walk through another one.',
+          walkHost),
+        section('What if · other scoring functions, soft and hard attention', 'The classic menu of attention scores on this '
+          + 'head’s real q and k.', playHost)),
+    };
+  },
+};
