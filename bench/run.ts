@@ -253,6 +253,14 @@ function targetsSection(inference: InferenceLine[], load: LoadLine[], webview: W
   ].join('\n');
 }
 
+/** Sections of docs/PERFORMANCE.md measured by other runs (marked <!-- kept -->) survive a regeneration. */
+function keptSections(): string {
+  let old = '';
+  try { old = readFileSync(path.join(root, 'docs/PERFORMANCE.md'), 'utf8'); } catch { return ''; }
+  const kept = old.split(/^(?=## )/m).filter((s) => s.includes('<!-- kept -->'));
+  return kept.length ? `\n${kept.join('').trimEnd()}\n` : '';
+}
+
 async function main() {
   const started = new Date();
   const m = machine();
@@ -289,7 +297,7 @@ async function main() {
     webviewSection(webview),
     '',
   ].join('\n');
-  writeFileSync(path.join(root, 'docs/PERFORMANCE.md'), doc);
+  writeFileSync(path.join(root, 'docs/PERFORMANCE.md'), doc + keptSections());
   console.log(`wrote docs/PERFORMANCE.md and bench/results/${started.toISOString().slice(0, 10)}.json in ${seconds.toFixed(0)} s`);
 }
 

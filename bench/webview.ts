@@ -41,6 +41,12 @@ async function timeUntilPainted(page: Page, act: () => Promise<void>, from: 'eve
 /** The last render()'s own duration (script and DOM work, before layout and paint). */
 const lastRender = (page: Page) => page.evaluate(() => performance.getEntriesByName('attention-lens:render').at(-1)?.duration ?? NaN);
 
+/** From the page's postMessage of a result to the panel's handler: the copy of its tensors, not the panel's work. */
+const lastArrival = (page: Page) => page.evaluate(() => {
+  const at = (name: string) => performance.getEntriesByName(name).at(-1)?.startTime ?? NaN;
+  return at('attention-lens:received') - at('harness:posted');
+});
+
 const lastHover = (page: Page) => page.evaluate(() => performance.getEntriesByName('attention-lens:hover').at(-1)?.duration ?? NaN);
 
 export interface WebviewFigures {
@@ -53,6 +59,11 @@ export interface WebviewFigures {
   headViewHoverMs: Stat;
   heatmapHoverMs: Stat;
   tokenFocusMs: Stat;
+  /** The measure's own floor here: the same click and mouse move on the page's title, which has no handler. */
+  clickFloorMs: Stat;
+  moveFloorMs: Stat;
+  /** Of "one matrix: message to paint", the part before the panel's handler runs (the structured clone). */
+  messageArrivalMs: Stat;
 }
 
 export async function benchWebview(runs: number): Promise<WebviewFigures[]> {
@@ -87,7 +98,18 @@ export async function benchWebview(runs: number): Promise<WebviewFigures[]> {
       });
       const gridRenderMs = stat(gridRenders.slice(1));
       const summariesReadyMs = stat(summaries.slice(1));
-      const matrixPaintMs = await repeat(() => show('attention'));
+      const arrivals: number[] = [];
+      const matrixPaintMs = await repeat(async () => {
+        const t = await show('attention');
+        arrivals.push(await lastArrival(page));
+        return t;
+      });
+      const messageArrivalMs = stat(arrivals.slice(1));
+      const clickFloorMs = await repeat(() => timeUntilPainted(page, () => page.locator('h1').click()));
+      const moveFloorMs = await repeat(async () => {
+        const box = (await page.locator('h1').boundingBox())!;
+        return timeUntilPainted(page, () => page.mouse.move(box.x + box.width * Math.random(), box.y + box.height / 2));
+      });
       const heatmapHoverMs = await repeat(async () => {
         const box = (await page.locator('canvas.heatmap').boundingBox())!;
         return timeUntilPainted(page, () => page.mouse.move(box.x + box.width * Math.random(), box.y + box.height * Math.random()));
@@ -101,7 +123,10 @@ export async function benchWebview(runs: number): Promise<WebviewFigures[]> {
         return t;
       });
       const headViewHoverHandlerMs = stat(handler.slice(1));
-      out.push({ tokens: T, headViewHoverHandlerMs, gridRenderMs, gridPaintMs, summariesReadyMs, matrixPaintMs, headViewHoverMs, heatmapHoverMs, tokenFocusMs });
+      out.push({
+        tokens: T, headViewHoverHandlerMs, gridRenderMs, gridPaintMs, summariesReadyMs, matrixPaintMs, headViewHoverMs,
+        heatmapHoverMs, tokenFocusMs, clickFloorMs, moveFloorMs, messageArrivalMs,
+      });
       await page.close();
     }
   } finally {

@@ -17,7 +17,8 @@ const schema = <T>(kind: string, parse: (v: unknown) => T | undefined): Schema<T
 
 /** An integer in [min, max]. */
 export const int = (min: number, max: number): Schema<number> =>
-  schema(`int ${min}..${max}`, (v) => (Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? (v as number) : undefined));
+  schema(`int ${min}..${max}`, (v) =>
+    (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : undefined));
 
 /** One exact value. */
 export const literal = <const T extends string | number | boolean>(value: T): Schema<T> =>
@@ -87,16 +88,17 @@ export function messages<M extends MessageMap>(map: M): Schema<MessageOf<M>> {
 export type RequestOf<P extends Record<string, Schema<unknown>>> =
   { [K in keyof P & string]: { type: 'request'; id: number; method: K; params: Infer<P[K]> } }[keyof P & string];
 
-export function requests<P extends Record<string, Schema<unknown>>>(params: P, id: Schema<number>): Schema<RequestOf<P>> {
+export function requests<P extends Record<string, Schema<unknown>>>(
+  params: P, id: Schema<number>,
+): Schema<RequestOf<P>> {
   return schema<RequestOf<P>>(`request ${Object.keys(params).join(' | ')}`, (v) => {
     if (typeof v !== 'object' || v === null) return undefined;
     const m = v as Record<string, unknown>;
-    if (m.type !== 'request' || typeof m.method !== 'string' || !Object.prototype.hasOwnProperty.call(params, m.method)) {
-      return undefined;
-    }
+    const known = typeof m.method === 'string' && Object.prototype.hasOwnProperty.call(params, m.method);
+    if (m.type !== 'request' || !known) return undefined;
     const parsedId = id.parse(m.id);
-    const parsed = params[m.method].parse(m.params);
+    const parsed = params[m.method as string].parse(m.params);
     if (parsedId === undefined || parsed === undefined) return undefined;
-    return { type: 'request', id: parsedId, method: m.method, params: parsed } as RequestOf<P>;
+    return { type: 'request', id: parsedId, method: m.method as string, params: parsed } as RequestOf<P>;
   });
 }

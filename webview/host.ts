@@ -9,7 +9,8 @@ import { MAX_SELECTION_CHARS } from '../src/limits';
 import type { Store } from './store';
 import type { ViewState } from './state';
 
-declare function acquireVsCodeApi(): { postMessage(m: WebviewToHost): void; getState(): unknown; setState(s: unknown): void };
+interface VsCodeApi { postMessage(m: WebviewToHost): void; getState(): unknown; setState(s: unknown): void }
+declare function acquireVsCodeApi(): VsCodeApi;
 
 export interface HostEvents {
   banner(kind: 'busy' | 'error', message: string): void;
@@ -52,7 +53,8 @@ export class Host {
   }
 
   askWalk(runId: number, layer: number, head: number, token: number): void {
-    this.once(`walk ${runId} ${layer} ${head} ${token}`, () => this.requests.request('walk', { runId, layer, head, token }).result
+    this.once(`walk ${runId} ${layer} ${head} ${token}`, () => this.requests
+      .request('walk', { runId, layer, head, token }).result
       .then((w) => this.store.setWalk(w)));
   }
 
@@ -79,12 +81,15 @@ export class Host {
     if (this.requests.receive(msg)) return;
     switch (msg.type) {
       case 'result': {
+        // Read by the benchmark: when the message (and its tensors, copied by postMessage) has arrived.
+        performance.mark('attention-lens:received');
         const saved = (this.vscode.getState() as { view?: Partial<ViewState> } | undefined)?.view ?? {};
         // Questions about the previous run are dropped, answered or not.
         for (const id of this.requests.waiting) this.requests.abandon(id, new Error('abandoned'));
         this.asked.clear();
         this.events.clearBanner();
-        this.store.setResult(msg.result, { ...saved, token: undefined, headViewHeads: undefined, ...msg.focus }, msg.source);
+        const view = { ...saved, token: undefined, headViewHeads: undefined, ...msg.focus };
+        this.store.setResult(msg.result, view, msg.source);
         // The host's hover, tint and status bar follow the panel's (possibly restored) layer and head.
         this.viewChanged();
         break;

@@ -37,10 +37,13 @@ const EXPORTS = [
 /** Keys that move the token strip's colours or its focus mark. */
 const STRIP_KEYS: Key[] = ['token', 'layer', 'head', 'palette'];
 
+type SelectName = 'Layer' | 'Head' | 'Show';
+interface Controls { shape: string; element: HTMLElement; selects: Record<SelectName, HTMLElement> }
+
 export class Shell {
   private readonly bannerSlot = el('div');
   private readonly body = el('div');
-  private controls: { shape: string; element: HTMLElement; selects: Record<'Layer' | 'Head' | 'Show', HTMLElement> } | undefined;
+  private controls: Controls | undefined;
   private strip: TokenStrip | undefined;
   private tokensHelp: HTMLElement | undefined;
   private tabButtons: HTMLElement[] = [];
@@ -94,9 +97,9 @@ export class Shell {
     if (changed.has('result') || STRIP_KEYS.some((k) => changed.has(k))) {
       this.strip!.update(v.token, rowOf(s.result, v.layer, v.head, v.token), this.store.palette);
       const who = `“${s.result.tokens[v.token].label}”`;
-      const heads = v.head === MEAN_OF_HEADS ? `the ${headName(v.head, s.result.model.heads)}` : headName(v.head, s.result.model.heads);
-      this.tokensHelp!.textContent = `The text as the model reads it. Colour: how much ${who} attends to each token in layer `
-        + `${v.layer + 1}, ${heads}. Click a token to focus it; Shift+click shows it in the editor.`;
+      const heads = (v.head === MEAN_OF_HEADS ? 'the ' : '') + headName(v.head, s.result.model.heads);
+      this.tokensHelp!.textContent = `The text as the model reads it. Colour: how much ${who} attends to each token `
+        + `in layer ${v.layer + 1}, ${heads}. Click a token to focus it; Shift+click shows it in the editor.`;
     }
     const module = MODULES[v.tab];
     if (changed.has('result') || this.tab?.id !== v.tab || module.needs.some((k) => changed.has(k))) {
@@ -113,7 +116,7 @@ export class Shell {
     }
   }
 
-  private setSelect(name: 'Layer' | 'Head' | 'Show', value: string | number): void {
+  private setSelect(name: SelectName, value: string | number): void {
     const select = this.controls!.selects[name] as HTMLElement & { value: string };
     if (select.dataset.value === String(value)) return;
     select.dataset.value = String(value);
@@ -126,11 +129,10 @@ export class Shell {
     const m = r.model;
     const runtime = m.runtime === 'native' ? 'native ONNX Runtime' : 'WebAssembly';
     const kind = m.causal ? 'decoder (causal mask)' : 'encoder (sees both directions)';
-    const header = el('header', {},
-      el('h1', { textContent: m.label }),
-      el('p', { className: 'facts', textContent: `${m.modelType} · ${kind} · ${m.layers} layers × ${m.heads} heads · hidden `
-        + `${m.hidden} · ${m.precision} (${m.file}) · ${r.tokens.length} tokens · ${r.timings.inferenceMs.toFixed(0)} ms on ${runtime}` }),
-    );
+    const facts = `${m.modelType} · ${kind} · ${m.layers} layers × ${m.heads} heads · hidden ${m.hidden} · `
+      + `${m.precision} (${m.file}) · ${r.tokens.length} tokens · ${r.timings.inferenceMs.toFixed(0)} ms on ${runtime}`;
+    const header = el('header', {}, el('h1', { textContent: m.label }),
+      el('p', { className: 'facts', textContent: facts }));
     if (r.truncated) {
       const cut = `Only the first ${r.truncated.keptTokens} of ${r.truncated.totalTokens} tokens were explained.`;
       header.append(el('p', { className: 'banner busy', textContent: cut }));
@@ -138,7 +140,8 @@ export class Shell {
     const shape = `${m.layers}×${m.heads}`;
     if (this.controls?.shape !== shape) this.controls = this.buildControls(m.layers, m.heads, shape);
     const stripHost = el('div');
-    this.strip = renderTokens(stripHost, r, (token) => this.setView({ token }), (token) => this.host.notify({ type: 'revealToken', token }));
+    const reveal = (token: number) => this.host.notify({ type: 'revealToken', token });
+    this.strip = renderTokens(stripHost, r, (token) => this.setView({ token }), reveal);
     const tokens = section('Tokens', '', stripHost);
     this.tokensHelp = tokens.querySelector<HTMLElement>('.help')!;
     this.panel = el('div', { id: 'tabpanel' });
@@ -148,7 +151,7 @@ export class Shell {
     if (!this.body.isConnected) this.app.replaceChildren(this.bannerSlot, this.body);
   }
 
-  private buildControls(layers: number, heads: number, shape: string): NonNullable<Shell['controls']> {
+  private buildControls(layers: number, heads: number, shape: string): Controls {
     const v = this.store.state!.view;
     const layerOptions = Array.from({ length: layers }, (_, l) => [l, `${l + 1}`] as [number, string]);
     const headOptions: [number | 'mean', string][] = [[MEAN_OF_HEADS, `mean of ${heads}`],
@@ -162,7 +165,7 @@ export class Shell {
       const select = wrap.querySelector<HTMLElement>('vscode-single-select')!;
       select.dataset.value = String(k === 'Layer' ? v.layer : k === 'Head' ? v.head : v.aggregation);
       return [k, select];
-    })) as Record<'Layer' | 'Head' | 'Show', HTMLElement>;
+    })) as Record<SelectName, HTMLElement>;
     return { shape, element: el('div', { className: 'controls' }, parts.Layer, parts.Head, parts.Show), selects };
   }
 

@@ -55,7 +55,9 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(lo, v), h
  * layer" default): the layer and token are clamped into range, a head past the last is the last,
  * and the mean of heads stays the mean.
  */
-export function clampSelection<S extends Partial<ViewSelection>>(r: Shaped, s: S): Omit<S, keyof ViewSelection> & ViewSelection {
+export function clampSelection<S extends Partial<ViewSelection>>(
+  r: Shaped, s: S,
+): Omit<S, keyof ViewSelection> & ViewSelection {
   const head: HeadChoice = s.head === 'mean' || s.head === undefined ? 'mean' : clamp(s.head, 0, r.model.heads - 1);
   return {
     ...s,

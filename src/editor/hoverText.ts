@@ -18,7 +18,8 @@ export function escapeMarkdown(s: string): string {
 
 export function hoverMarkdown(r: AttentionResult, layer: number, head: HeadChoice, q: number): string {
   const name = (i: number) => `“${escapeMarkdown(r.tokens[i].label)}”`;
-  const where = head === 'mean' ? `layer ${layer + 1}, mean of ${r.model.heads} heads` : `layer ${layer + 1}, head ${head + 1}`;
+  const which = head === 'mean' ? `mean of ${r.model.heads} heads` : `head ${head + 1}`;
+  const where = `layer ${layer + 1}, ${which}`;
   const lines = [
     `**Attention Lens** · token ${name(q)} · ${where} (${escapeMarkdown(r.model.label)})`,
     '',

@@ -4,7 +4,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import type {
-  AttentionResult, ModelSpec, ScratchLayer, ScratchQuery, WalkData, WalkQuery, WorkerMethods, WorkerRequest, WorkerResponse,
+  AttentionResult, ModelSpec, ScratchLayer, ScratchQuery, WalkData, WalkQuery, WorkerMethods, WorkerRequest,
+  WorkerResponse,
 } from '../protocol';
 import { counter, Requester } from '../rpc';
 import type { RuntimeOptions } from './runtime';

@@ -74,7 +74,8 @@ port.on('message', async (req: WorkerRequest) => {
     // The worker keeps the attention for follow-up queries, so the host gets a copy of it; the hidden
     // states are not needed again here and move to the host without a copy.
     const sent = { ...result, attention: result.attention.slice() };
-    post(replyOf<WorkerMethods>(id, sent), [sent.attention.buffer as ArrayBuffer, sent.hiddenStates.buffer as ArrayBuffer]);
+    const moved = [sent.attention.buffer as ArrayBuffer, sent.hiddenStates.buffer as ArrayBuffer];
+    post(replyOf<WorkerMethods>(id, sent), moved);
   } catch (e) {
     if (!cancelled.has(id)) post(errorReply<WorkerMethods>(id, describeError(e, spec)));
   } finally {

@@ -1,7 +1,8 @@
 /** The Attention Lens webview panel: one per window, fed from the ResultStore. */
 import * as vscode from 'vscode';
 import {
-  ExportRequest, HostToWebview, MEAN_OF_HEADS, parseWebviewMessage, ScratchQuery, ViewSelection, WalkQuery, WebviewMethods,
+  ExportRequest, HostToWebview, MEAN_OF_HEADS, parseWebviewMessage, ScratchQuery, ViewSelection, WalkQuery,
+  WebviewMethods,
 } from '../protocol';
 import { errorReply, replyOf } from '../rpc';
 import type { ExplainedSelection } from '../editor/results';

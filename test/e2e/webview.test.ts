@@ -15,7 +15,7 @@ import { launchBrowser, outputDir } from '../support/codeServer';
 import { runtime, spec } from '../support/models';
 import { openPanel, startWebviewServer, Theme } from '../support/webviewHarness';
 import { parseWebviewMessage, WebviewToHost } from '../../src/protocol';
-import { choose } from '../support/controls';
+import { choose, chosen } from '../support/controls';
 import { displayLabel } from '../../src/tokenLabel';
 
 const SENTENCE = "The animal didn't cross the street because it was too tired.";
@@ -61,7 +61,7 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     const isExport = (x: WebviewToHost) => x.type === 'request' && x.method === 'export';
     for (let i = 0; i < 50 && !sent.slice(before).some(isExport); i++) await page.waitForTimeout(100);
     const m = parseWebviewMessage(sent.slice(before).find(isExport));
-    assert.ok(m && m.type === 'request' && m.method === 'export', `the ${format} export reaches the host in a valid message`);
+    assert.ok(m && m.type === 'request' && m.method === 'export', `the ${format} export reaches the host, valid`);
     assert.equal(m.params.format, format);
     return m.params;
   };
@@ -87,6 +87,58 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     await page.locator('h2', { hasText: 'Attention rollout through layers 1–4' }).waitFor();
     await choose(page, 'Show', 'mean-layers');
     await page.locator('h2', { hasText: 'Mean over all 4 layers' }).waitFor();
+    await page.close();
+  });
+
+  test('the mean of heads chosen in the panel reaches the host as the mean; a head as its index', async () => {
+    const page = await open(rb);
+    const selections = () => sent.filter((m) => m.type === 'selection').map((m) => parseWebviewMessage(m));
+    await choose(page, 'Head', '2');
+    await page.locator('h2', { hasText: `Layer ${rb.model.layers}, head 3` }).waitFor();
+    await choose(page, 'Head', 'mean');
+    await page.locator('h2', { hasText: `Layer ${rb.model.layers}, mean of ${rb.model.heads} heads` }).waitFor();
+    const [head2, mean] = selections().slice(-2);
+    assert.deepEqual(head2, { type: 'selection', selection: { layer: rb.model.layers - 1, head: 2, token: 0 } });
+    assert.deepEqual(mean, { type: 'selection', selection: { layer: rb.model.layers - 1, head: 'mean', token: 0 } });
+    assert.equal(await chosen(page, 'Head'), 'mean');
+    await page.close();
+  });
+
+  test('focusing a token repaints the strip and the highlighted row, not the panel', async () => {
+    const page = await open(rg);
+    await page.evaluate(() => {
+      const w = window as unknown as { __canvas: Element; __strip: Element };
+      w.__canvas = document.querySelector('canvas.heatmap')!;
+      w.__strip = document.querySelector('.tokens')!;
+    });
+    const focusedRow = () => page.locator('canvas.heatmap').evaluate((c: HTMLCanvasElement) => {
+      // The outline is drawn in the foreground colour on the row's left edge, the brightest pixel there.
+      const m = Number(c.dataset.margin);
+      const cell = Number(c.dataset.cell);
+      const scale = c.width / parseFloat(c.style.width);
+      const ctx = c.getContext('2d')!;
+      const rows = Number(c.dataset.tokens);
+      const lum = (q: number) => {
+        const [x, y] = [Math.floor((m + 0.6) * scale), Math.floor((m + (q + 0.5) * cell) * scale)];
+        const d = ctx.getImageData(x, y, 1, 1).data;
+        return d[0] + d[1] + d[2];
+      };
+      const all = Array.from({ length: rows }, (_, q) => lum(q));
+      return all.indexOf(Math.max(...all));
+    });
+    assert.equal(await focusedRow(), 0);
+    await page.locator('.token').nth(4).click();
+    await page.locator('.token.focused').filter({ hasText: displayLabel(rg.tokens[4].label) }).waitFor();
+    assert.equal(await focusedRow(), 4, 'the outline moved to row 4');
+    const same = await page.evaluate(() => {
+      const w = window as unknown as { __canvas: Element; __strip: Element };
+      return [w.__canvas === document.querySelector('canvas.heatmap'), w.__strip === document.querySelector('.tokens')];
+    });
+    assert.deepEqual(same, [true, true], 'the same matrix and strip, updated in place');
+    assert.equal(await page.locator('.token[aria-pressed="true"]').count(), 1);
+    const last = sent.filter((m) => m.type === 'selection').at(-1);
+    const want = { type: 'selection', selection: { layer: rg.model.layers - 1, head: 'mean', token: 4 } };
+    assert.deepEqual(parseWebviewMessage(last), want);
     await page.close();
   });
 
@@ -180,7 +232,8 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     assert.equal((svg.match(/<rect /g) ?? []).length, T * T, 'one rect per cell');
     await page.getByRole('tab', { name: 'Head view' }).click();
     const headSvg = await image(page, 'svg');
-    assert.equal((headSvg.match(/<line /g) ?? []).length, await page.locator('svg.head-view line').count(), 'the head view as drawn');
+    const lines = await page.locator('svg.head-view line').count();
+    assert.equal((headSvg.match(/<line /g) ?? []).length, lines, 'the head view as drawn');
     const [w, h] = pngSize(await image(page, 'png'));
     assert.ok(w > 300 && h > T * 15, 'the head view rasterised');
     await page.getByRole('tab', { name: 'All heads' }).click();

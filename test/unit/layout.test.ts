@@ -2,7 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AttentionResult, ScratchLayer } from '../../src/protocol';
-import { attentionRow, clampSelection, headAttention, hiddenState, scratchRow, tokenVector } from '../../src/attention/layout';
+import {
+  attentionRow, clampSelection, headAttention, hiddenState, scratchRow, tokenVector,
+} from '../../src/attention/layout';
 
 // 2 layers × 3 heads, T = 4, hidden 5: every number is its own flat index, so an accessor that reads
 // the wrong place reads the wrong number.
@@ -31,9 +33,11 @@ test('hidden states [states, T, hidden] and a from-scratch layer [heads, T, T]',
 
 test('one clamping for hover, tint, status bar and panel: out-of-range layer, head and token', () => {
   // The host's default before the panel says anything: the last layer, the mean of heads.
-  assert.deepEqual(clampSelection(r, { layer: Number.MAX_SAFE_INTEGER, head: 'mean', token: 0 }), { layer: 1, head: 'mean', token: 0 });
+  const hostDefault = { layer: Number.MAX_SAFE_INTEGER, head: 'mean' as const, token: 0 };
+  assert.deepEqual(clampSelection(r, hostDefault), { layer: 1, head: 'mean', token: 0 });
   assert.deepEqual(clampSelection(r, { layer: 7, head: 9, token: 99 }), { layer: 1, head: 2, token: 3 });
   assert.deepEqual(clampSelection(r, { layer: -3, head: -1, token: -1 }), { layer: 0, head: 0, token: 0 });
   assert.deepEqual(clampSelection(r, {}), { layer: 1, head: 'mean', token: 0 });
-  assert.deepEqual(clampSelection(r, { layer: 0, head: 1, token: 2, tab: 'heads' }), { layer: 0, head: 1, token: 2, tab: 'heads' });
+  const panelView = { layer: 0, head: 1, token: 2, tab: 'heads' };
+  assert.deepEqual(clampSelection(r, panelView), panelView, 'other fields pass through');
 });

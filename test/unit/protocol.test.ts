@@ -7,15 +7,20 @@ import assert from 'node:assert/strict';
 import { MEAN_OF_HEADS, parseWebviewMessage, WebviewToHost } from '../../src/protocol';
 import { MAX_EXPORT_CHARS } from '../../src/limits';
 
-type Kind = WebviewToHost extends infer M ? M extends { type: 'request'; method: infer K extends string } ? `request:${K}`
-  : M extends { type: infer T extends string } ? T : never : never;
-type Of<K extends Kind> = Extract<WebviewToHost, K extends `request:${infer M}` ? { type: 'request'; method: M } : { type: K }>;
+/** Each kind of message: its type, or request:<method> for requests. */
+type KindOf<M> = M extends { type: 'request'; method: infer K extends string } ? `request:${K}`
+  : M extends { type: infer T extends string } ? T : never;
+type Kind = KindOf<WebviewToHost>;
+type Of<K extends Kind> = Extract<WebviewToHost, K extends `request:${infer M}` ? { type: 'request'; method: M }
+  : { type: K }>;
 
 /**
  * At least one valid message of every kind the type allows. The mapped type makes this fail to
  * compile when a kind is added to the definition without an example here, and each example must
  * have the type the definition derives: a message cannot drift from its type unnoticed.
  */
+const PNG = 'data:image/png;base64,iVBO';
+const SVG = '<svg xmlns="x"></svg>';
 const EXAMPLES: { [K in Kind]: Of<K>[] } = {
   ready: [{ type: 'ready' }],
   selection: [
@@ -26,8 +31,8 @@ const EXAMPLES: { [K in Kind]: Of<K>[] } = {
   'request:scratch': [{ type: 'request', id: 1, method: 'scratch', params: { runId: 4, layer: 1 } }],
   'request:walk': [{ type: 'request', id: 2, method: 'walk', params: { runId: 4, layer: 1, head: 2, token: 3 } }],
   'request:export': [
-    { type: 'request', id: 3, method: 'export', params: { format: 'png', view: 'attention', data: 'data:image/png;base64,iVBO' } },
-    { type: 'request', id: 4, method: 'export', params: { format: 'svg', view: 'heads', data: '<svg xmlns="x"></svg>' } },
+    { type: 'request', id: 3, method: 'export', params: { format: 'png', view: 'attention', data: PNG } },
+    { type: 'request', id: 4, method: 'export', params: { format: 'svg', view: 'heads', data: SVG } },
     { type: 'request', id: 5, method: 'export', params: { format: 'json', view: 'tensors' } },
     { type: 'request', id: 6, method: 'export', params: { format: 'csv', view: 'tensors' } },
   ],
@@ -43,7 +48,8 @@ test('the mean of heads chosen in the panel reaches the host as the mean', () =>
   assert.deepEqual(parseWebviewMessage(JSON.parse(JSON.stringify(sent))), sent);
   // The old wire value of the mean, and any other negative head, is not a head.
   assert.equal(parseWebviewMessage({ type: 'selection', selection: { layer: 2, head: -1, token: 5 } }), undefined);
-  assert.equal(parseWebviewMessage({ type: 'selection', selection: { layer: 2, head: 'average', token: 5 } }), undefined);
+  const average = { type: 'selection', selection: { layer: 2, head: 'average', token: 5 } };
+  assert.equal(parseWebviewMessage(average), undefined);
 });
 
 /** Every field path of a message, with its value. */
@@ -81,27 +87,29 @@ test('hostile: every field of every kind missing, of the wrong type, or out of r
 });
 
 test('extra fields are dropped, on the message and inside it', () => {
-  assert.deepEqual(parseWebviewMessage({ type: 'revealToken', token: 1, command: 'workbench.action.quit', __proto__: { evil: 1 } }),
-    { type: 'revealToken', token: 1 });
-  assert.deepEqual(parseWebviewMessage({ type: 'request', id: 7, method: 'scratch', params: { runId: 1, layer: 0, path: '/etc' } }),
-    { type: 'request', id: 7, method: 'scratch', params: { runId: 1, layer: 0 } });
-  const json = parseWebviewMessage({ type: 'request', id: 8, method: 'export', params: { format: 'json', view: 'tensors', data: 'x' } });
-  assert.deepEqual(json, { type: 'request', id: 8, method: 'export', params: { format: 'json', view: 'tensors' } });
+  const quit = { type: 'revealToken', token: 1, command: 'workbench.action.quit', __proto__: { evil: 1 } };
+  assert.deepEqual(parseWebviewMessage(quit), { type: 'revealToken', token: 1 });
+  const scratch = { type: 'request', id: 7, method: 'scratch', params: { runId: 1, layer: 0, path: '/etc' } };
+  assert.deepEqual(parseWebviewMessage(scratch), { ...scratch, params: { runId: 1, layer: 0 } });
+  const json = { type: 'request', id: 8, method: 'export', params: { format: 'json', view: 'tensors', data: 'x' } };
+  assert.deepEqual(parseWebviewMessage(json), { ...json, params: { format: 'json', view: 'tensors' } });
 });
 
 test('anything else is refused', () => {
-  const png = (data: unknown, view: unknown = 'attention') => ({ type: 'request', id: 1, method: 'export', params: { format: 'png', view, data } });
+  const png = (data: unknown, view: unknown = 'attention') =>
+    ({ type: 'request', id: 1, method: 'export', params: { format: 'png', view, data } });
+  const exportOf = (params: unknown) => ({ type: 'request', id: 1, method: 'export', params });
   for (const bad of [
     null, undefined, 42, 'ready', [], {}, { type: 'unknown' }, { type: 'toString' }, { type: '__proto__' },
-    { type: 'request', id: 1, method: 'constructor', params: {} }, { type: 'request', id: 1, method: 'exec', params: {} },
+    { type: 'request', id: 1, method: 'constructor', params: {} },
+    { type: 'request', id: 1, method: 'exec', params: {} },
     { type: 'reply', inReplyTo: 1, result: {} },
     { type: 'selection', selection: 'x' },
     // Each export format carries what it needs: an image for PNG and SVG, never a wrong one.
     png(undefined), png('<svg></svg>'), png('data:image/png;base64,'.padEnd(MAX_EXPORT_CHARS + 1, 'A')),
     png('data:image/png;base64,AA', '../../etc'), png('data:image/png;base64,AA', 'x'.repeat(41)),
-    { type: 'request', id: 1, method: 'export', params: { format: 'svg', view: 'heads', data: '<script>' } },
-    { type: 'request', id: 1, method: 'export', params: { format: 'svg', view: 'heads' } },
-    { type: 'request', id: 1, method: 'export', params: { format: 'pdf', view: 'heads', data: '<svg>' } },
+    exportOf({ format: 'svg', view: 'heads', data: '<script>' }), exportOf({ format: 'svg', view: 'heads' }),
+    exportOf({ format: 'pdf', view: 'heads', data: '<svg>' }),
   ]) {
     assert.equal(parseWebviewMessage(bad), undefined, JSON.stringify(bad)?.slice(0, 120));
   }

@@ -9,7 +9,10 @@ import { el, headName, section, TabModule } from './tab';
 export function matrixOf(r: AttentionResult, v: ViewState): { matrix: Matrix; title: string } {
   switch (v.aggregation) {
     case 'mean-layers':
-      return { matrix: meanOverLayers(r, v.head), title: `Mean over all ${r.model.layers} layers, ${headName(v.head, r.model.heads)}` };
+      return {
+        matrix: meanOverLayers(r, v.head),
+        title: `Mean over all ${r.model.layers} layers, ${headName(v.head, r.model.heads)}`,
+      };
     case 'rollout':
       return { matrix: rollout(r, v.layer), title: `Attention rollout through layers 1–${v.layer + 1}` };
     default:
@@ -26,7 +29,8 @@ export const attentionTab: TabModule = {
   render({ state: { result: r, view: v }, palette, width, setView }) {
     const { matrix, title } = matrixOf(r, v);
     const heat = el('div', { className: 'heatmap-host' });
-    const heatmap = renderHeatmap(heat, r, matrix, title, { palette, width, focus: v.token, onFocus: (token) => setView({ token }) });
+    const onFocus = (token: number) => setView({ token });
+    const heatmap = renderHeatmap(heat, r, matrix, title, { palette, width, focus: v.token, onFocus });
     const mask = r.model.causal ? ' Greyed cells are future tokens, hidden by the causal mask.' : '';
     const explain: Record<Aggregation, string> = {
       layer: v.head === 'mean'

@@ -10,8 +10,9 @@ export const embeddingsTab: TabModule = {
   render({ state: { result: r, view: v }, palette, width, setView }) {
     const states = Array.from({ length: r.hiddenStateCount }, (_, s) => [s, stateName(r, s)] as [number, string]);
     const last = r.hiddenStateCount - 1;
-    const prev = button('◀ earlier', () => setView({ hiddenState: v.hiddenState - 1 }), { secondary: true, disabled: v.hiddenState === 0 });
-    const next = button('later ▶', () => setView({ hiddenState: v.hiddenState + 1 }), { secondary: true, disabled: v.hiddenState === last });
+    const step = (by: number) => () => setView({ hiddenState: v.hiddenState + by });
+    const prev = button('◀ earlier', step(-1), { secondary: true, disabled: v.hiddenState === 0 });
+    const next = button('later ▶', step(1), { secondary: true, disabled: v.hiddenState === last });
     const select = singleSelect('State', states, v.hiddenState, (hiddenState) => setView({ hiddenState }));
     const controls = el('div', { className: 'controls' }, select, prev, next);
     const heat = el('div');
@@ -22,10 +23,11 @@ export const embeddingsTab: TabModule = {
     renderCosine(cos, r, v.hiddenState, palette);
     return {
       element: el('div', {}, controls,
-        section(`Vectors · ${stateName(r, v.hiddenState)}`, 'Each row is a token’s vector: its embedding (token + position) '
-          + 'before the first layer, then the residual stream after each layer. Blue is positive, red negative.', heat),
-        section('Tokens in two dimensions (PCA)', 'Similar vectors land close together. After the layers, the same word moves '
-          + 'with its context.', pca),
+        section(`Vectors · ${stateName(r, v.hiddenState)}`, 'Each row is a token’s vector: its embedding (token '
+          + '+ position) before the first layer, then the residual stream after each layer. Blue is positive, red '
+          + 'negative.', heat),
+        section('Tokens in two dimensions (PCA)', 'Similar vectors land close together. After the layers, the same '
+          + 'word moves with its context.', pca),
         section('Cosine similarity between tokens', 'Blue: pointing the same way; red: opposite.', cos)),
     };
   },

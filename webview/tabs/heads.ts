@@ -24,7 +24,8 @@ export const headsTab: TabModule = {
     pick.append(button('All heads', () => setView({ headViewHeads: all }), { secondary: true }));
     const view = el('div');
     renderHeadView(view, r, v.layer, v.headViewHeads, palette, undefined);
-    const help = 'Each line joins a token (left) to a token it attends to (right); its opacity is the weight, its colour the head.';
+    const help = 'Each line joins a token (left) to a token it attends to (right); its opacity is the weight, '
+      + 'its colour the head.';
     return { element: section(`Head view · layer ${v.layer + 1}`, help, el('div', {}, pick, view)) };
   },
 };

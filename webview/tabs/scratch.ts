@@ -16,7 +16,8 @@ export const scratchTab: TabModule = {
     const layerScratch = scratch.get(v.layer);
     if (layerScratch) renderCompare(compare, r, layerScratch, head, palette, (h) => setView({ head: h }));
     else {
-      compare.append(el('p', { className: 'help', textContent: `Recomputing layer ${v.layer + 1} from the model's weights…` }));
+      const waiting = `Recomputing layer ${v.layer + 1} from the model's weights…`;
+      compare.append(el('p', { className: 'help', textContent: waiting }));
       host.askScratch(r.runId, v.layer);
     }
     const allLayers = el('div', { className: 'all-layers' });
@@ -35,15 +36,16 @@ export const scratchTab: TabModule = {
     }
     const headNote = v.head === 'mean' ? ' (mean of heads chosen above: showing head 1)' : '';
     const where = `layer ${v.layer + 1}, head ${head + 1}`;
+    const token = r.tokens[v.token].label;
     return {
       element: el('div', {},
         section(`From scratch vs runtime · ${where}${headNote}`, 'The same attention recomputed by a small TypeScript '
-          + 'implementation (src/attention) from the model’s own Q and K weights and this layer’s input, beside the runtime’s numbers.',
-        compare),
-        section(`Step by step · how “${r.tokens[v.token].label}” attends · ${where}`, 'Click a token above to walk through another one.',
+          + 'implementation (src/attention) from the model’s own Q and K weights and this layer’s input, beside the '
+          + 'runtime’s numbers.', compare),
+        section(`Step by step · how “${token}” attends · ${where}`, 'Click a token above to walk through another one.',
           walkHost),
-        section('What if · other scoring functions, soft and hard attention', 'The classic menu of attention scores on this '
-          + 'head’s real q and k.', playHost)),
+        section('What if · other scoring functions, soft and hard attention', 'The classic menu of attention scores '
+          + 'on this head’s real q and k.', playHost)),
     };
   },
 };

@@ -1,4 +1,5 @@
 /** What a tab of the panel is: the data it draws from, how it draws, and how it follows smaller changes. */
+import type { HeadChoice } from '../../src/protocol';
 import type { Palette } from '../colors';
 import type { Host } from '../host';
 import type { Key, PanelState } from '../store';
@@ -40,4 +41,5 @@ export function section(title: string, help: string, body: HTMLElement): HTMLEle
 }
 
 /** "head 3" or "mean of 12 heads". */
-export const headName = (head: number | 'mean', heads: number) => (head === 'mean' ? `mean of ${heads} heads` : `head ${head + 1}`);
+export const headName = (head: HeadChoice, heads: number) =>
+  (head === 'mean' ? `mean of ${heads} heads` : `head ${head + 1}`);

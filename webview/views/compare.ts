@@ -62,10 +62,15 @@ export function renderCompare(host: HTMLElement, r: AttentionResult, s: ScratchL
   const size = Math.max(96, Math.min(220, T * 8));
   const maps = document.createElement('div');
   maps.className = 'compare-maps';
+  const runtime = (q: number, k: number) => attentionRow(r, s.layer, head, q)[k];
+  const scratch = (q: number, k: number) => scratchRow(s, T, head, q)[k];
+  const which = `layer ${s.layer + 1} head ${head + 1}`;
   maps.append(
-    map('Runtime (ONNX Runtime)', T, size, (q, k) => attentionRow(r, s.layer, head, q)[k], palette, `Runtime attention, layer ${s.layer + 1} head ${head + 1}`),
-    map('From scratch (TypeScript)', T, size, (q, k) => scratchRow(s, T, head, q)[k], palette, `From-scratch attention, layer ${s.layer + 1} head ${head + 1}`),
-    map(`|difference| (dark = 0, bright = ${fmt(worst)})`, T, size, (q, k) => (worst > 0 ? Math.abs(attentionRow(r, s.layer, head, q)[k] - scratchRow(s, T, head, q)[k]) / worst : 0), palette, `Absolute difference, largest ${fmt(worst)}`),
+    map('Runtime (ONNX Runtime)', T, size, runtime, palette, `Runtime attention, ${which}`),
+    map('From scratch (TypeScript)', T, size, scratch, palette, `From-scratch attention, ${which}`),
+    map(`|difference| (dark = 0, bright = ${fmt(worst)})`, T, size,
+      (q, k) => (worst > 0 ? Math.abs(runtime(q, k) - scratch(q, k)) / worst : 0), palette,
+      `Absolute difference, largest ${fmt(worst)}`),
   );
   const table = document.createElement('table');
   table.className = 'diff-table';

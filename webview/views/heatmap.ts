@@ -37,7 +37,8 @@ export function renderHeatmap(
   ctx.font = o.palette.font;
   // Labels need cells of 9 px or more: when even no margin would leave that, no label is measured.
   const canLabel = Math.floor((o.width - 8) / T) >= 9;
-  const margin = canLabel ? Math.min(130, Math.max(...r.tokens.map((_, i) => ctx.measureText(label(r, i)).width)) + 8) : 0;
+  const widest = canLabel ? Math.max(...r.tokens.map((_, i) => ctx.measureText(label(r, i)).width)) : 0;
+  const margin = canLabel ? Math.min(130, widest + 8) : 0;
   const cell = Math.max(3, Math.min(28, Math.floor((o.width - margin - 8) / T)));
   const showLabels = cell >= 9;
   const m = showLabels ? margin : 0;

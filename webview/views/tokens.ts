@@ -45,7 +45,8 @@ export function renderTokens(
       focused = chips[focus];
       chips.forEach((b, i) => {
         const t = r.tokens[i];
-        b.title = `#${i} id ${t.id}${t.special ? ' (special)' : ''} · attention from the focused token ${row[i].toFixed(3)}`;
+        const special = t.special ? ' (special)' : '';
+        b.title = `#${i} id ${t.id}${special} · attention from the focused token ${row[i].toFixed(3)}`;
         b.style.background = weightColor(palette, row[i]);
         if (i !== focus) b.setAttribute('aria-pressed', 'false');
       });
