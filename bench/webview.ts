@@ -42,10 +42,9 @@ async function timeUntilPainted(page: Page, act: () => Promise<void>, from: 'eve
 const lastRender = (page: Page) => page.evaluate(() => performance.getEntriesByName('attention-lens:render').at(-1)?.duration ?? NaN);
 
 /** From the page's postMessage of a result to the panel's handler: the copy of its tensors, not the panel's work. */
-const lastArrival = (page: Page) => page.evaluate(() => {
-  const at = (name: string) => performance.getEntriesByName(name).at(-1)?.startTime ?? NaN;
-  return at('attention-lens:received') - at('harness:posted');
-});
+const lastArrival = (page: Page) => page.evaluate(() => ['attention-lens:received', 'harness:posted']
+  .map((name) => performance.getEntriesByName(name).at(-1)?.startTime ?? NaN)
+  .reduce((received, posted) => received - posted));
 
 const lastHover = (page: Page) => page.evaluate(() => performance.getEntriesByName('attention-lens:hover').at(-1)?.duration ?? NaN);
 
