@@ -9,8 +9,6 @@ import type { ExplainedSelection, ResultStore } from '../editor/results';
 
 import { MAX_SELECTION_CHARS } from '../limits';
 
-export { MAX_SELECTION_CHARS };
-
 /** What to explain: the primary selection, or the current line when nothing is selected. */
 export function textToExplain(editor: vscode.TextEditor): { range: vscode.Range; text: string; note?: string } | { error: string } {
   const doc = editor.document;

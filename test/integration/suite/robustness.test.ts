@@ -2,7 +2,8 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { api, editorWith, hoverText, useModel } from './helpers';
-import { MAX_SELECTION_CHARS, textToExplain } from '../../../src/commands/explainSelection';
+import { textToExplain } from '../../../src/commands/explainSelection';
+import { MAX_SELECTION_CHARS } from '../../../src/limits';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
