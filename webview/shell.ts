@@ -4,6 +4,7 @@
  * changed (the store names it), and the tab on screen redraws only for the keys it declares.
  */
 import { rowOf } from '../src/attention/aggregate';
+import { displayLabel } from '../src/tokenLabel';
 import { MEAN_OF_HEADS } from '../src/protocol';
 import { button, singleSelect } from './controls';
 import { pngOfView, svgOfView } from './export';
@@ -96,7 +97,7 @@ export class Shell {
     }
     if (changed.has('result') || STRIP_KEYS.some((k) => changed.has(k))) {
       this.strip!.update(v.token, rowOf(s.result, v.layer, v.head, v.token), this.store.palette);
-      const who = `“${s.result.tokens[v.token].label}”`;
+      const who = `“${displayLabel(s.result.tokens[v.token].label)}”`;
       const heads = (v.head === MEAN_OF_HEADS ? 'the ' : '') + headName(v.head, s.result.model.heads);
       this.tokensHelp!.textContent = `The text as the model reads it. Colour: how much ${who} attends to each token `
         + `in layer ${v.layer + 1}, ${heads}. Click a token to focus it; Shift+click shows it in the editor.`;

@@ -2,6 +2,7 @@
 import { renderAllLayers, renderCompare } from '../views/compare';
 import { renderPlayground } from '../views/playground';
 import { renderWalk } from '../views/walkthrough';
+import { displayLabel } from '../../src/tokenLabel';
 import { el, section, TabModule } from './tab';
 
 export const scratchTab: TabModule = {
@@ -36,7 +37,7 @@ export const scratchTab: TabModule = {
     }
     const headNote = v.head === 'mean' ? ' (mean of heads chosen above: showing head 1)' : '';
     const where = `layer ${v.layer + 1}, head ${head + 1}`;
-    const token = r.tokens[v.token].label;
+    const token = displayLabel(r.tokens[v.token].label);
     return {
       element: el('div', {},
         section(`From scratch vs runtime · ${where}${headNote}`, 'The same attention recomputed by a small TypeScript '
