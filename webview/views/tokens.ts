@@ -20,6 +20,7 @@ export function renderTokens(
     b.className = 'token' + (t.special ? ' special' : '');
     b.textContent = displayLabel(t.label);
     b.dataset.token = String(i);
+    b.setAttribute('aria-pressed', 'false');
     return b;
   });
   strip.append(...chips);
@@ -38,20 +39,32 @@ export function renderTokens(
   });
   host.replaceChildren(strip);
   let focused: HTMLElement | undefined;
+  let weights: Float32Array | undefined;
+  // The title (with the weight) is written when the pointer or the keyboard reaches a chip, not for
+  // every chip on every focus: 512 attribute writes would cost more than the repaint itself.
+  const describe = (ev: Event) => {
+    const i = chipOf(ev);
+    if (i === undefined || !weights) return;
+    const t = r.tokens[i];
+    const special = t.special ? ' (special)' : '';
+    chips[i].title = `#${i} id ${t.id}${special} · attention from the focused token ${weights[i].toFixed(3)}`;
+  };
+  strip.addEventListener('pointerover', describe);
+  strip.addEventListener('focusin', describe);
+  const colours: string[] = [];
   return {
     update(focus, row, palette) {
+      weights = row;
       focused?.classList.remove('focused');
       focused?.setAttribute('aria-pressed', 'false');
       focused = chips[focus];
-      chips.forEach((b, i) => {
-        const t = r.tokens[i];
-        const special = t.special ? ' (special)' : '';
-        b.title = `#${i} id ${t.id}${special} · attention from the focused token ${row[i].toFixed(3)}`;
-        b.style.background = weightColor(palette, row[i]);
-        if (i !== focus) b.setAttribute('aria-pressed', 'false');
-      });
       focused.classList.add('focused');
       focused.setAttribute('aria-pressed', 'true');
+      // Only the chips whose colour changes are touched (each write restyles its chip).
+      chips.forEach((b, i) => {
+        const c = weightColor(palette, row[i]);
+        if (colours[i] !== c) b.style.background = colours[i] = c;
+      });
     },
   };
 }
