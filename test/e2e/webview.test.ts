@@ -118,12 +118,12 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
       const scale = c.width / parseFloat(c.style.width);
       const ctx = c.getContext('2d')!;
       const rows = Number(c.dataset.tokens);
-      const lum = (q: number) => {
+      // (No named helpers in here: the bundler would wrap them in a function the page does not have.)
+      const all = Array.from({ length: rows }, (_, q) => {
         const [x, y] = [Math.floor((m + 0.6) * scale), Math.floor((m + (q + 0.5) * cell) * scale)];
         const d = ctx.getImageData(x, y, 1, 1).data;
         return d[0] + d[1] + d[2];
-      };
-      const all = Array.from({ length: rows }, (_, q) => lum(q));
+      });
       return all.indexOf(Math.max(...all));
     });
     assert.equal(await focusedRow(), 0);
