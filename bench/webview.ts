@@ -38,6 +38,26 @@ async function timeUntilPainted(page: Page, act: () => Promise<void>, from: 'eve
   return page.evaluate(() => new Promise<number>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - (window as unknown as { __t0: number }).__t0)))));
 }
 
+/**
+ * The same, measured inside the page: from dispatching the event to the second animation frame after
+ * it, without the browser driver's round trips (which load on a shared machine inflates). A string,
+ * so that the bundler adds no helper the page lacks.
+ */
+const inPage = (page: Page, event: 'click' | 'mousemove', selector: string, index: number) =>
+  page.evaluate(`(async () => {
+  const frame = () => new Promise((r) => requestAnimationFrame(r));
+  await frame();
+  const el = document.querySelectorAll(${JSON.stringify(selector)})[${index}];
+  const box = el.getBoundingClientRect();
+  const t0 = performance.now();
+  if (${JSON.stringify(event)} === 'click') el.click();
+  else el.dispatchEvent(new MouseEvent('mousemove', { bubbles: true, clientX: box.left + box.width * Math.random(),
+    clientY: box.top + box.height * Math.random() }));
+  await frame();
+  await frame();
+  return performance.now() - t0;
+})()`) as Promise<number>;
+
 /** The last render()'s own duration (script and DOM work, before layout and paint). */
 const lastRender = (page: Page) => page.evaluate(() => performance.getEntriesByName('attention-lens:render').at(-1)?.duration ?? NaN);
 
@@ -63,6 +83,8 @@ export interface WebviewFigures {
   moveFloorMs: Stat;
   /** Of "one matrix: message to paint", the part before the panel's handler runs (the structured clone). */
   messageArrivalMs: Stat;
+  tokenFocusInPageMs: Stat;
+  heatmapHoverInPageMs: Stat;
 }
 
 export async function benchWebview(runs: number): Promise<WebviewFigures[]> {
@@ -114,6 +136,8 @@ export async function benchWebview(runs: number): Promise<WebviewFigures[]> {
         return timeUntilPainted(page, () => page.mouse.move(box.x + box.width * Math.random(), box.y + box.height * Math.random()));
       });
       const tokenFocusMs = await repeat(() => timeUntilPainted(page, () => page.locator('.token').nth(Math.floor(Math.random() * T)).click()));
+      const tokenFocusInPageMs = await repeat(() => inPage(page, 'click', '.token', Math.floor(Math.random() * T)));
+      const heatmapHoverInPageMs = await repeat(() => inPage(page, 'mousemove', 'canvas.heatmap', 0));
       await show('heads');
       const handler: number[] = [];
       const headViewHoverMs = await repeat(async () => {
@@ -124,7 +148,8 @@ export async function benchWebview(runs: number): Promise<WebviewFigures[]> {
       const headViewHoverHandlerMs = stat(handler.slice(1));
       out.push({
         tokens: T, headViewHoverHandlerMs, gridRenderMs, gridPaintMs, summariesReadyMs, matrixPaintMs, headViewHoverMs,
-        heatmapHoverMs, tokenFocusMs, clickFloorMs, moveFloorMs, messageArrivalMs,
+        heatmapHoverMs, tokenFocusMs, clickFloorMs, moveFloorMs, messageArrivalMs, tokenFocusInPageMs,
+        heatmapHoverInPageMs,
       });
       await page.close();
     }
