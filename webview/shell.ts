@@ -44,6 +44,9 @@ interface Controls { shape: string; element: HTMLElement; selects: Record<Select
 export class Shell {
   private readonly bannerSlot = el('div');
   private readonly body = el('div');
+  private readonly headerSlot = el('div');
+  private readonly controlsSlot = el('div');
+  private readonly stripHost = el('div');
   private controls: Controls | undefined;
   private strip: TokenStrip | undefined;
   private tokensHelp: HTMLElement | undefined;
@@ -138,18 +141,27 @@ export class Shell {
       const cut = `Only the first ${r.truncated.keptTokens} of ${r.truncated.totalTokens} tokens were explained.`;
       header.append(el('p', { className: 'banner busy', textContent: cut }));
     }
+    this.headerSlot.replaceChildren(header);
+    // Controls stay in the page while the shape is the same: re-inserting @vscode-elements selects
+    // makes each lay out the page again (their scrollbars read offsetHeight when connected).
     const shape = `${m.layers}×${m.heads}`;
-    if (this.controls?.shape !== shape) this.controls = this.buildControls(m.layers, m.heads, shape);
-    const stripHost = el('div');
+    if (this.controls?.shape !== shape) {
+      this.controls = this.buildControls(m.layers, m.heads, shape);
+      this.controlsSlot.replaceChildren(this.controls.element);
+    }
     const reveal = (token: number) => this.host.notify({ type: 'revealToken', token });
-    this.strip = renderTokens(stripHost, r, (token) => this.setView({ token }), reveal);
-    const tokens = section('Tokens', '', stripHost);
-    this.tokensHelp = tokens.querySelector<HTMLElement>('.help')!;
-    this.panel = el('div', { id: 'tabpanel' });
-    this.panel.setAttribute('role', 'tabpanel');
+    this.strip = renderTokens(this.stripHost, r, (token) => this.setView({ token }), reveal);
     this.tab = undefined;
-    this.body.replaceChildren(header, this.controls.element, this.exportBar(), tokens, this.tabList(), this.panel);
-    if (!this.body.isConnected) this.app.replaceChildren(this.bannerSlot, this.body);
+    if (!this.panel) {
+      // The parts that do not depend on the result are built once.
+      const tokens = section('Tokens', '', this.stripHost);
+      this.tokensHelp = tokens.querySelector<HTMLElement>('.help')!;
+      this.panel = el('div', { id: 'tabpanel' });
+      this.panel.setAttribute('role', 'tabpanel');
+      const parts = [this.headerSlot, this.controlsSlot, this.exportBar(), tokens, this.tabList(), this.panel];
+      this.body.replaceChildren(...parts);
+      this.app.replaceChildren(this.bannerSlot, this.body);
+    }
   }
 
   private buildControls(layers: number, heads: number, shape: string): Controls {

@@ -68,25 +68,13 @@ export function renderHeatmap(
     for (let k = 0; k < T; k++) ctx.fillText(label(r, k), -m + 4, m + k * cell + cell / 2, m - 6);
     ctx.restore();
   }
-  // The matrix without the focus outline, to repaint a row's band from when the focus moves.
-  const clean = document.createElement('canvas');
-  clean.width = canvas.width;
-  clean.height = canvas.height;
-  clean.getContext('2d')!.drawImage(canvas, 0, 0);
+  // The outline lies inside its row, so moving it repaints two rows from the cells (no page copy).
   const outline = (q: number) => {
     ctx.strokeStyle = fg;
     ctx.lineWidth = 1.5;
-    ctx.strokeRect(m + 0.5, m + q * cell + 0.5, T * cell - 1, cell - 1);
+    ctx.strokeRect(m + 1, m + q * cell + 1, T * cell - 2, cell - 2);
   };
-  const restoreRow = (q: number) => {
-    // In device pixels: the row's band and the outline's 1.5 px around it.
-    const y = Math.max(0, Math.floor((m + q * cell - 2) * dpr));
-    const h = Math.ceil((cell + 4) * dpr);
-    ctx.save();
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.drawImage(clean, 0, y, canvas.width, h, 0, y, canvas.width, h);
-    ctx.restore();
-  };
+  const restoreRow = (q: number) => ctx.drawImage(cells, 0, q, T, 1, m, m + q * cell, T * cell, cell);
   outline(o.focus);
 
   const readout = document.createElement('p');
