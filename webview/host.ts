@@ -4,6 +4,7 @@
  * the same request/reply helper the host uses with its worker.
  */
 import type { HostToWebview, WebviewMethods, WebviewNotice, WebviewToHost } from '../src/protocol';
+import { SCRATCH_UNAVAILABLE } from '../src/protocol';
 import { Requester } from '../src/rpc';
 import { MAX_SELECTION_CHARS } from '../src/limits';
 import type { Store } from './store';
@@ -73,7 +74,9 @@ export class Host {
     ask().catch((e: Error) => {
       // Let the views ask again (after a new run, or a retry).
       this.asked.delete(key);
-      if (e.message !== 'abandoned') this.events.banner('error', e.message);
+      if (e.message === 'abandoned') return;
+      if (e.message.startsWith(SCRATCH_UNAVAILABLE)) this.store.setScratchUnavailable(e.message);
+      else this.events.banner('error', e.message);
     });
   }
 

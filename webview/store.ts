@@ -12,6 +12,8 @@ export interface PanelState {
   view: ViewState;
   /** Answers about the current run, asked for only when a view needs them. */
   scratch: Map<number, ScratchLayer>;
+  /** Why this run cannot be recomputed from scratch (the From scratch tab says it instead of asking). */
+  scratchUnavailable: string | undefined;
   walk: WalkData | undefined;
   /** Seed of the "what if" hard sample. */
   seed: number;
@@ -44,7 +46,10 @@ export class Store {
 
   /** A new run: everything changes; answers about the previous run are forgotten. */
   setResult(result: AttentionResult, view: Partial<ViewState>, source: PanelState['source']): void {
-    this.state = { result, view: clampView(result, view), scratch: new Map(), walk: undefined, seed: 1, source };
+    this.state = {
+      result, view: clampView(result, view), scratch: new Map(), scratchUnavailable: undefined, walk: undefined,
+      seed: 1, source,
+    };
     this.emit(new Set<Key>(['result']));
   }
 
@@ -65,6 +70,12 @@ export class Store {
   addScratch(s: ScratchLayer): void {
     if (this.state?.result.runId !== s.runId) return;
     this.state.scratch.set(s.layer, s);
+    this.emit(new Set<Key>(['scratch']));
+  }
+
+  setScratchUnavailable(why: string): void {
+    if (!this.state) return;
+    this.state.scratchUnavailable = why;
     this.emit(new Set<Key>(['scratch']));
   }
 

@@ -8,6 +8,11 @@ export const embeddingsTab: TabModule = {
   title: 'Embeddings',
   needs: ['result', 'hiddenState', 'palette', 'width'],
   render({ state: { result: r, view: v }, palette, width, setView }) {
+    // Some graphs expose no (or not every) hidden state: the note says why, no other tensor stands in.
+    const note = r.hiddenStatesNote && el('p', { className: 'banner busy', textContent: r.hiddenStatesNote });
+    if (r.hiddenStateCount === 0) {
+      return { element: el('div', {}, note || el('p', { textContent: 'No hidden states.' })) };
+    }
     const states = Array.from({ length: r.hiddenStateCount }, (_, s) => [s, stateName(r, s)] as [number, string]);
     const last = r.hiddenStateCount - 1;
     const step = (by: number) => () => setView({ hiddenState: v.hiddenState + by });
@@ -22,7 +27,7 @@ export const embeddingsTab: TabModule = {
     const cos = el('div');
     renderCosine(cos, r, v.hiddenState, palette);
     return {
-      element: el('div', {}, controls,
+      element: el('div', {}, ...(note ? [note] : []), controls,
         section(`Vectors · ${stateName(r, v.hiddenState)}`, 'Each row is a token’s vector: its embedding (token '
           + '+ position) before the first layer, then the residual stream after each layer. Blue is positive, red '
           + 'negative.', heat),

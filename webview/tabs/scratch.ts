@@ -11,6 +11,10 @@ export const scratchTab: TabModule = {
   needs: ['result', 'layer', 'head', 'token', 'scratch', 'walk', 'seed', 'palette'],
   render({ state, palette, host, setView, nextSeed }) {
     const { result: r, view: v, scratch, walk } = state;
+    if (state.scratchUnavailable) {
+      const why = el('p', { className: 'banner busy', textContent: state.scratchUnavailable });
+      return { element: section('From scratch', '', why) };
+    }
     // The comparison and the walk are per head: with the mean chosen they show head 1.
     const head = v.head === 'mean' ? 0 : v.head;
     const compare = el('div', { className: 'compare' });
