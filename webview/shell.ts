@@ -141,6 +141,12 @@ export class Shell {
       const cut = `Only the first ${r.truncated.keptTokens} of ${r.truncated.totalTokens} tokens were explained.`;
       header.append(el('p', { className: 'banner busy', textContent: cut }));
     }
+    const fused = m.fusedAttention; // fused attention operators (issue #10): say where the numbers come from
+    if (fused) {
+      const textContent = `Attention reconstructed from the fused operator (${fused.ops.join(', ')}), checked against `
+        + `its output: max |Δ| ${fused.maxAbsDiff.toExponential(1)} (allowed ${fused.tolerance.toExponential(0)}).`;
+      header.append(el('p', { className: 'facts fused', textContent }));
+    }
     this.headerSlot.replaceChildren(header);
     // Controls stay in the page while the shape is the same: re-inserting @vscode-elements selects
     // makes each lay out the page again (their scrollbars read offsetHeight when connected).
