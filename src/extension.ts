@@ -1,11 +1,14 @@
 import * as vscode from 'vscode';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { readSettings } from './config';
 import { EngineClient } from './engine/client';
 import { AttentionHoverProvider } from './editor/hover';
 import { AttentionTint } from './editor/tint';
 import { AttentionStatus } from './editor/statusBar';
 import { SHOW_PANEL_COMMAND } from './editor/hoverText';
-import { ExplainedSelection, ResultStore } from './editor/results';
+import { ExplainedSelection, ResultStore, VERSION_UNKNOWN } from './editor/results';
 import { AttentionPanel } from './panel/panel';
 import { explainSelection, explainText } from './commands/explainSelection';
 import { restoredState } from './panel/restore';
@@ -26,6 +29,8 @@ export interface AttentionLensApi {
 export function activate(context: vscode.ExtensionContext): AttentionLensApi {
   const ext = context.extensionUri;
   const log = vscode.window.createOutputChannel('Attention Lens', { log: true });
+  // This window's tensor files (AttentionResult.tensorFiles), for the panel to load; removed with the extension.
+  const tensorDir = mkdtempSync(path.join(tmpdir(), 'attention-lens-'));
   const client = new EngineClient(vscode.Uri.joinPath(ext, 'dist', 'worker.js').fsPath, () => {
     const { threads, runtime, threadsNotice } = readSettings();
     // Said each time a worker starts with the setting in force: once per run of settings, not per request.
@@ -36,22 +41,22 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
     if (level === 'info') return log.info(message);
     log.warn(message);
     if (readSettings().runtime === 'native') notify('warning', message);
-  });
+  }, tensorDir);
   const store = new ResultStore();
-  const panel = new AttentionPanel(ext, (entry, token) => revealToken(entry, token), {
+  const panel = new AttentionPanel(ext, tensorDir, (entry, token) => revealToken(entry, token), {
     scratch: (q) => client.scratch(q),
     walk: (q) => client.walk(q),
     export: exportView,
   });
   const storage = context.globalStorageUri.fsPath;
-  const deps = { client, store, panel, storage };
+  const deps = { client, store, panel, storage, log: (m: string) => log.info(m) };
   const tint = new AttentionTint();
   const status = new AttentionStatus();
   const updateStatus = () => status.update(store.last, panel.view);
 
   context.subscriptions.push(
     log,
-    { dispose: () => void client.dispose() },
+    { dispose: () => void client.dispose().finally(() => rmSync(tensorDir, { recursive: true, force: true })) },
     store,
     panel,
     tint,
@@ -59,19 +64,23 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
     store.onDidChange(updateStatus),
     panel.onDidChangeView(updateStatus),
     vscode.workspace.onDidChangeTextDocument((e) => { if (e.document === vscode.window.activeTextEditor?.document) tint.clear(); }),
-    vscode.commands.registerCommand('attentionLens.explainSelection', () => explainSelection(deps)),
+    // A command's return value is serialised by VS Code on this thread (JSON, where each Float32Array
+    // becomes an object of keys): seconds for a long selection. The command returns nothing; the tests
+    // get the result through the API below.
+    vscode.commands.registerCommand('attentionLens.explainSelection', async () => { await explainSelection(deps); }),
     vscode.commands.registerCommand(SHOW_PANEL_COMMAND, (arg?: { token?: number }) => {
       const token = Number.isInteger(arg?.token) ? arg!.token : undefined;
       panel.show(store.last, token !== undefined ? { token } : undefined);
     }),
     vscode.commands.registerCommand('attentionLens.chooseModel', () => chooseModel(storage)),
     // After a window reload VS Code hands back the panel with the state the webview saved: its view
-    // and the text it showed. The numbers are not saved; the text is explained again.
+    // and the text it showed. The numbers are not saved; the text is explained again, and the hover and
+    // tint apply while the document holds that text where it was (checked when the document is next seen).
     vscode.window.registerWebviewPanelSerializer(AttentionPanel.viewType, {
       async deserializeWebviewPanel(restored: vscode.WebviewPanel, state: unknown) {
         panel.restore(restored);
         const saved = restoredState(state);
-        if (saved) await explainText(deps, saved.text, saved.source);
+        if (saved) await explainText(deps, saved.text, saved.source, VERSION_UNKNOWN);
       },
     }),
     vscode.languages.registerHoverProvider({ pattern: '**' }, new AttentionHoverProvider(store, () => panel.view, tint)),

@@ -61,6 +61,8 @@ export interface AttentionResult {
   /** Set when the selection had more tokens than the limit and was cut. */
   truncated?: { totalTokens: number; keptTokens: number };
   timings: { loadMs: number; inferenceMs: number };
+  /** Where the worker wrote `attention` and `hiddenStates` (raw float32, in pieces), for the panel to load. */
+  tensorFiles?: { attention: string[]; hiddenStates: string[] };
 }
 
 // ---- host <-> worker -------------------------------------------------------------------------
@@ -117,7 +119,11 @@ export type WalkQuery = Infer<typeof walkQuery>;
 // ---- host <-> worker -------------------------------------------------------------------------
 
 export type WorkerMethods = {
-  explain: { params: { model: ModelSpec; text: string; maxTokens: number }; result: AttentionResult };
+  /** `tensorDir`: where to write the tensors of a run the host receives (AttentionResult.tensorFiles). */
+  explain: {
+    params: { model: ModelSpec; text: string; maxTokens: number; tensorDir?: string };
+    result: AttentionResult;
+  };
   /** One layer recomputed from the model's weights. */
   scratch: { params: ScratchQuery; result: ScratchLayer };
   /** One query token's attention, step by step. */
@@ -179,9 +185,18 @@ export function parseWebviewMessage(m: unknown): WebviewToHost | undefined {
 // ---- host -> webview: trusted (the host builds them) -----------------------------------------
 
 export type HostToWebview =
-  /** `source`: where the text sits, kept by the webview so that a reloaded window can explain it again. */
-  | { type: 'result'; result: AttentionResult; focus?: Partial<ViewSelection>; source?: { uri: string; offset: number } }
+  /**
+   * `source`: where the text sits, kept by the webview so that a reloaded window can explain it again.
+   * `tensors`: webview URLs of the result's tensors (then sent empty): the webview fetches them, so that
+   * hundreds of MB do not pass through the extension host's main thread.
+   */
+  | { type: 'result'; result: AttentionResult; focus?: Partial<ViewSelection>; source?: { uri: string; offset: number };
+    tensors?: { attention: string[]; hiddenStates: string[] } }
   | { type: 'busy'; message: string }
+  /** The run the busy banner announced was cancelled; the panel keeps what it showed. */
+  | { type: 'cancelled' }
+  /** The run the busy banner announced was cancelled; the panel keeps what it showed. */
+  | { type: 'cancelled' }
   | { type: 'error'; message: string }
   | { type: 'focus'; focus: Partial<ViewSelection> }
   | Reply<WebviewMethods>;

@@ -7,6 +7,7 @@ import type { HostToWebview, WebviewMethods, WebviewNotice, WebviewToHost } from
 import { SCRATCH_UNAVAILABLE } from '../src/protocol';
 import { Requester } from '../src/rpc';
 import { MAX_SELECTION_CHARS } from '../src/limits';
+import { attentionSize, hiddenStatesSize } from '../src/attention/layout';
 import type { Store } from './store';
 import type { ViewState } from './state';
 
@@ -14,7 +15,7 @@ interface VsCodeApi { postMessage(m: WebviewToHost): void; getState(): unknown; 
 declare function acquireVsCodeApi(): VsCodeApi;
 
 export interface HostEvents {
-  banner(kind: 'busy' | 'error', message: string): void;
+  banner(kind: 'busy' | 'info' | 'error', message: string): void;
   clearBanner(): void;
 }
 
@@ -75,28 +76,56 @@ export class Host {
       // Let the views ask again (after a new run, or a retry).
       this.asked.delete(key);
       if (e.message === 'abandoned') return;
-      if (e.message.startsWith(SCRATCH_UNAVAILABLE)) this.store.setScratchUnavailable(e.message);
-      else this.events.banner('error', e.message);
+      if (e.message.startsWith(SCRATCH_UNAVAILABLE)) return this.store.setScratchUnavailable(e.message);
+      // Until the next result the views say why they have no answer instead of asking again.
+      this.store.setQueryFailed(e.message);
+      this.events.banner('error', e.message);
     });
+  }
+
+  /** Counts results, so that one whose tensors arrive after a newer result's is dropped. */
+  private resultSeq = 0;
+
+  /** A result, with its tensors fetched from the files the worker wrote when the host sent their URLs. */
+  private async receive(msg: Extract<HostToWebview, { type: 'result' }>): Promise<void> {
+    // Read by the benchmark: when the message (and any tensors in it, copied by postMessage) has arrived.
+    performance.mark('attention-lens:received');
+    const seq = ++this.resultSeq;
+    const r = msg.result;
+    if (msg.tensors) {
+      try {
+        [r.attention, r.hiddenStates] = await Promise.all([
+          fetchFloats(msg.tensors.attention, attentionSize(r)),
+          fetchFloats(msg.tensors.hiddenStates, hiddenStatesSize(r)),
+        ]);
+      } catch (e) {
+        const why = `The panel could not load the result (${(e as Error).message}): explain the text again.`;
+        if (seq === this.resultSeq) this.events.banner('error', why);
+        return;
+      }
+      if (seq !== this.resultSeq) return;
+    }
+    const saved = (this.vscode.getState() as { view?: Partial<ViewState> } | undefined)?.view ?? {};
+    // Questions about the previous run are dropped, answered or not.
+    for (const id of this.requests.waiting) this.requests.abandon(id, new Error('abandoned'));
+    this.asked.clear();
+    this.events.clearBanner();
+    const view = { ...saved, token: undefined, headViewHeads: undefined, ...msg.focus };
+    this.store.setResult(r, view, msg.source);
+    // The host's hover, tint and status bar follow the panel's (possibly restored) layer and head.
+    this.viewChanged();
   }
 
   private route(msg: HostToWebview): void {
     if (this.requests.receive(msg)) return;
     switch (msg.type) {
-      case 'result': {
-        // Read by the benchmark: when the message (and its tensors, copied by postMessage) has arrived.
-        performance.mark('attention-lens:received');
-        const saved = (this.vscode.getState() as { view?: Partial<ViewState> } | undefined)?.view ?? {};
-        // Questions about the previous run are dropped, answered or not.
-        for (const id of this.requests.waiting) this.requests.abandon(id, new Error('abandoned'));
-        this.asked.clear();
-        this.events.clearBanner();
-        const view = { ...saved, token: undefined, headViewHeads: undefined, ...msg.focus };
-        this.store.setResult(msg.result, view, msg.source);
-        // The host's hover, tint and status bar follow the panel's (possibly restored) layer and head.
-        this.viewChanged();
+      case 'result':
+        void this.receive(msg);
         break;
-      }
+      case 'cancelled':
+        this.events.banner('info', this.store.state
+          ? 'Cancelled: the panel still shows the previous result.' : 'Cancelled: nothing explained.');
+        break;
       case 'focus':
         if (this.store.setView(msg.focus).size) this.viewChanged();
         break;
@@ -108,4 +137,20 @@ export class Host {
         break;
     }
   }
+}
+
+/** Raw float32 from the URLs the host gave (the worker's tensor files, in order), checked against their length. */
+async function fetchFloats(urls: string[], length: number): Promise<Float32Array> {
+  const floats = new Float32Array(length);
+  let at = 0;
+  for (const url of urls) {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const piece = new Float32Array(await response.arrayBuffer());
+    if (at + piece.length > length) break;
+    floats.set(piece, at);
+    at += piece.length;
+  }
+  if (at !== length) throw new Error(`the files hold another number of values than ${length}`);
+  return floats;
 }

@@ -63,7 +63,7 @@ export class Shell {
     });
   }
 
-  banner(kind: 'busy' | 'error', message: string): void {
+  banner(kind: 'busy' | 'info' | 'error', message: string): void {
     const b = el('p', { className: `banner ${kind}`, textContent: message });
     b.setAttribute('role', kind === 'error' ? 'alert' : 'status');
     this.bannerSlot.replaceChildren(b);

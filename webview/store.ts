@@ -14,6 +14,8 @@ export interface PanelState {
   scratch: Map<number, ScratchLayer>;
   /** Why this run cannot be recomputed from scratch (the From scratch tab says it instead of asking). */
   scratchUnavailable: string | undefined;
+  /** Why a question about the shown run got no answer: shown in place of "Recomputing…" until the next result. */
+  queryFailed: string | undefined;
   walk: WalkData | undefined;
   /** Seed of the "what if" hard sample. */
   seed: number;
@@ -47,8 +49,8 @@ export class Store {
   /** A new run: everything changes; answers about the previous run are forgotten. */
   setResult(result: AttentionResult, view: Partial<ViewState>, source: PanelState['source']): void {
     this.state = {
-      result, view: clampView(result, view), scratch: new Map(), scratchUnavailable: undefined, walk: undefined,
-      seed: 1, source,
+      result, view: clampView(result, view), scratch: new Map(), scratchUnavailable: undefined, queryFailed: undefined,
+      walk: undefined, seed: 1, source,
     };
     this.emit(new Set<Key>(['result']));
   }
@@ -77,6 +79,12 @@ export class Store {
     if (!this.state) return;
     this.state.scratchUnavailable = why;
     this.emit(new Set<Key>(['scratch']));
+  }
+
+  setQueryFailed(why: string): void {
+    if (!this.state) return;
+    this.state.queryFailed = why;
+    this.emit(new Set<Key>(['scratch', 'walk']));
   }
 
   setWalk(w: WalkData): void {

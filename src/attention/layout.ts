@@ -48,6 +48,13 @@ export function scratchRow(s: ScratchLayer, T: number, head: number, q: number):
   return s.attention.subarray(start, start + T); // [T]
 }
 
+/** How many numbers the attention holds: layers·heads·T·T. */
+export const attentionSize = (r: Shaped) => r.model.layers * r.model.heads * r.tokens.length ** 2;
+
+/** How many numbers the hidden states hold: states·T·hidden. */
+export const hiddenStatesSize = (r: Shaped & Pick<AttentionResult, 'hiddenStateCount'>) =>
+  r.hiddenStateCount * r.tokens.length * r.model.hidden;
+
 const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(lo, v), hi);
 
 /**

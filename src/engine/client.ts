@@ -19,12 +19,16 @@ export class EngineClient {
   private requests: Requester<WorkerMethods> | undefined;
   /** Request ids (and so run ids) stay unique across restarted workers. */
   private readonly ids = counter();
+  /** Explains not yet answered, failed or cancelled (queries are about the shown run: a newer explain keeps them). */
+  private readonly explains = new Set<number>();
 
   /** `runtime` is read each time a worker starts, so a changed thread setting applies to the next one. */
   constructor(
     private readonly workerPath: string,
     private readonly runtime: () => RuntimeOptions,
     private readonly onLog: (level: 'info' | 'warning', message: string) => void = () => undefined,
+    /** Where the worker writes the tensors of the runs it delivers (see AttentionResult.tensorFiles). */
+    private readonly tensorDir?: string,
   ) {}
 
   private ensureWorker(): Requester<WorkerMethods> {
@@ -49,12 +53,22 @@ export class EngineClient {
     return requests;
   }
 
-  /** Explains `text`; cancels whatever request was still running. */
+  /** Explains `text`; cancels whatever explain was still running. */
   explain(
     model: ModelSpec, text: string, maxTokens: number, onProgress?: (m: string) => void,
   ): { id: number; result: Promise<AttentionResult> } {
-    this.cancelAll();
-    return this.ensureWorker().request('explain', { model, text, maxTokens }, onProgress);
+    for (const id of [...this.explains]) this.cancel(id);
+    const params = { model, text, maxTokens, tensorDir: this.tensorDir };
+    const run = this.ensureWorker().request('explain', params, onProgress);
+    this.explains.add(run.id);
+    const settled = () => this.explains.delete(run.id);
+    run.result.then(settled, settled);
+    return run;
+  }
+
+  /** An explain is under way (not yet answered, failed or cancelled). */
+  get explaining(): boolean {
+    return this.explains.size > 0;
   }
 
   /** A follow-up question about a run: one layer from scratch. Does not cancel runs. */
@@ -68,6 +82,7 @@ export class EngineClient {
   }
 
   cancel(id: number): void {
+    this.explains.delete(id);
     if (!this.requests?.abandon(id, new CancelledError())) return;
     this.worker?.postMessage({ type: 'cancel', id } satisfies WorkerRequest);
   }

@@ -1,8 +1,8 @@
 /** The Attention Lens webview panel: one per window, fed from the ResultStore. */
 import * as vscode from 'vscode';
 import {
-  ExportRequest, HostToWebview, MEAN_OF_HEADS, parseWebviewMessage, ScratchQuery, ViewSelection, WalkQuery,
-  WebviewMethods,
+  AttentionResult, ExportRequest, HostToWebview, MEAN_OF_HEADS, parseWebviewMessage, ScratchQuery, ViewSelection,
+  WalkQuery, WebviewMethods,
 } from '../protocol';
 import { errorReply, replyOf } from '../rpc';
 import type { ExplainedSelection } from '../editor/results';
@@ -34,6 +34,8 @@ export class AttentionPanel {
 
   constructor(
     private readonly extensionUri: vscode.Uri,
+    /** Where the worker writes the tensors of the run the panel shows (AttentionResult.tensorFiles). */
+    private readonly tensorDir: string,
     private readonly onReveal: (entry: ExplainedSelection, token: number) => void,
     private readonly answers: PanelAnswers,
   ) {}
@@ -47,10 +49,28 @@ export class AttentionPanel {
     else this.panel.reveal(undefined, true);
     if (entry && entry !== this.shown) {
       this.shown = entry;
-      this.post({ type: 'result', result: entry.result, focus, source: { uri: entry.uri.toString(), offset: entry.offset } });
+      const source = { uri: entry.uri.toString(), offset: entry.offset };
+      this.post({ ...this.resultMessage(entry.result), focus, source });
     } else if (focus) {
       this.post({ type: 'focus', focus });
     }
+  }
+
+  /**
+   * The result without its tensors when the worker wrote them to files: the webview fetches those
+   * itself, so they never pass through this thread (a BERT-base explain at 512 tokens is 170 MB).
+   */
+  private resultMessage(r: AttentionResult): Extract<HostToWebview, { type: 'result' }> {
+    const files = r.tensorFiles;
+    if (!files || !this.panel) return { type: 'result', result: r };
+    const webview = this.panel.webview;
+    const urls = (pieces: string[]) => pieces.map((f) => webview.asWebviewUri(vscode.Uri.file(f)).toString());
+    const empty = new Float32Array(0);
+    return {
+      type: 'result',
+      result: { ...r, attention: empty, hiddenStates: empty },
+      tensors: { attention: urls(files.attention), hiddenStates: urls(files.hiddenStates) },
+    };
   }
 
   post(message: HostToWebview): void {
@@ -62,7 +82,10 @@ export class AttentionPanel {
   private options(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
     return {
       enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'media'), vscode.Uri.joinPath(this.extensionUri, 'dist')],
+      localResourceRoots: [
+        vscode.Uri.joinPath(this.extensionUri, 'media'), vscode.Uri.joinPath(this.extensionUri, 'dist'),
+        vscode.Uri.file(this.tensorDir),
+      ],
       retainContextWhenHidden: true,
     };
   }
@@ -101,7 +124,7 @@ export class AttentionPanel {
           : Promise.reject(new Error('There is nothing to export: explain a selection first.'));
         answer.then(
           (result) => this.post(replyOf<WebviewMethods>(id, result)),
-          // A newer run cancels older questions: that is not an error to show (the webview drops them).
+          // Closing the panel cancels its questions: that is not an error to show.
           (e: Error) => e instanceof CancelledError || this.post(errorReply<WebviewMethods>(id, e.message)),
         );
       }

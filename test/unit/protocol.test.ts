@@ -105,6 +105,9 @@ test('anything else is refused', () => {
     { type: 'request', id: 1, method: 'exec', params: {} },
     { type: 'reply', inReplyTo: 1, result: {} },
     { type: 'selection', selection: 'x' },
+    { type: 'selection', selection: { layer: -1, head: 0, token: 0 } },
+    // The walk is per head: the mean of heads is not a head to walk.
+    { type: 'request', id: 1, method: 'walk', params: { runId: 1, layer: 0, head: MEAN_OF_HEADS, token: 0 } },
     // Each export format carries what it needs: an image for PNG and SVG, never a wrong one.
     png(undefined), png('<svg></svg>'), png('data:image/png;base64,'.padEnd(MAX_EXPORT_CHARS + 1, 'A')),
     png('data:image/png;base64,AA', '../../etc'), png('data:image/png;base64,AA', 'x'.repeat(41)),

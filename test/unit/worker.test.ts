@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { CancelledError, EngineClient } from '../../src/engine/client';
 import { repoRoot, sampleText, spec } from '../support/models';
 
@@ -116,5 +117,51 @@ test('a worker that dies mid-run is reported, and the next request gets a new on
     assert.equal(r.model.layers, 4);
   } finally {
     await client.dispose();
+  }
+});
+
+test('a cancelled run never replaces the shown one; a newer explain does not cancel questions about it', async () => {
+  // Each run is held 3 s after inference (read by the worker at start), so Cancel lands on a finished run.
+  process.env.ATTENTION_LENS_TEST_RUN_DELAY_MS = '3000';
+  const client = new EngineClient(workerPath, runtime);
+  try {
+    const shown = await client.explain(spec('bert-mini-shakespeare', 'int8'), 'the text the panel shows', 512).result;
+    delete process.env.ATTENTION_LENS_TEST_RUN_DELAY_MS;
+    // The panel asks about what it shows, then the person explains again while the answer is on its way.
+    const question = client.scratch({ runId: shown.runId, layer: 1 });
+    const run = client.explain(spec('bert-mini-shakespeare', 'int8'), 'a run that is cancelled', 512);
+    await new Promise((r) => setTimeout(r, 1500));
+    client.cancel(run.id);
+    await assert.rejects(run.result, CancelledError);
+    const first = await question;
+    assert.equal(first.runId, shown.runId, 'the question asked during the run is answered');
+    await new Promise((r) => setTimeout(r, 2000)); // the cancelled run has left its hold
+    const later = await client.scratch({ runId: shown.runId, layer: 3 });
+    assert.equal(later.attention.length, 4 * shown.tokens.length ** 2, 'the shown run is still in memory');
+    await assert.rejects(client.scratch({ runId: run.id, layer: 0 }), /no longer in memory/);
+  } finally {
+    delete process.env.ATTENTION_LENS_TEST_RUN_DELAY_MS;
+    await client.dispose();
+  }
+});
+
+test('the worker writes the shown run\'s tensors for the panel, removed once another run is shown', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'attention-lens-tensors-'));
+  const client = new EngineClient(workerPath, runtime, undefined, dir);
+  try {
+    const first = await client.explain(spec('bert-mini-shakespeare', 'int8'), 'the first text', 512).result;
+    const files = first.tensorFiles!;
+    const read = (pieces: string[]) => {
+      const b = Buffer.concat(pieces.map((f) => readFileSync(f)));
+      return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    };
+    assert.deepEqual(read(files.attention), first.attention, 'the attention, number for number');
+    assert.deepEqual(read(files.hiddenStates), first.hiddenStates, 'the hidden states, number for number');
+    const second = await client.explain(spec('bert-mini-shakespeare', 'int8'), 'a second text', 512).result;
+    assert.ok(second.tensorFiles!.attention.every((f) => existsSync(f)));
+    assert.ok(!files.attention.some((f) => existsSync(f)), 'the first run\'s files are gone');
+  } finally {
+    await client.dispose();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

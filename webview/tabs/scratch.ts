@@ -21,9 +21,9 @@ export const scratchTab: TabModule = {
     const layerScratch = scratch.get(v.layer);
     if (layerScratch) renderCompare(compare, r, layerScratch, head, palette, (h) => setView({ head: h }));
     else {
-      const waiting = `Recomputing layer ${v.layer + 1} from the model's weights…`;
+      const waiting = state.queryFailed ?? `Recomputing layer ${v.layer + 1} from the model's weights…`;
       compare.append(el('p', { className: 'help', textContent: waiting }));
-      host.askScratch(r.runId, v.layer);
+      if (!state.queryFailed) host.askScratch(r.runId, v.layer);
     }
     const allLayers = el('div', { className: 'all-layers' });
     renderAllLayers(allLayers, r, scratch, () => {
@@ -36,8 +36,8 @@ export const scratchTab: TabModule = {
       renderWalk(walkHost, r, walk, palette);
       renderPlayground(playHost, r, walk, state.seed, palette, nextSeed);
     } else {
-      walkHost.append(el('p', { className: 'help', textContent: 'Computing…' }));
-      host.askWalk(r.runId, v.layer, head, v.token);
+      walkHost.append(el('p', { className: 'help', textContent: state.queryFailed ?? 'Computing…' }));
+      if (!state.queryFailed) host.askWalk(r.runId, v.layer, head, v.token);
     }
     const headNote = v.head === 'mean' ? ' (mean of heads chosen above: showing head 1)' : '';
     const where = `layer ${v.layer + 1}, head ${head + 1}`;
