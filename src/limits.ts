@@ -6,5 +6,5 @@ export const MAX_SELECTION_CHARS = 100_000;
 /** The largest image the panel may hand over for saving (characters of a data URL or SVG text). */
 export const MAX_EXPORT_CHARS = 64 * 2 ** 20;
 
-/** Indices in messages (layer, head, token, run id, request id) are below this. */
+/** Indices in messages (layer, head, token) are below this. */
 export const MAX_INDEX = 1e6;

@@ -101,6 +101,8 @@ export const SCRATCH_UNAVAILABLE = 'The from-scratch recomputation is unavailabl
 export const MEAN_OF_HEADS = 'mean';
 
 const index = int(0, MAX_INDEX);
+/** Run and request ids count up for as long as the extension runs. */
+const id = int(0, Number.MAX_SAFE_INTEGER);
 /** A head by its index, or the mean of the layer's heads. */
 const headChoice = oneOf(index, literal(MEAN_OF_HEADS));
 export type HeadChoice = Infer<typeof headChoice>;
@@ -111,8 +113,8 @@ export type ViewSelection = Infer<typeof viewSelection>;
 
 // ---- questions about a run (the webview asks the host, the host asks the worker) ---------------
 
-const scratchQuery = object({ runId: index, layer: index });
-const walkQuery = object({ runId: index, layer: index, head: index, token: index });
+const scratchQuery = object({ runId: id, layer: index });
+const walkQuery = object({ runId: id, layer: index, head: index, token: index });
 export type ScratchQuery = Infer<typeof scratchQuery>;
 export type WalkQuery = Infer<typeof walkQuery>;
 
@@ -175,7 +177,7 @@ export type WebviewNotice = MessageOf<typeof WEBVIEW_NOTICES>;
 export type WebviewToHost = WebviewNotice | Request<WebviewMethods>;
 
 const webviewNotice = messages(WEBVIEW_NOTICES);
-const webviewRequest: Schema<Request<WebviewMethods>> = requests(WEBVIEW_REQUESTS, index);
+const webviewRequest: Schema<Request<WebviewMethods>> = requests(WEBVIEW_REQUESTS, id);
 
 /** Messages from a webview are untrusted input: only well-formed ones get through, with only their declared fields. */
 export function parseWebviewMessage(m: unknown): WebviewToHost | undefined {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MEAN_OF_HEADS, parseWebviewMessage, WebviewToHost } from '../../src/protocol';
-import { MAX_EXPORT_CHARS } from '../../src/limits';
+import { MAX_EXPORT_CHARS, MAX_INDEX } from '../../src/limits';
 
 /** Each kind of message: its type, or request:<method> for requests. */
 type KindOf<M> = M extends { type: 'request'; method: infer K extends string } ? `request:${K}`
@@ -75,7 +75,9 @@ test('hostile: every field of every kind missing, of the wrong type, or out of r
         assert.equal(parseWebviewMessage(withField(m, path, bad)), undefined, `${String(bad)}: ${where}`);
       }
       if (typeof value === 'number') {
-        for (const bad of [-2, 1.5, NaN, Infinity, 1e9, String(value)]) {
+        // Ids count up without a limit below 2^53; layers, heads and tokens stay below MAX_INDEX.
+        const tooLarge = /^(id|runId)$/.test(path.at(-1)!) ? 2 ** 53 : MAX_INDEX + 1;
+        for (const bad of [-2, 1.5, NaN, Infinity, tooLarge, String(value)]) {
           assert.equal(parseWebviewMessage(withField(m, path, bad)), undefined, `${String(bad)}: ${where}`);
         }
       }
