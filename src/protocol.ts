@@ -119,8 +119,12 @@ export type WorkerResponse =
 
 // ---- host <-> webview ------------------------------------------------------------------------
 
+/** The head value that stands for the mean of a layer's heads (the panel's default). */
+export const MEAN_OF_HEADS = -1;
+
 export interface ViewSelection {
   layer: number;
+  /** A head index, or MEAN_OF_HEADS. */
   head: number;
   /** Focused query token. */
   token: number;
@@ -180,7 +184,8 @@ export function parseWebviewMessage(m: unknown): WebviewToHost | undefined {
       return isIndex(msg.token) ? { type: 'revealToken', token: msg.token as number } : undefined;
     case 'selection': {
       const s = msg.selection as Record<string, unknown> | undefined;
-      if (!s || !isIndex(s.layer) || !isIndex(s.head) || !isIndex(s.token)) return undefined;
+      const head = s?.head === MEAN_OF_HEADS || isIndex(s?.head);
+      if (!s || !isIndex(s.layer) || !head || !isIndex(s.token)) return undefined;
       return { type: 'selection', selection: { layer: s.layer as number, head: s.head as number, token: s.token as number } };
     }
     default:

@@ -1,4 +1,5 @@
 /** The panel: receives results from the host, keeps the view state, draws the chosen view. */
+import { MEAN_OF_HEADS } from '../src/protocol';
 import type { AttentionResult, HostToWebview, ScratchLayer, WalkData, WebviewToHost, WorkerQuery } from '../src/protocol';
 import { SCRATCH_UNAVAILABLE } from '../src/protocol';
 import { headMatrix, Matrix, meanOverHeads, meanOverLayers, rollout, rowOf } from '../src/attention/aggregate';
@@ -243,7 +244,7 @@ function renderView(): void {
 
   const controls = el('div', { className: 'controls' },
     singleSelect('Layer', Array.from({ length: m.layers }, (_, l) => [l, `${l + 1}`] as [number, string]), v.layer, (layer) => setView({ layer })),
-    singleSelect('Head', [[-1, `mean of ${m.heads}`] as [number, string], ...Array.from({ length: m.heads }, (_, h) => [h, `${h + 1}`] as [number, string])], v.head, (head) => setView({ head })),
+    singleSelect('Head', [[MEAN_OF_HEADS, `mean of ${m.heads}`] as [number, string], ...Array.from({ length: m.heads }, (_, h) => [h, `${h + 1}`] as [number, string])], v.head, (head) => setView({ head })),
     singleSelect('Show', AGGREGATION_NAMES, v.aggregation, (aggregation) => setView({ aggregation })),
   );
 

@@ -1,4 +1,4 @@
-import type { AttentionResult, ViewSelection } from '../src/protocol';
+import { MEAN_OF_HEADS, type AttentionResult, type ViewSelection } from '../src/protocol';
 
 export const TABS = ['attention', 'heads', 'model', 'embeddings', 'scratch'] as const;
 export type Tab = (typeof TABS)[number];
@@ -28,7 +28,7 @@ export function clampView(r: AttentionResult, v: Partial<ViewState>): ViewState 
   const heads = (v.headViewHeads ?? []).filter((h) => h >= 0 && h < r.model.heads);
   return {
     layer: clamp(v.layer ?? r.model.layers - 1, 0, r.model.layers - 1),
-    head: clamp(v.head ?? -1, -1, r.model.heads - 1),
+    head: clamp(v.head ?? MEAN_OF_HEADS, MEAN_OF_HEADS, r.model.heads - 1),
     token: clamp(v.token ?? 0, 0, r.tokens.length - 1),
     hiddenState: clamp(v.hiddenState ?? 0, 0, r.hiddenStateCount - 1),
     tab: TABS.includes(v.tab as Tab) ? (v.tab as Tab) : 'attention',

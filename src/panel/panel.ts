@@ -1,6 +1,6 @@
 /** The Attention Lens webview panel: one per window, fed from the ResultStore. */
 import * as vscode from 'vscode';
-import { HostToWebview, parseWebviewMessage, ScratchLayer, ViewSelection, WalkData, WebviewToHost, WorkerQuery } from '../protocol';
+import { HostToWebview, MEAN_OF_HEADS, parseWebviewMessage, ScratchLayer, ViewSelection, WalkData, WebviewToHost, WorkerQuery } from '../protocol';
 import type { ExplainedSelection } from '../editor/results';
 import { panelHtml } from './html';
 import { CancelledError } from '../engine/client';
@@ -17,8 +17,8 @@ export class AttentionPanel {
   private readonly viewChanged = new vscode.EventEmitter<ViewSelection>();
   /** The person chose another layer, head or token in the panel. */
   readonly onDidChangeView = this.viewChanged.event;
-  /** Layer and head the person chose; head -1 is the mean over heads. */
-  view: ViewSelection = { layer: Number.MAX_SAFE_INTEGER, head: -1, token: 0 };
+  /** Layer and head the person chose (the last layer and the mean of its heads until the panel says). */
+  view: ViewSelection = { layer: Number.MAX_SAFE_INTEGER, head: MEAN_OF_HEADS, token: 0 };
 
   constructor(
     private readonly extensionUri: vscode.Uri,
