@@ -55,7 +55,10 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
     store.onDidChange(updateStatus),
     panel.onDidChangeView(updateStatus),
     vscode.workspace.onDidChangeTextDocument((e) => { if (e.document === vscode.window.activeTextEditor?.document) tint.clear(); }),
-    vscode.commands.registerCommand('attentionLens.explainSelection', () => explainSelection(deps)),
+    // A command's return value is serialised by VS Code on this thread (JSON, where each Float32Array
+    // becomes an object of keys): seconds for a long selection. The command returns nothing; the tests
+    // get the result through the API below.
+    vscode.commands.registerCommand('attentionLens.explainSelection', async () => { await explainSelection(deps); }),
     vscode.commands.registerCommand(SHOW_PANEL_COMMAND, (arg?: { token?: number }) => {
       const token = Number.isInteger(arg?.token) ? arg!.token : undefined;
       panel.show(store.last, token !== undefined ? { token } : undefined);

@@ -12,6 +12,19 @@ describe('Attention Lens in VS Code', function () {
     for (const c of ['attentionLens.explainSelection', 'attentionLens.showPanel', 'attentionLens.chooseModel']) assert.ok(all.includes(c), c);
   });
 
+  it('the Explain command returns nothing big: VS Code would serialise it on the extension host', async () => {
+    const lens = await api();
+    await useModel('bert-mini-shakespeare');
+    const editor = await openSample();
+    const line = editor.document.lineAt(0);
+    editor.selection = new vscode.Selection(line.range.start, line.range.end);
+    const before = lens.store.last;
+    const returned = await vscode.commands.executeCommand('attentionLens.explainSelection');
+    assert.equal(returned, undefined, 'the command resolves to nothing');
+    assert.notEqual(lens.store.last, before, 'and it explained the selection before resolving');
+    assert.equal(lens.store.get(editor.document)?.result.text, line.text);
+  });
+
   for (const [model, layers, heads, causal] of [['bert-mini-shakespeare', 4, 4, false], ['gpt2-mini-shakespeare', 4, 4, true], ['stories260K', 5, 8, true]] as const) {
     it(`Explain Selection with ${model} yields ${layers} layers × ${heads} heads`, async () => {
       await api();

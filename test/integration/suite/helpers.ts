@@ -27,11 +27,11 @@ export async function editorWith(content: string): Promise<vscode.TextEditor> {
   return vscode.window.showTextDocument(doc);
 }
 
-/** Selects the editor's first line and runs Explain Selection; returns what the command returns. */
+/** Selects the editor's first line and explains it through the API; returns the explained selection. */
 export async function explainFirstLine<T>(editor: vscode.TextEditor): Promise<T | undefined> {
   const line = editor.document.lineAt(0);
   editor.selection = new vscode.Selection(line.range.start, line.range.end);
-  return vscode.commands.executeCommand<T | undefined>('attentionLens.explainSelection');
+  return (await api()).explainSelection() as Promise<T | undefined>;
 }
 
 /** All hover text at a position, as markdown. */

@@ -51,7 +51,7 @@ describe('What gets explained', function () {
     assert.ok(!('error' in what));
     assert.equal(what.text.length, MAX_SELECTION_CHARS - 1, 'cut before the emoji, not inside it');
     assert.match(what.note!, /longer than 100,000 characters/);
-    const entry = await vscode.commands.executeCommand<Entry>('attentionLens.explainSelection');
+    const entry = (await (await api()).explainSelection()) as Entry;
     assert.ok(entry?.result.truncated, 'the result says it was cut to the token limit');
     editor.selections = [new vscode.Selection(0, 0, 0, MAX_SELECTION_CHARS + 50), new vscode.Selection(0, 0, 0, 1)];
     const both = textToExplain(editor);
@@ -66,7 +66,7 @@ describe('Documents of every kind', function () {
   async function explainAndHover(editor: vscode.TextEditor, word: string): Promise<void> {
     const text = editor.document.getText();
     editor.selection = new vscode.Selection(editor.document.positionAt(0), editor.document.positionAt(text.length));
-    const entry = await vscode.commands.executeCommand<Entry>('attentionLens.explainSelection');
+    const entry = (await (await api()).explainSelection()) as Entry;
     assert.ok(entry, `explained ${editor.document.uri.scheme}: document`);
     const hover = await hoverText(editor.document, editor.document.positionAt(text.indexOf(word) + 1));
     assert.match(hover, new RegExp(`token “${word}”`), `hover in a ${editor.document.uri.scheme}: document`);
@@ -116,7 +116,7 @@ describe('Interrupted runs', function () {
     await vscode.workspace.getConfiguration('attentionLens').update('precision', 'fp32', vscode.ConfigurationTarget.Global);
     await useModel('gpt2-mini-shakespeare');
     const before = lens.store.last;
-    const run = vscode.commands.executeCommand<Entry>('attentionLens.explainSelection');
+    const run = lens.explainSelection();
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     assert.equal(await run, undefined, 'the run was cancelled');
     assert.equal(lens.isPanelOpen(), false, 'no stale result reopened the panel');
