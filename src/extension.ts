@@ -8,7 +8,7 @@ import { SHOW_PANEL_COMMAND } from './editor/hoverText';
 import { ExplainedSelection, ResultStore } from './editor/results';
 import { AttentionPanel } from './panel/panel';
 import { explainSelection, explainText } from './commands/explainSelection';
-import { restoredState } from './panel/restore';
+import { restoredState, versionHolding } from './panel/restore';
 import { chooseModel } from './commands/chooseModel';
 import { exportView } from './commands/exportView';
 import { notify } from './notify';
@@ -65,12 +65,13 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
     }),
     vscode.commands.registerCommand('attentionLens.chooseModel', () => chooseModel(storage)),
     // After a window reload VS Code hands back the panel with the state the webview saved: its view
-    // and the text it showed. The numbers are not saved; the text is explained again.
+    // and the text it showed. The numbers are not saved; the text is explained again, and the hover and
+    // tint apply if the document still holds that text where it was.
     vscode.window.registerWebviewPanelSerializer(AttentionPanel.viewType, {
       async deserializeWebviewPanel(restored: vscode.WebviewPanel, state: unknown) {
         panel.restore(restored);
         const saved = restoredState(state);
-        if (saved) await explainText(deps, saved.text, saved.source);
+        if (saved) await explainText(deps, saved.text, saved.source, await versionHolding(saved));
       },
     }),
     vscode.languages.registerHoverProvider({ pattern: '**' }, new AttentionHoverProvider(store, () => panel.view, tint)),
