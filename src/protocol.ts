@@ -138,6 +138,8 @@ export type HostToWebview =
   | { type: 'queryError'; message: string }
   | { type: 'exported'; path: string }
   | { type: 'busy'; message: string }
+  /** The run the busy banner announced was cancelled; the panel keeps what it showed. */
+  | { type: 'cancelled' }
   | { type: 'error'; message: string }
   | { type: 'focus'; focus: Partial<ViewSelection> };
 

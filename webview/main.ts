@@ -29,6 +29,8 @@ let scratchUnavailable: string | undefined;
 let walkData: WalkData | undefined;
 let seed = 1;
 const asked = new Set<string>();
+/** Why a question about the shown run got no answer: shown in place of "Recomputing…" until the next result. */
+let queryFailed: string | undefined;
 /**
  * Theme colours and the panel's width, read only when they change (theme switch, resize): reading
  * them in every render would force the browser to lay out the old page before drawing the new one.
@@ -65,7 +67,7 @@ function setView(patch: Partial<ViewState>): void {
   render();
 }
 
-function banner(kind: 'busy' | 'error', message: string): void {
+function banner(kind: 'busy' | 'info' | 'error', message: string): void {
   const existing = app.querySelector('.banner');
   const b = el('p', { className: `banner ${kind}`, textContent: message });
   b.setAttribute('role', kind === 'error' ? 'alert' : 'status');
@@ -188,8 +190,9 @@ function scratchTab(r: AttentionResult, v: ViewState): HTMLElement {
   const layerScratch = scratch.get(v.layer);
   if (layerScratch) renderCompare(compare, r, layerScratch, head, palette, (h) => setView({ head: h }));
   else {
-    compare.append(el('p', { className: 'help', textContent: `Recomputing layer ${v.layer + 1} from the model's weights…` }));
-    ask({ type: 'scratch', runId: r.runId, layer: v.layer });
+    const waiting = queryFailed ?? `Recomputing layer ${v.layer + 1} from the model's weights…`;
+    compare.append(el('p', { className: 'help', textContent: waiting }));
+    if (!queryFailed) ask({ type: 'scratch', runId: r.runId, layer: v.layer });
   }
   const allLayers = el('div', { className: 'all-layers' });
   renderAllLayers(allLayers, r, scratch, () => {
@@ -202,8 +205,8 @@ function scratchTab(r: AttentionResult, v: ViewState): HTMLElement {
     renderWalk(walkHost, r, walkData, palette);
     renderPlayground(playHost, r, walkData, seed, palette, () => { seed++; render(); });
   } else {
-    walkHost.append(el('p', { className: 'help', textContent: 'Computing…' }));
-    ask({ type: 'walk', runId: r.runId, layer: v.layer, head, token: v.token });
+    walkHost.append(el('p', { className: 'help', textContent: queryFailed ?? 'Computing…' }));
+    if (!queryFailed) ask({ type: 'walk', runId: r.runId, layer: v.layer, head, token: v.token });
   }
   const headNote = v.head < 0 ? ' (mean of heads chosen above: showing head 1)' : '';
   return el('div', {},
@@ -244,7 +247,8 @@ function renderView(): void {
 
   const controls = el('div', { className: 'controls' },
     singleSelect('Layer', Array.from({ length: m.layers }, (_, l) => [l, `${l + 1}`] as [number, string]), v.layer, (layer) => setView({ layer })),
-    singleSelect('Head', [[MEAN_OF_HEADS, `mean of ${m.heads}`] as [number, string], ...Array.from({ length: m.heads }, (_, h) => [h, `${h + 1}`] as [number, string])], v.head, (head) => setView({ head })),
+    singleSelect('Head', [[MEAN_OF_HEADS, `mean of ${m.heads}`] as [number, string],
+      ...Array.from({ length: m.heads }, (_, h) => [h, `${h + 1}`] as [number, string])], v.head, (head) => setView({ head })),
     singleSelect('Show', AGGREGATION_NAMES, v.aggregation, (aggregation) => setView({ aggregation })),
   );
 
@@ -301,6 +305,7 @@ window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
       scratch = new Map();
       scratchUnavailable = undefined;
       walkData = undefined;
+      queryFailed = undefined;
       asked.clear();
       model = { result: r, view: clampView(r, { ...saved, token: undefined, headViewHeads: undefined, ...msg.focus }) };
       source = msg.source;
@@ -326,12 +331,19 @@ window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
       }
       break;
     case 'queryError':
-      // Let the views ask again (after a new run, or a retry).
+      // Let the views ask again after a new run; until then they say why they have no answer.
       asked.clear();
       if (msg.message.startsWith(SCRATCH_UNAVAILABLE)) {
         scratchUnavailable = msg.message;
         render();
-      } else banner('error', msg.message);
+      } else {
+        queryFailed = msg.message;
+        render();
+        banner('error', msg.message);
+      }
+      break;
+    case 'cancelled':
+      banner('info', model ? 'Cancelled: the panel still shows the previous result.' : 'Cancelled: nothing explained.');
       break;
     case 'busy':
       banner('busy', msg.message);

@@ -85,7 +85,11 @@ export async function explainText(deps: ExplainDeps, text: string, source?: { ur
     if (notes.length) notify('info', notes.join(' '));
     return entry;
   } catch (e) {
-    if (e instanceof CancelledError || e instanceof vscode.CancellationError) return undefined;
+    if (e instanceof CancelledError || e instanceof vscode.CancellationError) {
+      // Ends the panel's "Explaining with …" banner, unless a newer run (which cancelled this one) owns it.
+      if (!deps.client.explaining) deps.panel.post({ type: 'cancelled' });
+      return undefined;
+    }
     const message = describeError(e);
     if (deps.panel.isOpen) deps.panel.post({ type: 'error', message });
     notify('error', message);

@@ -11,6 +11,8 @@ export class CancelledError extends Error {
 }
 
 interface Pending {
+  /** Queries are about the run the panel shows; a newer explain does not make them stale. */
+  kind: 'explain' | 'query';
   resolve(r: AttentionResult | ScratchLayer | WalkData): void;
   reject(e: Error): void;
   onProgress?(message: string): void;
@@ -52,12 +54,12 @@ export class EngineClient {
     return w;
   }
 
-  /** Explains `text`; cancels whatever request was still running. */
+  /** Explains `text`; cancels whatever explain was still running. */
   explain(model: ModelSpec, text: string, maxTokens: number, onProgress?: (m: string) => void): { id: number; result: Promise<AttentionResult> } {
-    this.cancelAll();
+    for (const [id, p] of [...this.pending]) if (p.kind === 'explain') this.cancel(id);
     const requestId = this.nextId++;
     const result = new Promise<AttentionResult>((resolve, reject) => {
-      this.pending.set(requestId, { resolve: resolve as Pending['resolve'], reject, onProgress });
+      this.pending.set(requestId, { kind: 'explain', resolve: resolve as Pending['resolve'], reject, onProgress });
     });
     const req: WorkerRequest = { type: 'explain', requestId, model, text, maxTokens };
     this.ensureWorker().postMessage(req);
@@ -68,7 +70,7 @@ export class EngineClient {
   query(query: WorkerQuery): Promise<ScratchLayer | WalkData> {
     const requestId = this.nextId++;
     const answer = new Promise<ScratchLayer | WalkData>((resolve, reject) => {
-      this.pending.set(requestId, { resolve: resolve as Pending['resolve'], reject });
+      this.pending.set(requestId, { kind: 'query', resolve: resolve as Pending['resolve'], reject });
     });
     this.ensureWorker().postMessage({ type: 'query', requestId, query } satisfies WorkerRequest);
     return answer;
@@ -80,6 +82,11 @@ export class EngineClient {
     this.pending.delete(requestId);
     this.worker?.postMessage({ type: 'cancel', requestId } satisfies WorkerRequest);
     p.reject(new CancelledError());
+  }
+
+  /** An explain is under way (not yet answered, failed or cancelled). */
+  get explaining(): boolean {
+    return [...this.pending.values()].some((p) => p.kind === 'explain');
   }
 
   cancelAll(): void {

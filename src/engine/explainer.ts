@@ -32,7 +32,7 @@ export function modelFilePath(spec: ModelSpec): string {
   return path.join(spec.folder, onnxFile(spec.precision, spec.fileBase));
 }
 
-/** What the last run leaves behind for follow-up questions about it. */
+/** What a run leaves behind for follow-up questions about it. */
 interface RunInternals {
   result: AttentionResult;
   /** Per layer, the tensor the Q/K/V projections read, [T, d_model]. */
@@ -54,7 +54,8 @@ export interface LoadOptions {
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
 
 export class LoadedModel {
-  private last: RunInternals | undefined;
+  /** Runs kept for follow-up questions, by run id; the worker decides which to forget (see forget()). */
+  private readonly runs = new Map<number, RunInternals>();
   private constructor(
     readonly spec: ModelSpec,
     readonly runtime: Backend,
@@ -115,7 +116,7 @@ export class LoadedModel {
 
   /** The graph tensor shown as the last hidden state (HF hidden_states[L]) in the last run, if it was shown. */
   get finalStateTensor(): string | undefined {
-    const r = this.last?.result;
+    const r = this.newest?.result;
     return r && r.hiddenStateCount === r.model.layers + 1 ? this.graph.names.innerNames.finalHidden : undefined;
   }
 
@@ -179,7 +180,8 @@ export class LoadedModel {
       truncated: totalTokens > T ? { totalTokens, keptTokens: T } : undefined,
       timings: { loadMs: this.loadMs, inferenceMs: performance.now() - t0 },
     };
-    this.last = { result, ...this.scratchInputs(outputs, T, L, heads) };
+    this.runs.delete(runId); // re-inserted last: the newest run is the last in the map's order
+    this.runs.set(runId, { result, ...this.scratchInputs(outputs, T, L, heads) });
     return result;
   }
 
@@ -216,12 +218,16 @@ export class LoadedModel {
     return { attentionInputs, runtimeScales, scratchProblem };
   }
 
-  /** Every layer's weights, with the scales the graph computes at run time taken from the last run. */
-  private layerWeights(): LayerWeights[] {
+  private get newest(): RunInternals | undefined {
+    return [...this.runs.values()].pop();
+  }
+
+  /** Every layer's weights, with the scales the graph computes at run time taken from `run` (default: the newest). */
+  private layerWeights(run = this.newest): LayerWeights[] {
     const { weights } = this.graph;
     if (weights instanceof Error) throw new ScratchUnavailableError(weights.message);
-    if (this.last?.scratchProblem) throw new ScratchUnavailableError(this.last.scratchProblem);
-    const scales = this.last?.runtimeScales ?? new Map<string, number>();
+    if (run?.scratchProblem) throw new ScratchUnavailableError(run.scratchProblem);
+    const scales = run?.runtimeScales ?? new Map<string, number>();
     try {
       return weights.map((w) => withRunScales(w, (name) => scales.get(name)));
     } catch (e) {
@@ -229,14 +235,23 @@ export class LoadedModel {
     }
   }
 
-  private lastRun(runId: number): RunInternals {
-    if (!this.last || this.last.result.runId !== runId) throw new UserFacingError('That result is no longer in memory: explain the selection again.');
-    return this.last;
+  private runOf(runId: number): RunInternals {
+    const run = this.runs.get(runId);
+    if (!run) throw new UserFacingError('That result is no longer in memory: explain the selection again.');
+    return run;
+  }
+
+  /** Drops what a run left behind (its attention, hidden states and layer inputs). */
+  forget(runId: number): void {
+    this.runs.delete(runId);
   }
 
   /** How the from-scratch module recomputes this model's projections. */
   get scratchMethod(): string {
-    const w = this.layerWeights()[0];
+    return this.methodOf(this.layerWeights()[0]);
+  }
+
+  private methodOf(w: LayerWeights): string {
     if (w.q.kind === 'dynamic-int8') return 'int8 activations × int8 weights: DynamicQuantizeLinear + MatMulInteger emulated exactly';
     if (w.q.dequantized) return 'int8 weights dequantized, float32 arithmetic (as the graph does)';
     return this.spec.precision === 'int8' ? 'float32 (this graph keeps the attention projections in float)' : 'float32';
@@ -244,22 +259,24 @@ export class LoadedModel {
 
   /** One layer's attention recomputed from scratch, with its difference to the runtime per head. */
   scratchLayer(runId: number, layer: number): ScratchLayer {
-    const { result: r, attentionInputs } = this.lastRun(runId);
+    const run = this.runOf(runId);
+    const { result: r, attentionInputs } = run;
     const T = r.tokens.length;
-    const w = this.layerWeights()[layer];
+    const w = this.layerWeights(run)[layer];
     if (!w) throw new UserFacingError(`The model has no layer ${layer + 1}.`);
     const x = attentionInputs[layer];
     const probabilities = layerAttention({ data: x, shape: [T, x.length / T] }, w, r.model.causal);
     const per = T * T * r.model.heads;
     const cmp = compare(r.attention.subarray(layer * per, (layer + 1) * per), probabilities, 1, r.model.heads, T);
-    return { runId, layer, attention: probabilities, maxAbsDiffPerHead: cmp.maxAbsDiffPerHead, method: this.scratchMethod };
+    return { runId, layer, attention: probabilities, maxAbsDiffPerHead: cmp.maxAbsDiffPerHead, method: this.methodOf(w) };
   }
 
   /** Every step of one query token's attention in one head, from scratch. */
   walk(runId: number, layer: number, head: number, token: number): WalkData {
-    const { result: r, attentionInputs } = this.lastRun(runId);
+    const run = this.runOf(runId);
+    const { result: r, attentionInputs } = run;
     const T = r.tokens.length;
-    const w = this.layerWeights()[layer];
+    const w = this.layerWeights(run)[layer];
     if (!w || head >= r.model.heads || token >= T) throw new UserFacingError('No such layer, head or token.');
     const x = attentionInputs[layer];
     const vectors = headVectors({ data: x, shape: [T, x.length / T] }, w);

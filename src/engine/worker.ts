@@ -23,6 +23,12 @@ let current: { key: string; model: Promise<LoadedModel> } | undefined;
 /** Explain requests under way, and those of them that were cancelled (their answers are dropped). */
 const running = new Set<number>();
 const cancelled = new Set<number>();
+/**
+ * The last run the host received: the one its panel shows, and the only one follow-up questions are
+ * about. Kept until another run reaches the host, even across a model switch (the from-scratch
+ * answers need the model's copied weights, not its session). Cancelled runs never replace it.
+ */
+let shown: { runId: number; model: LoadedModel } | undefined;
 
 async function modelFor(spec: ModelSpec, requestId: number): Promise<LoadedModel> {
   const key = keyOf(spec);
@@ -46,9 +52,9 @@ port.on('message', async (req: WorkerRequest) => {
   const { requestId } = req;
   if (req.type === 'query') {
     try {
-      const model = await current?.model;
-      if (!model) throw new UserFacingError('No model is loaded: explain a selection first.');
       const q = req.query;
+      const model = shown?.runId === q.runId ? shown.model : await current?.model;
+      if (!model) throw new UserFacingError('No model is loaded: explain a selection first.');
       if (q.type === 'scratch') {
         const scratch = model.scratchLayer(q.runId, q.layer);
         post({ type: 'scratch', requestId, scratch }, [scratch.attention.buffer as ArrayBuffer]);
@@ -65,10 +71,12 @@ port.on('message', async (req: WorkerRequest) => {
     const model = await modelFor(req.model, requestId);
     if (cancelled.delete(requestId)) return;
     post({ type: 'progress', requestId, message: 'Running the model…' });
-    if (testRunDelayMs > 0) await new Promise((r) => setTimeout(r, testRunDelayMs));
-    if (cancelled.delete(requestId)) return;
     const result = await model.explain(req.text, req.maxTokens, requestId);
-    if (cancelled.delete(requestId)) return;
+    // Held after the run, as a long inference would be, so that Cancel lands on a run that finishes.
+    if (testRunDelayMs > 0) await new Promise((r) => setTimeout(r, testRunDelayMs));
+    if (cancelled.delete(requestId)) return model.forget(requestId);
+    if (shown && shown.runId !== requestId) shown.model.forget(shown.runId);
+    shown = { runId: requestId, model };
     // The worker keeps the attention for follow-up queries, so the host gets a copy of it; the hidden
     // states are not needed again here and move to the host without a copy.
     const sent = { ...result, attention: result.attention.slice() };

@@ -1,6 +1,7 @@
 /** The Attention Lens webview panel: one per window, fed from the ResultStore. */
 import * as vscode from 'vscode';
-import { HostToWebview, MEAN_OF_HEADS, parseWebviewMessage, ScratchLayer, ViewSelection, WalkData, WebviewToHost, WorkerQuery } from '../protocol';
+import { MEAN_OF_HEADS, parseWebviewMessage } from '../protocol';
+import type { HostToWebview, ScratchLayer, ViewSelection, WalkData, WebviewToHost, WorkerQuery } from '../protocol';
 import type { ExplainedSelection } from '../editor/results';
 import { panelHtml } from './html';
 import { CancelledError } from '../engine/client';
@@ -89,7 +90,7 @@ export class AttentionPanel {
       } else if (m.type === 'query') {
         this.onQuery(m.query).then(
           (answer) => this.post('dots' in answer ? { type: 'walk', walk: answer } : { type: 'scratch', scratch: answer }),
-          // A newer run cancels older questions: that is not an error to show.
+          // Closing the panel cancels its questions: that is not an error to show.
           (e: Error) => e instanceof CancelledError || this.post({ type: 'queryError', message: e.message }),
         );
       }

@@ -8,11 +8,28 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CodeServer, HOSTILE_TEXT, launchBrowser, outputDir, SAMPLE_TEXT, startCodeServer } from '../support/codeServer';
+import type { Page } from 'playwright-core';
 import { repoRoot } from '../support/models';
 import { choose, chosen } from '../support/controls';
+import { MEAN_OF_HEADS } from '../../src/protocol';
 import { openSample, panelFrame, runFromPalette, selectFirstLine, step, vsixEntries } from '../support/workbench';
 
 const vsix = path.join(repoRoot, 'attention-lens-0.1.0.vsix');
+
+/** Hovers `word` on the first editor line showing `line`; returns the hover's text once it names attention. */
+async function hoverWord(page: Page, line: string, word: string): Promise<string> {
+  await page.mouse.move(1, 1);
+  await page.locator('.monaco-hover', { hasText: 'Attends most to' }).waitFor({ state: 'hidden' });
+  const row = page.locator('.monaco-editor .view-lines .view-line', { hasText: line }).first();
+  const box = (await row.boundingBox())!;
+  const span = (await row.locator('span span').first().boundingBox())!;
+  await page.mouse.move(span.x + (span.width / line.length) * (line.indexOf(word) + 2), box.y + box.height / 2);
+  const hover = page.locator('.monaco-hover', { hasText: 'Attends most to' });
+  await hover.waitFor({ timeout: 15_000 });
+  return hover.innerText();
+}
+
+const statusItem = (page: Page) => page.locator('.statusbar-item', { hasText: 'gpt2-mini-shakespeare ·' }).first();
 
 function packageExtension(): string[] {
   execFileSync('npm', ['run', 'package'], { cwd: repoRoot, stdio: 'pipe' });
@@ -118,6 +135,20 @@ describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { 
     await page.screenshot({ path: path.join(outputDir, 'e2e-hover.png') });
   }));
 
+  test('the panel\'s mean of heads reaches hover and status bar', () => step(browser.page, 'mean', async () => {
+    const { page } = browser;
+    const frame = panelFrame(page);
+    const line = SAMPLE_TEXT.split('\n')[0];
+    await frame.getByRole('tab', { name: 'Attention' }).click();
+    await choose(frame, 'Head', '1');
+    assert.match(await hoverWord(page, line, 'upon'), /layer 2, head 2/);
+    assert.match(await statusItem(page).innerText(), /· L2 · H2/);
+    await choose(frame, 'Head', String(MEAN_OF_HEADS));
+    const hover = await hoverWord(page, line, 'upon');
+    assert.match(hover, /layer 2, mean of 4 heads/, 'the hover (and its tint, drawn in the same call) follow the mean');
+    assert.match(await statusItem(page).innerText(), /· L2 · mean/);
+  }));
+
   test('export through the save dialog: the tensors as JSON, the view as PNG', () => step(browser.page, 'export', async () => {
     const { page } = browser;
     const frame = panelFrame(page);
@@ -187,21 +218,38 @@ describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { 
     const { page } = browser;
     const frame = panelFrame(page);
     const before = await frame.locator('.token').allTextContents();
+    await frame.getByRole('tab', { name: 'From scratch' }).click();
+    await choose(frame, 'Layer', '0');
+    await frame.locator('.diff-table td.diff').first().waitFor({ timeout: 30_000 });
     await page.locator('.monaco-editor .view-lines').first().click();
     await page.getByRole('treeitem', { name: 'sample.txt' }).click();
     await selectFirstLine(page, 'Once upon');
     await runFromPalette(page, 'Attention Lens: Explain Selection');
     const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'Attention Lens' }).filter({ has: page.getByRole('button', { name: 'Cancel' }) });
+    await frame.locator('.banner.busy', { hasText: 'Explaining with' }).waitFor();
     await toast.getByRole('button', { name: 'Cancel' }).click({ timeout: 10_000 });
     await toast.waitFor({ state: 'detached' });
     await page.waitForTimeout(2500); // longer than the held run: a result would have arrived by now
     assert.deepEqual(await frame.locator('.token').allTextContents(), before, 'the panel still shows the previous result');
     assert.equal(await page.locator('.notifications-toasts', { hasText: 'could not be run' }).count(), 0, 'no error');
+    assert.equal(await frame.locator('.banner', { hasText: 'Explaining with' }).count(), 0, 'the busy banner ended');
+    assert.equal(await frame.locator('.banner.info', { hasText: 'Cancelled' }).count(), 1, 'and says why');
+    // The result still shown still answers: a layer not asked about before the cancelled run.
+    await choose(frame, 'Layer', '3');
+    await frame.locator('h2', { hasText: 'From scratch vs runtime · layer 4' }).waitFor();
+    const diffs = frame.locator('.diff-table td.diff');
+    await diffs.first().waitFor({ timeout: 30_000 });
+    for (const text of await diffs.allTextContents()) assert.ok(Number(text) <= 1e-4, `within 1e-4 (${text})`);
+    assert.equal(await frame.locator('text=no longer in memory').count(), 0);
   }));
 
   test('the panel survives a window reload: same text explained again, same tab, layer and head', () => step(browser.page, 'reload', async () => {
     const { page } = browser;
     let frame = panelFrame(page);
+    const line = SAMPLE_TEXT.split('\n')[0];
+    await selectFirstLine(page, 'Once upon');
+    await runFromPalette(page, 'Attention Lens: Explain Selection');
+    await frame.locator('.token', { hasText: 'upon' }).first().waitFor({ timeout: 30_000 });
     await frame.getByRole('tab', { name: 'Embeddings' }).click();
     await choose(frame, 'Layer', '2');
     assert.equal(await chosen(frame, 'Layer'), '2');
@@ -213,6 +261,8 @@ describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { 
     assert.equal(await frame.getByRole('tab', { name: 'Embeddings' }).getAttribute('aria-selected'), 'true', 'the same tab');
     assert.equal(await chosen(frame, 'Layer'), '2', 'the same layer');
     assert.deepEqual(await frame.locator('.token').allTextContents(), tokensBefore, 'the same text, explained again');
+    // The document still holds that text: hover and tint work on it again without a new Explain.
+    assert.match(await hoverWord(page, line, 'upon'), /token “ upon”|token “upon”/);
     await page.screenshot({ path: path.join(outputDir, 'e2e-after-reload.png') });
   }));
 });

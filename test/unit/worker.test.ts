@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { CancelledError, EngineClient } from '../../src/engine/client';
 import { repoRoot, sampleText, spec } from '../support/models';
+import type { ScratchLayer } from '../../src/protocol';
 
 const workerPath = path.join(repoRoot, 'dist/worker.js');
 const runtime = () => ({ wasmDir: path.join(repoRoot, 'dist/ort'), threads: 2 });
@@ -115,6 +116,31 @@ test('a worker that dies mid-run is reported, and the next request gets a new on
     const r = await client.explain(spec('gpt2-mini-shakespeare', 'int8'), sampleText('gpt2'), 512).result;
     assert.equal(r.model.layers, 4);
   } finally {
+    await client.dispose();
+  }
+});
+
+test('a cancelled run never replaces the shown one; a newer explain does not cancel questions about it', async () => {
+  // Each run is held 3 s after inference (read by the worker at start), so Cancel lands on a finished run.
+  process.env.ATTENTION_LENS_TEST_RUN_DELAY_MS = '3000';
+  const client = new EngineClient(workerPath, runtime);
+  try {
+    const shown = await client.explain(spec('bert-mini-shakespeare', 'int8'), 'the text the panel shows', 512).result;
+    delete process.env.ATTENTION_LENS_TEST_RUN_DELAY_MS;
+    // The panel asks about what it shows, then the person explains again while the answer is on its way.
+    const question = client.query({ type: 'scratch', runId: shown.runId, layer: 1 });
+    const run = client.explain(spec('bert-mini-shakespeare', 'int8'), 'a run that is cancelled', 512);
+    await new Promise((r) => setTimeout(r, 1500));
+    client.cancel(run.id);
+    await assert.rejects(run.result, CancelledError);
+    const first = await question;
+    assert.equal(first.runId, shown.runId, 'the question asked during the run is answered');
+    await new Promise((r) => setTimeout(r, 2000)); // the cancelled run has left its hold
+    const later = (await client.query({ type: 'scratch', runId: shown.runId, layer: 3 })) as ScratchLayer;
+    assert.equal(later.attention.length, 4 * shown.tokens.length ** 2, 'the shown run is still in memory');
+    await assert.rejects(client.query({ type: 'scratch', runId: run.id, layer: 0 }), /no longer in memory/);
+  } finally {
+    delete process.env.ATTENTION_LENS_TEST_RUN_DELAY_MS;
     await client.dispose();
   }
 });
