@@ -5,10 +5,10 @@ import { AttentionHoverProvider } from './editor/hover';
 import { AttentionTint } from './editor/tint';
 import { AttentionStatus } from './editor/statusBar';
 import { SHOW_PANEL_COMMAND } from './editor/hoverText';
-import { ExplainedSelection, ResultStore } from './editor/results';
+import { ExplainedSelection, ResultStore, VERSION_UNKNOWN } from './editor/results';
 import { AttentionPanel } from './panel/panel';
 import { explainSelection, explainText } from './commands/explainSelection';
-import { restoredState, versionHolding } from './panel/restore';
+import { restoredState } from './panel/restore';
 import { chooseModel } from './commands/chooseModel';
 import { exportView } from './commands/exportView';
 import { notify } from './notify';
@@ -40,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
   const store = new ResultStore();
   const panel = new AttentionPanel(ext, (entry, token) => revealToken(entry, token), (query) => client.query(query), exportView);
   const storage = context.globalStorageUri.fsPath;
-  const deps = { client, store, panel, storage };
+  const deps = { client, store, panel, storage, log: (m: string) => log.info(m) };
   const tint = new AttentionTint();
   const status = new AttentionStatus();
   const updateStatus = () => status.update(store.last, panel.view);
@@ -66,12 +66,12 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
     vscode.commands.registerCommand('attentionLens.chooseModel', () => chooseModel(storage)),
     // After a window reload VS Code hands back the panel with the state the webview saved: its view
     // and the text it showed. The numbers are not saved; the text is explained again, and the hover and
-    // tint apply if the document still holds that text where it was.
+    // tint apply while the document holds that text where it was (checked when the document is next seen).
     vscode.window.registerWebviewPanelSerializer(AttentionPanel.viewType, {
       async deserializeWebviewPanel(restored: vscode.WebviewPanel, state: unknown) {
         panel.restore(restored);
         const saved = restoredState(state);
-        if (saved) await explainText(deps, saved.text, saved.source, await versionHolding(saved));
+        if (saved) await explainText(deps, saved.text, saved.source, VERSION_UNKNOWN);
       },
     }),
     vscode.languages.registerHoverProvider({ pattern: '**' }, new AttentionHoverProvider(store, () => panel.view, tint)),

@@ -5,7 +5,8 @@ import { describeError, plainText } from '../engine/errors';
 import { notify } from '../notify';
 import { resolveModel } from '../modelResolver';
 import type { AttentionPanel } from '../panel/panel';
-import type { ExplainedSelection, ResultStore } from '../editor/results';
+import { VERSION_UNKNOWN, type ExplainedSelection, type ResultStore } from '../editor/results';
+import { HostBusy, measureHostBusy } from '../hostBusy';
 
 export const MAX_SELECTION_CHARS = 100_000;
 
@@ -38,6 +39,8 @@ export interface ExplainDeps {
   store: ResultStore;
   panel: AttentionPanel;
   storage: string;
+  /** The output channel: each explain's load on the extension host's main thread is logged there. */
+  log?: (message: string) => void;
 }
 
 export async function explainSelection(deps: ExplainDeps): Promise<ExplainedSelection | undefined> {
@@ -57,10 +60,13 @@ export async function explainSelection(deps: ExplainDeps): Promise<ExplainedSele
 
 /**
  * Explains `text` with the configured model and shows it. `source` says where the text sits; the
- * hover applies only while that document is still at `version` (-1: never, e.g. after a reload).
+ * hover applies only while that document is still at `version` (VERSION_UNKNOWN: see ResultStore.get).
  */
-export async function explainText(deps: ExplainDeps, text: string, source?: { uri: string; offset: number }, version = -1, note?: string): Promise<ExplainedSelection | undefined> {
+export async function explainText(
+  deps: ExplainDeps, text: string, source?: { uri: string; offset: number }, version = VERSION_UNKNOWN, note?: string,
+): Promise<ExplainedSelection | undefined> {
   const settings = readSettings();
+  const busy = measureHostBusy();
   try {
     const spec = await resolveModel(settings, deps.storage);
     const result = await vscode.window.withProgress(
@@ -81,6 +87,7 @@ export async function explainText(deps: ExplainDeps, text: string, source?: { ur
     const entry: ExplainedSelection = { uri: source ? vscode.Uri.parse(source.uri) : vscode.Uri.parse('untitled:Attention%20Lens'), version, offset: source?.offset ?? 0, result };
     deps.store.set(entry);
     deps.panel.show(entry);
+    logHostBusy(deps, result.tokens.length, busy);
     const notes = [note, result.truncated && `The selection has ${result.truncated.totalTokens} tokens; only the first ${result.truncated.keptTokens} were explained (attentionLens.maxTokens and the model's context).`].filter(Boolean);
     if (notes.length) notify('info', notes.join(' '));
     return entry;
@@ -95,4 +102,18 @@ export async function explainText(deps: ExplainDeps, text: string, source?: { ur
     notify('error', message);
     return undefined;
   }
+}
+
+/**
+ * Logs how long this thread was busy from the request until the panel had the result (the webview
+ * answers a result with its view selection), so that what an explain costs the editor is visible.
+ */
+function logHostBusy(deps: ExplainDeps, tokens: number, stop: () => HostBusy): void {
+  if (!deps.log || !deps.panel.isOpen) return;
+  const sub = deps.panel.onDidChangeView(() => {
+    sub.dispose();
+    const b = stop();
+    deps.log?.(`Explained ${tokens} tokens: extension host main thread busy ${b.busyMs.toFixed(0)} ms of ${b.wallMs.toFixed(0)} ms`
+      + ` (longest stall ${b.longestStallMs.toFixed(0)} ms) until the panel had the result`);
+  });
 }

@@ -2,9 +2,12 @@
 import * as vscode from 'vscode';
 import type { AttentionResult } from '../protocol';
 
+/** The document's version was not known when explained (after a window reload): see ResultStore.get. */
+export const VERSION_UNKNOWN = -1;
+
 export interface ExplainedSelection {
   uri: vscode.Uri;
-  /** Document version when explained: edits after that make the offsets stale. */
+  /** Document version when explained (or VERSION_UNKNOWN): edits after that make the offsets stale. */
   version: number;
   /** Offset of the selection's first character in the document. */
   offset: number;
@@ -27,7 +30,15 @@ export class ResultStore {
 
   get(document: vscode.TextDocument): ExplainedSelection | undefined {
     const e = this.byDocument.get(document.uri.toString());
+    if (e?.version === VERSION_UNKNOWN && this.holdsText(document, e)) e.version = document.version;
     return e && e.version === document.version ? e : undefined;
+  }
+
+  /** The document still has the explained text at the explained offset, so the tokens' offsets hold. */
+  private holdsText(document: vscode.TextDocument, e: ExplainedSelection): boolean {
+    const start = document.positionAt(e.offset);
+    if (document.offsetAt(start) !== e.offset) return false;
+    return document.getText(new vscode.Range(start, document.positionAt(e.offset + e.result.text.length))) === e.result.text;
   }
 
   get last(): ExplainedSelection | undefined {
