@@ -28,6 +28,9 @@ const DECODER_TYPES = new Set(['gpt2', 'gpt_neo', 'gptj', 'gpt_bigcode', 'llama'
  */
 export const MAX_MODEL_BYTES = 1.5 * 2 ** 30;
 
+/** Asked about a run the worker no longer holds (it was restarted since, or the run was replaced). */
+export const RUN_GONE = 'That result is no longer in memory: explain the selection again.';
+
 export function modelFilePath(spec: ModelSpec): string {
   return path.join(spec.folder, onnxFile(spec.precision, spec.fileBase));
 }
@@ -237,7 +240,7 @@ export class LoadedModel {
 
   private runOf(runId: number): RunInternals {
     const run = this.runs.get(runId);
-    if (!run) throw new UserFacingError('That result is no longer in memory: explain the selection again.');
+    if (!run) throw new UserFacingError(RUN_GONE);
     return run;
   }
 

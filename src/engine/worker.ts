@@ -1,7 +1,7 @@
 /** worker_threads entry: keeps loaded models warm and runs them off the extension host's main thread. */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ModelSpec, WorkerRequest, WorkerResponse } from '../protocol';
-import { LoadedModel } from './explainer';
+import { LoadedModel, RUN_GONE } from './explainer';
 import { RuntimeOptions, startRuntime } from './runtime';
 import { describeError, UserFacingError } from './errors';
 
@@ -54,7 +54,7 @@ port.on('message', async (req: WorkerRequest) => {
     try {
       const q = req.query;
       const model = shown?.runId === q.runId ? shown.model : await current?.model;
-      if (!model) throw new UserFacingError('No model is loaded: explain a selection first.');
+      if (!model) throw new UserFacingError(RUN_GONE);
       if (q.type === 'scratch') {
         const scratch = model.scratchLayer(q.runId, q.layer);
         post({ type: 'scratch', requestId, scratch }, [scratch.attention.buffer as ArrayBuffer]);
