@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { benchWebview, WebviewFigures } from './webview';
+import { hostBusy, hostBusySection } from './hostBusy';
 import { simdPeak } from './simdPeak';
 import { fmtMs, Stat } from './stats';
 import { SYNTHETIC_MODELS, SyntheticName, syntheticModel } from './syntheticModels';
@@ -265,8 +266,13 @@ async function main() {
   const load = benchLoad(folders, RUNS);
   const webview = await benchWebview(RUNS);
   for (const f of webview) console.log(JSON.stringify(f));
+  const host = await hostBusy(syntheticModel('bert-base-random'), RUNS);
+  console.log(JSON.stringify(host));
   const seconds = (Date.now() - started.getTime()) / 1000;
-  const results = { date: started.toISOString(), runs: RUNS, seconds, machine: m, simdPeak: peak, gemm: probes, inference, load, webview };
+  const results = {
+    date: started.toISOString(), runs: RUNS, seconds, machine: m, simdPeak: peak, gemm: probes,
+    inference, load, webview, host,
+  };
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   writeFileSync(path.join(root, 'bench/results', `${started.toISOString().slice(0, 10)}.json`), JSON.stringify(results, null, 2) + '\n');
   const doc = [
@@ -287,6 +293,8 @@ async function main() {
     loadSection(load),
     '',
     webviewSection(webview),
+    '',
+    hostBusySection(host),
     '',
   ].join('\n');
   writeFileSync(path.join(root, 'docs/PERFORMANCE.md'), doc);

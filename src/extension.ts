@@ -1,4 +1,7 @@
 import * as vscode from 'vscode';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { readSettings } from './config';
 import { EngineClient } from './engine/client';
 import { AttentionHoverProvider } from './editor/hover';
@@ -26,6 +29,8 @@ export interface AttentionLensApi {
 export function activate(context: vscode.ExtensionContext): AttentionLensApi {
   const ext = context.extensionUri;
   const log = vscode.window.createOutputChannel('Attention Lens', { log: true });
+  // This window's tensor files (AttentionResult.tensorFiles), for the panel to load; removed with the extension.
+  const tensorDir = mkdtempSync(path.join(tmpdir(), 'attention-lens-'));
   const client = new EngineClient(vscode.Uri.joinPath(ext, 'dist', 'worker.js').fsPath, () => {
     const { threads, runtime, threadsNotice } = readSettings();
     // Said each time a worker starts with the setting in force: once per run of settings, not per request.
@@ -36,9 +41,11 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
     if (level === 'info') return log.info(message);
     log.warn(message);
     if (readSettings().runtime === 'native') notify('warning', message);
-  });
+  }, tensorDir);
   const store = new ResultStore();
-  const panel = new AttentionPanel(ext, (entry, token) => revealToken(entry, token), (query) => client.query(query), exportView);
+  const panel = new AttentionPanel(
+    ext, tensorDir, (entry, token) => revealToken(entry, token), (query) => client.query(query), exportView,
+  );
   const storage = context.globalStorageUri.fsPath;
   const deps = { client, store, panel, storage, log: (m: string) => log.info(m) };
   const tint = new AttentionTint();
@@ -47,7 +54,7 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
 
   context.subscriptions.push(
     log,
-    { dispose: () => void client.dispose() },
+    { dispose: () => void client.dispose().finally(() => rmSync(tensorDir, { recursive: true, force: true })) },
     store,
     panel,
     tint,

@@ -56,6 +56,8 @@ export interface AttentionResult {
   /** Set when the selection had more tokens than the limit and was cut. */
   truncated?: { totalTokens: number; keptTokens: number };
   timings: { loadMs: number; inferenceMs: number };
+  /** Where the worker wrote `attention` and `hiddenStates` (raw float32, in pieces), for the panel to load. */
+  tensorFiles?: { attention: string[]; hiddenStates: string[] };
 }
 
 const attentionIndex = (r: { tokens: unknown[]; model: Pick<ModelInfo, 'heads'> }, layer: number, head: number, q: number, k: number): number => {
@@ -104,7 +106,8 @@ export type WorkerQuery =
   | { type: 'walk'; runId: number; layer: number; head: number; token: number };
 
 export type WorkerRequest =
-  | { type: 'explain'; requestId: number; model: ModelSpec; text: string; maxTokens: number }
+  /** `tensorDir`: where to write the tensors of a run the host receives (AttentionResult.tensorFiles). */
+  | { type: 'explain'; requestId: number; model: ModelSpec; text: string; maxTokens: number; tensorDir?: string }
   | { type: 'query'; requestId: number; query: WorkerQuery }
   | { type: 'cancel'; requestId: number };
 
@@ -131,8 +134,13 @@ export interface ViewSelection {
 }
 
 export type HostToWebview =
-  /** `source`: where the text sits, kept by the webview so that a reloaded window can explain it again. */
-  | { type: 'result'; result: AttentionResult; focus?: Partial<ViewSelection>; source?: { uri: string; offset: number } }
+  /**
+   * `source`: where the text sits, kept by the webview so that a reloaded window can explain it again.
+   * `tensors`: webview URLs of the result's tensors (then sent empty): the webview fetches them, so that
+   * hundreds of MB do not pass through the extension host's main thread.
+   */
+  | { type: 'result'; result: AttentionResult; focus?: Partial<ViewSelection>; source?: { uri: string; offset: number };
+    tensors?: { attention: string[]; hiddenStates: string[] } }
   | { type: 'scratch'; scratch: ScratchLayer }
   | { type: 'walk'; walk: WalkData }
   | { type: 'queryError'; message: string }

@@ -296,25 +296,67 @@ function renderView(): void {
   );
 }
 
+/** Raw float32 from the URLs the host gave (the worker's tensor files, in order), checked against their length. */
+async function fetchFloats(urls: string[], length: number): Promise<Float32Array> {
+  const floats = new Float32Array(length);
+  let at = 0;
+  for (const url of urls) {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const piece = new Float32Array(await response.arrayBuffer());
+    if (at + piece.length > length) break;
+    floats.set(piece, at);
+    at += piece.length;
+  }
+  if (at !== length) throw new Error(`the files hold another number of values than ${length}`);
+  return floats;
+}
+
+/** Counts results, so that one whose tensors arrive after a newer result's is dropped. */
+let resultSeq = 0;
+
+async function receiveResult(msg: Extract<HostToWebview, { type: 'result' }>): Promise<void> {
+  const seq = ++resultSeq;
+  const r = msg.result as AttentionResult;
+  if (msg.tensors) {
+    const T = r.tokens.length;
+    try {
+      [r.attention, r.hiddenStates] = await Promise.all([
+        fetchFloats(msg.tensors.attention, r.model.layers * r.model.heads * T * T),
+        fetchFloats(msg.tensors.hiddenStates, r.hiddenStateCount * T * r.model.hidden),
+      ]);
+    } catch (e) {
+      const why = (e as Error).message;
+      if (seq === resultSeq) banner('error', `The panel could not load the result (${why}): explain the text again.`);
+      return;
+    }
+    if (seq !== resultSeq) return;
+  }
+  showResult(msg, r);
+}
+
+function showResult(msg: Extract<HostToWebview, { type: 'result' }>, r: AttentionResult): void {
+  const saved = (vscode.getState() as { view?: Partial<ViewState> } | undefined)?.view ?? {};
+  scratch = new Map();
+  scratchUnavailable = undefined;
+  walkData = undefined;
+  queryFailed = undefined;
+  asked.clear();
+  model = { result: r, view: clampView(r, { ...saved, token: undefined, headViewHeads: undefined, ...msg.focus }) };
+  source = msg.source;
+  saveState();
+  // The host's hover, tint and status bar follow the panel's (possibly restored) layer and head.
+  const { layer, head, token } = model.view;
+  vscode.postMessage({ type: 'selection', selection: { layer, head, token } });
+  render();
+}
+
 window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
   const msg = ev.data;
   switch (msg.type) {
-    case 'result': {
-      const saved = (vscode.getState() as { view?: Partial<ViewState> } | undefined)?.view ?? {};
-      const r = msg.result as AttentionResult;
-      scratch = new Map();
-      scratchUnavailable = undefined;
-      walkData = undefined;
-      queryFailed = undefined;
-      asked.clear();
-      model = { result: r, view: clampView(r, { ...saved, token: undefined, headViewHeads: undefined, ...msg.focus }) };
-      source = msg.source;
-      saveState();
-      // The host's hover, tint and status bar follow the panel's (possibly restored) layer and head.
-      vscode.postMessage({ type: 'selection', selection: { layer: model.view.layer, head: model.view.head, token: model.view.token } });
-      render();
+    case 'result':
+      void receiveResult(msg);
       break;
-    }
     case 'focus':
       setView(msg.focus);
       break;

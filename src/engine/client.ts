@@ -28,6 +28,8 @@ export class EngineClient {
     private readonly workerPath: string,
     private readonly runtime: () => RuntimeOptions,
     private readonly onLog: (level: 'info' | 'warning', message: string) => void = () => undefined,
+    /** Where the worker writes the tensors of the runs it delivers (see AttentionResult.tensorFiles). */
+    private readonly tensorDir?: string,
   ) {}
 
   private ensureWorker(): Worker {
@@ -61,7 +63,7 @@ export class EngineClient {
     const result = new Promise<AttentionResult>((resolve, reject) => {
       this.pending.set(requestId, { kind: 'explain', resolve: resolve as Pending['resolve'], reject, onProgress });
     });
-    const req: WorkerRequest = { type: 'explain', requestId, model, text, maxTokens };
+    const req: WorkerRequest = { type: 'explain', requestId, model, text, maxTokens, tensorDir: this.tensorDir };
     this.ensureWorker().postMessage(req);
     return { id: requestId, result };
   }

@@ -1,6 +1,8 @@
 /** worker_threads entry: keeps loaded models warm and runs them off the extension host's main thread. */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ModelSpec, WorkerRequest, WorkerResponse } from '../protocol';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { AttentionResult, ModelSpec, WorkerRequest, WorkerResponse } from '../protocol';
 import { LoadedModel, RUN_GONE } from './explainer';
 import { RuntimeOptions, startRuntime } from './runtime';
 import { describeError, UserFacingError } from './errors';
@@ -28,7 +30,30 @@ const cancelled = new Set<number>();
  * about. Kept until another run reaches the host, even across a model switch (the from-scratch
  * answers need the model's copied weights, not its session). Cancelled runs never replace it.
  */
-let shown: { runId: number; model: LoadedModel } | undefined;
+let shown: { runId: number; model: LoadedModel; files?: string[] } | undefined;
+
+/**
+ * A webview resource request that takes longer than 30 s fails (HTTP 408 from VS Code's service
+ * worker; measured: 151 MB of BERT-base attention under load), so tensors are written in pieces.
+ */
+const PIECE_FLOATS = 4 * 2 ** 20; // 16 MiB
+
+/** Writes a run's tensors for the panel to load, off the extension host's main thread. */
+async function writeTensors(dir: string, runId: number, r: AttentionResult): Promise<AttentionResult['tensorFiles']> {
+  await mkdir(dir, { recursive: true });
+  const write = async (name: string, x: Float32Array) => {
+    const files: string[] = [];
+    for (let start = 0, i = 0; start < x.length || i === 0; start += PIECE_FLOATS, i++) {
+      files.push(path.join(dir, `${runId}.${name}.${i}.f32`));
+      await writeFile(files[i], x.subarray(start, start + PIECE_FLOATS));
+    }
+    return files;
+  };
+  return { attention: await write('attention', r.attention), hiddenStates: await write('hidden', r.hiddenStates) };
+}
+
+const removeFiles = (files: string[] = []) =>
+  Promise.all(files.map((f) => rm(f, { force: true }))).catch(() => undefined);
 
 async function modelFor(spec: ModelSpec, requestId: number): Promise<LoadedModel> {
   const key = keyOf(spec);
@@ -74,9 +99,21 @@ port.on('message', async (req: WorkerRequest) => {
     const result = await model.explain(req.text, req.maxTokens, requestId);
     // Held after the run, as a long inference would be, so that Cancel lands on a run that finishes.
     if (testRunDelayMs > 0) await new Promise((r) => setTimeout(r, testRunDelayMs));
-    if (cancelled.delete(requestId)) return model.forget(requestId);
-    if (shown && shown.runId !== requestId) shown.model.forget(shown.runId);
-    shown = { runId: requestId, model };
+    if (cancelled.has(requestId)) return model.forget(requestId);
+    // A file the panel cannot read is not fatal: the host then sends the tensors itself.
+    const tensorFiles = req.tensorDir
+      ? await writeTensors(req.tensorDir, requestId, result).catch(() => undefined)
+      : undefined;
+    if (cancelled.delete(requestId)) {
+      void removeFiles(tensorFiles && [...tensorFiles.attention, ...tensorFiles.hiddenStates]);
+      return model.forget(requestId);
+    }
+    if (shown && shown.runId !== requestId) {
+      shown.model.forget(shown.runId);
+      await removeFiles(shown.files);
+    }
+    shown = { runId: requestId, model, files: tensorFiles && [...tensorFiles.attention, ...tensorFiles.hiddenStates] };
+    result.tensorFiles = tensorFiles;
     // The worker keeps the attention for follow-up queries, so the host gets a copy of it; the hidden
     // states are not needed again here and move to the host without a copy.
     const sent = { ...result, attention: result.attention.slice() };

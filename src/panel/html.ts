@@ -11,6 +11,8 @@ export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): st
     `img-src ${webview.cspSource} data: blob:`,
     `style-src ${webview.cspSource}`,
     `font-src ${webview.cspSource}`,
+    // The result's tensors, fetched from the files the worker wrote (see AttentionPanel.show).
+    `connect-src ${webview.cspSource}`,
     `script-src 'nonce-${nonce}'`,
   ].join('; ');
   return `<!DOCTYPE html>

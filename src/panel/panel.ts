@@ -1,7 +1,9 @@
 /** The Attention Lens webview panel: one per window, fed from the ResultStore. */
 import * as vscode from 'vscode';
 import { MEAN_OF_HEADS, parseWebviewMessage } from '../protocol';
-import type { HostToWebview, ScratchLayer, ViewSelection, WalkData, WebviewToHost, WorkerQuery } from '../protocol';
+import type {
+  AttentionResult, HostToWebview, ScratchLayer, ViewSelection, WalkData, WebviewToHost, WorkerQuery,
+} from '../protocol';
 import type { ExplainedSelection } from '../editor/results';
 import { panelHtml } from './html';
 import { CancelledError } from '../engine/client';
@@ -23,6 +25,8 @@ export class AttentionPanel {
 
   constructor(
     private readonly extensionUri: vscode.Uri,
+    /** Where the worker writes the tensors of the run the panel shows (AttentionResult.tensorFiles). */
+    private readonly tensorDir: string,
     private readonly onReveal: (entry: ExplainedSelection, token: number) => void,
     private readonly onQuery: (query: WorkerQuery) => Promise<ScratchLayer | WalkData>,
     private readonly onExport: (entry: ExplainedSelection, request: Extract<WebviewToHost, { type: 'export' }>) => Promise<string | undefined>,
@@ -37,10 +41,28 @@ export class AttentionPanel {
     else this.panel.reveal(undefined, true);
     if (entry && entry !== this.shown) {
       this.shown = entry;
-      this.post({ type: 'result', result: entry.result, focus, source: { uri: entry.uri.toString(), offset: entry.offset } });
+      const source = { uri: entry.uri.toString(), offset: entry.offset };
+      this.post({ ...this.resultMessage(entry.result), focus, source });
     } else if (focus) {
       this.post({ type: 'focus', focus });
     }
+  }
+
+  /**
+   * The result without its tensors when the worker wrote them to files: the webview fetches those
+   * itself, so they never pass through this thread (a BERT-base explain at 512 tokens is 170 MB).
+   */
+  private resultMessage(r: AttentionResult): Extract<HostToWebview, { type: 'result' }> {
+    const files = r.tensorFiles;
+    if (!files || !this.panel) return { type: 'result', result: r };
+    const webview = this.panel.webview;
+    const urls = (pieces: string[]) => pieces.map((f) => webview.asWebviewUri(vscode.Uri.file(f)).toString());
+    const empty = new Float32Array(0);
+    return {
+      type: 'result',
+      result: { ...r, attention: empty, hiddenStates: empty },
+      tensors: { attention: urls(files.attention), hiddenStates: urls(files.hiddenStates) },
+    };
   }
 
   post(message: HostToWebview): void {
@@ -52,7 +74,10 @@ export class AttentionPanel {
   private options(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
     return {
       enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'media'), vscode.Uri.joinPath(this.extensionUri, 'dist')],
+      localResourceRoots: [
+        vscode.Uri.joinPath(this.extensionUri, 'media'), vscode.Uri.joinPath(this.extensionUri, 'dist'),
+        vscode.Uri.file(this.tensorDir),
+      ],
       retainContextWhenHidden: true,
     };
   }

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { CancelledError, EngineClient } from '../../src/engine/client';
 import { repoRoot, sampleText, spec } from '../support/models';
 import type { ScratchLayer } from '../../src/protocol';
@@ -142,5 +143,26 @@ test('a cancelled run never replaces the shown one; a newer explain does not can
   } finally {
     delete process.env.ATTENTION_LENS_TEST_RUN_DELAY_MS;
     await client.dispose();
+  }
+});
+
+test('the worker writes the shown run\'s tensors for the panel, and removes them when another run is shown', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'attention-lens-tensors-'));
+  const client = new EngineClient(workerPath, runtime, undefined, dir);
+  try {
+    const first = await client.explain(spec('bert-mini-shakespeare', 'int8'), 'the first text', 512).result;
+    const files = first.tensorFiles!;
+    const read = (pieces: string[]) => {
+      const b = Buffer.concat(pieces.map((f) => readFileSync(f)));
+      return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    };
+    assert.deepEqual(read(files.attention), first.attention, 'the attention, number for number');
+    assert.deepEqual(read(files.hiddenStates), first.hiddenStates, 'the hidden states, number for number');
+    const second = await client.explain(spec('bert-mini-shakespeare', 'int8'), 'a second text', 512).result;
+    assert.ok(second.tensorFiles!.attention.every((f) => existsSync(f)));
+    assert.ok(!files.attention.some((f) => existsSync(f)), 'the first run\'s files are gone');
+  } finally {
+    await client.dispose();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
