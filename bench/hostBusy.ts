@@ -18,7 +18,8 @@ export interface HostBusyFigure {
   model: string; tokens: number; busyMs: number[]; cpuMs: number[]; longestStallMs: number[]; wallMs: number[];
 }
 
-const LINE = /Explained (\d+) tokens: extension host main thread busy (\d+) ms of (\d+) ms \(longest stall (\d+) ms, CPU (\d+) ms\)/g;
+const LINE = new RegExp('Explained (\\d+) tokens: extension host main thread busy (\\d+) ms of (\\d+) ms'
+  + ' \\(longest stall (\\d+) ms, CPU (\\d+) ms\\)', 'g');
 
 function logLines(dir: string): RegExpMatchArray[] {
   const out: RegExpMatchArray[] = [];
@@ -30,7 +31,9 @@ function logLines(dir: string): RegExpMatchArray[] {
 }
 
 export async function hostBusy(folder: string, runs: number): Promise<HostBusyFigure> {
-  const settings = { 'attentionLens.model': path.resolve(folder), 'attentionLens.precision': 'int8', 'attentionLens.maxTokens': 512 };
+  const settings = {
+    'attentionLens.model': path.resolve(folder), 'attentionLens.precision': 'int8', 'attentionLens.maxTokens': 512,
+  };
   const cs = await startCodeServer(settings);
   writeFileSync(path.join(cs.workspace, 'long.txt'), `${repeatedText('bert', 600)}\n`);
   const browser = await launchBrowser();
@@ -75,13 +78,16 @@ export function hostBusySection(f: HostBusyFigure): string {
   return [
     '## The extension host per explain (issue #11)',
     '',
-    `${f.model}, ${f.tokens} tokens, int8, Explain Selection run from the palette in code-server (Chromium), ${f.busyMs.length} runs:`,
+    `${f.model}, ${f.tokens} tokens, int8, Explain Selection run from the palette in code-server (Chromium),`,
+    `${f.busyMs.length} runs:`,
     'time the extension host\'s main thread ran code (event loop utilisation) from the request until the panel had the',
     'result, as the extension logs it in its output channel (`bench/hostBusy.ts`). Everything else runs in the worker.',
     '',
-    '| busy | longest stall | wall time (inference included) | target |',
-    '|---|---|---|---|',
-    `| ${fmtMs(busy)} | ${fmtMs(stat(f.longestStallMs))} | ${fmtMs(stat(f.wallMs))} | ≤ 50 ms: **${busy.median <= 50 ? 'met' : 'missed'}** |`,
+    '| busy | CPU | longest stall | wall time (inference included) | target (CPU) |',
+    '|---|---|---|---|---|',
+    `| ${fmtMs(busy)} | ${fmtMs(stat(f.cpuMs))} | ${fmtMs(stat(f.longestStallMs))} | ${fmtMs(stat(f.wallMs))} |`
+      + ` ≤ 50 ms: `
+      + `**${stat(f.cpuMs).median <= 50 ? 'met' : 'missed'}** |`,
   ].join('\n');
 }
 

@@ -40,6 +40,7 @@ export function measureHostBusy(): () => HostBusy {
     const used = performance.eventLoopUtilization(start);
     const cpu1 = mainThreadCpuMs();
     const cpuMs = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
-    return { busyMs: used.active, wallMs: performance.now() - t0, longestStallMs: Math.max(0, delay.max / 1e6 - 10), cpuMs };
+    const longestStallMs = Math.max(0, delay.max / 1e6 - 10);
+    return { busyMs: used.active, wallMs: performance.now() - t0, longestStallMs, cpuMs };
   };
 }

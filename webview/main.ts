@@ -248,7 +248,8 @@ function renderView(): void {
   const controls = el('div', { className: 'controls' },
     singleSelect('Layer', Array.from({ length: m.layers }, (_, l) => [l, `${l + 1}`] as [number, string]), v.layer, (layer) => setView({ layer })),
     singleSelect('Head', [[MEAN_OF_HEADS, `mean of ${m.heads}`] as [number, string],
-      ...Array.from({ length: m.heads }, (_, h) => [h, `${h + 1}`] as [number, string])], v.head, (head) => setView({ head })),
+      ...Array.from({ length: m.heads }, (_, h) => [h, `${h + 1}`] as [number, string])],
+    v.head, (head) => setView({ head })),
     singleSelect('Show', AGGREGATION_NAMES, v.aggregation, (aggregation) => setView({ aggregation })),
   );
 

@@ -38,7 +38,8 @@ export class ResultStore {
   private holdsText(document: vscode.TextDocument, e: ExplainedSelection): boolean {
     const start = document.positionAt(e.offset);
     if (document.offsetAt(start) !== e.offset) return false;
-    return document.getText(new vscode.Range(start, document.positionAt(e.offset + e.result.text.length))) === e.result.text;
+    const end = document.positionAt(e.offset + e.result.text.length);
+    return document.getText(new vscode.Range(start, end)) === e.result.text;
   }
 
   get last(): ExplainedSelection | undefined {

@@ -271,7 +271,8 @@ export class LoadedModel {
     const probabilities = layerAttention({ data: x, shape: [T, x.length / T] }, w, r.model.causal);
     const per = T * T * r.model.heads;
     const cmp = compare(r.attention.subarray(layer * per, (layer + 1) * per), probabilities, 1, r.model.heads, T);
-    return { runId, layer, attention: probabilities, maxAbsDiffPerHead: cmp.maxAbsDiffPerHead, method: this.methodOf(w) };
+    const method = this.methodOf(w);
+    return { runId, layer, attention: probabilities, maxAbsDiffPerHead: cmp.maxAbsDiffPerHead, method };
   }
 
   /** Every step of one query token's attention in one head, from scratch. */

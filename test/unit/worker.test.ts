@@ -146,7 +146,7 @@ test('a cancelled run never replaces the shown one; a newer explain does not can
   }
 });
 
-test('the worker writes the shown run\'s tensors for the panel, and removes them when another run is shown', async () => {
+test('the worker writes the shown run\'s tensors for the panel, removed once another run is shown', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'attention-lens-tensors-'));
   const client = new EngineClient(workerPath, runtime, undefined, dir);
   try {
