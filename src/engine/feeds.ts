@@ -24,6 +24,8 @@ export interface FeedPlan {
   fixedLength?: number;
   /** The graph has a key/value cache input: it is a decoder, run with an empty cache. */
   hasPast: boolean;
+  /** Rows of the token embedding table the ids index, where the graph shows it: larger ids cannot run. */
+  vocabRows?: number;
 }
 
 /** A tensor as both runtimes take it: `new ort.Tensor(type, data, dims)`. */
@@ -68,6 +70,25 @@ const cannotFill = (v: ValueInfo, why: string) => new UserFacingError(
   'an empty key/value cache and use_cache_branch; export the model with those inputs (e.g. with Optimum) ' +
   'or choose another model.');
 
+/** Rows of the embedding table that the ids input indexes (a Gather of a constant, or a fused embedding). */
+function vocabRowsOf(index: GraphIndex, ids: string): number | undefined {
+  let frontier = [ids];
+  for (let depth = 0; depth < 4 && frontier.length > 0; depth++) {
+    const next: string[] = [];
+    for (const t of frontier) {
+      for (const n of index.consumers.get(t) ?? []) {
+        const table = n.opType === 'Gather' && n.inputs[1] === t ? n.inputs[0]
+          : n.opType === 'EmbedLayerNormalization' && n.inputs[0] === t ? n.inputs[2] : undefined;
+        const rows = table ? index.initializer(table)?.dims[0] : undefined;
+        if (rows) return rows;
+        if (n.opType === 'Cast' || n.opType === 'Reshape' || n.opType === 'Unsqueeze') next.push(n.outputs[0]);
+      }
+    }
+    frontier = next;
+  }
+  return undefined;
+}
+
 export function planFeeds(inputs: ValueInfo[], index: GraphIndex): FeedPlan {
   const planned: PlannedInput[] = [];
   let fixedLength: number | undefined;
@@ -102,7 +123,9 @@ export function planFeeds(inputs: ValueInfo[], index: GraphIndex): FeedPlan {
       `and has no attention mask to pad a shorter text with: select text of exactly ${fixedLength} tokens, ` +
       'or export the model with a dynamic sequence length.');
   }
-  return { inputs: planned, fixedLength, hasPast: planned.some((p) => p.role === 'past') };
+  const idsName = planned.find((p) => p.role === 'ids')!.info.name;
+  const hasPast = planned.some((p) => p.role === 'past');
+  return { inputs: planned, fixedLength, hasPast, vocabRows: vocabRowsOf(index, idsName) };
 }
 
 function tensor(elemType: number, values: ArrayLike<number>, dims: number[], name: string): FeedTensor {
@@ -136,6 +159,12 @@ export function makeFeeds(plan: FeedPlan, ids: number[], causal: boolean): Recor
   const T = ids.length;
   const L = plan.fixedLength ?? T;
   if (T > L) throw new UserFacingError(`The model takes at most ${L} tokens; this text has ${T}.`);
+  const largest = Math.max(...ids);
+  if (plan.vocabRows !== undefined && largest >= plan.vocabRows) {
+    throw new UserFacingError(`The tokenizer gave token id ${largest}, but the model's embedding table has only ` +
+      `${plan.vocabRows} rows: its tokenizer.json does not belong to this graph. Use the tokenizer the model ` +
+      'was exported with.');
+  }
   const feeds: Record<string, FeedTensor> = {};
   const keep = (j: number) => (j < T ? 1 : 0);
   for (const { info, role, maskStyle } of plan.inputs) {

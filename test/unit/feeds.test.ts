@@ -52,6 +52,18 @@ test('stacked past_N [2, batch, heads, past, d] is fed empty along its past axis
   assert.deepEqual(Array.from(feeds.position_ids.data as Int32Array), [0, 1, 2]);
 });
 
+test('ids beyond the embedding table are refused with both numbers, before the runtime sees them', () => {
+  for (const name of ['genai-tiny-random-gpt2', 'ort-bert-toy']) {
+    const { index, inputs, model } = load(name);
+    const plan = planFeeds(inputs, index);
+    const rows = plan.vocabRows!;
+    const table = model.graph.nodes.find((n) => n.opType === 'Gather' || n.opType === 'EmbedLayerNormalization');
+    assert.ok(rows > 1 && table, `${name}: the table's rows are read from the graph (${rows})`);
+    assert.doesNotThrow(() => makeFeeds(plan, [0, rows - 1], true));
+    assert.throws(() => makeFeeds(plan, [0, rows], true), new RegExp(`token id ${rows}, .* only ${rows} rows`));
+  }
+});
+
 test('a 4-D mask the graph multiplies in is 1 on the causal lower triangle, at its fixed size (Megatron: 64)', () => {
   const { index, inputs } = load('ort-frag-gpt2-megatron');
   const plan = planFeeds(inputs, index);
