@@ -36,3 +36,90 @@ export function bfloat16ToFloat32(bits: ArrayLike<number>): Float32Array {
   for (let i = 0; i < bits.length; i++) out[i] = bits[i] << 16;
   return new Float32Array(out.buffer);
 }
+
+/** The `bits`-wide unsigned value at index i of a little-endian bit-packed byte array (low bits first). */
+function unpack(bytes: Uint8Array, offset: number, i: number, bits: number): number {
+  const bit = i * bits;
+  return (bytes[offset + (bit >> 3)] >> (bit & 7)) & ((1 << bits) - 1);
+}
+
+/** A MatMulNBits weight as stored: B [N, k_blocks, blob], scales [N, k_blocks], optional zero points. */
+export interface NBitsWeight {
+  K: number;
+  N: number;
+  bits: number;
+  blockSize: number;
+  packed: Uint8Array;
+  scales: Float32Array;
+  /** uint8: packed like B, [N, ceil(k_blocks · bits / 8)]; float: one per block, [N, k_blocks]. */
+  zeroPoints?: Uint8Array | Float32Array;
+  /** Deprecated g_idx: the block of each row k instead of k / block_size. */
+  groupIndex?: ArrayLike<number>;
+}
+
+/**
+ * MatMulNBits' weight dequantized, by output column: [N, K], W_nk = (q_nk − zp) · scale, per block
+ * of `blockSize` rows of K (ONNX Runtime contrib op spec). Without zero points zp = 2^(bits−1).
+ */
+export function dequantizeNBits(w: NBitsWeight): Float32Array {
+  const { K, N, bits, blockSize } = w;
+  if (bits !== 2 && bits !== 4 && bits !== 8) throw new Error(`MatMulNBits with ${bits} bits is not supported (2, 4 and 8 are)`);
+  const blocks = Math.ceil(K / blockSize);
+  const blob = (blockSize * bits) / 8;
+  const zpRow = Math.ceil((blocks * bits) / 8);
+  const out = new Float32Array(N * K); // [N, K]
+  const zp = (n: number, b: number) => {
+    const z = w.zeroPoints;
+    if (!z) return 2 ** (bits - 1);
+    return z instanceof Uint8Array ? unpack(z, n * zpRow, b, bits) : z[n * blocks + b];
+  };
+  for (let n = 0; n < N; n++) {
+    for (let k = 0; k < K; k++) {
+      const b = w.groupIndex ? w.groupIndex[k] : Math.floor(k / blockSize);
+      // q sits in its storage block (k / block_size) even when g_idx maps it to another block's scale.
+      const stored = Math.floor(k / blockSize);
+      const q = unpack(w.packed, (n * blocks + stored) * blob, k - stored * blockSize, bits);
+      out[n * K + k] = Math.fround((q - zp(n, b)) * w.scales[n * blocks + b]);
+    }
+  }
+  return out;
+}
+
+/** How a GatherBlockQuantized table stores its integers. */
+export type BlockIntegers = 'int4' | 'uint4' | 'uint8x4' | 'uint8';
+
+/** The integers of a packed table, one per element: int4/uint4 and uint8 with bits=4 hold two a byte, low nibble first. */
+export function unpackIntegers(bytes: Uint8Array, count: number, format: BlockIntegers): Int32Array {
+  const out = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    if (format === 'uint8') out[i] = bytes[i];
+    else {
+      const v = unpack(bytes, 0, i, 4);
+      out[i] = format === 'int4' && v > 7 ? v - 16 : v;
+    }
+  }
+  return out;
+}
+
+/**
+ * GatherBlockQuantized's table dequantized whole: data [..., d_axis, ...] in blocks of `blockSize`
+ * along `quantizeAxis`, x = (q − zp) · scale with scales and zero points [..., ceil(d_axis / block), ...].
+ * Zero points default to 0 for int4, 2^(bits−1) for the unsigned formats. Gathering rows of it is
+ * then an ordinary Gather.
+ */
+export function dequantizeBlocks(q: Int32Array, dims: number[], quantizeAxis: number, blockSize: number,
+  scales: Float32Array, zeroPoints: Int32Array | undefined, format: BlockIntegers): Float32Array {
+  const axis = quantizeAxis < 0 ? quantizeAxis + dims.length : quantizeAxis;
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const size = dims[axis];
+  const blocks = Math.ceil(size / blockSize);
+  const fallback = format === 'int4' ? 0 : format === 'uint8' ? 128 : 8;
+  const out = new Float32Array(q.length);
+  for (let i = 0; i < q.length; i++) {
+    const outer = Math.floor(i / (inner * size));
+    const along = Math.floor(i / inner) % size;
+    const s = (outer * blocks + Math.floor(along / blockSize)) * inner + (i % inner);
+    out[i] = Math.fround((q[i] - (zeroPoints ? zeroPoints[s] : fallback)) * scales[s]);
+  }
+  return out;
+}
