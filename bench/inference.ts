@@ -11,7 +11,7 @@ import { exposeTaps } from '../src/engine/exposeOutputs';
 import { findModelTaps } from '../src/engine/graphTaps';
 import { parseModel } from '../src/engine/onnxModel';
 import { LoadedModel, modelFilePath } from '../src/engine/explainer';
-import type { Precision } from '../src/protocol';
+import type { Dtype } from '../src/protocol';
 import { PRECISIONS, repeatedText, repoRoot, wasmDir } from '../test/support/models';
 import { flopCountOf, flopsAt } from './flops';
 import { DataType, GraphBuilder } from './onnxBuilder';
@@ -72,7 +72,7 @@ const time = async (f: () => Promise<unknown>) => (await timeSideBySide(f))[0];
 
 /** Runs a small model until WARM_UNTIL_MS (see stats.ts). */
 async function warmUp(rt: Runtime, opts: object, folder: string): Promise<void> {
-  const bytes = new Uint8Array(readFileSync(modelFilePath({ id: 'warm-up', folder, precision: 'fp32' })));
+  const bytes = new Uint8Array(readFileSync(modelFilePath({ id: 'warm-up', folder, dtype: 'fp32' })));
   const session = await rt.InferenceSession.create(bytes, opts);
   const f = feeds(rt, session, Array.from({ length: 64 }, (_, i) => i + 5), { heads: 1, headDim: 1 });
   while (performance.now() < WARM_UNTIL_MS) await session.run(f);
@@ -106,7 +106,7 @@ async function main() {
     const vocab = Number(config.vocab_size);
     const lengths = [32, 128, 512].filter((t) => t <= maxPos).concat(maxPos < 32 ? [Math.min(maxPos, 6)] : []);
     for (const precision of PRECISIONS) {
-      const spec = { id: name, folder, precision: precision as Precision };
+      const spec = { id: name, folder, dtype: precision as Dtype };
       const file = modelFilePath(spec);
       const flops = flopCountOf(file, folder);
       const lines = new Map(lengths.map((T) => [T, { runtime: kind, threads, model: name, precision, tokens: T, gflop: flopsAt(flops, T) / 1e9 } as Record<string, unknown>]));

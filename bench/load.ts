@@ -7,7 +7,7 @@
  * those runs (before the reloads).
  */
 import * as path from 'node:path';
-import type { Precision } from '../src/protocol';
+import type { Dtype } from '../src/protocol';
 import { LoadedModel } from '../src/engine/explainer';
 import type { RuntimeChoice } from '../src/engine/runtime';
 import { repeatedText, runtime as testRuntime } from '../test/support/models';
@@ -20,7 +20,7 @@ const runtime = { ...testRuntime, threads, runtime: (runtimeArg ?? 'wasm') as Ru
 const mib = (bytes: number) => +(bytes / 2 ** 20).toFixed(0);
 
 async function main() {
-  const spec = { id: path.basename(folder), folder, precision: precision as Precision };
+  const spec = { id: path.basename(folder), folder, dtype: precision as Dtype };
   const rssBefore = process.memoryUsage().rss;
   let t0 = performance.now();
   let model = await LoadedModel.load(spec, runtime);

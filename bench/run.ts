@@ -108,7 +108,7 @@ function benchLoad(folders: string[], runs: number): LoadLine[] {
   const t0 = Date.now();
   for (const folder of folders) {
     for (const precision of PRECISIONS) {
-      for (const runtime of path.basename(folder) === 'bert-base-random' && precision === 'int8' ? ['wasm', 'native'] : ['wasm']) {
+      for (const runtime of path.basename(folder) === 'bert-base-random' && precision === 'q8' ? ['wasm', 'native'] : ['wasm']) {
         lines.push(...jsonLines<LoadLine>(child('load.ts', [folder, precision, '2', String(runs), runtime])));
       }
     }
@@ -233,16 +233,16 @@ function targetsSection(inference: InferenceLine[], load: LoadLine[], webview: W
     ['WASM ≥ 80 % of the WASM SIMD bound (BERT/GPT-2 size, fp32, 128 tokens, 1 thread)', `best ${pct(bound)} (${big.map((l) => `${l.model} ${l.precision} ${gflops(l.gflop, l.plainMs).toFixed(1)} GFLOP/s`).join('; ')})`, verdict(bound >= 0.8)],
     ['extraction overhead ≤ 5 % (BERT/GPT-2 size, WASM)', `${signed(Math.min(...overheads))} to ${signed(Math.max(...overheads))}`, verdict(Math.max(...overheads) <= 0.05)],
     ['from scratch ≤ 0.5 × inference (one layer as the panel asks, 128 tokens)', `×${Math.min(...scratch).toFixed(2)} to ×${Math.max(...scratch).toFixed(2)}`, verdict(Math.max(...scratch) <= 0.5)],
-    ['peak RSS BERT-base int8 ≤ 1 GB (WASM)', `${loadOf('bert-base-random', 'int8').peakRssMiB} MiB`, verdict(loadOf('bert-base-random', 'int8').peakRssMiB <= 1024)],
+    ['peak RSS BERT-base int8 ≤ 1 GB (WASM)', `${loadOf('bert-base-random', 'q8').peakRssMiB} MiB`, verdict(loadOf('bert-base-random', 'q8').peakRssMiB <= 1024)],
     ['peak RSS BERT-base fp32 ≤ 1.5 GB (WASM)', `${loadOf('bert-base-random', 'fp32').peakRssMiB} MiB`, verdict(loadOf('bert-base-random', 'fp32').peakRssMiB <= 1536)],
-    ['cached reload ≤ 1 s (BERT-base int8, WASM)', ms(loadOf('bert-base-random', 'int8').cachedLoadMs), verdict(loadOf('bert-base-random', 'int8').cachedLoadMs.median <= 1000)],
-    ['512 tokens of BERT-base int8 explained ≤ 2 s (WASM, 2 threads)', ms(loadOf('bert-base-random', 'int8').explain512Ms), verdict((loadOf('bert-base-random', 'int8').explain512Ms?.median ?? Infinity) <= 2000)],
+    ['cached reload ≤ 1 s (BERT-base int8, WASM)', ms(loadOf('bert-base-random', 'q8').cachedLoadMs), verdict(loadOf('bert-base-random', 'q8').cachedLoadMs.median <= 1000)],
+    ['512 tokens of BERT-base int8 explained ≤ 2 s (WASM, 2 threads)', ms(loadOf('bert-base-random', 'q8').explain512Ms), verdict((loadOf('bert-base-random', 'q8').explain512Ms?.median ?? Infinity) <= 2000)],
     ['grid render ≤ 50 ms at 128 tokens', ms(at128.gridRenderMs), verdict(at128.gridRenderMs.median <= 50)],
     ['hover handler ≤ 16 ms at 128 tokens', ms(at128.headViewHoverHandlerMs), verdict(at128.headViewHoverHandlerMs.median <= 16)],
     ['native path within 10 % of plain onnxruntime-node (BERT/GPT-2 size)', `${signed(Math.min(...nativePath))} to ${signed(Math.max(...nativePath))}`, verdict(Math.max(...nativePath) <= 0.1)],
   ];
-  const w1 = bert('int8', 128, 'wasm', 1);
-  const n1 = bert('int8', 128, 'native', 1);
+  const w1 = bert('q8', 128, 'wasm', 1);
+  const n1 = bert('q8', 128, 'native', 1);
   return [
     '## Targets (issue 6)',
     '',

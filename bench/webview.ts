@@ -20,7 +20,7 @@ export function syntheticResult(T: number, layers = 12, heads = 12, hidden = 768
   }
   return {
     runId: T, text: 'x'.repeat(T), timings: { loadMs: 0, inferenceMs: 0 }, hiddenStateCount: layers + 1,
-    model: { id: 'bert-base-shaped', label: 'bert-base-shaped', modelType: 'bert', causal: false, layers, heads, hidden, precision: 'int8', runtime: 'wasm', file: 'synthetic' },
+    model: { id: 'bert-base-shaped', label: 'bert-base-shaped', modelType: 'bert', causal: false, layers, heads, hidden, dtype: 'q8', runtime: 'wasm', file: 'synthetic' },
     tokens: Array.from({ length: T }, (_, i) => ({ id: i, label: `tok${i}`, start: i, end: i + 1, special: false })),
     attention,
     hiddenStates: Float32Array.from({ length: (layers + 1) * T * hidden }, () => rnd() * 2 - 1),

@@ -1,12 +1,14 @@
 import * as vscode from 'vscode';
 import * as os from 'node:os';
-import type { Precision } from './protocol';
+import { Dtype, DTYPES } from './protocol';
 import type { RuntimeChoice } from './engine/runtime';
 import { inferenceThreads } from './threads';
 
 export interface Settings {
   model: string;
-  precision: Precision;
+  dtype: Dtype;
+  /** Set when the dtype came from the deprecated attentionLens.precision: the old value, to say so once. */
+  dtypeFromPrecision?: string;
   maxTokens: number;
   threads: number;
   /** Set when the threads setting asked for more than the machine's cores. */
@@ -21,7 +23,7 @@ export function readSettings(): Settings {
   const { threads, notice } = inferenceThreads(c.get<number>('threads', 0), os.availableParallelism());
   return {
     model: c.get<string>('model', '').trim(),
-    precision: c.get<Precision>('precision', 'int8') === 'fp32' ? 'fp32' : 'int8',
+    ...readDtype(c),
     maxTokens: Math.max(2, Math.min(4096, c.get<number>('maxTokens', 512))),
     threads,
     threadsNotice: notice,
@@ -30,3 +32,25 @@ export function readSettings(): Settings {
     hubUrl: c.get<string>('hubUrl', 'https://huggingface.co').trim() || 'https://huggingface.co',
   };
 }
+
+const userValue = <T>(c: vscode.WorkspaceConfiguration, key: string): T | undefined => {
+  const i = c.inspect<T>(key);
+  return i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
+};
+
+/**
+ * attentionLens.dtype, or the deprecated attentionLens.precision when only that one is set: its int8
+ * meant onnx/model_quantized.onnx, which transformers.js (and this setting) call q8.
+ */
+function readDtype(c: vscode.WorkspaceConfiguration): { dtype: Dtype; dtypeFromPrecision?: string } {
+  const set = userValue<string>(c, 'dtype');
+  if (set !== undefined) return { dtype: DTYPES.find((d) => d === set) ?? 'q8' };
+  const old = userValue<string>(c, 'precision');
+  if (old === 'fp32' || old === 'int8') return { dtype: old === 'fp32' ? 'fp32' : 'q8', dtypeFromPrecision: old };
+  return { dtype: DTYPES.find((d) => d === c.get<string>('dtype')) ?? 'q8' };
+}
+
+/** The one-time notice for a migrated precision setting. */
+export const precisionMigrationNotice = (s: Settings) => s.dtypeFromPrecision &&
+  `attentionLens.precision is deprecated: its value ${s.dtypeFromPrecision} is used as attentionLens.dtype ` +
+  `${s.dtype} (${s.dtype === 'q8' ? 'onnx/model_quantized.onnx' : 'onnx/model.onnx'}). Set attentionLens.dtype instead.`;

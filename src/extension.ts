@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { readSettings } from './config';
+import { precisionMigrationNotice, readSettings } from './config';
 import { EngineClient } from './engine/client';
 import { AttentionHoverProvider } from './editor/hover';
 import { AttentionTint } from './editor/tint';
@@ -31,6 +31,8 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
   const log = vscode.window.createOutputChannel('Attention Lens', { log: true });
   // This window's tensor files (AttentionResult.tensorFiles), for the panel to load; removed with the extension.
   const tensorDir = mkdtempSync(path.join(tmpdir(), 'attention-lens-'));
+  const migrated = precisionMigrationNotice(readSettings());
+  if (migrated) log.info(migrated);
   const client = new EngineClient(vscode.Uri.joinPath(ext, 'dist', 'worker.js').fsPath, () => {
     const { threads, runtime, threadsNotice } = readSettings();
     // Said each time a worker starts with the setting in force: once per run of settings, not per request.

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   cacheFolder, checkModelFolder, checkModelsFolder, HUB_MODELS, insideFolder, isHubId, isModelFolder, listModelFolders,
-  MODEL_FILES, onnxFile, OPTIONAL_FILES,
+  MODEL_FILES, onnxFile, OPTIONAL_FILES, externalDataFile,
 } from './engine/catalog';
 import { downloadModel } from './engine/download';
 import { plainText, UserFacingError } from './engine/errors';
@@ -20,29 +20,29 @@ export async function resolveModel(s: Settings, storage: string): Promise<ModelS
   const folderProblem = checkModelsFolder(s.localModelsFolder);
   if (folderProblem) throw new UserFacingError(folderProblem);
   const id = s.model || defaultModelId(s);
-  const precision = s.precision;
+  const dtype = s.dtype;
   const lmf = s.localModelsFolder;
   // A name inside localModelsFolder stays inside it (`..` there is not a model).
   const inLocal = (name: string) => (lmf && insideFolder(lmf, path.join(lmf, name)) ? path.join(lmf, name) : undefined);
   const candidates = [id, inLocal(id), inLocal(path.basename(id))];
   for (const dir of candidates) {
     if (dir && path.isAbsolute(dir) && existsSync(dir)) {
-      const problem = checkModelFolder(dir, precision);
+      const problem = checkModelFolder(dir, dtype);
       if (problem) throw new UserFacingError(problem);
-      return { id, folder: dir, precision };
+      return { id, folder: dir, dtype };
     }
   }
-  if (path.isAbsolute(id)) throw new UserFacingError(checkModelFolder(id, precision)!);
+  if (path.isAbsolute(id)) throw new UserFacingError(checkModelFolder(id, dtype)!);
   if (!isHubId(id)) throw new UserFacingError(notFound(id, lmf));
 
   const dest = cacheFolder(storage, id);
-  if (isModelFolder(dest, precision)) return { id, folder: dest, precision };
+  if (isModelFolder(dest, dtype)) return { id, folder: dest, dtype };
   const abort = new AbortController();
   const known = HUB_MODELS.find((m) => m.id === id);
   await vscode.window.withProgress(
     {
       location: vscode.ProgressLocation.Notification,
-      title: plainText(`Attention Lens: downloading ${id}${known ? ` (≈${known.sizeMb[precision]} MB)` : ''}`),
+      title: plainText(`Attention Lens: downloading ${id}${known?.sizeMb[dtype] ? ` (≈${known.sizeMb[dtype]} MB)` : ''}`),
       cancellable: true,
     },
     async (progress, cancel) => {
@@ -50,7 +50,9 @@ export async function resolveModel(s: Settings, storage: string): Promise<ModelS
       let reported = 0;
       try {
         await downloadModel({
-          hubUrl: s.hubUrl, modelId: id, files: [...MODEL_FILES, onnxFile(precision)], optional: OPTIONAL_FILES, dest, signal: abort.signal,
+          hubUrl: s.hubUrl, modelId: id, files: [...MODEL_FILES, onnxFile(dtype)],
+          // Graphs over 2 GB keep their weights beside them (model.onnx_data); the hub has it only for those.
+          optional: [...OPTIONAL_FILES, externalDataFile(onnxFile(dtype))], dest, signal: abort.signal,
           onProgress: ({ file, loaded, total }) => {
             const pct = total > 0 ? (100 * loaded) / total : 0;
             const step = file.endsWith('.onnx') ? pct - reported : 0;
@@ -64,7 +66,7 @@ export async function resolveModel(s: Settings, storage: string): Promise<ModelS
     },
   );
   if (abort.signal.aborted) throw new vscode.CancellationError();
-  return { id, folder: dest, precision };
+  return { id, folder: dest, dtype };
 }
 
 /** Why `id` is neither a local model nor fetched: a plain name is a local folder name, never a hub id. */

@@ -10,7 +10,16 @@ import { Infer, int, literal, MessageOf, messages, object, oneOf, requests, Sche
 import type { Progress, Reply, Request } from './rpc';
 import { MAX_EXPORT_CHARS, MAX_INDEX } from './limits';
 
-export type Precision = 'fp32' | 'int8';
+/**
+ * A model's ONNX file variant, named and valued as transformers.js' `dtype` option, with the suffix of
+ * its file, onnx/model<suffix>.onnx (transformers.js 4, utils/dtypes.js DEFAULT_DTYPE_SUFFIX_MAPPING).
+ */
+export const DTYPE_SUFFIX = {
+  fp32: '', fp16: '_fp16', q8: '_quantized', int8: '_int8', uint8: '_uint8', q4: '_q4', q4f16: '_q4f16', bnb4: '_bnb4',
+  q2: '_q2', q2f16: '_q2f16', q1: '_q1', q1f16: '_q1f16',
+} as const;
+export type Dtype = keyof typeof DTYPE_SUFFIX;
+export const DTYPES = Object.keys(DTYPE_SUFFIX) as Dtype[];
 
 export interface ModelInfo {
   /** Hub id or folder the user chose. */
@@ -23,7 +32,7 @@ export interface ModelInfo {
   layers: number;
   heads: number;
   hidden: number;
-  precision: Precision;
+  dtype: Dtype;
   /** The ONNX Runtime that ran it: onnxruntime-web (WebAssembly) or onnxruntime-node (native CPU). */
   runtime: 'wasm' | 'native';
   /** The .onnx file that ran. */
@@ -70,8 +79,8 @@ export interface AttentionResult {
 export interface ModelSpec {
   id: string;
   folder: string;
-  precision: Precision;
-  /** Base name of the graph in onnx/, without the _quantized suffix; default "model". */
+  dtype: Dtype;
+  /** Base name of the graph in onnx/, without the dtype's suffix; default "model". */
   fileBase?: string;
 }
 
@@ -84,6 +93,8 @@ export interface ScratchLayer {
   maxAbsDiffPerHead: Float32Array;
   /** How the projections were recomputed: float, or integer arithmetic emulating the quantized graph. */
   method: string;
+  /** The largest difference to the runtime that is expected: 1e-4, or 1e-2 where the graph computes in float16. */
+  tolerance: number;
 }
 
 /** Every quantity of one query token's attention in one head (attention/reconstruct.ts walk()), and the runtime's own row. */

@@ -134,7 +134,7 @@ export class Shell {
     const runtime = m.runtime === 'native' ? 'native ONNX Runtime' : 'WebAssembly';
     const kind = m.causal ? 'decoder (causal mask)' : 'encoder (sees both directions)';
     const facts = `${m.modelType} · ${kind} · ${m.layers} layers × ${m.heads} heads · hidden ${m.hidden} · `
-      + `${m.precision} (${m.file}) · ${r.tokens.length} tokens · ${r.timings.inferenceMs.toFixed(0)} ms on ${runtime}`;
+      + `${m.dtype} (${m.file}) · ${r.tokens.length} tokens · ${r.timings.inferenceMs.toFixed(0)} ms on ${runtime}`;
     const header = el('header', {}, el('h1', { textContent: m.label }),
       el('p', { className: 'facts', textContent: facts }));
     if (r.truncated) {

@@ -63,7 +63,8 @@ export interface NBitsWeight {
  */
 export function dequantizeNBits(w: NBitsWeight): Float32Array {
   const { K, N, bits, blockSize } = w;
-  if (bits !== 2 && bits !== 4 && bits !== 8) throw new Error(`MatMulNBits with ${bits} bits is not supported (2, 4 and 8 are)`);
+  // Widths that divide 8 never straddle a byte (3, 5, 6, 7 would).
+  if (![1, 2, 4, 8].includes(bits)) throw new Error(`MatMulNBits with ${bits} bits is not supported (1, 2, 4, 8 are)`);
   const blocks = Math.ceil(K / blockSize);
   const blob = (blockSize * bits) / 8;
   const zpRow = Math.ceil((blocks * bits) / 8);

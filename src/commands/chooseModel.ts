@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
 import { readSettings } from '../config';
-import { cacheFolder, configShape, HUB_MODELS, isModelFolder, listModelFolders, onnxFile } from '../engine/catalog';
+import type { Dtype } from '../protocol';
+import { cacheFolder, configShape, dtypesPresent, HUB_MODELS, isModelFolder, listModelFolders, onnxFile } from '../engine/catalog';
 import { describeError } from '../engine/errors';
 import { notify } from '../notify';
 
@@ -23,6 +24,13 @@ function describeFolder(dir: string): string {
 
 const sizeOf = (file: string) => { try { return `${(statSync(file).size / 1e6).toFixed(1)} MB`; } catch { return ''; } };
 
+/** The dtypes a folder has, with the chosen one's size, e.g. "fp32, q8 (4.1 MB), q4"; or that it lacks the chosen one. */
+function dtypesOf(dir: string, chosen: Dtype): string {
+  const present = dtypesPresent(dir);
+  const listed = present.map((d) => (d === chosen ? `${d} (${sizeOf(path.join(dir, onnxFile(d)))})` : d)).join(', ');
+  return present.includes(chosen) ? listed : `${listed || 'no graph'}: no ${chosen}`;
+}
+
 export async function chooseModel(storage: string): Promise<void> {
   const s = readSettings();
   const current = s.model;
@@ -36,16 +44,16 @@ export async function chooseModel(storage: string): Promise<void> {
   if (local.length) {
     items.push({ label: 'On disk', kind: vscode.QuickPickItemKind.Separator });
     for (const dir of local) {
-      items.push({ label: path.basename(dir), description: `${describeFolder(dir)} · ${sizeOf(path.join(dir, onnxFile(s.precision)))}`, detail: dir, value: dir, picked: current === dir });
+      items.push({ label: path.basename(dir), description: `${describeFolder(dir)} · ${dtypesOf(dir, s.dtype)}`, detail: dir, value: dir, picked: current === dir });
     }
   }
   items.push({ label: 'Hugging Face hub', kind: vscode.QuickPickItemKind.Separator });
   for (const m of HUB_MODELS) {
-    const cached = isModelFolder(cacheFolder(storage, m.id), s.precision);
-    items.push({ label: m.id, description: `${m.family} · ${cached ? 'downloaded' : `download ≈${m.sizeMb[s.precision]} MB`}`, value: m.id, picked: current === m.id });
+    const cached = isModelFolder(cacheFolder(storage, m.id), s.dtype);
+    items.push({ label: m.id, description: `${m.family} · ${cached ? 'downloaded' : `download ${s.dtype}${m.sizeMb[s.dtype] ? ` ≈${m.sizeMb[s.dtype]} MB` : ''}`}`, value: m.id, picked: current === m.id });
   }
   items.push({ label: '$(folder-opened) Choose a model folder…', browse: true, alwaysShow: true });
-  const pick = await vscode.window.showQuickPick(items, { title: 'Attention Lens: Choose Model', placeHolder: `Current: ${current || '(default)'} · precision ${s.precision}`, matchOnDescription: true });
+  const pick = await vscode.window.showQuickPick(items, { title: 'Attention Lens: Choose Model', placeHolder: `Current: ${current || '(default)'} · dtype ${s.dtype}`, matchOnDescription: true });
   if (!pick) return;
   let value = pick.value;
   if (pick.browse) {

@@ -21,7 +21,7 @@ export class AttentionStatus implements vscode.Disposable {
     const head = at.head === 'mean' ? 'mean' : `H${at.head + 1}`;
     const which = at.head === 'mean' ? `mean of ${m.heads} heads` : `head ${at.head + 1} of ${m.heads}`;
     this.item.text = `$(eye) ${m.label} · L${layer} · ${head}`;
-    this.item.tooltip = `Attention Lens: ${m.label} (${m.precision}), layer ${layer} of ${m.layers}, ${which}. `
+    this.item.tooltip = `Attention Lens: ${m.label} (${m.dtype}), layer ${layer} of ${m.layers}, ${which}. `
       + 'Click to open the panel.';
     this.item.accessibilityInformation = { label: this.item.tooltip };
     this.item.show();

@@ -1,27 +1,33 @@
 /** Models the product knows by name, and how a model id or folder becomes a folder on disk. */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Precision } from '../protocol';
+import { Dtype, DTYPE_SUFFIX, DTYPES } from '../protocol';
 import { UserFacingError } from './errors';
 
 export interface KnownModel {
   id: string;
   family: string;
-  /** Approximate download size of the ONNX file, MB. */
-  sizeMb: Record<Precision, number>;
+  /** Approximate download size of the ONNX file, MB, where known. */
+  sizeMb: Partial<Record<Dtype, number>>;
 }
 
 export const HUB_MODELS: KnownModel[] = [
-  { id: 'Xenova/bert-base-uncased', family: 'BERT encoder, 12 layers × 12 heads', sizeMb: { fp32: 438, int8: 111 } },
-  { id: 'Xenova/distilbert-base-uncased', family: 'DistilBERT encoder, 6 × 12', sizeMb: { fp32: 266, int8: 67 } },
-  { id: 'Xenova/gpt2', family: 'GPT-2 decoder, 12 × 12', sizeMb: { fp32: 498, int8: 126 } },
-  { id: 'Xenova/distilgpt2', family: 'GPT-2 decoder, 6 × 12', sizeMb: { fp32: 328, int8: 83 } },
+  { id: 'Xenova/bert-base-uncased', family: 'BERT encoder, 12 layers × 12 heads', sizeMb: { fp32: 438, fp16: 219, q8: 111 } },
+  { id: 'Xenova/distilbert-base-uncased', family: 'DistilBERT encoder, 6 × 12', sizeMb: { fp32: 266, fp16: 133, q8: 67 } },
+  { id: 'Xenova/gpt2', family: 'GPT-2 decoder, 12 × 12', sizeMb: { fp32: 498, fp16: 249, q8: 126 } },
+  { id: 'Xenova/distilgpt2', family: 'GPT-2 decoder, 6 × 12', sizeMb: { fp32: 328, fp16: 164, q8: 83 } },
 ];
 
 export const MODEL_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
 export const OPTIONAL_FILES = ['special_tokens_map.json', 'generation_config.json'];
-/** The graph file of a precision, as transformers.js names them: onnx/model.onnx, onnx/model_quantized.onnx. */
-export const onnxFile = (precision: Precision, base = 'model') => `onnx/${base}${precision === 'int8' ? '_quantized' : ''}.onnx`;
+/** The graph file of a dtype, as transformers.js names them: onnx/model.onnx, onnx/model_q4.onnx, ... */
+export const onnxFile = (dtype: Dtype, base = 'model') => `onnx/${base}${DTYPE_SUFFIX[dtype]}.onnx`;
+
+/** The file ONNX Runtime reads a graph's external weights from: the graph's file name + `_data`. */
+export const externalDataFile = (onnx: string) => `${onnx}_data`;
+
+/** The dtypes whose graph file a model folder has, in transformers.js' order. */
+export const dtypesPresent = (dir: string, base = 'model') => DTYPES.filter((d) => existsSync(path.join(dir, onnxFile(d, base))));
 
 /** What is wrong with a model folder, in words a person can act on; undefined when it is usable. */
 /** Layers and (query) heads, under the names config.json uses across model families; undefined where absent. */
@@ -33,21 +39,23 @@ export function configShape(config: Record<string, unknown>): { layers?: number;
   };
 }
 
-export function checkModelFolder(dir: string, precision: Precision, base = 'model'): string | undefined {
+export function checkModelFolder(dir: string, dtype: Dtype, base = 'model'): string | undefined {
   if (!existsSync(dir)) return `Model folder not found: ${dir}. Check the attentionLens.model setting.`;
   const missing = ['config.json', 'tokenizer.json'].filter((f) => !existsSync(path.join(dir, f)));
   if (missing.length) return `${dir} is not a complete model folder: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing (the layout transformers.js loads: config.json, tokenizer.json, onnx/model.onnx).`;
-  if (!existsSync(path.join(dir, onnxFile(precision, base)))) {
-    const other = precision === 'int8' ? 'fp32' : 'int8';
-    const hint = existsSync(path.join(dir, onnxFile(other, base))) ? ` It has ${onnxFile(other, base)}: set attentionLens.precision to ${other}.` : '';
-    return `${dir} has no ${onnxFile(precision, base)}.${hint}`;
+  if (!existsSync(path.join(dir, onnxFile(dtype, base)))) {
+    const present = dtypesPresent(dir, base);
+    const hint = present.length
+      ? ` It has ${present.map((d) => `${onnxFile(d, base)} (${d})`).join(', ')}: set attentionLens.dtype to ${present.length > 1 ? 'one of ' : ''}${present.join(', ')}.`
+      : ' It has no graph file of any dtype (onnx/model.onnx, onnx/model_quantized.onnx, ...).';
+    return `${dir} has no ${onnxFile(dtype, base)} (dtype ${dtype}).${hint}`;
   }
   return undefined;
 }
 
-export const isModelFolder = (dir: string, precision?: Precision) =>
+export const isModelFolder = (dir: string, dtype?: Dtype) =>
   existsSync(path.join(dir, 'config.json')) && existsSync(path.join(dir, 'tokenizer.json')) &&
-  (precision === undefined || existsSync(path.join(dir, onnxFile(precision))));
+  (dtype === undefined || existsSync(path.join(dir, onnxFile(dtype))));
 
 /** What is wrong with the attentionLens.localModelsFolder setting; undefined when it is usable or empty. */
 export function checkModelsFolder(dir: string): string | undefined {

@@ -4,6 +4,8 @@
  */
 import { bfloat16ToFloat32, halfToFloat32 } from '../attention/dequantize';
 import type { ExposedNames } from './exposeOutputs';
+import type { LayerWeights } from '../attention/reconstruct';
+import type { Dtype } from '../protocol';
 
 /** A runtime output as transformers.js wraps it: ORT's type name and its data. */
 export interface RuntimeTensor {
@@ -40,4 +42,26 @@ export function tapsAsFloat32(outputs: Record<string, RuntimeTensor>, names: Exp
   const out: Record<string, Float32Tensor> = {};
   for (const n of new Set(tapped)) if (n && outputs[n]) out[n] = { dims: outputs[n].dims, data: outputAsFloat32(outputs[n], n) };
   return out;
+}
+
+/**
+ * How close from scratch (float32 arithmetic) must come to the runtime: float32 graphs 1e-4; graphs
+ * that compute in float16/bfloat16 round every intermediate to 11 (8) significant bits, so their
+ * probabilities are only good to about 1e-3 and we allow 1e-2.
+ */
+export const FLOAT_TOLERANCE = 1e-4;
+export const HALF_TOLERANCE = 1e-2;
+export const scratchTolerance = (computeType: string | undefined) =>
+  computeType === 'float16' || computeType === 'bfloat16' ? HALF_TOLERANCE : FLOAT_TOLERANCE;
+
+/** The from-scratch method in words, for the panel: what was emulated and which tolerance applies. */
+export function describeMethod(w: Pick<LayerWeights, 'q'>, dtype: Dtype, computeType: string | undefined): string {
+  const tolerance = scratchTolerance(computeType);
+  if (w.q.kind === 'dynamic-int8') return 'int8 activations × int8 weights: DynamicQuantizeLinear + MatMulInteger emulated exactly';
+  const base = w.q.dequantized ? `${dtype} weights dequantized, float32 arithmetic (as the graph does)`
+    : dtype === 'q8' || dtype === 'int8' || dtype === 'uint8' ? 'float32 (this graph keeps the attention projections in float)'
+      : 'float32';
+  if (tolerance === FLOAT_TOLERANCE) return base;
+  return `${base}; the runtime computes in ${computeType} (about 3 significant digits), so differences up to ` +
+    `${tolerance} are expected`;
 }

@@ -22,7 +22,7 @@ export class UnsupportedModelError extends Error {
 export function describeError(e: unknown, spec?: ModelSpec): string {
   if (e instanceof UserFacingError) return e.message;
   const raw = e instanceof Error ? e.message : String(e);
-  const where = spec ? ` (${spec.id}, ${spec.precision})` : '';
+  const where = spec ? ` (${spec.id}, ${spec.dtype})` : '';
   if (/ENOENT/.test(raw)) {
     const file = /open '([^']+)'/.exec(raw)?.[1];
     return `A model file is missing${where}: ${file ?? raw}. Choose another model or re-download it.`;
@@ -33,7 +33,7 @@ export function describeError(e: unknown, spec?: ModelSpec): string {
     return `Attention Lens cannot read attention from this model${where}: ${raw}. ${e.hint}`;
   }
   if (e instanceof UnsupportedModelError) return `Attention Lens cannot read attention from this model${where}: ${raw}. Try a BERT-, DistilBERT-, GPT-2- or Llama-style export such as Xenova/bert-base-uncased or Xenova/gpt2.`;
-  if (/memory|Out of bounds|allocation/i.test(raw)) return `The model does not fit in WebAssembly memory${where}: ${raw}. Try the int8 precision or a smaller model.`;
+  if (/memory|Out of bounds|allocation/i.test(raw)) return `The model does not fit in WebAssembly memory${where}: ${raw}. Try a smaller dtype (attentionLens.dtype q8 or q4) or a smaller model.`;
   return `The model could not be run${where}: ${raw}`;
 }
 

@@ -10,11 +10,11 @@ import type { AttentionResult, ModelSpec, ScratchLayer, TokenInfo, WalkData } fr
 import { attentionRow } from '../attention/layout';
 import { compare, headVectors, layerAttention, LayerWeights, walk } from '../attention/reconstruct';
 import { ScratchUnavailableError, UnsupportedModelError, UserFacingError } from './errors';
-import { checkModelFolder, configShape, onnxFile } from './catalog';
+import { checkModelFolder, configShape, externalDataFile, onnxFile } from './catalog';
 import { withHeads, withRunScales } from './layerWeights';
 import { ModelGraph, readModelGraph } from './modelGraph';
 import { makeFeeds } from './feeds';
-import { RuntimeTensor, tapsAsFloat32 } from './dtypes';
+import { describeMethod, RuntimeTensor, scratchTolerance, tapsAsFloat32 } from './dtypes';
 import { firstRows, floatData, readAttention, readStates, rowsProblem, RunTensor } from './readOutputs';
 import { Backend, Ort, RuntimeOptions, startRuntime } from './runtime';
 import { TextTokens } from './textTokens';
@@ -32,7 +32,7 @@ export const MAX_MODEL_BYTES = 1.5 * 2 ** 30;
 export const RUN_GONE = 'That result is no longer in memory: explain the selection again.';
 
 export function modelFilePath(spec: ModelSpec): string {
-  return path.join(spec.folder, onnxFile(spec.precision, spec.fileBase));
+  return path.join(spec.folder, onnxFile(spec.dtype, spec.fileBase));
 }
 
 /** What a run leaves behind for follow-up questions about it. */
@@ -59,12 +59,14 @@ type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
 export class LoadedModel {
   /** Runs kept for follow-up questions, by run id; the worker decides which to forget (see forget()). */
   private readonly runs = new Map<number, RunInternals>();
+  /** The element type the graph computes attention in (float32, float16, ...), from the last run. */
+  private computeType: string | undefined;
   private constructor(
     readonly spec: ModelSpec,
     readonly runtime: Backend,
     private readonly ort: Ort,
     private readonly session: Session,
-    private readonly graph: Omit<ModelGraph, 'patched'>,
+    private readonly graph: Omit<ModelGraph, 'patched' | 'externalData'>,
     /** Undefined for a bare graph (no tokenizer.json): explainIds only. */
     private readonly text: TextTokens | undefined,
     readonly config: Record<string, unknown>,
@@ -75,22 +77,26 @@ export class LoadedModel {
     const t0 = performance.now();
     const has = (f: string) => existsSync(path.join(spec.folder, f));
     const bare = options.allowBare === true && (!has('config.json') || !has('tokenizer.json'));
-    const graphFile = onnxFile(spec.precision, spec.fileBase);
+    const graphFile = onnxFile(spec.dtype, spec.fileBase);
     const problem = bare ? (has(graphFile) ? undefined : `${spec.folder} has no ${graphFile}.`)
-      : checkModelFolder(spec.folder, spec.precision, spec.fileBase);
+      : checkModelFolder(spec.folder, spec.dtype, spec.fileBase);
     if (problem) throw new UserFacingError(problem);
     const file = modelFilePath(spec);
-    const bytesOnDisk = (await stat(file)).size;
+    // External weights (model.onnx_data) take WebAssembly memory like inline ones.
+    const dataFile = externalDataFile(file);
+    const bytesOnDisk = (await stat(file)).size + (existsSync(dataFile) ? (await stat(dataFile)).size : 0);
     if (bytesOnDisk > MAX_MODEL_BYTES) {
-      throw new UserFacingError(`${path.basename(spec.folder)}/${path.relative(spec.folder, file)} is ${(bytesOnDisk / 2 ** 30).toFixed(1)} GiB: too large for WebAssembly, whose memory stops at 4 GiB and must also hold the patched graph and the activations (limit ${(MAX_MODEL_BYTES / 2 ** 30).toFixed(1)} GiB). Try the int8 precision or a smaller model.`);
+      throw new UserFacingError(`${path.basename(spec.folder)}/${path.relative(spec.folder, file)} is ${(bytesOnDisk / 2 ** 30).toFixed(1)} GiB: too large for WebAssembly, whose memory stops at 4 GiB and must also hold the patched graph and the activations (limit ${(MAX_MODEL_BYTES / 2 ** 30).toFixed(1)} GiB). Try a smaller dtype (attentionLens.dtype q8 or q4) or a smaller model.`);
     }
     const { tf, ort, backend, sessionOptions } = await startRuntime(runtime);
     const configText = has('config.json') ? await readFile(path.join(spec.folder, 'config.json'), 'utf8') : '{}';
     const config = JSON.parse(configText) as Record<string, unknown>;
-    const { patched, ...graph } = await readModelGraph(file, configShape(config).heads);
+    const { patched, externalData, ...graph } = await readModelGraph(file, configShape(config).heads);
     // Only the runtime holds the graph from here on (the file's bytes are garbage once readModelGraph returns).
     // The session is fed directly from the graph's declared inputs (feeds.ts); transformers.js only tokenizes.
-    const session = await ort.InferenceSession.create(patched, sessionOptions);
+    // Weights in model.onnx_data: ORT is given the graph as bytes, so it gets the data file's bytes too.
+    const ortOptions = externalData.length ? { ...sessionOptions, externalData } : sessionOptions;
+    const session = await ort.InferenceSession.create(patched, ortOptions);
     const text = has('tokenizer.json') && !bare ? await TextTokens.load(tf, spec.folder) : undefined;
     return new LoadedModel(spec, backend, ort, session, graph, text, config, performance.now() - t0);
   }
@@ -150,6 +156,7 @@ export class LoadedModel {
       [k, new this.ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims)]));
     // Every tap as float32, whatever precision the graph computes in (dtypes.ts).
     const raw = await this.session.run(tensors) as unknown as Record<string, RuntimeTensor>;
+    this.computeType = raw[this.graph.names.layers[0]?.attention]?.type;
     const outputs: Record<string, RunTensor> = tapsAsFloat32(raw, this.graph.names);
     const T = ids.length;
     const L = feeds[this.graph.plan.inputs.find((p) => p.role === 'ids')!.info.name].dims[1];
@@ -169,7 +176,7 @@ export class LoadedModel {
         layers,
         heads,
         hidden,
-        precision: this.spec.precision,
+        dtype: this.spec.dtype,
         runtime: this.runtime,
         file: path.basename(modelFilePath(this.spec)),
         fusedAttention: fusedCheck(names, outputs),
@@ -255,9 +262,7 @@ export class LoadedModel {
   }
 
   private methodOf(w: LayerWeights): string {
-    if (w.q.kind === 'dynamic-int8') return 'int8 activations × int8 weights: DynamicQuantizeLinear + MatMulInteger emulated exactly';
-    if (w.q.dequantized) return 'int8 weights dequantized, float32 arithmetic (as the graph does)';
-    return this.spec.precision === 'int8' ? 'float32 (this graph keeps the attention projections in float)' : 'float32';
+    return describeMethod(w, this.spec.dtype, this.computeType);
   }
 
   /** One layer's attention recomputed from scratch, with its difference to the runtime per head. */
@@ -272,7 +277,8 @@ export class LoadedModel {
     const per = T * T * r.model.heads;
     const cmp = compare(r.attention.subarray(layer * per, (layer + 1) * per), probabilities, 1, r.model.heads, T);
     const method = this.methodOf(w);
-    return { runId, layer, attention: probabilities, maxAbsDiffPerHead: cmp.maxAbsDiffPerHead, method };
+    const tolerance = scratchTolerance(this.computeType);
+    return { runId, layer, attention: probabilities, maxAbsDiffPerHead: cmp.maxAbsDiffPerHead, method, tolerance };
   }
 
   /** Every step of one query token's attention in one head, from scratch. */

@@ -12,6 +12,7 @@ import { FeedPlan, planFeeds } from './feeds';
 import { graphValueInfo } from './graph/valueInfo';
 import { UnsupportedModelError } from './errors';
 import { fusedLayerWeights } from './fused/weights';
+import { checkExternalFiles, externalFiles } from './externalData';
 
 export interface ModelGraph {
   patched: Uint8Array;
@@ -21,6 +22,8 @@ export interface ModelGraph {
   plan: FeedPlan;
   /** Rows of the token embedding table (the ids the graph can take), when it is a plain Gather of the ids. */
   vocabSize?: number;
+  /** model.onnx_data and the like, for the session (the patched graph still refers to them). */
+  externalData: { path: string; data: Uint8Array }[];
 }
 
 /** The token embedding table: the constant a Gather reads with the ids input (seen through a Cast). */
@@ -39,7 +42,9 @@ function vocabOf(index: GraphIndex, idsInput: string): number | undefined {
 
 export async function readModelGraph(file: string, heads: number | undefined): Promise<ModelGraph> {
   const bytes = await readFile(file);
-  const original = parseModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  const external = externalFiles(file);
+  const original = parseModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), external.read);
+  checkExternalFiles(original, file, external);
   const { bytes: patched, ...names } = exposeTaps(original, findModelTaps(original));
   const index = new GraphIndex(original.graph);
   const plan = planFeeds(graphValueInfo(original.graph).inputs, index);
@@ -55,5 +60,5 @@ export async function readModelGraph(file: string, heads: number | undefined): P
     weights = e instanceof Error ? e : new UnsupportedModelError(String(e));
   }
   const ids = plan.inputs.find((p) => p.role === 'ids')!.info.name;
-  return { patched, names, weights, plan, vocabSize: vocabOf(index, ids) };
+  return { patched, names, weights, plan, vocabSize: vocabOf(index, ids), externalData: external.sessionFiles() };
 }

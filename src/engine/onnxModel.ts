@@ -19,6 +19,24 @@ export interface OnnxTensor {
   int64Data?: Field[];
   int32Data?: Field[];
   external: boolean;
+  /** Where an external tensor's bytes are: a file beside the model (data_location = EXTERNAL). */
+  externalData?: { location: string; offset: number; length?: number };
+}
+
+/** The bytes of a model's external data files by location, while a model is parsed (parseModel's argument). */
+let externalFiles: ((location: string) => Uint8Array | undefined) | undefined;
+
+function externalEntry(t: OnnxTensor, buf: Uint8Array): void {
+  let k = '';
+  let v = '';
+  for (const f of fields(buf)) {
+    if (f.no === 1) k = str(f);
+    if (f.no === 2) v = str(f);
+  }
+  const e = (t.externalData ??= { location: '', offset: 0 });
+  if (k === 'location') e.location = v;
+  if (k === 'offset') e.offset = Number(v);
+  if (k === 'length') e.length = Number(v);
 }
 
 export interface OnnxAttribute {
@@ -69,8 +87,14 @@ function parseTensor(buf: Uint8Array): OnnxTensor {
       case 7: (t.int64Data ??= []).push(f); break;
       case 8: t.name = str(f); break;
       case 9: t.raw = f.bytes; break;
+      case 13: externalEntry(t, f.bytes); break;
       case 14: t.external = f.int === 1; break;
     }
+  }
+  const file = t.external && t.externalData && externalFiles?.(t.externalData.location);
+  if (file) {
+    const { offset, length } = t.externalData!;
+    t.raw = file.subarray(offset, length === undefined ? file.length : offset + length);
   }
   return t;
 }
@@ -133,7 +157,28 @@ export function parseGraph(buf: Uint8Array): OnnxGraph {
   return g;
 }
 
-export function parseModel(bytes: Uint8Array): OnnxModel {
+/** `external` gives the bytes of an external data file by its location (e.g. model.onnx_data). */
+export function parseModel(bytes: Uint8Array, external?: (location: string) => Uint8Array | undefined): OnnxModel {
+  externalFiles = external;
+  try {
+    return parseModelBytes(bytes);
+  } finally {
+    externalFiles = undefined;
+  }
+}
+
+/** The external data files a model's initializers name. */
+export function externalLocations(model: OnnxModel): string[] {
+  const out = new Set<string>();
+  const visit = (g: OnnxGraph) => {
+    for (const t of g.initializers.values()) if (t.external && t.externalData) out.add(t.externalData.location);
+    for (const n of g.nodes) for (const a of n.attributes.values()) if (a.g) visit(a.g);
+  };
+  visit(model.graph);
+  return [...out];
+}
+
+function parseModelBytes(bytes: Uint8Array): OnnxModel {
   let graph: OnnxGraph | undefined;
   const opsets = new Map<string, number>();
   for (const f of fields(bytes)) {
@@ -154,7 +199,7 @@ export function parseModel(bytes: Uint8Array): OnnxModel {
 
 /** A tensor's values as float32 (exact for the int8/uint8 weights and small int64 constants we read). */
 export function tensorToFloat32(t: OnnxTensor): Float32Array {
-  if (t.external) throw new Error(`tensor ${t.name} is stored as external data, which is not supported`);
+  if (t.external && !t.raw) throw new Error(`tensor ${t.name} is in ${t.externalData?.location ?? 'an external file'}, which was not read`);
   const count = t.dims.reduce((a, b) => a * b, 1);
   if (t.raw) {
     const raw = t.raw.slice(); // aligned copy

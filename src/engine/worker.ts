@@ -21,7 +21,7 @@ startRuntime(runtime).then(
   (e) => post({ type: 'log', level: 'warning', message: `The ONNX Runtime did not start: ${describeError(e)}` }),
 );
 
-const keyOf = (s: ModelSpec) => `${s.folder}|${s.precision}|${s.fileBase ?? ''}`;
+const keyOf = (s: ModelSpec) => `${s.folder}|${s.dtype}|${s.fileBase ?? ''}`;
 let current: { key: string; model: Promise<LoadedModel> } | undefined;
 /** Explain requests under way, and those of them that were cancelled (their answers are dropped). */
 const running = new Set<number>();
@@ -60,7 +60,7 @@ async function modelFor(spec: ModelSpec, id: number): Promise<LoadedModel> {
   const key = keyOf(spec);
   if (current?.key !== key) {
     const previous = current?.model;
-    post({ type: 'progress', inReplyTo: id, message: `Loading ${spec.id} (${spec.precision})…` });
+    post({ type: 'progress', inReplyTo: id, message: `Loading ${spec.id} (${spec.dtype})…` });
     current = { key, model: (async () => {
       await previous?.then((m) => m.dispose()).catch(() => undefined);
       return LoadedModel.load(spec, runtime);

@@ -1,7 +1,7 @@
 /** Where the shared test models are, and one runtime set-up for every Node-side test. */
 import * as path from 'node:path';
 import { existsSync } from 'node:fs';
-import type { ModelSpec, Precision } from '../../src/protocol';
+import type { Dtype, ModelSpec } from '../../src/protocol';
 
 export const repoRoot = path.resolve(__dirname, '../..');
 export const modelsDir = process.env.ATTENTION_LENS_MODELS ?? path.resolve(repoRoot, '../shared/models');
@@ -14,12 +14,13 @@ if (!existsSync(modelsDir)) {
 }
 
 export const MODELS = ['bert-mini-shakespeare', 'distilbert-mini-shakespeare', 'gpt2-mini-shakespeare', 'stories260K', 'gpt-nano-sort'] as const;
-export const PRECISIONS: Precision[] = ['fp32', 'int8'];
+/** The dtypes every shared model has: onnx/model.onnx and onnx/model_quantized.onnx. */
+export const PRECISIONS: Dtype[] = ['fp32', 'q8'];
 
-export const spec = (name: string, precision: Precision, fileBase?: string): ModelSpec => ({
+export const spec = (name: string, dtype: Dtype, fileBase?: string): ModelSpec => ({
   id: name,
   folder: path.join(modelsDir, name),
-  precision,
+  dtype,
   fileBase,
 });
 

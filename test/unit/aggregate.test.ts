@@ -12,7 +12,7 @@ function result(attention: number[], causal = false): AttentionResult {
   return {
     runId: 0, text: 'hi', attention: Float32Array.from(attention), hiddenStates: new Float32Array(0), hiddenStateCount: 0,
     timings: { loadMs: 0, inferenceMs: 0 },
-    model: { id: 'm', label: 'm', modelType: 'bert', causal, layers: 2, heads: 2, hidden: 0, precision: 'fp32', runtime: 'wasm', file: '' },
+    model: { id: 'm', label: 'm', modelType: 'bert', causal, layers: 2, heads: 2, hidden: 0, dtype: 'fp32', runtime: 'wasm', file: '' },
     tokens: [{ id: 1, label: '[CLS]', start: 0, end: 0, special: true }, { id: 2, label: 'hi', start: 0, end: 2, special: false }],
   };
 }

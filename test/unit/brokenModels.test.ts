@@ -14,7 +14,7 @@ let tmp: string;
 before(() => { tmp = mkdtempSync(path.join(os.tmpdir(), 'attention-lens-broken-')); });
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** A copy of bert-mini-shakespeare's small files, with `onnx` bytes (or none) as its int8 graph. */
+/** A copy of bert-mini-shakespeare's small files, with `onnx` bytes (or none) as its q8 graph. */
 function modelFolder(name: string, onnx?: Uint8Array, files = ['config.json', 'tokenizer.json', 'tokenizer_config.json']): string {
   const dir = path.join(tmp, name);
   mkdirSync(path.join(dir, 'onnx'), { recursive: true });
@@ -23,8 +23,8 @@ function modelFolder(name: string, onnx?: Uint8Array, files = ['config.json', 't
   return dir;
 }
 
-async function messageFor(folder: string, precision: ModelSpec['precision'] = 'int8'): Promise<string> {
-  const spec: ModelSpec = { id: path.basename(folder), folder, precision };
+async function messageFor(folder: string, dtype: ModelSpec['dtype'] = 'q8'): Promise<string> {
+  const spec: ModelSpec = { id: path.basename(folder), folder, dtype };
   try {
     const m = await LoadedModel.load(spec, runtime);
     await m.dispose();
@@ -51,9 +51,9 @@ test('a folder without tokenizer.json', async () => {
   assert.match(await messageFor(dir), /not a complete model folder: tokenizer\.json is missing/);
 });
 
-test('a folder with only the other precision says which setting to change', async () => {
+test('a folder with only another dtype says which setting to change', async () => {
   const dir = modelFolder('only-int8', readFileSync(path.join(modelsDir, 'bert-mini-shakespeare/onnx/model_quantized.onnx')));
-  assert.match(await messageFor(dir, 'fp32'), /has no onnx\/model\.onnx\. It has onnx\/model_quantized\.onnx: set attentionLens\.precision to int8/);
+  assert.match(await messageFor(dir, 'fp32'), /has no onnx\/model\.onnx \(dtype fp32\)\. It has onnx\/model_quantized\.onnx \(q8\): set attentionLens\.dtype to q8\./);
 });
 
 test('a truncated .onnx file', async () => {
@@ -84,5 +84,5 @@ test('a model too large for WebAssembly is refused before loading, with its size
   const dir = modelFolder('huge', new Uint8Array(0));
   truncateSync(path.join(dir, 'onnx', 'model_quantized.onnx'), 3 * 2 ** 30); // sparse: costs no disk
   assert.ok(3 * 2 ** 30 > MAX_MODEL_BYTES);
-  assert.match(await messageFor(dir), /is 3\.0 GiB: too large for WebAssembly.*Try the int8 precision or a smaller model/);
+  assert.match(await messageFor(dir), /is 3\.0 GiB: too large for WebAssembly.*Try a smaller dtype \(attentionLens\.dtype q8 or q4\) or a smaller model/);
 });

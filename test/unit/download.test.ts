@@ -33,7 +33,7 @@ test('downloads a hub model through the real download path, with progress, then 
   assert.ok(hub.requests.some((r) => r === '/test-org/bert-mini-shakespeare/resolve/main/onnx/model_quantized.onnx'), 'hub URL layout');
   assert.equal(statSync(path.join(dest, onnxFile('int8'))).size, statSync(path.join(modelsDir, 'bert-mini-shakespeare', onnxFile('int8'))).size);
   assert.ok(progress.length > 1 && progress.at(-1)! > progress[0], 'progress is reported as bytes arrive');
-  const m = await LoadedModel.load({ id: 'test-org/bert-mini-shakespeare', folder: dest, precision: 'int8' }, runtime);
+  const m = await LoadedModel.load({ id: 'test-org/bert-mini-shakespeare', folder: dest, dtype: 'q8' }, runtime);
   const r = await m.explain('a downloaded model', 512);
   assert.equal(r.model.layers, 4);
   await m.dispose();

@@ -67,7 +67,7 @@ test('from scratch follows a scale from Sqrt(constant), a stacked past read by G
   try {
     mkdirSync(path.join(dir, 'onnx'));
     writeFileSync(path.join(dir, 'onnx/model.onnx'), decoderLayer());
-    const m = await LoadedModel.load({ id: 'patterns', folder: dir, precision: 'fp32' }, runtime, { allowBare: true });
+    const m = await LoadedModel.load({ id: 'patterns', folder: dir, dtype: 'fp32' }, runtime, { allowBare: true });
     try {
       const r = await m.explainIds([3, 1, 4, 1, 5, 9], 1);
       assert.equal(m.causalKnown, true, 'a cache input: a decoder, fed a causal mask');
@@ -92,7 +92,7 @@ test('a layer from scratch cannot follow: unavailable, says why, the runtime\'s 
   try {
     mkdirSync(path.join(dir, 'onnx'));
     writeFileSync(path.join(dir, 'onnx/model.onnx'), decoderLayer(true));
-    const spec = { id: 'unreadable', folder: dir, precision: 'fp32' as const };
+    const spec = { id: 'unreadable', folder: dir, dtype: 'fp32' as const };
     const m = await LoadedModel.load(spec, runtime, { allowBare: true });
     try {
       const r = await m.explainIds([3, 1, 4, 1], 1);

@@ -17,7 +17,7 @@ const cases = [
 for (const c of cases) {
   test(`${c.name}: ${c.op} shown end to end, checked against the operator, from scratch beside it`, async () => {
     const folder = path.join(modelsDir, 'third-party', c.name);
-    const model = await LoadedModel.load({ id: c.name, folder, precision: 'fp32' }, runtime);
+    const model = await LoadedModel.load({ id: c.name, folder, dtype: 'fp32' }, runtime);
     try {
       const r = await model.explain(c.text, 64, 1);
       const T = r.tokens.length;

@@ -8,7 +8,7 @@ function result(layers: number, heads: number, T: number, attention: number[]): 
   return {
     runId: 0, text: '', attention: Float32Array.from(attention), hiddenStates: new Float32Array(0), hiddenStateCount: 0,
     timings: { loadMs: 0, inferenceMs: 0 },
-    model: { id: 'm', label: 'm', modelType: 'bert', causal: false, layers, heads, hidden: 0, precision: 'fp32', runtime: 'wasm', file: '' },
+    model: { id: 'm', label: 'm', modelType: 'bert', causal: false, layers, heads, hidden: 0, dtype: 'fp32', runtime: 'wasm', file: '' },
     tokens: Array.from({ length: T }, (_, i) => ({ id: i, label: `t${i}`, start: i, end: i + 1, special: false })),
   };
 }

@@ -150,7 +150,7 @@ test('a classifier Softmax over the logits is not taken for a layer', async () =
       encodeString(4, 'Softmax'), encodeBytes(5, axis)]);
     const original = readFileSync(path.join(source, 'onnx/model.onnx'));
     writeFileSync(path.join(tmp, 'onnx/model.onnx'), withNode(original, softmax, 'probs'));
-    const m = await LoadedModel.load({ id: 'stories-with-classifier', folder: tmp, precision: 'fp32' }, runtime);
+    const m = await LoadedModel.load({ id: 'stories-with-classifier', folder: tmp, dtype: 'fp32' }, runtime);
     const plain = await LoadedModel.load(spec('stories260K', 'fp32'), runtime);
     try {
       const r = await m.explain(TEXT, 512, 1);

@@ -114,7 +114,7 @@ describe('Interrupted runs', function () {
     await vscode.commands.executeCommand('attentionLens.explainSelection');
     assert.ok(lens.isPanelOpen());
     // The largest shared model, not loaded yet (55 MB, about a second): the panel closes while it loads.
-    await vscode.workspace.getConfiguration('attentionLens').update('precision', 'fp32', vscode.ConfigurationTarget.Global);
+    await vscode.workspace.getConfiguration('attentionLens').update('dtype', 'fp32', vscode.ConfigurationTarget.Global);
     await useModel('gpt2-mini-shakespeare');
     const before = lens.store.last;
     const run = lens.explainSelection();
@@ -122,7 +122,7 @@ describe('Interrupted runs', function () {
     assert.equal(await run, undefined, 'the run was cancelled');
     assert.equal(lens.isPanelOpen(), false, 'no stale result reopened the panel');
     assert.equal(lens.store.last, before, 'no stale result was stored');
-    await vscode.workspace.getConfiguration('attentionLens').update('precision', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.workspace.getConfiguration('attentionLens').update('dtype', undefined, vscode.ConfigurationTarget.Global);
   });
 });
 
