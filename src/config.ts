@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import * as os from 'node:os';
-import { Dtype, DTYPES } from './protocol';
+import type { Dtype } from './protocol';
+import { dtypeSetting } from './engine/catalog';
 import type { RuntimeChoice } from './engine/runtime';
 import { inferenceThreads } from './threads';
 
@@ -43,11 +44,8 @@ const userValue = <T>(c: vscode.WorkspaceConfiguration, key: string): T | undefi
  * meant onnx/model_quantized.onnx, which transformers.js (and this setting) call q8.
  */
 function readDtype(c: vscode.WorkspaceConfiguration): { dtype: Dtype; dtypeFromPrecision?: string } {
-  const set = userValue<string>(c, 'dtype');
-  if (set !== undefined) return { dtype: DTYPES.find((d) => d === set) ?? 'q8' };
-  const old = userValue<string>(c, 'precision');
-  if (old === 'fp32' || old === 'int8') return { dtype: old === 'fp32' ? 'fp32' : 'q8', dtypeFromPrecision: old };
-  return { dtype: DTYPES.find((d) => d === c.get<string>('dtype')) ?? 'q8' };
+  return dtypeSetting(userValue<string>(c, 'dtype') ?? c.get<string>('dtype'), userValue<string>(c, 'dtype') !== undefined,
+    userValue<string>(c, 'precision'));
 }
 
 /** The one-time notice for a migrated precision setting. */

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   cacheFolder, checkModelFolder, checkModelsFolder, HUB_MODELS, insideFolder, isHubId, isModelFolder, listModelFolders,
-  MODEL_FILES, onnxFile, OPTIONAL_FILES, externalDataFile,
+  dtypeFiles,
 } from './engine/catalog';
 import { downloadModel } from './engine/download';
 import { plainText, UserFacingError } from './engine/errors';
@@ -50,9 +50,7 @@ export async function resolveModel(s: Settings, storage: string): Promise<ModelS
       let reported = 0;
       try {
         await downloadModel({
-          hubUrl: s.hubUrl, modelId: id, files: [...MODEL_FILES, onnxFile(dtype)],
-          // Graphs over 2 GB keep their weights beside them (model.onnx_data); the hub has it only for those.
-          optional: [...OPTIONAL_FILES, externalDataFile(onnxFile(dtype))], dest, signal: abort.signal,
+          hubUrl: s.hubUrl, modelId: id, ...dtypeFiles(dtype), dest, signal: abort.signal,
           onProgress: ({ file, loaded, total }) => {
             const pct = total > 0 ? (100 * loaded) / total : 0;
             const step = file.endsWith('.onnx') ? pct - reported : 0;

@@ -26,6 +26,22 @@ export const onnxFile = (dtype: Dtype, base = 'model') => `onnx/${base}${DTYPE_S
 /** The file ONNX Runtime reads a graph's external weights from: the graph's file name + `_data`. */
 export const externalDataFile = (onnx: string) => `${onnx}_data`;
 
+/** What to download for a dtype: its graph, and its external data file where the hub has one (graphs over 2 GB). */
+export const dtypeFiles = (dtype: Dtype) => ({
+  files: [...MODEL_FILES, onnxFile(dtype)],
+  optional: [...OPTIONAL_FILES, externalDataFile(onnxFile(dtype))],
+});
+
+/**
+ * The dtype from the settings: attentionLens.dtype when the user set it, else the deprecated
+ * attentionLens.precision mapped (its int8 meant onnx/model_quantized.onnx: transformers.js' q8).
+ */
+export function dtypeSetting(dtype: string | undefined, userSetDtype: boolean, precision: string | undefined): { dtype: Dtype; dtypeFromPrecision?: string } {
+  const known = DTYPES.find((d) => d === dtype) ?? 'q8';
+  if (userSetDtype || (precision !== 'int8' && precision !== 'fp32')) return { dtype: known };
+  return { dtype: precision === 'fp32' ? 'fp32' : 'q8', dtypeFromPrecision: precision };
+}
+
 /** The dtypes whose graph file a model folder has, in transformers.js' order. */
 export const dtypesPresent = (dir: string, base = 'model') => DTYPES.filter((d) => existsSync(path.join(dir, onnxFile(d, base))));
 

@@ -22,14 +22,15 @@ export interface HubServer {
   close(): Promise<void>;
 }
 
-export async function startHubServer(): Promise<HubServer> {
+/** `root`: the folder of model folders to serve (the shared models by default). */
+export async function startHubServer(root = modelsDir): Promise<HubServer> {
   const state: HubServer = { url: '', requests: [], fault: 'none', close: async () => undefined };
   const server = http.createServer((req, res) => {
     state.requests.push(req.url ?? '');
     const url = decodeURIComponent(req.url ?? '');
     const m = /^\/([\w.-]+)\/([\w.-]+)\/resolve\/([\w.-]+)\/(.+)$/.exec(url);
     const any = state.anyPath ? /\/resolve\/[\w.-]+\/(.+)$/.exec(url) : null;
-    const file = m ? path.join(modelsDir, m[2], m[4]) : any && path.join(modelsDir, state.anyPath!, any[1]);
+    const file = m ? path.join(root, m[2], m[4]) : any && path.join(root, state.anyPath!, any[1]);
     if (!file || file.includes('..') || !statSync(file, { throwIfNoEntry: false })?.isFile()) {
       res.writeHead(404).end('Entry not found');
       return;

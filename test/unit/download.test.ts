@@ -5,10 +5,12 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { downloadModel } from '../../src/engine/download';
-import { cacheFolder, isHubId, MODEL_FILES, OPTIONAL_FILES, onnxFile } from '../../src/engine/catalog';
+import { cacheFolder, dtypeFiles, isHubId, MODEL_FILES, OPTIONAL_FILES, onnxFile } from '../../src/engine/catalog';
 import { LoadedModel } from '../../src/engine/explainer';
 import { HubServer, startHubServer } from '../support/hubServer';
 import { modelsDir, runtime } from '../support/models';
+import { derivedFolder, sharedGraph } from '../support/derivedModels';
+import { toExternalData } from '../support/transforms';
 
 let hub: HubServer;
 let tmp: string;
@@ -21,7 +23,7 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-const files = [...MODEL_FILES, onnxFile('int8')];
+const files = [...MODEL_FILES, onnxFile('q8')];
 const allFiles = (dir: string): string[] => readdirSync(dir, { recursive: true }).map(String);
 
 test('downloads a hub model through the real download path, with progress, then runs it offline', async () => {
@@ -31,7 +33,7 @@ test('downloads a hub model through the real download path, with progress, then 
   const progress: number[] = [];
   await downloadModel({ hubUrl: hub.url, modelId: 'test-org/bert-mini-shakespeare', files, optional: OPTIONAL_FILES, dest, onProgress: (p) => p.file.endsWith('.onnx') && progress.push(p.loaded) });
   assert.ok(hub.requests.some((r) => r === '/test-org/bert-mini-shakespeare/resolve/main/onnx/model_quantized.onnx'), 'hub URL layout');
-  assert.equal(statSync(path.join(dest, onnxFile('int8'))).size, statSync(path.join(modelsDir, 'bert-mini-shakespeare', onnxFile('int8'))).size);
+  assert.equal(statSync(path.join(dest, onnxFile('q8'))).size, statSync(path.join(modelsDir, 'bert-mini-shakespeare', onnxFile('q8'))).size);
   assert.ok(progress.length > 1 && progress.at(-1)! > progress[0], 'progress is reported as bytes arrive');
   const m = await LoadedModel.load({ id: 'test-org/bert-mini-shakespeare', folder: dest, dtype: 'q8' }, runtime);
   const r = await m.explain('a downloaded model', 512);
@@ -67,7 +69,7 @@ for (const fault of ['truncate', 'fail', 'stall'] as const) {
     assert.equal(left, false, `nothing is left, not even empty folders (${left})`);
     hub.fault = 'none';
     await downloadModel({ hubUrl: hub.url, modelId: 'test-org/stories260K', files, dest });
-    assert.equal(statSync(path.join(dest, onnxFile('int8'))).size, statSync(path.join(modelsDir, 'stories260K', onnxFile('int8'))).size);
+    assert.equal(statSync(path.join(dest, onnxFile('q8'))).size, statSync(path.join(modelsDir, 'stories260K', onnxFile('q8'))).size);
   });
 }
 
@@ -151,4 +153,25 @@ test('ids with dot segments are never fetched and nothing is written outside the
   assert.deepEqual(hub.requests, [], 'the hub was asked nothing');
   assert.deepEqual(allFiles(path.join(tmp, 'storage')), ['attention-lens'], 'nothing written beside or in the storage');
   assert.equal(cacheFolder(storage, 'Xenova/gpt2'), path.join(storage, 'models', 'Xenova', 'gpt2'));
+});
+
+test('a dtype whose weights are in onnx/model.onnx_data downloads both files, and runs', async () => {
+  const { model, data } = toExternalData(sharedGraph('gpt-nano-sort'), 'model.onnx_data');
+  const folder = derivedFolder('gpt-nano-sort', { 'onnx/model.onnx': model, 'onnx/model.onnx_data': data });
+  const external = await startHubServer(path.dirname(folder));
+  try {
+    const dest = path.join(tmp, 'external');
+    await downloadModel({ hubUrl: external.url, modelId: `test-org/${path.basename(folder)}`, ...dtypeFiles('fp32'), dest });
+    assert.ok(external.requests.some((r) => r.endsWith('/resolve/main/onnx/model.onnx_data')));
+    assert.equal(statSync(path.join(dest, 'onnx/model.onnx_data')).size, data.length);
+    const m = await LoadedModel.load({ id: 'external', folder: dest, dtype: 'fp32' }, runtime);
+    assert.equal((await m.explain('201102', 512, 1)).model.layers, 3);
+    await m.dispose();
+    // Without external data on the hub, the optional _data file is skipped (404), not an error.
+    await downloadModel({ hubUrl: hub.url, modelId: 'test-org/gpt-nano-sort', ...dtypeFiles('fp32'), dest: path.join(tmp, 'inline') });
+    assert.ok(!allFiles(path.join(tmp, 'inline')).includes('onnx/model.onnx_data'));
+  } finally {
+    await external.close();
+    rmSync(folder, { recursive: true });
+  }
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { LoadedModel } from '../../src/engine/explainer';
-import { checkModelFolder, onnxFile } from '../../src/engine/catalog';
+import { checkModelFolder, dtypeSetting, onnxFile } from '../../src/engine/catalog';
 import type { AttentionResult } from '../../src/protocol';
 import { runtime, sampleText, spec } from '../support/models';
 import { derivedFolder, sharedGraph } from '../support/derivedModels';
@@ -94,4 +94,12 @@ describe('external data: weights in model.onnx_data', () => {
       rmSync(lonely, { recursive: true });
     }
   });
+});
+
+test('the deprecated precision setting is migrated only while dtype is unset', () => {
+  assert.deepEqual(dtypeSetting('q8', false, 'int8'), { dtype: 'q8', dtypeFromPrecision: 'int8' });
+  assert.deepEqual(dtypeSetting('q8', false, 'fp32'), { dtype: 'fp32', dtypeFromPrecision: 'fp32' });
+  assert.deepEqual(dtypeSetting('q4', true, 'fp32'), { dtype: 'q4' });
+  assert.deepEqual(dtypeSetting('q8', false, undefined), { dtype: 'q8' });
+  assert.deepEqual(dtypeSetting('nonsense', true, undefined), { dtype: 'q8' });
 });
