@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import * as os from 'node:os';
 import type { Dtype } from './protocol';
-import { dtypeSetting } from './engine/catalog';
+import { dtypeSetting, onnxFile } from './engine/catalog';
 import type { RuntimeChoice } from './engine/runtime';
 import { inferenceThreads } from './threads';
 
@@ -44,11 +44,11 @@ const userValue = <T>(c: vscode.WorkspaceConfiguration, key: string): T | undefi
  * meant onnx/model_quantized.onnx, which transformers.js (and this setting) call q8.
  */
 function readDtype(c: vscode.WorkspaceConfiguration): { dtype: Dtype; dtypeFromPrecision?: string } {
-  return dtypeSetting(userValue<string>(c, 'dtype') ?? c.get<string>('dtype'), userValue<string>(c, 'dtype') !== undefined,
-    userValue<string>(c, 'precision'));
+  const dtype = userValue<string>(c, 'dtype');
+  return dtypeSetting(dtype ?? c.get<string>('dtype'), dtype !== undefined, userValue<string>(c, 'precision'));
 }
 
 /** The one-time notice for a migrated precision setting. */
 export const precisionMigrationNotice = (s: Settings) => s.dtypeFromPrecision &&
   `attentionLens.precision is deprecated: its value ${s.dtypeFromPrecision} is used as attentionLens.dtype ` +
-  `${s.dtype} (${s.dtype === 'q8' ? 'onnx/model_quantized.onnx' : 'onnx/model.onnx'}). Set attentionLens.dtype instead.`;
+  `${s.dtype} (${onnxFile(s.dtype)}). Set attentionLens.dtype instead.`;

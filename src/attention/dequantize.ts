@@ -89,7 +89,7 @@ export function dequantizeNBits(w: NBitsWeight): Float32Array {
 /** How a GatherBlockQuantized table stores its integers. */
 export type BlockIntegers = 'int4' | 'uint4' | 'uint8x4' | 'uint8';
 
-/** The integers of a packed table, one per element: int4/uint4 and uint8 with bits=4 hold two a byte, low nibble first. */
+/** A packed table's integers, one per element: int4, uint4 and uint8 with bits=4 hold two a byte, low nibble first. */
 export function unpackIntegers(bytes: Uint8Array, count: number, format: BlockIntegers): Int32Array {
   const out = new Int32Array(count);
   for (let i = 0; i < count; i++) {

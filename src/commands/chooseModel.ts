@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
 import { readSettings } from '../config';
 import type { Dtype } from '../protocol';
-import { cacheFolder, configShape, dtypesPresent, HUB_MODELS, isModelFolder, listModelFolders, onnxFile } from '../engine/catalog';
+import {
+  cacheFolder, configShape, dtypesPresent, HUB_MODELS, isModelFolder, listModelFolders, onnxFile,
+} from '../engine/catalog';
 import { describeError } from '../engine/errors';
 import { notify } from '../notify';
 
@@ -24,7 +26,7 @@ function describeFolder(dir: string): string {
 
 const sizeOf = (file: string) => { try { return `${(statSync(file).size / 1e6).toFixed(1)} MB`; } catch { return ''; } };
 
-/** The dtypes a folder has, with the chosen one's size, e.g. "fp32, q8 (4.1 MB), q4"; or that it lacks the chosen one. */
+/** The dtypes a folder has, the chosen one with its size ("fp32, q8 (4.1 MB), q4"), or that it lacks the chosen one. */
 function dtypesOf(dir: string, chosen: Dtype): string {
   const present = dtypesPresent(dir);
   const listed = present.map((d) => (d === chosen ? `${d} (${sizeOf(path.join(dir, onnxFile(d)))})` : d)).join(', ');

@@ -12,8 +12,14 @@ export interface KnownModel {
 }
 
 export const HUB_MODELS: KnownModel[] = [
-  { id: 'Xenova/bert-base-uncased', family: 'BERT encoder, 12 layers × 12 heads', sizeMb: { fp32: 438, fp16: 219, q8: 111 } },
-  { id: 'Xenova/distilbert-base-uncased', family: 'DistilBERT encoder, 6 × 12', sizeMb: { fp32: 266, fp16: 133, q8: 67 } },
+  {
+    id: 'Xenova/bert-base-uncased', family: 'BERT encoder, 12 layers × 12 heads',
+    sizeMb: { fp32: 438, fp16: 219, q8: 111 },
+  },
+  {
+    id: 'Xenova/distilbert-base-uncased', family: 'DistilBERT encoder, 6 × 12',
+    sizeMb: { fp32: 266, fp16: 133, q8: 67 },
+  },
   { id: 'Xenova/gpt2', family: 'GPT-2 decoder, 12 × 12', sizeMb: { fp32: 498, fp16: 249, q8: 126 } },
   { id: 'Xenova/distilgpt2', family: 'GPT-2 decoder, 6 × 12', sizeMb: { fp32: 328, fp16: 164, q8: 83 } },
 ];
@@ -36,14 +42,16 @@ export const dtypeFiles = (dtype: Dtype) => ({
  * The dtype from the settings: attentionLens.dtype when the user set it, else the deprecated
  * attentionLens.precision mapped (its int8 meant onnx/model_quantized.onnx: transformers.js' q8).
  */
-export function dtypeSetting(dtype: string | undefined, userSetDtype: boolean, precision: string | undefined): { dtype: Dtype; dtypeFromPrecision?: string } {
+export function dtypeSetting(dtype: string | undefined, userSetDtype: boolean, precision: string | undefined):
+  { dtype: Dtype; dtypeFromPrecision?: string } {
   const known = DTYPES.find((d) => d === dtype) ?? 'q8';
   if (userSetDtype || (precision !== 'int8' && precision !== 'fp32')) return { dtype: known };
   return { dtype: precision === 'fp32' ? 'fp32' : 'q8', dtypeFromPrecision: precision };
 }
 
 /** The dtypes whose graph file a model folder has, in transformers.js' order. */
-export const dtypesPresent = (dir: string, base = 'model') => DTYPES.filter((d) => existsSync(path.join(dir, onnxFile(d, base))));
+export const dtypesPresent = (dir: string, base = 'model') =>
+  DTYPES.filter((d) => existsSync(path.join(dir, onnxFile(d, base))));
 
 /** What is wrong with a model folder, in words a person can act on; undefined when it is usable. */
 /** Layers and (query) heads, under the names config.json uses across model families; undefined where absent. */
@@ -61,8 +69,9 @@ export function checkModelFolder(dir: string, dtype: Dtype, base = 'model'): str
   if (missing.length) return `${dir} is not a complete model folder: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing (the layout transformers.js loads: config.json, tokenizer.json, onnx/model.onnx).`;
   if (!existsSync(path.join(dir, onnxFile(dtype, base)))) {
     const present = dtypesPresent(dir, base);
+    const files = present.map((d) => `${onnxFile(d, base)} (${d})`).join(', ');
     const hint = present.length
-      ? ` It has ${present.map((d) => `${onnxFile(d, base)} (${d})`).join(', ')}: set attentionLens.dtype to ${present.length > 1 ? 'one of ' : ''}${present.join(', ')}.`
+      ? ` It has ${files}: set attentionLens.dtype to ${present.length > 1 ? 'one of ' : ''}${present.join(', ')}.`
       : ' It has no graph file of any dtype (onnx/model.onnx, onnx/model_quantized.onnx, ...).';
     return `${dir} has no ${onnxFile(dtype, base)} (dtype ${dtype}).${hint}`;
   }

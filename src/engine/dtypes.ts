@@ -32,7 +32,8 @@ export function outputAsFloat32(t: RuntimeTensor, name: string): Float32Array {
 }
 
 /** The tapped outputs of one run as float32, converted once; other outputs (logits, present.*) are left alone. */
-export function tapsAsFloat32(outputs: Record<string, RuntimeTensor>, names: ExposedNames): Record<string, Float32Tensor> {
+export function tapsAsFloat32(outputs: Record<string, RuntimeTensor>, names: ExposedNames):
+  Record<string, Float32Tensor> {
   const tapped = [
     ...names.layers.flatMap((l) => [l.attention, l.attentionInput, l.hiddenIn, ...l.runtimeScales]),
     // Fused attention: the side branches' check scalars (fused/check.ts).
@@ -40,7 +41,9 @@ export function tapsAsFloat32(outputs: Record<string, RuntimeTensor>, names: Exp
     ...(names.finalHidden ? [names.finalHidden] : []),
   ];
   const out: Record<string, Float32Tensor> = {};
-  for (const n of new Set(tapped)) if (n && outputs[n]) out[n] = { dims: outputs[n].dims, data: outputAsFloat32(outputs[n], n) };
+  for (const n of new Set(tapped)) {
+    if (n && outputs[n]) out[n] = { dims: outputs[n].dims, data: outputAsFloat32(outputs[n], n) };
+  }
   return out;
 }
 
@@ -57,9 +60,11 @@ export const scratchTolerance = (computeType: string | undefined) =>
 /** The from-scratch method in words, for the panel: what was emulated and which tolerance applies. */
 export function describeMethod(w: Pick<LayerWeights, 'q'>, dtype: Dtype, computeType: string | undefined): string {
   const tolerance = scratchTolerance(computeType);
-  if (w.q.kind === 'dynamic-int8') return 'int8 activations × int8 weights: DynamicQuantizeLinear + MatMulInteger emulated exactly';
+  if (w.q.kind === 'dynamic-int8') {
+    return 'int8 activations × int8 weights: DynamicQuantizeLinear + MatMulInteger emulated exactly';
+  }
   const base = w.q.dequantized ? `${dtype} weights dequantized, float32 arithmetic (as the graph does)`
-    : dtype === 'q8' || dtype === 'int8' || dtype === 'uint8' ? 'float32 (this graph keeps the attention projections in float)'
+    : ['q8', 'int8', 'uint8'].includes(dtype) ? 'float32 (this graph keeps the attention projections in float)'
       : 'float32';
   if (tolerance === FLOAT_TOLERANCE) return base;
   return `${base}; the runtime computes in ${computeType} (about 3 significant digits), so differences up to ` +

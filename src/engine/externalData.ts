@@ -34,10 +34,12 @@ export function externalFiles(modelFile: string): ExternalFiles {
   };
 }
 
-/** Says which external data file a model needs and lacks, instead of ONNX Runtime's "Module.MountedFiles is not available". */
+/** Names the external data file a model needs and lacks (ONNX Runtime says "Module.MountedFiles is not available"). */
 export function checkExternalFiles(model: OnnxModel, modelFile: string, files: ExternalFiles): void {
   const missing = externalLocations(model).filter((l) => !files.read(l));
   if (missing.length === 0) return;
   const where = path.dirname(modelFile);
-  throw new UserFacingError(`${path.basename(modelFile)} keeps its weights in ${missing.join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not in ${where} (or not beside it): put ${missing.length > 1 ? 'them' : 'it'} next to ${path.basename(modelFile)}, or download the model again.`);
+  const [are, them] = missing.length > 1 ? ['are', 'them'] : ['is', 'it'];
+  throw new UserFacingError(`${path.basename(modelFile)} keeps its weights in ${missing.join(', ')}, ` +
+    `which ${are} not in ${where} (or not beside it): put ${them} next to ${path.basename(modelFile)}, or download the model again.`);
 }

@@ -198,7 +198,8 @@ export function walkToProjection(index: GraphIndex, start: string): Walk {
       const w = nbitsColumns(index, p); // wT [N, K]
       const n = cols ?? w.N - offset;
       const wT = { data: w.wT.slice(offset * w.K, (offset + n) * w.K), shape: [n, w.K] };
-      return { projection: { kind: 'float', wT, dequantized: true, bias: ownColumns(w.bias ?? bias, offset, n) }, node: p, scale, invFreq };
+      const projection: Projection = { kind: 'float', wT, dequantized: true, bias: ownColumns(w.bias ?? bias, offset, n) };
+      return { projection, node: p, scale, invFreq };
     }
     if (p.opType === 'Gemm') {
       const alpha = p.attributes.get('alpha')?.f ?? 1;

@@ -199,7 +199,9 @@ function parseModelBytes(bytes: Uint8Array): OnnxModel {
 
 /** A tensor's values as float32 (exact for the int8/uint8 weights and small int64 constants we read). */
 export function tensorToFloat32(t: OnnxTensor): Float32Array {
-  if (t.external && !t.raw) throw new Error(`tensor ${t.name} is in ${t.externalData?.location ?? 'an external file'}, which was not read`);
+  if (t.external && !t.raw) {
+    throw new Error(`tensor ${t.name} is in ${t.externalData?.location ?? 'an external file'}, which was not read`);
+  }
   const count = t.dims.reduce((a, b) => a * b, 1);
   if (t.raw) {
     const raw = t.raw.slice(); // aligned copy

@@ -22,7 +22,11 @@ export function toExternalData(bytes: Uint8Array, location: string): { model: Ui
     const pad = (4096 - (offset % 4096)) % 4096; // aligned, as onnx.save_model does for large tensors
     chunks.push(new Uint8Array(pad), raw);
     offset += pad;
-    t.externalData = [{ key: 'location', value: location }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(raw.length) }];
+    t.externalData = [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(raw.length) },
+    ];
     t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
     t.rawData = new Uint8Array(0);
     t.floatData = [];
@@ -83,10 +87,12 @@ export function toNBits(bytes: Uint8Array, bits: number, blockSize: number): Uin
     n.domain = 'com.microsoft';
     n.input = [n.input![0], `${name}_Q${bits}`, `${name}_scales`, `${name}_zero_points`];
     const int = onnx.AttributeProto.AttributeType.INT;
-    n.attribute = [['K', K], ['N', N], ['bits', bits], ['block_size', blockSize]].map(([k, v]) => ({ name: k as string, type: int, i: v }));
+    const attrs: [string, number][] = [['K', K], ['N', N], ['bits', bits], ['block_size', blockSize]];
+    n.attribute = attrs.map(([name, i]) => ({ name, type: int, i }));
   }
   const used = new Set((g.node ?? []).flatMap((n) => n.input ?? []));
   g.initializer = g.initializer!.filter((t) => used.has(t.name!));
-  model.opsetImport = [...(model.opsetImport ?? []).filter((o) => o.domain !== 'com.microsoft'), { domain: 'com.microsoft', version: 1 }];
+  const others = (model.opsetImport ?? []).filter((o) => o.domain !== 'com.microsoft');
+  model.opsetImport = [...others, { domain: 'com.microsoft', version: 1 }];
   return onnx.ModelProto.encode(model).finish();
 }

@@ -22,7 +22,10 @@ const INT = onnx.AttributeProto.AttributeType.INT;
 function rng(seed: number) {
   let s = seed >>> 0;
   const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  return { bytes: (n: number) => Uint8Array.from({ length: n }, () => Math.floor(next() * 256)), floats: (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * next()) };
+  return {
+    bytes: (n: number) => Uint8Array.from({ length: n }, () => Math.floor(next() * 256)),
+    floats: (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * next()),
+  };
 }
 
 const tensor = (name: string, dataType: number, dims: number[], data: ArrayBufferView): onnx.ITensorProto =>
@@ -30,13 +33,15 @@ const tensor = (name: string, dataType: number, dims: number[], data: ArrayBuffe
 const io = (name: string, elemType: number, dims: number[]): onnx.IValueInfoProto =>
   ({ name, type: { tensorType: { elemType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
 
-function oneNode(op: string, inputs: string[], attrs: Record<string, number>, init: onnx.ITensorProto[], input: onnx.IValueInfoProto, out: number[]): Uint8Array {
+function oneNode(op: string, inputs: string[], attrs: Record<string, number>, init: onnx.ITensorProto[],
+  input: onnx.IValueInfoProto, out: number[]): Uint8Array {
+  const attribute = Object.entries(attrs).map(([name, i]) => ({ name, type: INT, i }));
   return onnx.ModelProto.encode(onnx.ModelProto.create({
     irVersion: 10, // int4/uint4 tensors need IR 10
     opsetImport: [{ domain: '', version: 21 }, { domain: 'com.microsoft', version: 1 }],
     graph: {
       name: op,
-      node: [{ opType: op, domain: 'com.microsoft', input: inputs, output: ['y'], attribute: Object.entries(attrs).map(([name, i]) => ({ name, type: INT, i })) }],
+      node: [{ opType: op, domain: 'com.microsoft', input: inputs, output: ['y'], attribute }],
       initializer: init,
       input: [input],
       output: [io('y', DataType.FLOAT, out)],
@@ -48,7 +53,8 @@ async function runBoth(model: Uint8Array, feeds: Record<string, ortWeb.Tensor>):
   const outs: Float32Array[] = [];
   for (const ort of [ortWeb, ortNode]) {
     const s = await ort.InferenceSession.create(model);
-    const r = await s.run(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor(t.type, t.data, t.dims)])));
+    const own = Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor(t.type, t.data, t.dims)]);
+    const r = await s.run(Object.fromEntries(own));
     outs.push(r.y.data as Float32Array);
     await s.release();
   }
@@ -73,9 +79,17 @@ for (const bits of [4, 2]) {
       const bias = r.floats(N, -1, 1);
       const zeroPoints = zp === 'packed' ? r.bytes(N * Math.ceil((blocks * bits) / 8))
         : zp === 'float' ? r.floats(N * blocks, 0, 2 ** bits - 1) : undefined;
-      const init = [tensor('B', DataType.UINT8, [N, blocks, (blockSize * bits) / 8], packed), tensor('scales', DataType.FLOAT, [N, blocks], scales), tensor('bias', DataType.FLOAT, [N], bias)];
-      if (zeroPoints) init.push(tensor('zp', zeroPoints instanceof Uint8Array ? DataType.UINT8 : DataType.FLOAT, zeroPoints instanceof Uint8Array ? [N * Math.ceil((blocks * bits) / 8)] : [N, blocks], zeroPoints));
-      const model = oneNode('MatMulNBits', ['A', 'B', 'scales', zeroPoints ? 'zp' : '', '', 'bias'], { K, N, bits, block_size: blockSize }, init, io('A', DataType.FLOAT, [M, K]), [M, N]);
+      const init = [
+        tensor('B', DataType.UINT8, [N, blocks, (blockSize * bits) / 8], packed),
+        tensor('scales', DataType.FLOAT, [N, blocks], scales),
+        tensor('bias', DataType.FLOAT, [N], bias),
+      ];
+      const zpBytes = N * Math.ceil((blocks * bits) / 8);
+      if (zeroPoints instanceof Uint8Array) init.push(tensor('zp', DataType.UINT8, [zpBytes], zeroPoints));
+      if (zeroPoints instanceof Float32Array) init.push(tensor('zp', DataType.FLOAT, [N, blocks], zeroPoints));
+      const inputs = ['A', 'B', 'scales', zeroPoints ? 'zp' : '', '', 'bias'];
+      const attrs = { K, N, bits, block_size: blockSize };
+      const model = oneNode('MatMulNBits', inputs, attrs, init, io('A', DataType.FLOAT, [M, K]), [M, N]);
       const a = r.floats(M * K, -1, 1);
       const [web, native] = await runBoth(model, { A: new ortWeb.Tensor('float32', a, [M, K]) });
 
@@ -93,8 +107,12 @@ for (const bits of [4, 2]) {
   }
 }
 
-for (const [format, zeroPoints] of [['uint8x4', false], ['uint8x4', true], ['int4', false], ['uint4', true], ['uint8', true]] as [BlockIntegers, boolean][]) {
-  test(`GatherBlockQuantized ${format}${zeroPoints ? ' with zero points' : ''}: our dequantized rows equal ORT's`, async () => {
+const gatherCases: [BlockIntegers, boolean][] = [
+  ['uint8x4', false], ['uint8x4', true], ['int4', false], ['uint4', true], ['uint8', true],
+];
+for (const [format, zeroPoints] of gatherCases) {
+  const label = `${format}${zeroPoints ? ' with zero points' : ''}`;
+  test(`GatherBlockQuantized ${label}: our dequantized rows equal ORT's`, async () => {
     const [rows, cols, blockSize] = [7, 64, 16];
     const blocks = cols / blockSize;
     const r = rng(format.length * 7 + (zeroPoints ? 1 : 0));
@@ -102,14 +120,17 @@ for (const [format, zeroPoints] of [['uint8x4', false], ['uint8x4', true], ['int
     const data = r.bytes((rows * cols) / perByte);
     const zpBytes = zeroPoints ? r.bytes((rows * blocks) / perByte) : undefined;
     const scales = r.floats(rows * blocks, 0.01, 0.5);
-    const dataType = format === 'int4' ? 22 : format === 'uint4' ? 21 : DataType.UINT8; // INT4, UINT4 (newer than onnx-proto)
+    // INT4 = 22, UINT4 = 21: newer than onnx-proto's enum.
+    const dataType = format === 'int4' ? 22 : format === 'uint4' ? 21 : DataType.UINT8;
     const stored = format.startsWith('uint8') ? [rows, cols / perByte] : [rows, cols];
     const init = [tensor('data', dataType, stored, data), tensor('scales', DataType.FLOAT, [rows, blocks], scales)];
-    if (zpBytes) init.push(tensor('zp', dataType, format.startsWith('uint8') ? [rows, blocks / perByte] : [rows, blocks], zpBytes));
+    const zpDims = format.startsWith('uint8') ? [rows, blocks / perByte] : [rows, blocks];
+    if (zpBytes) init.push(tensor('zp', dataType, zpDims, zpBytes));
     const attrs: Record<string, number> = { gather_axis: 0, quantize_axis: 1, block_size: blockSize };
     if (format.startsWith('uint8')) attrs.bits = format === 'uint8' ? 8 : 4;
     const indices = BigInt64Array.from([3n, 0n, 6n, 3n]);
-    const model = oneNode('GatherBlockQuantized', ['data', 'ids', 'scales', ...(zpBytes ? ['zp'] : [])], attrs, init, io('ids', DataType.INT64, [4]), [4, cols]);
+    const inputs = ['data', 'ids', 'scales', ...(zpBytes ? ['zp'] : [])];
+    const model = oneNode('GatherBlockQuantized', inputs, attrs, init, io('ids', DataType.INT64, [4]), [4, cols]);
     const [web, native] = await runBoth(model, { ids: new ortWeb.Tensor('int64', indices, [4]) });
 
     const table = dequantizeBlocks(unpackIntegers(data, rows * cols, format), [rows, cols], 1, blockSize, scales,

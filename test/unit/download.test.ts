@@ -161,15 +161,17 @@ test('a dtype whose weights are in onnx/model.onnx_data downloads both files, an
   const external = await startHubServer(path.dirname(folder));
   try {
     const dest = path.join(tmp, 'external');
-    await downloadModel({ hubUrl: external.url, modelId: `test-org/${path.basename(folder)}`, ...dtypeFiles('fp32'), dest });
+    const modelId = `test-org/${path.basename(folder)}`;
+    await downloadModel({ hubUrl: external.url, modelId, ...dtypeFiles('fp32'), dest });
     assert.ok(external.requests.some((r) => r.endsWith('/resolve/main/onnx/model.onnx_data')));
     assert.equal(statSync(path.join(dest, 'onnx/model.onnx_data')).size, data.length);
     const m = await LoadedModel.load({ id: 'external', folder: dest, dtype: 'fp32' }, runtime);
     assert.equal((await m.explain('201102', 512, 1)).model.layers, 3);
     await m.dispose();
     // Without external data on the hub, the optional _data file is skipped (404), not an error.
-    await downloadModel({ hubUrl: hub.url, modelId: 'test-org/gpt-nano-sort', ...dtypeFiles('fp32'), dest: path.join(tmp, 'inline') });
-    assert.ok(!allFiles(path.join(tmp, 'inline')).includes('onnx/model.onnx_data'));
+    const inline = path.join(tmp, 'inline');
+    await downloadModel({ hubUrl: hub.url, modelId: 'test-org/gpt-nano-sort', ...dtypeFiles('fp32'), dest: inline });
+    assert.ok(!allFiles(inline).includes('onnx/model.onnx_data'));
   } finally {
     await external.close();
     rmSync(folder, { recursive: true });

@@ -13,16 +13,21 @@ import { toExternalData, toNBits } from '../support/transforms';
 const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 test('every dtype names its file as transformers.js does', () => {
-  const files = (['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4', 'q2', 'q2f16', 'q1', 'q1f16'] as const).map((d) => onnxFile(d));
-  assert.deepEqual(files, ['onnx/model.onnx', 'onnx/model_fp16.onnx', 'onnx/model_quantized.onnx', 'onnx/model_int8.onnx',
-    'onnx/model_uint8.onnx', 'onnx/model_q4.onnx', 'onnx/model_q4f16.onnx', 'onnx/model_bnb4.onnx', 'onnx/model_q2.onnx',
-    'onnx/model_q2f16.onnx', 'onnx/model_q1.onnx', 'onnx/model_q1f16.onnx']);
+  const dtypes = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4', 'q2', 'q2f16', 'q1', 'q1f16'] as const;
+  const files = dtypes.map((d) => onnxFile(d));
+  assert.deepEqual(files, [
+    'onnx/model.onnx', 'onnx/model_fp16.onnx', 'onnx/model_quantized.onnx', 'onnx/model_int8.onnx', 'onnx/model_uint8.onnx',
+    'onnx/model_q4.onnx', 'onnx/model_q4f16.onnx', 'onnx/model_bnb4.onnx', 'onnx/model_q2.onnx', 'onnx/model_q2f16.onnx',
+    'onnx/model_q1.onnx', 'onnx/model_q1f16.onnx',
+  ]);
 });
 
 test('a missing dtype file names the files present and the setting to change', () => {
-  const dir = derivedFolder('gpt-nano-sort', { 'onnx/model.onnx': new Uint8Array(1), 'onnx/model_q4.onnx': new Uint8Array(1) });
+  const stub = new Uint8Array(1);
+  const dir = derivedFolder('gpt-nano-sort', { 'onnx/model.onnx': stub, 'onnx/model_q4.onnx': stub });
   try {
-    assert.equal(checkModelFolder(dir, 'fp16'), `${dir} has no onnx/model_fp16.onnx (dtype fp16). It has onnx/model.onnx (fp32), ` +
+    assert.equal(checkModelFolder(dir, 'fp16'), `${dir} has no onnx/model_fp16.onnx (dtype fp16). ` +
+      'It has onnx/model.onnx (fp32), ' +
       'onnx/model_q4.onnx (q4): set attentionLens.dtype to one of fp32, q4.');
   } finally {
     rmSync(dir, { recursive: true });
