@@ -38,7 +38,7 @@ function halfTensor(t: onnx.ITensorProto): void {
   if (t.dataType !== FLOAT) return;
   let values: Float32Array;
   if (t.rawData && t.rawData.length) {
-    const raw = t.rawData.slice();
+    const raw = new Uint8Array(t.rawData); // a copy: Buffer.slice would be an unaligned view
     values = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
   } else values = Float32Array.from(t.floatData ?? []);
   const half = Uint16Array.from(values, toHalf);

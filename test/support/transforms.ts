@@ -5,7 +5,7 @@ const { FLOAT, UINT8 } = onnx.TensorProto.DataType;
 
 const floats = (t: onnx.ITensorProto): Float32Array => {
   if (t.rawData?.length) {
-    const raw = t.rawData.slice();
+    const raw = new Uint8Array(t.rawData); // a copy: Buffer.slice would be an unaligned view
     return new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
   }
   return Float32Array.from(t.floatData ?? []);

@@ -9,6 +9,7 @@ import type { AttentionResult } from '../../src/protocol';
 import { runtime, sampleText, spec } from '../support/models';
 import { derivedFolder, sharedGraph } from '../support/derivedModels';
 import { toExternalData, toNBits } from '../support/transforms';
+import { toFloat16Model } from '../support/fp16';
 
 const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
@@ -63,6 +64,25 @@ for (const [name, bits] of [['bert-mini-shakespeare', 4], ['stories260K', 4], ['
     });
   });
 }
+
+test('q4f16 (4-bit weights, float16 activations): from scratch within the stated fp16 tolerance', async () => {
+  const name = 'gpt-nano-sort';
+  const dir = derivedFolder(name, { [onnxFile('q4f16')]: toFloat16Model(toNBits(sharedGraph(name), 4, 16)) });
+  const m = await LoadedModel.load({ ...spec(name, 'q4f16'), folder: dir }, runtime);
+  try {
+    const r = await m.explain(sampleText(name), 512, 2);
+    for (let layer = 0; layer < r.model.layers; layer++) {
+      const s = m.scratchLayer(2, layer);
+      assert.equal(s.tolerance, 1e-2);
+      assert.match(s.method, /^q4f16 weights dequantized.*runtime computes in float16/);
+      const worst = Math.max(...s.maxAbsDiffPerHead);
+      assert.ok(worst <= s.tolerance && worst > 0, `layer ${layer}: ${worst}`);
+    }
+  } finally {
+    await m.dispose();
+    rmSync(dir, { recursive: true });
+  }
+});
 
 describe('external data: weights in model.onnx_data', () => {
   let inline: LoadedModel;
