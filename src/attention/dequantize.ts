@@ -124,3 +124,28 @@ export function dequantizeBlocks(q: Int32Array, dims: number[], quantizeAxis: nu
   }
   return out;
 }
+
+/** bitsandbytes' 4-bit code books (quant_type 0: FP4, 1: NF4, the normal-float quantiles of Dettmers et al. 2023). */
+const BNB4_CODES = [
+  [0, 5.208333333e-3, 0.66666667, 1, 0.33333333, 0.5, 0.16666667, 0.25,
+    -0, -5.208333333e-3, -0.66666667, -1, -0.33333333, -0.5, -0.16666667, -0.25],
+  [-1, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635, -0.18477343022823334,
+    -0.09105003625154495, 0, 0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224,
+    0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1],
+].map((c) => Float32Array.from(c));
+
+/**
+ * MatMulBnb4's weight (transformers.js' bnb4 files) by output column, [N, K]: the flattened Wᵀ in
+ * blocks of `blockSize`, two codes a byte (the first in the high nibble), W = code[q] · absmax[block].
+ */
+export function dequantizeBnb4(packed: Uint8Array, absmax: Float32Array, K: number, N: number, blockSize: number,
+  quantType: number): Float32Array {
+  const codes = BNB4_CODES[quantType];
+  if (!codes) throw new Error(`MatMulBnb4 quant_type ${quantType} is not FP4 (0) or NF4 (1)`);
+  const out = new Float32Array(N * K);
+  for (let i = 0; i < N * K; i++) {
+    const q = i % 2 === 0 ? packed[i >> 1] >> 4 : packed[i >> 1] & 0x0f;
+    out[i] = Math.fround(codes[q] * absmax[Math.floor(i / blockSize)]);
+  }
+  return out;
+}

@@ -36,7 +36,7 @@ export interface GraphTaps {
   fusedOps?: string[];
 }
 
-const PROJECTION_OPS = new Set(['MatMul', 'Gemm', 'MatMulInteger', 'FusedMatMul', 'MatMulNBits']);
+const PROJECTION_OPS = new Set(['MatMul', 'Gemm', 'MatMulInteger', 'FusedMatMul', 'MatMulNBits', 'MatMulBnb4']);
 const QUANT_OPS = new Set(['DynamicQuantizeLinear', 'QuantizeLinear', 'DequantizeLinear']);
 const PASS_THROUGH = new Set(['Reshape', 'Cast', 'Squeeze', 'Unsqueeze', 'Identity']);
 

@@ -12,7 +12,7 @@ import { GraphIndex, scoreScales, scoresOf } from './graphTaps';
 import { OnnxNode } from './onnxModel';
 import { probabilitiesTimesValues } from './graph/attentionSoftmax';
 import { foldScalar, literalValue } from './graph/scale';
-import { nbitsColumns } from './nbitsWeights';
+import { bnb4Columns, nbitsColumns } from './nbitsWeights';
 
 const LAYOUT_OPS = new Set(['Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Expand', 'Cast']);
 
@@ -194,8 +194,8 @@ export function walkToProjection(index: GraphIndex, start: string): Walk {
       const n = cols ?? w.shape[1] - offset;
       return { projection: { kind: 'float', wT: byColumn(w.data, w.shape, offset, n), dequantized: w.dequantized, bias: ownColumns(bias, offset, n) }, node: p, scale, invFreq };
     }
-    if (p.opType === 'MatMulNBits') {
-      const w = nbitsColumns(index, p); // wT [N, K]
+    if (p.opType === 'MatMulNBits' || p.opType === 'MatMulBnb4') {
+      const w = p.opType === 'MatMulNBits' ? nbitsColumns(index, p) : bnb4Columns(index, p); // wT [N, K]
       const n = cols ?? w.N - offset;
       const wT = { data: w.wT.slice(offset * w.K, (offset + n) * w.K), shape: [n, w.K] };
       const projection: Projection = { kind: 'float', wT, dequantized: true, bias: ownColumns(w.bias ?? bias, offset, n) };

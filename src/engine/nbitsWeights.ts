@@ -1,8 +1,8 @@
 /**
- * The weight of a MatMulNBits projection (transformers.js' q4, q2, q1, q4f16, ... files), read from
- * the graph and dequantized as ONNX Runtime does, by output column [N, K].
+ * The weight of a MatMulNBits projection (transformers.js' q4, q2, q1, q4f16, ... files) or a MatMulBnb4
+ * one (bnb4), read from the graph and dequantized as ONNX Runtime does, by output column [N, K].
  */
-import { dequantizeNBits } from '../attention/dequantize';
+import { dequantizeBnb4, dequantizeNBits } from '../attention/dequantize';
 import { UnsupportedModelError } from './errors';
 import type { GraphIndex } from './graphTaps';
 import { DataType, OnnxNode, tensorToFloat32 } from './onnxModel';
@@ -40,4 +40,18 @@ export function nbitsColumns(index: GraphIndex, node: OnnxNode): NBitsColumns {
     groupIndex: g && tensorToFloat32(g),
   });
   return { wT, N, K, bits, bias: biasTensor && tensorToFloat32(biasTensor) };
+}
+
+export function bnb4Columns(index: GraphIndex, node: OnnxNode): NBitsColumns {
+  const [, b, absmax] = node.inputs;
+  const K = attr(node, 'K');
+  const N = attr(node, 'N');
+  const blockSize = attr(node, 'block_size');
+  const packed = index.initializer(b);
+  const scales = index.initializer(absmax);
+  if (!K || !N || !blockSize || !packed?.raw || !scales) {
+    throw new UnsupportedModelError(`cannot read the quantized weight of ${node.name} (MatMulBnb4)`);
+  }
+  const wT = dequantizeBnb4(packed.raw, tensorToFloat32(scales), K, N, blockSize, attr(node, 'quant_type') ?? 1);
+  return { wT, N, K, bits: 4 };
 }

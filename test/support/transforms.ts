@@ -96,3 +96,48 @@ export function toNBits(bytes: Uint8Array, bits: number, blockSize: number): Uin
   model.opsetImport = [...others, { domain: 'com.microsoft', version: 1 }];
   return onnx.ModelProto.encode(model).finish();
 }
+
+const NF4 = [-1, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
+  -0.18477343022823334, -0.09105003625154495, 0, 0.07958029955625534, 0.16093020141124725, 0.24611230194568634,
+  0.33791524171829224, 0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1];
+
+/** Every MatMul by a 2-D float weight replaced by MatMulBnb4 (NF4), as transformers.js' bnb4 files have. */
+export function toBnb4(bytes: Uint8Array, blockSize: number): Uint8Array {
+  const model = onnx.ModelProto.decode(bytes);
+  const g = model.graph!;
+  const inits = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
+  for (const n of g.node ?? []) {
+    const w = inits.get(n.input![1]);
+    if (n.opType !== 'MatMul' || !w || w.dims!.length !== 2 || w.dataType !== FLOAT) continue;
+    const [K, N] = w.dims!.map(Number);
+    const data = floats(w);
+    const flat = new Float32Array(N * K); // Wᵀ [N, K], flattened
+    for (let k = 0; k < K; k++) for (let c = 0; c < N; c++) flat[c * K + k] = data[k * N + c];
+    const absmax = new Float32Array(Math.ceil((N * K) / blockSize));
+    flat.forEach((v, i) => {
+      const b = Math.floor(i / blockSize);
+      absmax[b] = Math.max(absmax[b], Math.abs(v));
+    });
+    const packed = new Uint8Array(Math.ceil((N * K) / 2));
+    flat.forEach((v, i) => {
+      const x = v / (absmax[Math.floor(i / blockSize)] || 1);
+      const q = NF4.reduce((best, c, j) => (Math.abs(c - x) < Math.abs(NF4[best] - x) ? j : best), 0);
+      packed[i >> 1] |= i % 2 === 0 ? q << 4 : q;
+    });
+    const name = n.input![1];
+    g.initializer!.push(
+      { name: `${name}_Bnb4`, dataType: UINT8, dims: [packed.length], rawData: packed },
+      { name: `${name}_absmax`, dataType: FLOAT, dims: [absmax.length], rawData: new Uint8Array(absmax.buffer) },
+    );
+    n.opType = 'MatMulBnb4';
+    n.domain = 'com.microsoft';
+    n.input = [n.input![0], `${name}_Bnb4`, `${name}_absmax`];
+    const attrs: [string, number][] = [['K', K], ['N', N], ['block_size', blockSize], ['quant_type', 1]];
+    n.attribute = attrs.map(([key, i]) => ({ name: key, type: onnx.AttributeProto.AttributeType.INT, i }));
+  }
+  const used = new Set((g.node ?? []).flatMap((n) => n.input ?? []));
+  g.initializer = g.initializer!.filter((t) => used.has(t.name!));
+  const others = (model.opsetImport ?? []).filter((o) => o.domain !== 'com.microsoft');
+  model.opsetImport = [...others, { domain: 'com.microsoft', version: 1 }];
+  return onnx.ModelProto.encode(model).finish();
+}

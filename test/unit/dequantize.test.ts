@@ -6,7 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { onnx } from 'onnx-proto';
 import * as ortWeb from 'onnxruntime-web';
-import { BlockIntegers, dequantizeBlocks, dequantizeNBits, unpackIntegers } from '../../src/attention/dequantize';
+import {
+  BlockIntegers, dequantizeBlocks, dequantizeBnb4, dequantizeNBits, unpackIntegers,
+} from '../../src/attention/dequantize';
 import { wasmDir } from '../support/models';
 import { pathToFileURL } from 'node:url';
 
@@ -139,5 +141,31 @@ for (const [format, zeroPoints] of gatherCases) {
     indices.forEach((i, j) => ours.set(table.subarray(Number(i) * cols, (Number(i) + 1) * cols), j * cols));
     assert.ok(maxDiff(ours, web) <= 1e-6, `wasm: max |Δ| ${maxDiff(ours, web)}`);
     assert.ok(maxDiff(ours, native) <= 1e-6, `native: max |Δ| ${maxDiff(ours, native)}`);
+  });
+}
+
+for (const quantType of [0, 1]) {
+  test(`MatMulBnb4 ${quantType ? 'NF4' : 'FP4'}: our dequantized matmul equals ORT's`, async () => {
+    const [M, K, N, blockSize] = [2, 64, 12, 32];
+    const r = rng(40 + quantType);
+    const packed = r.bytes((N * K) / 2);
+    const absmax = r.floats((N * K) / blockSize, 0.1, 2);
+    const init = [
+      tensor('B', DataType.UINT8, [(N * K) / 2], packed),
+      tensor('absmax', DataType.FLOAT, [(N * K) / blockSize], absmax),
+    ];
+    const attrs = { K, N, block_size: blockSize, quant_type: quantType };
+    const model = oneNode('MatMulBnb4', ['A', 'B', 'absmax'], attrs, init, io('A', DataType.FLOAT, [M, K]), [M, N]);
+    const a = r.floats(M * K, -1, 1);
+    const [web, native] = await runBoth(model, { A: new ortWeb.Tensor('float32', a, [M, K]) });
+    const w = dequantizeBnb4(packed, absmax, K, N, blockSize, quantType); // [N, K]
+    const ours = new Float32Array(M * N);
+    for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += a[m * K + k] * w[n * K + k];
+      ours[m * N + n] = s;
+    }
+    assert.ok(maxDiff(ours, web) <= 1e-5, `wasm: max |Δ| ${maxDiff(ours, web)}`);
+    assert.ok(maxDiff(ours, native) <= 1e-5, `native: max |Δ| ${maxDiff(ours, native)}`);
   });
 }

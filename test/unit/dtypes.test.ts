@@ -8,7 +8,7 @@ import { checkModelFolder, dtypeSetting, onnxFile } from '../../src/engine/catal
 import type { AttentionResult } from '../../src/protocol';
 import { runtime, sampleText, spec } from '../support/models';
 import { derivedFolder, sharedGraph } from '../support/derivedModels';
-import { toExternalData, toNBits } from '../support/transforms';
+import { toBnb4, toExternalData, toNBits } from '../support/transforms';
 import { toFloat16Model } from '../support/fp16';
 
 const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
@@ -17,9 +17,9 @@ test('every dtype names its file as transformers.js does', () => {
   const dtypes = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4', 'q2', 'q2f16', 'q1', 'q1f16'] as const;
   const files = dtypes.map((d) => onnxFile(d));
   assert.deepEqual(files, [
-    'onnx/model.onnx', 'onnx/model_fp16.onnx', 'onnx/model_quantized.onnx', 'onnx/model_int8.onnx', 'onnx/model_uint8.onnx',
-    'onnx/model_q4.onnx', 'onnx/model_q4f16.onnx', 'onnx/model_bnb4.onnx', 'onnx/model_q2.onnx', 'onnx/model_q2f16.onnx',
-    'onnx/model_q1.onnx', 'onnx/model_q1f16.onnx',
+    'onnx/model.onnx', 'onnx/model_fp16.onnx', 'onnx/model_quantized.onnx', 'onnx/model_int8.onnx',
+    'onnx/model_uint8.onnx', 'onnx/model_q4.onnx', 'onnx/model_q4f16.onnx', 'onnx/model_bnb4.onnx',
+    'onnx/model_q2.onnx', 'onnx/model_q2f16.onnx', 'onnx/model_q1.onnx', 'onnx/model_q1f16.onnx',
   ]);
 });
 
@@ -77,6 +77,28 @@ test('q4f16 (4-bit weights, float16 activations): from scratch within the stated
       assert.match(s.method, /^q4f16 weights dequantized.*runtime computes in float16/);
       const worst = Math.max(...s.maxAbsDiffPerHead);
       assert.ok(worst <= s.tolerance && worst > 0, `layer ${layer}: ${worst}`);
+    }
+  } finally {
+    await m.dispose();
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('bnb4 (MatMulBnb4, NF4): attention rows sum to 1 and from scratch within 1e-4', async () => {
+  const name = 'stories260K';
+  const dir = derivedFolder(name, { [onnxFile('bnb4')]: toBnb4(sharedGraph(name), 64) });
+  const m = await LoadedModel.load({ ...spec(name, 'bnb4'), folder: dir }, runtime);
+  try {
+    const r = await m.explain(sampleText(name), 512, 4);
+    const T = r.tokens.length;
+    for (let row = 0; row < r.attention.length / T; row++) {
+      const sum = r.attention.subarray(row * T, (row + 1) * T).reduce((x, y) => x + y, 0);
+      assert.ok(Math.abs(sum - 1) < 1e-5, `row ${row} sums to ${sum}`);
+    }
+    for (let layer = 0; layer < r.model.layers; layer++) {
+      const s = m.scratchLayer(4, layer);
+      assert.match(s.method, /^bnb4 weights dequantized/);
+      assert.ok(Math.max(...s.maxAbsDiffPerHead) <= 1e-4, `layer ${layer}: ${Math.max(...s.maxAbsDiffPerHead)}`);
     }
   } finally {
     await m.dispose();
