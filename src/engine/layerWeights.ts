@@ -13,6 +13,7 @@ import { OnnxNode } from './onnxModel';
 import { probabilitiesTimesValues } from './graph/attentionSoftmax';
 import { foldScalar, literalValue } from './graph/scale';
 import { bnb4Columns, nbitsColumns } from './nbitsWeights';
+import { dequantizeBlocks } from '../attention/dequantize';
 
 const LAYOUT_OPS = new Set(['Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Expand', 'Cast']);
 
@@ -72,6 +73,8 @@ export function weightMatrix(index: GraphIndex, name: string, transpose: boolean
     if (!q || !scale || !zero || !dims) throw new UnsupportedModelError(`cannot read the quantized weight ${name}`);
     const axis = p.attributes.get('axis')?.i ?? 1;
     const cols = dims[1];
+    const blockSize = p.attributes.get('block_size')?.i;
+    if (blockSize) return blockwise(q, dims, axis, blockSize, scale, p.inputs[2] ? zero : undefined, transpose);
     data = new Float32Array(q.length);
     for (let i = 0; i < q.length; i++) {
       const c = scale.length === 1 ? 0 : axis === 1 || axis === -1 ? i % cols : Math.floor(i / cols);
@@ -88,6 +91,21 @@ export function weightMatrix(index: GraphIndex, name: string, transpose: boolean
   const t = new Float32Array(data.length);
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) t[j * r + i] = data[i * c + j];
   return { data: t, shape: [c, r], dequantized };
+}
+
+/**
+ * An opset-21 blockwise DequantizeLinear (int4/uint4 q4 exports): scales and zero points have
+ * ceil(d_axis / block_size) entries along `axis`; y = (q − zp) · scale, zp 0 when absent.
+ */
+function blockwise(q: Float32Array, dims: number[], axis: number, blockSize: number, scale: Float32Array,
+  zero: Float32Array | undefined, transpose: boolean): { data: Float32Array; shape: number[]; dequantized: boolean } {
+  if (dims.length !== 2) throw new UnsupportedModelError('a blockwise-quantized projection weight that is not 2-D');
+  const data = dequantizeBlocks(Int32Array.from(q), dims, axis, blockSize, scale, zero && Int32Array.from(zero), 'int4');
+  if (!transpose) return { data, shape: dims, dequantized: true };
+  const [r, c] = dims;
+  const t = new Float32Array(data.length);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) t[j * r + i] = data[i * c + j];
+  return { data: t, shape: [c, r], dequantized: true };
 }
 
 /** Rotary frequencies used by a RoPE block: the constant multiplied with the positions before Cos. */

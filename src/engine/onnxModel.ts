@@ -3,7 +3,7 @@
  * protobuf bytes (field numbers from onnx.proto). Pure: used by the worker, tests and benchmarks.
  */
 import { Field, fields, ints, str, Wire } from './protobuf';
-import { bfloat16ToFloat32, halfToFloat32 } from '../attention/dequantize';
+import { bfloat16ToFloat32, halfToFloat32, unpackIntegers } from '../attention/dequantize';
 
 export const enum DataType {
   Float = 1, Uint8 = 2, Int8 = 3, Uint16 = 4, Int16 = 5, Int32 = 6, Int64 = 7, Float16 = 10, Double = 11, Bfloat16 = 16,
@@ -216,6 +216,8 @@ export function tensorToFloat32(t: OnnxTensor): Float32Array {
       case DataType.Double: return Float32Array.from(new Float64Array(raw.buffer, 0, count));
       case DataType.Float16: return halfToFloat32(new Uint16Array(raw.buffer, 0, count));
       case DataType.Bfloat16: return bfloat16ToFloat32(new Uint16Array(raw.buffer, 0, count));
+      case DataType.Int4: return Float32Array.from(unpackIntegers(raw, count, 'int4'));
+      case DataType.Uint4: return Float32Array.from(unpackIntegers(raw, count, 'uint4'));
       default: throw new Error(`tensor ${t.name} has unsupported data type ${t.dataType}`);
     }
   }

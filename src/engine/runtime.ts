@@ -38,6 +38,13 @@ export interface Runtime {
 let started: Promise<Runtime> | undefined;
 
 /**
+ * Native ORT fuses DequantizeLinear + MatMul into MatMulNBits and by default lets that quantize the
+ * activations to int8 (accuracy level 4), which moves results by ~1e-2 from what the graph says (and
+ * from the WebAssembly runtime). Level 0 keeps float arithmetic (measured in test/unit/dequantize.test.ts).
+ */
+export const NATIVE_CONFIG = { session: { qdq_matmulnbits_accuracy_level: '0' } };
+
+/**
  * onnxruntime-node from exactly `nativeDir/node_modules` (a bare name would also search every folder
  * above, and could pick up some other copy from the user's home).
  */
@@ -73,7 +80,7 @@ export function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     tf.env.useFSCache = false;
     tf.env.useBrowserCache = false;
     const sessionOptions = backend === 'native'
-      ? { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1 }
+      ? { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, extra: NATIVE_CONFIG }
       : { executionProviders: ['wasm'] };
     return { tf, ort, backend, sessionOptions, fallback };
   })();
