@@ -51,8 +51,11 @@ export async function chooseModel(storage: string): Promise<void> {
   }
   items.push({ label: 'Hugging Face hub', kind: vscode.QuickPickItemKind.Separator });
   for (const m of HUB_MODELS) {
-    const cached = isModelFolder(cacheFolder(storage, m.id), s.dtype);
-    items.push({ label: m.id, description: `${m.family} · ${cached ? 'downloaded' : `download ${s.dtype}${m.sizeMb[s.dtype] ? ` ≈${m.sizeMb[s.dtype]} MB` : ''}`}`, value: m.id, picked: current === m.id });
+    const cache = cacheFolder(storage, m.id);
+    const cached = isModelFolder(cache, s.dtype);
+    const size = m.sizeMb[s.dtype] ? ` ≈${m.sizeMb[s.dtype]} MB` : '';
+    const state = cached ? `downloaded: ${dtypesPresent(cache).join(', ')}` : `download ${s.dtype}${size}`;
+    items.push({ label: m.id, description: `${m.family} · ${state}`, value: m.id, picked: current === m.id });
   }
   items.push({ label: '$(folder-opened) Choose a model folder…', browse: true, alwaysShow: true });
   const pick = await vscode.window.showQuickPick(items, { title: 'Attention Lens: Choose Model', placeHolder: `Current: ${current || '(default)'} · dtype ${s.dtype}`, matchOnDescription: true });
