@@ -31,8 +31,8 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
 
   before(async () => {
     mkdirSync(outputDir, { recursive: true });
-    bert = await LoadedModel.load(spec('bert-mini-shakespeare', 'int8'), runtime);
-    gpt2 = await LoadedModel.load(spec('gpt2-mini-shakespeare', 'int8'), runtime);
+    bert = await LoadedModel.load(spec('bert-mini-shakespeare', 'q8'), runtime);
+    gpt2 = await LoadedModel.load(spec('gpt2-mini-shakespeare', 'q8'), runtime);
     rb = await bert.explain(SENTENCE, 512, 1);
     rg = await gpt2.explain(SENTENCE, 512, 2);
     server = await startWebviewServer();
@@ -294,7 +294,7 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
   });
 
   test('stories260K (Llama: 5 layers × 8 heads, grouped-query attention): every tab draws', async () => {
-    const llama = await LoadedModel.load(spec('stories260K', 'int8'), runtime);
+    const llama = await LoadedModel.load(spec('stories260K', 'q8'), runtime);
     try {
       const r = await llama.explain('Once upon a time, there was a little girl named Lily.', 512, 3);
       const page = await context.newPage();

@@ -54,8 +54,8 @@ for (const name of MODELS) {
 }
 
 test('attention inside the branches of an If node (Optimum merged decoder), int8', async () => {
-  const m = await LoadedModel.load(spec('gpt2-mini-shakespeare', 'int8', 'decoder_model_merged_if'), runtime);
-  const plain = await LoadedModel.load(spec('gpt2-mini-shakespeare', 'int8'), runtime);
+  const m = await LoadedModel.load(spec('gpt2-mini-shakespeare', 'q8', 'decoder_model_merged_if'), runtime);
+  const plain = await LoadedModel.load(spec('gpt2-mini-shakespeare', 'q8'), runtime);
   try {
     const r = await m.explain(sampleText('gpt2'), 512);
     checkResult(r, 4, 4);

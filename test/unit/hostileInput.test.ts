@@ -17,7 +17,7 @@ const huge = 'All the world’s a stage. '.repeat(4000); // 100 000 characters
 for (const name of ['bert-mini-shakespeare', 'gpt2-mini-shakespeare', 'stories260K']) {
   describe(`hostile input: ${name}`, () => {
     let m: LoadedModel;
-    before(async () => { m = await LoadedModel.load(spec(name, 'int8'), runtime); });
+    before(async () => { m = await LoadedModel.load(spec(name, 'q8'), runtime); });
     after(() => m?.dispose());
 
     corpus.forEach((text, i) => {

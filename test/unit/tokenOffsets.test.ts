@@ -17,7 +17,7 @@ const folded = (s: string, lower: boolean) => (lower ? s.toLowerCase().normalize
 for (const name of ['bert-mini-shakespeare', 'gpt2-mini-shakespeare', 'stories260K']) {
   describe(`token offsets: ${name}`, () => {
     let m: LoadedModel;
-    before(async () => { m = await LoadedModel.load(spec(name, 'int8'), runtime); });
+    before(async () => { m = await LoadedModel.load(spec(name, 'q8'), runtime); });
     after(() => m?.dispose());
     for (const text of TEXTS) {
       test(JSON.stringify(text), async () => {

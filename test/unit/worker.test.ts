@@ -50,7 +50,7 @@ test('auto without a platform package: WebAssembly, and the log says why', async
   const logs: [string, string][] = [];
   const client = new EngineClient(workerPath, () => ({ ...runtime(), runtime: 'auto', nativeDir: path.join(repoRoot, 'no-such-native-folder') }), (level, m) => logs.push([level, m]));
   try {
-    const r = await client.explain(spec('bert-mini-shakespeare', 'int8'), 'hello there', 512).result;
+    const r = await client.explain(spec('bert-mini-shakespeare', 'q8'), 'hello there', 512).result;
     assert.equal(r.model.runtime, 'wasm');
     assert.ok(logs.some(([level, m]) => level === 'warning' && /native ONNX Runtime is not available.*using WebAssembly/.test(m)), JSON.stringify(logs));
   } finally {
@@ -62,7 +62,7 @@ test('bundled worker explains, with 2 WASM threads', async () => {
   const client = new EngineClient(workerPath, runtime);
   try {
     const progress: string[] = [];
-    const r = await client.explain(spec('gpt2-mini-shakespeare', 'int8'), sampleText('gpt2'), 512, (m) => progress.push(m)).result;
+    const r = await client.explain(spec('gpt2-mini-shakespeare', 'q8'), sampleText('gpt2'), 512, (m) => progress.push(m)).result;
     assert.equal(r.model.layers, 4);
     assert.equal(r.attention.length, 4 * 4 * r.tokens.length ** 2);
     assert.ok(progress.some((m) => m.startsWith('Loading')), 'reports loading progress');
@@ -74,8 +74,8 @@ test('bundled worker explains, with 2 WASM threads', async () => {
 test('a newer request cancels the older one; no stale result arrives', async () => {
   const client = new EngineClient(workerPath, runtime);
   try {
-    const first = client.explain(spec('bert-mini-shakespeare', 'int8'), 'the first text', 512);
-    const second = client.explain(spec('bert-mini-shakespeare', 'int8'), 'a second, different text', 512);
+    const first = client.explain(spec('bert-mini-shakespeare', 'q8'), 'the first text', 512);
+    const second = client.explain(spec('bert-mini-shakespeare', 'q8'), 'a second, different text', 512);
     await assert.rejects(first.result, CancelledError);
     const r = await second.result;
     assert.equal(r.text, 'a second, different text');
@@ -96,7 +96,7 @@ test('errors come back as messages a person can act on', async () => {
 test('a burst of requests: only the last one answers, the rest are cancelled', async () => {
   const client = new EngineClient(workerPath, runtime);
   try {
-    const runs = Array.from({ length: 6 }, (_, i) => client.explain(spec('stories260K', 'int8'), `request number ${i}`, 512));
+    const runs = Array.from({ length: 6 }, (_, i) => client.explain(spec('stories260K', 'q8'), `request number ${i}`, 512));
     const settled = await Promise.allSettled(runs.map((r) => r.result));
     settled.slice(0, -1).forEach((s) => assert.ok(s.status === 'rejected' && s.reason instanceof CancelledError, 'earlier requests are cancelled'));
     const last = settled.at(-1)!;
@@ -113,7 +113,7 @@ test('a worker that dies mid-run is reported, and the next request gets a new on
     await new Promise((r) => setTimeout(r, 50));
     await (client as unknown as { worker: import('node:worker_threads').Worker }).worker.terminate();
     await assert.rejects(run.result, /The model worker stopped .*restarted on the next request/);
-    const r = await client.explain(spec('gpt2-mini-shakespeare', 'int8'), sampleText('gpt2'), 512).result;
+    const r = await client.explain(spec('gpt2-mini-shakespeare', 'q8'), sampleText('gpt2'), 512).result;
     assert.equal(r.model.layers, 4);
   } finally {
     await client.dispose();
