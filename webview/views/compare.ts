@@ -47,7 +47,12 @@ export function renderAllLayers(host: HTMLElement, r: AttentionResult, scratch: 
   const done = scratch.size === r.model.layers;
   const summary = document.createElement('p');
   summary.className = 'help';
-  summary.textContent = done ? `All ${r.model.layers} layers × ${r.model.heads} heads checked: largest difference ${fmt(overall)}.` : `${scratch.size} of ${r.model.layers} layers checked.`;
+  // The tolerance depends on what the graph computes in: 1e-4 for float32, 1e-2 for float16.
+  const tolerance = scratch.values().next().value?.tolerance;
+  const expected = tolerance === undefined ? '' : ` (expected within ${fmt(tolerance)})`;
+  summary.textContent = done
+    ? `All ${r.model.layers} layers × ${r.model.heads} heads checked: largest difference ${fmt(overall)}${expected}.`
+    : `${scratch.size} of ${r.model.layers} layers checked.`;
   const parts: HTMLElement[] = [table, summary];
   if (!done) {
     parts.push(button('Check every layer', onCheckAll, { className: 'check-all' }));
