@@ -27,7 +27,7 @@ test('native and WebAssembly runtimes: same tokens, attention within 1e-5, hidde
   const native = new EngineClient(workerPath, () => ({ ...runtime(), runtime: 'native', nativeDir: repoRoot }), (_, m) => logs.push(m));
   const wasm = new EngineClient(workerPath, () => ({ ...runtime(), runtime: 'wasm' }));
   try {
-    for (const [name, precision] of [['bert-mini-shakespeare', 'fp32'], ['bert-mini-shakespeare', 'q8'], ['gpt2-mini-shakespeare', 'q8'], ['stories260K', 'fp32'], ['distilbert-mini-shakespeare', 'q8']] as const) {
+    for (const [name, precision] of [['bert-mini-shakespeare', 'fp32'], ['bert-mini-shakespeare', 'int8'], ['gpt2-mini-shakespeare', 'int8'], ['stories260K', 'fp32'], ['distilbert-mini-shakespeare', 'int8']] as const) {
       const text = sampleText(name);
       const n = await native.explain(spec(name, precision), text, 512).result;
       const w = await wasm.explain(spec(name, precision), text, 512).result;
@@ -87,7 +87,7 @@ test('a newer request cancels the older one; no stale result arrives', async () 
 test('errors come back as messages a person can act on', async () => {
   const client = new EngineClient(workerPath, runtime);
   try {
-    await assert.rejects(client.explain({ id: 'nowhere', folder: '/nonexistent/model', dtype: 'q8' }, 'hi', 512).result, /missing|not found|could not/i);
+    await assert.rejects(client.explain({ id: 'nowhere', folder: '/nonexistent/model', precision: 'int8' }, 'hi', 512).result, /missing|not found|could not/i);
   } finally {
     await client.dispose();
   }
@@ -125,11 +125,11 @@ test('a cancelled run never replaces the shown one; a newer explain does not can
   process.env.ATTENTION_LENS_TEST_RUN_DELAY_MS = '3000';
   const client = new EngineClient(workerPath, runtime);
   try {
-    const shown = await client.explain(spec('bert-mini-shakespeare', 'int8'), 'the text the panel shows', 512).result;
+    const shown = await client.explain(spec('bert-mini-shakespeare', 'q8'), 'the text the panel shows', 512).result;
     delete process.env.ATTENTION_LENS_TEST_RUN_DELAY_MS;
     // The panel asks about what it shows, then the person explains again while the answer is on its way.
     const question = client.scratch({ runId: shown.runId, layer: 1 });
-    const run = client.explain(spec('bert-mini-shakespeare', 'int8'), 'a run that is cancelled', 512);
+    const run = client.explain(spec('bert-mini-shakespeare', 'q8'), 'a run that is cancelled', 512);
     await new Promise((r) => setTimeout(r, 1500));
     client.cancel(run.id);
     await assert.rejects(run.result, CancelledError);
@@ -149,7 +149,7 @@ test('the worker writes the shown run\'s tensors for the panel, removed once ano
   const dir = mkdtempSync(path.join(tmpdir(), 'attention-lens-tensors-'));
   const client = new EngineClient(workerPath, runtime, undefined, dir);
   try {
-    const first = await client.explain(spec('bert-mini-shakespeare', 'int8'), 'the first text', 512).result;
+    const first = await client.explain(spec('bert-mini-shakespeare', 'q8'), 'the first text', 512).result;
     const files = first.tensorFiles!;
     const read = (pieces: string[]) => {
       const b = Buffer.concat(pieces.map((f) => readFileSync(f)));
@@ -157,7 +157,7 @@ test('the worker writes the shown run\'s tensors for the panel, removed once ano
     };
     assert.deepEqual(read(files.attention), first.attention, 'the attention, number for number');
     assert.deepEqual(read(files.hiddenStates), first.hiddenStates, 'the hidden states, number for number');
-    const second = await client.explain(spec('bert-mini-shakespeare', 'int8'), 'a second text', 512).result;
+    const second = await client.explain(spec('bert-mini-shakespeare', 'q8'), 'a second text', 512).result;
     assert.ok(second.tensorFiles!.attention.every((f) => existsSync(f)));
     assert.ok(!files.attention.some((f) => existsSync(f)), 'the first run\'s files are gone');
   } finally {
