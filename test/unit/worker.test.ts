@@ -27,7 +27,7 @@ test('native and WebAssembly runtimes: same tokens, attention within 1e-5, hidde
   const native = new EngineClient(workerPath, () => ({ ...runtime(), runtime: 'native', nativeDir: repoRoot }), (_, m) => logs.push(m));
   const wasm = new EngineClient(workerPath, () => ({ ...runtime(), runtime: 'wasm' }));
   try {
-    for (const [name, precision] of [['bert-mini-shakespeare', 'fp32'], ['bert-mini-shakespeare', 'int8'], ['gpt2-mini-shakespeare', 'int8'], ['stories260K', 'fp32'], ['distilbert-mini-shakespeare', 'int8']] as const) {
+    for (const [name, precision] of [['bert-mini-shakespeare', 'fp32'], ['bert-mini-shakespeare', 'q8'], ['gpt2-mini-shakespeare', 'q8'], ['stories260K', 'fp32'], ['distilbert-mini-shakespeare', 'q8']] as const) {
       const text = sampleText(name);
       const n = await native.explain(spec(name, precision), text, 512).result;
       const w = await wasm.explain(spec(name, precision), text, 512).result;
@@ -87,7 +87,7 @@ test('a newer request cancels the older one; no stale result arrives', async () 
 test('errors come back as messages a person can act on', async () => {
   const client = new EngineClient(workerPath, runtime);
   try {
-    await assert.rejects(client.explain({ id: 'nowhere', folder: '/nonexistent/model', precision: 'int8' }, 'hi', 512).result, /missing|not found|could not/i);
+    await assert.rejects(client.explain({ id: 'nowhere', folder: '/nonexistent/model', dtype: 'q8' }, 'hi', 512).result, /missing|not found|could not/i);
   } finally {
     await client.dispose();
   }
