@@ -1,11 +1,12 @@
 // Builds the extension host, the model worker and the webview as separate bundles, and copies the
 // ONNX Runtime WebAssembly files next to them. `node esbuild.mjs --tests` also bundles the
-// integration suite that runs inside VS Code.
+// integration suite that runs inside VS Code; `--watch` rebuilds on every change (npm run watch).
 import * as esbuild from 'esbuild';
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const withTests = process.argv.includes('--tests');
+const watch = process.argv.includes('--watch');
 
 /** transformers.js' Node build loads the native onnxruntime-node at import; we run onnxruntime-web instead. */
 const noNativeRuntime = {
@@ -41,15 +42,27 @@ rmSync('dist', { recursive: true, force: true });
 mkdirSync('dist/ort', { recursive: true });
 for (const f of ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs']) cpSync(`node_modules/onnxruntime-web/dist/${f}`, `dist/ort/${f}`);
 
-const builds = [
-  esbuild.build({ ...node, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' }),
-  esbuild.build({ ...node, entryPoints: { worker: 'src/engine/worker.ts' }, outdir: 'dist', plugins: [noNativeRuntime] }),
-  esbuild.build({
-    bundle: true, platform: 'browser', format: 'iife', target: 'es2022', sourcemap: !production, minify: production,
-    entryPoints: { webview: 'webview/main.ts' }, outdir: 'dist', logLevel: 'warning',
-  }),
+const options = [
+  { ...node, entryPoints: { extension: 'src/host/extension.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { worker: 'src/worker/worker.ts' }, outdir: 'dist', plugins: [noNativeRuntime] },
+  {
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    sourcemap: !production,
+    minify: production,
+    entryPoints: { webview: 'webview/main.ts' },
+    outdir: 'dist',
+    logLevel: 'warning',
+  },
 ];
 if (withTests) {
-  builds.push(esbuild.build({ ...node, entryPoints: { 'suite/index': 'test/integration/index.ts' }, outdir: 'out/test', external: ['vscode', 'mocha'] }));
+  const suite = { 'suite/index': 'test/integration/index.ts' };
+  options.push({ ...node, entryPoints: suite, outdir: 'out/test', external: ['vscode', 'mocha'] });
 }
-await Promise.all(builds);
+if (watch) {
+  for (const o of options) await (await esbuild.context({ ...o, logLevel: 'info' })).watch();
+} else {
+  await Promise.all(options.map((o) => esbuild.build(o)));
+}

@@ -7,8 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { configShape } from '../src/engine/catalog';
-import { OnnxModel, parseModel } from '../src/engine/onnxModel';
+import { configShape } from '../src/node/catalog';
+import { OnnxModel, parseModel } from '../src/worker/onnxModel';
 
 export interface FlopCount {
   /** Weight products: Σ K·N over the projections, multiplied by 2·T when counting. */

@@ -7,11 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { exposeTaps } from '../src/engine/exposeOutputs';
-import { findModelTaps } from '../src/engine/graphTaps';
-import { parseModel } from '../src/engine/onnxModel';
-import { LoadedModel, modelFilePath } from '../src/engine/explainer';
-import type { Dtype } from '../src/protocol';
+import { exposeTaps } from '../src/worker/exposeOutputs';
+import { findModelTaps } from '../src/worker/graphTaps';
+import { parseModel } from '../src/worker/onnxModel';
+import { LoadedModel, modelFilePath } from '../src/worker/explainer';
+import type { Dtype } from '../src/common/protocol';
 import { PRECISIONS, repeatedText, repoRoot, wasmDir } from '../test/support/models';
 import { flopCountOf, flopsAt } from './flops';
 import { DataType, GraphBuilder } from './onnxBuilder';
@@ -29,7 +29,7 @@ const runs = Number(runsArg ?? 5);
 
 /** The runtime and session options exactly as the worker sets them up (never a silent fallback here). */
 async function runtime(): Promise<{ rt: Runtime; opts: object }> {
-  const { startRuntime } = await import('../src/engine/runtime');
+  const { startRuntime } = await import('../src/worker/runtime');
   const r = await startRuntime({ wasmDir, threads, runtime: kind, nativeDir: repoRoot });
   if (r.backend !== kind) throw new Error(r.fallback ?? `asked for ${kind}, got ${r.backend}`);
   return { rt: r.ort as unknown as Runtime, opts: r.sessionOptions };

@@ -7,9 +7,9 @@
  * those runs (before the reloads).
  */
 import * as path from 'node:path';
-import type { Dtype } from '../src/protocol';
-import { LoadedModel } from '../src/engine/explainer';
-import type { RuntimeChoice } from '../src/engine/runtime';
+import type { Dtype } from '../src/common/protocol';
+import { LoadedModel } from '../src/worker/explainer';
+import type { RuntimeChoice } from '../src/worker/runtime';
 import { repeatedText, runtime as testRuntime } from '../test/support/models';
 import { stat, WARM_UNTIL_MS } from './stats';
 

@@ -190,7 +190,7 @@ function scratchSection(lines: InferenceLine[]): string {
   return [
     '## From scratch against the runtime',
     '',
-    'The TypeScript module (src/attention, plain JavaScript numbers, one thread) recomputing attention from the model\'s',
+    'The TypeScript module (src/common/attention, plain JavaScript numbers, one thread) recomputing attention from the model\'s',
     'own weights and the layer\'s input: Q and K projections, scores, mask, softmax, every head. The panel computes one',
     'layer when it is shown ("one layer"); "every layer" is the "Check every layer" button (measured up to 128 tokens,',
     'and at 32 for the BERT/GPT-2-size graphs).',
@@ -256,7 +256,7 @@ function targetsSection(inference: InferenceLine[], load: LoadLine[], webview: W
 
 /** Sections of docs/PERFORMANCE.md measured by other runs (marked <!-- kept -->) survive a regeneration. */
 function keptSections(): string {
-  let old = '';
+  let old: string;
   try { old = readFileSync(path.join(root, 'docs/PERFORMANCE.md'), 'utf8'); } catch { return ''; }
   const kept = old.split(/^(?=## )/m).filter((s) => s.includes('<!-- kept -->'));
   return kept.length ? `\n${kept.join('').trimEnd()}\n` : '';

@@ -4,8 +4,8 @@
  * rows that sum to 1): the timing depends on the shapes, not on the numbers.
  */
 import type { Page } from 'playwright-core';
-import type { AttentionResult } from '../src/protocol';
-import { seededRandom } from '../src/attention/scoring';
+import type { AttentionResult } from '../src/common/protocol';
+import { seededRandom } from '../src/common/attention/scoring';
 import { launchBrowser } from '../test/support/codeServer';
 import { sendToPanel, startWebviewServer } from '../test/support/webviewHarness';
 import { Stat, stat } from './stats';

@@ -8,11 +8,11 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { LoadedModel } from '../src/engine/explainer';
-import { describeError } from '../src/engine/errors';
-import { dtypesPresent } from '../src/engine/catalog';
-import { TapShapeError } from '../src/engine/readOutputs';
-import type { AttentionResult, Dtype } from '../src/protocol';
+import { LoadedModel } from '../src/worker/explainer';
+import { describeError } from '../src/common/errors';
+import { dtypesPresent } from '../src/node/catalog';
+import { TapShapeError } from '../src/worker/readOutputs';
+import type { AttentionResult, Dtype } from '../src/common/protocol';
 import { modelsDir, runtime, sampleText } from '../test/support/models';
 
 const FP32_TOLERANCE = 1e-4;

@@ -3,10 +3,10 @@
  * with its labels, or vectors for SVG) and the head view (SVG) here, the tabs of several canvases in
  * snapshot.ts.
  */
-import { matrixSvg } from '../src/export/formats';
-import type { AttentionResult } from '../src/protocol';
+import { matrixSvg } from '../src/common/export/formats';
+import type { AttentionResult } from '../src/common/protocol';
 import { css, Palette, weightRGB, RGB } from './colors';
-import { displayLabel } from '../src/tokenLabel';
+import { displayLabel } from '../src/common/tokenLabel';
 import { hasSnapshot, snapshotPng, snapshotSvg } from './snapshot';
 
 /** The figure of the visible tab when it is one canvas with its labels or one SVG (the others: snapshot.ts). */

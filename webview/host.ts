@@ -3,11 +3,11 @@
  * the questions the panel asks (from scratch, walk, export), matched to their replies by id through
  * the same request/reply helper the host uses with its worker.
  */
-import type { HostToWebview, WebviewMethods, WebviewNotice, WebviewToHost } from '../src/protocol';
-import { SCRATCH_UNAVAILABLE } from '../src/protocol';
-import { Requester } from '../src/rpc';
-import { MAX_SELECTION_CHARS } from '../src/limits';
-import { attentionSize, hiddenStatesSize } from '../src/attention/layout';
+import type { HostToWebview, WebviewMethods, WebviewNotice, WebviewToHost } from '../src/common/protocol';
+import { SCRATCH_UNAVAILABLE } from '../src/common/protocol';
+import { Requester } from '../src/common/rpc';
+import { MAX_SELECTION_CHARS } from '../src/common/limits';
+import { attentionSize, hiddenStatesSize } from '../src/common/attention/layout';
 import type { Store } from './store';
 import type { ViewState } from './state';
 

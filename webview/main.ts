@@ -10,6 +10,8 @@ import { Store } from './store';
 const app = document.getElementById('app')!;
 const widthOf = () => Math.max(240, app.clientWidth - 24);
 const store = new Store(readPalette(), widthOf());
+// Assigned once below: the host's callbacks need the shell, and the shell needs the host.
+// eslint-disable-next-line prefer-const
 let shell: Shell | undefined;
 const host = new Host(store, {
   banner: (kind, message) => shell?.banner(kind, message),

@@ -3,9 +3,9 @@
  * screen. A new result builds it; any other change repaints only the parts that draw from what
  * changed (the store names it), and the tab on screen redraws only for the keys it declares.
  */
-import { rowOf } from '../src/attention/aggregate';
-import { displayLabel } from '../src/tokenLabel';
-import { MEAN_OF_HEADS } from '../src/protocol';
+import { rowOf } from '../src/common/attention/aggregate';
+import { displayLabel } from '../src/common/tokenLabel';
+import { MEAN_OF_HEADS } from '../src/common/protocol';
 import { button, singleSelect } from './controls';
 import { pngOfView, svgOfView } from './export';
 import type { Host } from './host';

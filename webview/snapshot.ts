@@ -5,8 +5,8 @@
  * of Embeddings carry no token names on screen (the readout names the hovered row); the export
  * writes them beside the rows, so that the picture can be read on its own.
  */
-import type { AttentionResult } from '../src/protocol';
-import { displayLabel } from '../src/tokenLabel';
+import type { AttentionResult } from '../src/common/protocol';
+import { displayLabel } from '../src/common/tokenLabel';
 import { css, Palette } from './colors';
 import { SVG_NS } from './svg';
 

@@ -1,5 +1,5 @@
-import type { AttentionResult, ViewSelection } from '../src/protocol';
-import { clampSelection } from '../src/attention/layout';
+import type { AttentionResult, ViewSelection } from '../src/common/protocol';
+import { clampSelection } from '../src/common/attention/layout';
 
 export const TABS = ['attention', 'heads', 'model', 'embeddings', 'scratch'] as const;
 export type Tab = (typeof TABS)[number];

@@ -3,7 +3,7 @@
  * repaints only when something it draws from changed: a token focus touches the strip and the
  * highlighted row, not the tabs that do not show it.
  */
-import type { AttentionResult, ScratchLayer, WalkData } from '../src/protocol';
+import type { AttentionResult, ScratchLayer, WalkData } from '../src/common/protocol';
 import type { Palette } from './colors';
 import { clampView, ViewState } from './state';
 

@@ -11,7 +11,7 @@ import { CodeServer, HOSTILE_TEXT, launchBrowser, outputDir, SAMPLE_TEXT, startC
 import type { Page } from 'playwright-core';
 import { repoRoot } from '../support/models';
 import { choose, chosen } from '../support/controls';
-import { MEAN_OF_HEADS } from '../../src/protocol';
+import { MEAN_OF_HEADS } from '../../src/common/protocol';
 import { openSample, panelFrame, runFromPalette, selectFirstLine, step, vsixEntries } from '../support/workbench';
 
 const vsix = path.join(repoRoot, 'attention-lens-0.1.0.vsix');

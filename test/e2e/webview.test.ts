@@ -7,16 +7,16 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { LoadedModel } from '../../src/engine/explainer';
-import { headSummary } from '../../src/attention/aggregate';
-import type { AttentionResult } from '../../src/protocol';
-import { attentionRow } from '../../src/attention/layout';
+import { LoadedModel } from '../../src/worker/explainer';
+import { headSummary } from '../../src/common/attention/aggregate';
+import type { AttentionResult } from '../../src/common/protocol';
+import { attentionRow } from '../../src/common/attention/layout';
 import { launchBrowser, outputDir } from '../support/codeServer';
 import { runtime, spec } from '../support/models';
 import { openPanel, startWebviewServer, Theme } from '../support/webviewHarness';
-import { parseWebviewMessage, WebviewToHost } from '../../src/protocol';
+import { parseWebviewMessage, WebviewToHost } from '../../src/common/protocol';
 import { choose, chosen } from '../support/controls';
-import { displayLabel } from '../../src/tokenLabel';
+import { displayLabel } from '../../src/common/tokenLabel';
 
 const SENTENCE = "The animal didn't cross the street because it was too tired.";
 
@@ -281,7 +281,7 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
   });
 
   test('fused attention: the header says the probabilities were reconstructed and checked', async () => {
-    // The field as LoadedModel sets it for a graph with fused attention operators (src/engine/fused/check.ts).
+    // The field as LoadedModel sets it for a graph with fused attention operators (src/worker/fused/check.ts).
     const fusedAttention = { ops: ['com.microsoft.Attention'], maxAbsDiff: 2.4e-7, tolerance: 1e-4 };
     const page = await open({ ...rg, model: { ...rg.model, fusedAttention } });
     const line = await page.locator('header p.fused').textContent();

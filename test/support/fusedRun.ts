@@ -1,11 +1,11 @@
 /**
- * Runs a graph with fused attention at the ONNX Runtime level: the side branches (src/engine/fused)
+ * Runs a graph with fused attention at the ONNX Runtime level: the side branches (src/worker/fused)
  * appended and their taps made outputs, inputs fed by the test (int32 ids, stacked past, …).
  */
-import { parseModel, OnnxModel } from '../../src/engine/onnxModel';
-import { concat, encodeBytes, encodeString, encodeVarint, fields } from '../../src/engine/protobuf';
-import { fusedBranches, FusedBranches } from '../../src/engine/fused/index';
-import { startRuntime, Ort } from '../../src/engine/runtime';
+import { parseModel, OnnxModel } from '../../src/worker/onnxModel';
+import { concat, encodeBytes, encodeString, encodeVarint, fields } from '../../src/worker/protobuf';
+import { fusedBranches, FusedBranches } from '../../src/worker/fused/index';
+import { startRuntime, Ort } from '../../src/worker/runtime';
 import { runtime } from './models';
 
 export type Feeds = Record<string, { type: string; data: ArrayLike<number | bigint>; dims: number[] }>;

@@ -1,7 +1,7 @@
 /** Where the shared test models are, and one runtime set-up for every Node-side test. */
 import * as path from 'node:path';
 import { existsSync } from 'node:fs';
-import type { Dtype, ModelSpec } from '../../src/protocol';
+import type { Dtype, ModelSpec } from '../../src/common/protocol';
 
 export const repoRoot = path.resolve(__dirname, '../..');
 export const modelsDir = process.env.ATTENTION_LENS_MODELS ?? path.resolve(repoRoot, '../shared/models');

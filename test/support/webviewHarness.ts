@@ -7,9 +7,9 @@ import * as http from 'node:http';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import type { AttentionResult, HostToWebview, WebviewMethods, WebviewToHost } from '../../src/protocol';
-import { replyOf } from '../../src/rpc';
-import type { LoadedModel } from '../../src/engine/explainer';
+import type { AttentionResult, HostToWebview, WebviewMethods, WebviewToHost } from '../../src/common/protocol';
+import { replyOf } from '../../src/common/rpc';
+import type { LoadedModel } from '../../src/worker/explainer';
 import { repoRoot } from './models';
 
 export type Theme = 'dark' | 'light' | 'high-contrast';

@@ -1,9 +1,9 @@
 /** Rollout, means, head summaries, cosine similarity and PCA against values worked out by hand. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { headSummary, meanOverHeads, meanOverLayers, rollout } from '../../src/attention/aggregate';
-import { cosineSimilarity, pca2 } from '../../src/attention/geometry';
-import type { AttentionResult } from '../../src/protocol';
+import { headSummary, meanOverHeads, meanOverLayers, rollout } from '../../src/common/attention/aggregate';
+import { cosineSimilarity, pca2 } from '../../src/common/attention/geometry';
+import type { AttentionResult } from '../../src/common/protocol';
 
 const close = (a: ArrayLike<number>, b: number[], tol = 1e-6) => b.forEach((v, i) => assert.ok(Math.abs(a[i] - v) <= tol, `[${i}] ${a[i]} vs ${v}`));
 

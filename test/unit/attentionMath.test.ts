@@ -1,11 +1,11 @@
 /** The from-scratch module against values worked out by hand, and the properties attention must have. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isMasked, multiHeadAttention, scaledDotProductAttention } from '../../src/attention/attention';
-import { erf, geluErf, geluTanh, layerNorm, matmul, rmsNorm, rope, ropeInverseFrequencies, silu, sinusoidalPositions, softmax, softmaxRows } from '../../src/attention/ops';
-import { additiveScore, bilinearScore, dotScore, hardArgmax, hardSample, scaledDotScore, seededRandom, softAttention } from '../../src/attention/scoring';
-import { dynamicQuantizeLinear, quantizedMatmul, roundHalfEven } from '../../src/attention/quantized';
-import { tensor, Tensor } from '../../src/attention/tensor';
+import { isMasked, multiHeadAttention, scaledDotProductAttention } from '../../src/common/attention/attention';
+import { erf, geluErf, geluTanh, layerNorm, matmul, rmsNorm, rope, ropeInverseFrequencies, silu, sinusoidalPositions, softmax, softmaxRows } from '../../src/common/attention/ops';
+import { additiveScore, bilinearScore, dotScore, hardArgmax, hardSample, scaledDotScore, seededRandom, softAttention } from '../../src/common/attention/scoring';
+import { dynamicQuantizeLinear, quantizedMatmul, roundHalfEven } from '../../src/common/attention/quantized';
+import { tensor, Tensor } from '../../src/common/attention/tensor';
 
 const close = (actual: ArrayLike<number>, expected: number[], tol = 1e-6, what = '') => {
   assert.equal(actual.length, expected.length, `${what} length`);

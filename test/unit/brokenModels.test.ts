@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describeError } from '../../src/engine/errors';
-import { LoadedModel, MAX_MODEL_BYTES } from '../../src/engine/explainer';
-import { concat, encodeBytes, encodeString, encodeVarint } from '../../src/engine/protobuf';
-import type { ModelSpec } from '../../src/protocol';
+import { describeError } from '../../src/common/errors';
+import { LoadedModel, MAX_MODEL_BYTES } from '../../src/worker/explainer';
+import { concat, encodeBytes, encodeString, encodeVarint } from '../../src/worker/protobuf';
+import type { ModelSpec } from '../../src/common/protocol';
 import { modelsDir, runtime } from '../support/models';
 
 let tmp: string;

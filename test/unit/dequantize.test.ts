@@ -8,9 +8,9 @@ import { onnx } from 'onnx-proto';
 import * as ortWeb from 'onnxruntime-web';
 import {
   BlockIntegers, dequantizeBlocks, dequantizeBnb4, dequantizeNBits, unpackIntegers,
-} from '../../src/attention/dequantize';
+} from '../../src/common/attention/dequantize';
 import { wasmDir } from '../support/models';
-import { NATIVE_CONFIG } from '../../src/engine/runtime';
+import { NATIVE_CONFIG } from '../../src/worker/runtime';
 
 /** As the product creates native sessions: without it the fused DQ+MatMul quantizes activations (2e-2 off). */
 const OPTS = { extra: NATIVE_CONFIG };

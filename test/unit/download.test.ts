@@ -4,9 +4,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { downloadModel } from '../../src/engine/download';
-import { cacheFolder, dtypeFiles, isHubId, MODEL_FILES, OPTIONAL_FILES, onnxFile } from '../../src/engine/catalog';
-import { LoadedModel } from '../../src/engine/explainer';
+import { downloadModel } from '../../src/host/download';
+import { cacheFolder, dtypeFiles, isHubId, MODEL_FILES, OPTIONAL_FILES, onnxFile } from '../../src/node/catalog';
+import { LoadedModel } from '../../src/worker/explainer';
 import { HubServer, startHubServer } from '../support/hubServer';
 import { modelsDir, runtime } from '../support/models';
 import { derivedFolder, sharedGraph } from '../support/derivedModels';

@@ -1,8 +1,8 @@
 /** Exported files have the right shapes, and token text stays text in every format. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { csvField, matrixSvg, toCsv, toJson, xmlEscape } from '../../src/export/formats';
-import type { AttentionResult } from '../../src/protocol';
+import { csvField, matrixSvg, toCsv, toJson, xmlEscape } from '../../src/common/export/formats';
+import type { AttentionResult } from '../../src/common/protocol';
 
 const r: AttentionResult = {
   runId: 0, text: '=1+1 <b>"x"</b>', timings: { loadMs: 0, inferenceMs: 0 }, hiddenStateCount: 2,

@@ -10,8 +10,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataType, GraphBuilder, intAttr, intsAttr } from '../../bench/onnxBuilder';
-import { LoadedModel } from '../../src/engine/explainer';
-import { describeError } from '../../src/engine/errors';
+import { LoadedModel } from '../../src/worker/explainer';
+import { describeError } from '../../src/common/errors';
 import { runtime } from '../support/models';
 
 const D = 8;

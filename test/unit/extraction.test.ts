@@ -1,8 +1,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { LoadedModel } from '../../src/engine/explainer';
+import { LoadedModel } from '../../src/worker/explainer';
 import * as ort from 'onnxruntime-web';
-import type { AttentionResult } from '../../src/protocol';
+import type { AttentionResult } from '../../src/common/protocol';
 import { MODELS, PRECISIONS, runtime, sampleText, spec } from '../support/models';
 import * as path from 'node:path';
 

@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
-import { GraphIndex } from '../../src/engine/graphTaps';
-import { parseModel } from '../../src/engine/onnxModel';
-import { makeFeeds, planFeeds } from '../../src/engine/feeds';
-import { graphValueInfo, ValueInfo } from '../../src/engine/graph/valueInfo';
-import { readStates } from '../../src/engine/readOutputs';
+import { GraphIndex } from '../../src/worker/graphTaps';
+import { parseModel } from '../../src/worker/onnxModel';
+import { makeFeeds, planFeeds } from '../../src/worker/feeds';
+import { graphValueInfo, ValueInfo } from '../../src/worker/graph/valueInfo';
+import { readStates } from '../../src/worker/readOutputs';
 import { modelsDir } from '../support/models';
 
 const load = (name: string) => {

@@ -1,9 +1,9 @@
 /** float16 graphs: taps of their real type, read as float32, and from scratch within the fp16 tolerance. */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { LoadedModel } from '../../src/engine/explainer';
-import { halfToFloat32 } from '../../src/attention/dequantize';
-import type { AttentionResult } from '../../src/protocol';
+import { LoadedModel } from '../../src/worker/explainer';
+import { halfToFloat32 } from '../../src/common/attention/dequantize';
+import type { AttentionResult } from '../../src/common/protocol';
 import { runtime, sampleText, spec } from '../support/models';
 import { toFloat16Model, toHalf } from '../support/fp16';
 import { derivedFolder, sharedGraph } from '../support/derivedModels';

@@ -1,8 +1,8 @@
 /** The from-scratch module against the runtime, on every shared model, from the models' own weights. */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { LoadedModel } from '../../src/engine/explainer';
-import type { AttentionResult } from '../../src/protocol';
+import { LoadedModel } from '../../src/worker/explainer';
+import type { AttentionResult } from '../../src/common/protocol';
 import { MODELS, PRECISIONS, runtime, sampleText, spec } from '../support/models';
 
 const TOLERANCE = 1e-4;

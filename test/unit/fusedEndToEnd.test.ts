@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { LoadedModel } from '../../src/engine/explainer';
+import { LoadedModel } from '../../src/worker/explainer';
 import { modelsDir, runtime } from '../support/models';
 
 const cases = [

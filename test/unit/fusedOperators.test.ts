@@ -4,12 +4,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeError } from '../../src/engine/errors';
-import { findModelTaps } from '../../src/engine/graphTaps';
-import { fusedLayerWeights } from '../../src/engine/fused/weights';
-import { layerAttention } from '../../src/attention/reconstruct';
+import { describeError } from '../../src/common/errors';
+import { findModelTaps } from '../../src/worker/graphTaps';
+import { fusedLayerWeights } from '../../src/worker/fused/weights';
+import { layerAttention } from '../../src/common/attention/reconstruct';
 import { Feeds, ortNative, Outputs, ortWeb, parseModel, rowsAndCausal, run, withBranches } from '../support/fusedRun';
-import type { Ort } from '../../src/engine/runtime';
+import type { Ort } from '../../src/worker/runtime';
 import { beamSearchGraph, floats, gqaGraph, GqaOptions, mhaGraph, msAttentionGraph, nestedAttentionGraph,
   onnxAttentionGraph, OnnxAttentionOptions, random }
   from '../support/fusedGraphs';

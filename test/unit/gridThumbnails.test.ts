@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { thumbnails } from '../../webview/views/grid';
-import type { AttentionResult } from '../../src/protocol';
+import type { AttentionResult } from '../../src/common/protocol';
 
 function result(layers: number, heads: number, T: number, attention: number[]): AttentionResult {
   return {

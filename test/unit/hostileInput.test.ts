@@ -7,8 +7,8 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { LoadedModel } from '../../src/engine/explainer';
-import { escapeMarkdown, hoverMarkdown } from '../../src/editor/hoverText';
+import { LoadedModel } from '../../src/worker/explainer';
+import { escapeMarkdown, hoverMarkdown } from '../../src/host/editor/hoverText';
 import { repoRoot, runtime, spec } from '../support/models';
 
 const corpus = JSON.parse(readFileSync(path.join(repoRoot, 'test/fixtures/hostile-inputs.json'), 'utf8')) as string[];

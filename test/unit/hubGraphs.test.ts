@@ -9,9 +9,9 @@ import * as path from 'node:path';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as ort from 'onnxruntime-web';
-import { LoadedModel } from '../../src/engine/explainer';
-import type { AttentionResult } from '../../src/protocol';
-import { concat, encodeBytes, encodeString, encodeVarint, fields } from '../../src/engine/protobuf';
+import { LoadedModel } from '../../src/worker/explainer';
+import type { AttentionResult } from '../../src/common/protocol';
+import { concat, encodeBytes, encodeString, encodeVarint, fields } from '../../src/worker/protobuf';
 import { modelsDir, runtime, sampleText, spec } from '../support/models';
 
 const TEXT = sampleText('any');

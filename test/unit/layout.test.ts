@@ -1,10 +1,10 @@
 /** The named accessors of the flat tensors, and the one clamping of a selection to a result. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AttentionResult, ScratchLayer } from '../../src/protocol';
+import type { AttentionResult, ScratchLayer } from '../../src/common/protocol';
 import {
   attentionRow, clampSelection, headAttention, hiddenState, scratchRow, tokenVector,
-} from '../../src/attention/layout';
+} from '../../src/common/attention/layout';
 
 // 2 layers × 3 heads, T = 4, hidden 5: every number is its own flat index, so an accessor that reads
 // the wrong place reads the wrong number.

@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describeError, plainText } from '../../src/engine/errors';
-import { checkModelsFolder, listModelFolders } from '../../src/engine/catalog';
-import { inferenceThreads } from '../../src/threads';
+import { describeError, plainText } from '../../src/common/errors';
+import { checkModelsFolder, listModelFolders } from '../../src/node/catalog';
+import { inferenceThreads } from '../../src/common/threads';
 
 /** VS Code's own link syntax for notifications (vs/base/common/linkedText.ts, VS Code 1.100). */
-const VSCODE_LINK = /\[([^\]]+)\]\(((?:https?:\/\/|command:|file:)[^\)\s]+)(?: (["'])(.+?)(\3))?\)/gi;
+const VSCODE_LINK = /\[([^\]]+)\]\(((?:https?:\/\/|command:|file:)[^)\s]+)(?: (["'])(.+?)(\3))?\)/gi;
 
 test('plainText: a quoted setting, path or server answer never becomes a notification link', () => {
   for (const value of [

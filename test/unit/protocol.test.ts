@@ -1,11 +1,11 @@
 /**
  * Messages from the webview are untrusted: only well-formed ones get through. Their types and the
- * validator come from one definition (src/protocol.ts), so every kind here must round-trip.
+ * validator come from one definition (src/common/protocol.ts), so every kind here must round-trip.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MEAN_OF_HEADS, parseWebviewMessage, WebviewToHost } from '../../src/protocol';
-import { MAX_EXPORT_CHARS, MAX_INDEX } from '../../src/limits';
+import { MEAN_OF_HEADS, parseWebviewMessage, WebviewToHost } from '../../src/common/protocol';
+import { MAX_EXPORT_CHARS, MAX_INDEX } from '../../src/common/limits';
 
 /** Each kind of message: its type, or request:<method> for requests. */
 type KindOf<M> = M extends { type: 'request'; method: infer K extends string } ? `request:${K}`

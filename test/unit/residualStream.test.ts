@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { readFileSync } from 'node:fs';
-import { GraphIndex } from '../../src/engine/graphTaps';
-import { parseModel } from '../../src/engine/onnxModel';
-import { finalState, residualOf, streamFrom } from '../../src/engine/graph/residual';
+import { GraphIndex } from '../../src/worker/graphTaps';
+import { parseModel } from '../../src/worker/onnxModel';
+import { finalState, residualOf, streamFrom } from '../../src/worker/graph/residual';
 import { modelsDir } from '../support/models';
 
 const indexOf = (name: string) => {

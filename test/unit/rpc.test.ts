@@ -1,7 +1,7 @@
 /** The request/reply helper both channels use: replies and progress find their request by id. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { errorReply, Methods, replyOf, Request, Requester } from '../../src/rpc';
+import { errorReply, Methods, replyOf, Request, Requester } from '../../src/common/rpc';
 
 type Echo = { double: { params: number; result: number }; name: { params: { id: number }; result: string } } & Methods;
 

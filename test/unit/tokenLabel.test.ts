@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { bytesLabel, displayLabel } from '../../src/tokenLabel';
+import { bytesLabel, displayLabel } from '../../src/common/tokenLabel';
 import { repoRoot } from '../support/models';
 
 test('whitespace shows its symbol; control and invisible-only tokens show their UTF-8 bytes', () => {

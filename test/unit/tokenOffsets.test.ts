@@ -1,6 +1,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { LoadedModel } from '../../src/engine/explainer';
+import { LoadedModel } from '../../src/worker/explainer';
 import { runtime, spec } from '../support/models';
 
 const TEXTS = [

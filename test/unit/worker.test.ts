@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { CancelledError, EngineClient } from '../../src/engine/client';
+import { CancelledError, EngineClient } from '../../src/host/engineClient';
 import { repoRoot, sampleText, spec } from '../support/models';
 
 const workerPath = path.join(repoRoot, 'dist/worker.js');

@@ -1,6 +1,6 @@
 /** The Attention tab: one matrix (a head, the mean of a layer's heads, the mean over layers, or the rollout). */
-import type { AttentionResult } from '../../src/protocol';
-import { headMatrix, Matrix, meanOverHeads, meanOverLayers, rollout } from '../../src/attention/aggregate';
+import type { AttentionResult } from '../../src/common/protocol';
+import { headMatrix, Matrix, meanOverHeads, meanOverLayers, rollout } from '../../src/common/attention/aggregate';
 import type { Aggregation, ViewState } from '../state';
 import { renderHeatmap } from '../views/heatmap';
 import { el, headName, section, TabModule } from './tab';

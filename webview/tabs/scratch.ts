@@ -2,7 +2,7 @@
 import { renderAllLayers, renderCompare } from '../views/compare';
 import { renderPlayground } from '../views/playground';
 import { renderWalk } from '../views/walkthrough';
-import { displayLabel } from '../../src/tokenLabel';
+import { displayLabel } from '../../src/common/tokenLabel';
 import { el, section, TabModule } from './tab';
 
 export const scratchTab: TabModule = {
@@ -45,7 +45,7 @@ export const scratchTab: TabModule = {
     return {
       element: el('div', {},
         section(`From scratch vs runtime · ${where}${headNote}`, 'The same attention recomputed by a small TypeScript '
-          + 'implementation (src/attention) from the model’s own Q and K weights and this layer’s input, beside the '
+          + 'implementation (src/common/attention) from the model’s own Q and K weights and this layer’s input, beside the '
           + 'runtime’s numbers.', compare),
         section(`Step by step · how “${token}” attends · ${where}`, 'Click a token above to walk through another one.',
           walkHost),

@@ -1,5 +1,5 @@
 /** What a tab of the panel is: the data it draws from, how it draws, and how it follows smaller changes. */
-import type { HeadChoice } from '../../src/protocol';
+import type { HeadChoice } from '../../src/common/protocol';
 import type { Palette } from '../colors';
 import type { Host } from '../host';
 import type { Key, PanelState } from '../store';

@@ -1,6 +1,6 @@
 /** Runtime and from-scratch attention side by side, with their difference, for one layer. */
-import type { AttentionResult, ScratchLayer } from '../../src/protocol';
-import { attentionRow, scratchRow } from '../../src/attention/layout';
+import type { AttentionResult, ScratchLayer } from '../../src/common/protocol';
+import { attentionRow, scratchRow } from '../../src/common/attention/layout';
 import { matrixCanvas, Palette, weightTable } from '../colors';
 import { button } from '../controls';
 

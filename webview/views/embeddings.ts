@@ -1,10 +1,10 @@
 /** Token × dimension heatmap of one residual-stream state (the embedding output, or a layer's output). */
-import type { AttentionResult } from '../../src/protocol';
+import type { AttentionResult } from '../../src/common/protocol';
 import { matrixCanvas, Palette, signedTable } from '../colors';
-import { cosineSimilarity, pca2 } from '../../src/attention/geometry';
+import { cosineSimilarity, pca2 } from '../../src/common/attention/geometry';
 import { SVG_NS as SVG, svgRoot } from '../svg';
-import { displayLabel } from '../../src/tokenLabel';
-import { hiddenState } from '../../src/attention/layout';
+import { displayLabel } from '../../src/common/tokenLabel';
+import { hiddenState } from '../../src/common/attention/layout';
 
 export function stateName(r: AttentionResult, s: number): string {
   return s === 0 ? 'Embedding output (token + position)' : `After layer ${s}`;

@@ -4,8 +4,8 @@
  * button over each serves the pointer, the keyboard and screen readers: 144 canvases of their own
  * would cost more than the pixels.
  */
-import type { AttentionResult, ViewSelection } from '../../src/protocol';
-import { attentionOffset } from '../../src/attention/layout';
+import type { AttentionResult, ViewSelection } from '../../src/common/protocol';
+import { attentionOffset } from '../../src/common/attention/layout';
 import { packed, Palette, weightTable } from '../colors';
 
 const GAP = 6;

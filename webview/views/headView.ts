@@ -3,11 +3,11 @@
  * its opacity the weight, one colour per head. Hovering or focusing a token keeps only its lines.
  * SVG, so it exports as it is drawn.
  */
-import type { AttentionResult } from '../../src/protocol';
-import { attentionRow } from '../../src/attention/layout';
+import type { AttentionResult } from '../../src/common/protocol';
+import { attentionRow } from '../../src/common/attention/layout';
 import { headColor, Palette } from '../colors';
 import { SVG_NS as SVG, svgRoot } from '../svg';
-import { displayLabel } from '../../src/tokenLabel';
+import { displayLabel } from '../../src/common/tokenLabel';
 /** Above this many tokens, lines are drawn only for the token under the pointer. */
 const ALL_LINES_UP_TO = 64;
 const MIN_WEIGHT = 0.01;

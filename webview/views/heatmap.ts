@@ -1,8 +1,8 @@
 /** One head's attention matrix, queries down and keys across, with token labels and a keyboard cursor. */
-import type { AttentionResult } from '../../src/protocol';
-import type { Matrix } from '../../src/attention/aggregate';
+import type { AttentionResult } from '../../src/common/protocol';
+import type { Matrix } from '../../src/common/attention/aggregate';
 import { MASKED, matrixCanvas, Palette, weightTable } from '../colors';
-import { displayLabel } from '../../src/tokenLabel';
+import { displayLabel } from '../../src/common/tokenLabel';
 
 export interface HeatmapOptions {
   palette: Palette;

@@ -1,6 +1,6 @@
 /** Per-head summaries, sortable, to find the heads worth a look; a row opens that head. */
-import type { AttentionResult } from '../../src/protocol';
-import { headSummary, HeadSummary } from '../../src/attention/aggregate';
+import type { AttentionResult } from '../../src/common/protocol';
+import { headSummary, HeadSummary } from '../../src/common/attention/aggregate';
 
 type Column = keyof Omit<HeadSummary, 'layer' | 'head'> | 'layer';
 

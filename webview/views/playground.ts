@@ -3,13 +3,13 @@
  * hard attention. Only the dot products use the model's numbers; the additive and bilinear
  * parameters are made up (seeded), and say so.
  */
-import type { AttentionResult, WalkData } from '../../src/protocol';
-import { softmax } from '../../src/attention/ops';
-import { additiveScore, bilinearScore, dotScore, hardArgmax, hardSample, scaledDotScore, seededRandom } from '../../src/attention/scoring';
-import { tensor } from '../../src/attention/tensor';
+import type { AttentionResult, WalkData } from '../../src/common/protocol';
+import { softmax } from '../../src/common/attention/ops';
+import { additiveScore, bilinearScore, dotScore, hardArgmax, hardSample, scaledDotScore, seededRandom } from '../../src/common/attention/scoring';
+import { tensor } from '../../src/common/attention/tensor';
 import { Palette, weightColor } from '../colors';
 import { button } from '../controls';
-import { displayLabel } from '../../src/tokenLabel';
+import { displayLabel } from '../../src/common/tokenLabel';
 
 function illustrativeParameters(d: number) {
   const rnd = seededRandom(1234);

@@ -1,7 +1,7 @@
 /** The token strip: one chip per token, tinted by how much the focused token attends to it. */
-import type { AttentionResult } from '../../src/protocol';
+import type { AttentionResult } from '../../src/common/protocol';
 import { Palette, weightColor } from '../colors';
-import { displayLabel } from '../../src/tokenLabel';
+import { displayLabel } from '../../src/common/tokenLabel';
 
 export interface TokenStrip {
   /** Recolours the chips and moves the focus mark in place (no chip is rebuilt). */

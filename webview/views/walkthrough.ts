@@ -1,7 +1,7 @@
 /** One query token's attention, step by step, with the from-scratch numbers beside the runtime's. */
-import type { AttentionResult, WalkData } from '../../src/protocol';
+import type { AttentionResult, WalkData } from '../../src/common/protocol';
 import { matrixCanvas, Palette, signedTable, weightColor } from '../colors';
-import { displayLabel } from '../../src/tokenLabel';
+import { displayLabel } from '../../src/common/tokenLabel';
 
 /** A vector as a one-row strip, colour by sign and size relative to `maxAbs`. */
 export function vectorStrip(v: ArrayLike<number>, maxAbs: number, palette: Palette, label: string): HTMLCanvasElement {

@@ -1,7 +1,7 @@
 /** What every integration test does: reach the extension, pick a model, open and explain text, read hovers. */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { AttentionLensApi } from '../../../src/extension';
+import type { AttentionLensApi } from '../../../src/host/extension';
 
 const EXTENSION_ID = 'attention-lens.attention-lens';
 

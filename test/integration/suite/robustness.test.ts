@@ -2,14 +2,14 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { api, editorWith, hoverText, useModel } from './helpers';
-import { textToExplain } from '../../../src/commands/explainSelection';
-import { MAX_SELECTION_CHARS } from '../../../src/limits';
+import { textToExplain } from '../../../src/host/commands/explainSelection';
+import { MAX_SELECTION_CHARS } from '../../../src/common/limits';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readSettings, Settings } from '../../../src/config';
-import { describeError } from '../../../src/engine/errors';
-import { resolveModel } from '../../../src/modelResolver';
+import { readSettings, Settings } from '../../../src/host/config';
+import { describeError } from '../../../src/common/errors';
+import { resolveModel } from '../../../src/host/modelResolver';
 
 type Entry = { result: { tokens: { label: string; start: number; end: number }[]; truncated?: unknown } } | undefined;
 

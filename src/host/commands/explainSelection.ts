@@ -1,0 +1,121 @@
+import * as vscode from 'vscode';
+import { readSettings } from '../config';
+import { CancelledError, EngineClient } from '../engineClient';
+import { describeError, plainText } from '../../common/errors';
+import { notify } from '../notify';
+import { resolveModel } from '../modelResolver';
+import type { AttentionPanel } from '../panel/panel';
+import { VERSION_UNKNOWN, type ExplainedSelection, type ResultStore } from '../editor/results';
+import { HostBusy, measureHostBusy } from '../hostBusy';
+
+import { MAX_SELECTION_CHARS } from '../../common/limits';
+
+/** What to explain: the primary selection, or the current line when nothing is selected. */
+export function textToExplain(editor: vscode.TextEditor): { range: vscode.Range; text: string; note?: string } | { error: string } {
+  const doc = editor.document;
+  let range: vscode.Range = editor.selection;
+  const notes: string[] = [];
+  if (editor.selection.isEmpty) {
+    range = doc.lineAt(editor.selection.active.line).range;
+    notes.push('Nothing was selected, so the current line was explained.');
+  } else if (editor.selections.length > 1) {
+    notes.push(`Only the primary selection is explained (${editor.selections.length} selections).`);
+  }
+  const start = doc.offsetAt(range.start);
+  if (doc.offsetAt(range.end) - start > MAX_SELECTION_CHARS) {
+    let end = start + MAX_SELECTION_CHARS;
+    // Never cut a character in half (an emoji is two UTF-16 units).
+    if (/[\uDC00-\uDFFF]/.test(doc.getText(new vscode.Range(doc.positionAt(end), doc.positionAt(end + 1))))) end--;
+    range = new vscode.Range(range.start, doc.positionAt(end));
+    notes.push(`The selection is longer than ${MAX_SELECTION_CHARS.toLocaleString()} characters; only its start is explained.`);
+  }
+  const text = doc.getText(range);
+  if (text.trim() === '') return { error: 'Select some text to explain: the selection is empty or only whitespace.' };
+  return { range, text, note: notes.join(' ') || undefined };
+}
+
+export interface ExplainDeps {
+  client: EngineClient;
+  store: ResultStore;
+  panel: AttentionPanel;
+  storage: string;
+  /** The output channel: each explain's load on the extension host's main thread is logged there. */
+  log?: (message: string) => void;
+}
+
+export async function explainSelection(deps: ExplainDeps): Promise<ExplainedSelection | undefined> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    notify('info', 'open a file and select some text first.');
+    return undefined;
+  }
+  const what = textToExplain(editor);
+  if ('error' in what) {
+    notify('info', what.error);
+    return undefined;
+  }
+  const document = editor.document;
+  return explainText(deps, what.text, { uri: document.uri.toString(), offset: document.offsetAt(what.range.start) }, document.version, what.note);
+}
+
+/**
+ * Explains `text` with the configured model and shows it. `source` says where the text sits; the
+ * hover applies only while that document is still at `version` (VERSION_UNKNOWN: see ResultStore.get).
+ */
+export async function explainText(
+  deps: ExplainDeps, text: string, source?: { uri: string; offset: number }, version = VERSION_UNKNOWN, note?: string,
+): Promise<ExplainedSelection | undefined> {
+  const settings = readSettings();
+  const busy = measureHostBusy();
+  try {
+    const spec = await resolveModel(settings, deps.storage);
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Attention Lens', cancellable: true },
+      async (progress, token) => {
+        progress.report({ message: plainText(`Explaining with ${spec.id}…`) });
+        if (deps.panel.isOpen) deps.panel.post({ type: 'busy', message: `Explaining with ${spec.id}…` });
+        const onProgress = (message: string) => progress.report({ message: plainText(message) });
+        const run = deps.client.explain(spec, text, settings.maxTokens, onProgress);
+        const sub = token.onCancellationRequested(() => deps.client.cancel(run.id));
+        try {
+          return await run.result;
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+    const entry: ExplainedSelection = { uri: source ? vscode.Uri.parse(source.uri) : vscode.Uri.parse('untitled:Attention%20Lens'), version, offset: source?.offset ?? 0, result };
+    deps.store.set(entry);
+    deps.panel.show(entry);
+    logHostBusy(deps, result.tokens.length, busy);
+    const notes = [note, result.truncated && `The selection has ${result.truncated.totalTokens} tokens; only the first ${result.truncated.keptTokens} were explained (attentionLens.maxTokens and the model's context).`].filter(Boolean);
+    if (notes.length) notify('info', notes.join(' '));
+    return entry;
+  } catch (e) {
+    if (e instanceof CancelledError || e instanceof vscode.CancellationError) {
+      // Ends the panel's "Explaining with …" banner, unless a newer run (which cancelled this one) owns it.
+      if (!deps.client.explaining) deps.panel.post({ type: 'cancelled' });
+      return undefined;
+    }
+    const message = describeError(e);
+    if (deps.panel.isOpen) deps.panel.post({ type: 'error', message });
+    notify('error', message);
+    return undefined;
+  }
+}
+
+/**
+ * Logs how long this thread was busy from the request until the panel had the result (the webview
+ * answers a result with its view selection), so that what an explain costs the editor is visible.
+ */
+function logHostBusy(deps: ExplainDeps, tokens: number, stop: () => HostBusy): void {
+  if (!deps.log || !deps.panel.isOpen) return;
+  const sub = deps.panel.onDidChangeView(() => {
+    sub.dispose();
+    const b = stop();
+    const cpu = b.cpuMs === undefined ? '' : `, CPU ${b.cpuMs.toFixed(0)} ms`;
+    deps.log?.(`Explained ${tokens} tokens: extension host main thread busy ${b.busyMs.toFixed(0)} ms`
+      + ` of ${b.wallMs.toFixed(0)} ms (longest stall ${b.longestStallMs.toFixed(0)} ms${cpu})`
+      + ' until the panel had the result');
+  });
+}

@@ -1,0 +1,35 @@
+/** The hover's markdown, as a pure function of a result (so hostile text can be tested without VS Code). */
+import { topAttended } from '../../common/attention/aggregate';
+import type { AttentionResult, HeadChoice } from '../../common/protocol';
+
+export const SHOW_PANEL_COMMAND = 'attentionLens.showPanel';
+
+/**
+ * Selected text shown in markdown is escaped so it can never become markup, HTML, a link or an
+ * image; line breaks and tabs are shown as symbols.
+ */
+export function escapeMarkdown(s: string): string {
+  return s
+    .replace(/[\\`*_{}[\]()#+\-.!|<>~&"':=]/g, (c) => `\\${c}`)
+    .replace(/\r\n|\r|\n/g, '↵')
+    .replace(/\t/g, '⇥')
+    // Control characters would draw as boxes or reorder the text: replaced on purpose.
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '�');
+}
+
+export function hoverMarkdown(r: AttentionResult, layer: number, head: HeadChoice, q: number): string {
+  const name = (i: number) => `“${escapeMarkdown(r.tokens[i].label)}”`;
+  const which = head === 'mean' ? `mean of ${r.model.heads} heads` : `head ${head + 1}`;
+  const where = `layer ${layer + 1}, ${which}`;
+  const lines = [
+    `**Attention Lens** · token ${name(q)} · ${where} (${escapeMarkdown(r.model.label)})`,
+    '',
+    'Attends most to:',
+    '',
+    ...topAttended(r, layer, head, q, 3).map((t) => `- ${name(t.token)} (#${t.token}) — ${(100 * t.weight).toFixed(1)}%`),
+    '',
+    `[Open in the Attention Lens panel](command:${SHOW_PANEL_COMMAND}?${encodeURIComponent(JSON.stringify([{ token: q }]))})`,
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,305 @@
+/**
+ * Loads one model (transformers.js' tokenizer + the patched ONNX graph in an ONNX Runtime session,
+ * fed from the graph's declared inputs) and turns a text into an AttentionResult. No vscode import:
+ * the worker, tests and benchmarks use it directly.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { AttentionResult, ModelSpec, ScratchLayer, TokenInfo, WalkData } from '../common/protocol';
+import { attentionRow } from '../common/attention/layout';
+import { compare, headVectors, layerAttention, LayerWeights, walk } from '../common/attention/reconstruct';
+import { ScratchUnavailableError, UnsupportedModelError, UserFacingError } from '../common/errors';
+import { checkModelFolder, configShape, externalDataFile, onnxFile } from '../node/catalog';
+import { withHeads, withRunScales } from './layerWeights';
+import { ModelGraph, readModelGraph } from './modelGraph';
+import { makeFeeds } from './feeds';
+import { describeMethod, RuntimeTensor, scratchTolerance, tapsAsFloat32 } from './dtypes';
+import { firstRows, floatData, readAttention, readStates, rowsProblem, RunTensor } from './readOutputs';
+import { Backend, Ort, RuntimeOptions, startRuntime } from './runtime';
+import { TextTokens } from './textTokens';
+import { fusedCheck } from './fused/check';
+
+const DECODER_TYPES = new Set(['gpt2', 'gpt_neo', 'gptj', 'gpt_bigcode', 'llama', 'mistral', 'qwen2', 'phi', 'phi3', 'gemma', 'gemma2', 'olmo', 'opt', 'bloom', 'falcon', 'codegen', 'starcoder2', 'stablelm', 'granite', 'smollm3']);
+
+/**
+ * The largest .onnx file we try to load. WASM memory is 32-bit (4 GiB) and must hold the graph
+ * twice while the session is built (our patched copy and ORT's own), plus the activations.
+ */
+export const MAX_MODEL_BYTES = 1.5 * 2 ** 30;
+
+/** Asked about a run the worker no longer holds (it was restarted since, or the run was replaced). */
+export const RUN_GONE = 'That result is no longer in memory: explain the selection again.';
+
+export function modelFilePath(spec: ModelSpec): string {
+  return path.join(spec.folder, onnxFile(spec.dtype, spec.fileBase));
+}
+
+/** What a run leaves behind for follow-up questions about it. */
+interface RunInternals {
+  result: AttentionResult;
+  /** Per layer, the tensor the Q/K/V projections read, [T, d_model]. */
+  attentionInputs: Float32Array[];
+  /** Scales on the scores that the graph computes at run time, by their names inside the layer graph. */
+  runtimeScales: Map<string, number>;
+  /** Why this run's taps cannot feed the from-scratch module. */
+  scratchProblem?: string;
+}
+
+export interface LoadOptions {
+  /**
+   * A folder with a graph but no config.json or tokenizer.json is still loaded, to be run on
+   * synthetic token ids with explainIds (npm run fidelity); the product always needs both.
+   */
+  allowBare?: boolean;
+}
+
+type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
+
+export class LoadedModel {
+  /** Runs kept for follow-up questions, by run id; the worker decides which to forget (see forget()). */
+  private readonly runs = new Map<number, RunInternals>();
+  /** The element type the graph computes attention in (float32, float16, ...), from the last run. */
+  private computeType: string | undefined;
+  private constructor(
+    readonly spec: ModelSpec,
+    readonly runtime: Backend,
+    private readonly ort: Ort,
+    private readonly session: Session,
+    private readonly graph: Omit<ModelGraph, 'patched' | 'externalData'>,
+    /** Undefined for a bare graph (no tokenizer.json): explainIds only. */
+    private readonly text: TextTokens | undefined,
+    readonly config: Record<string, unknown>,
+    readonly loadMs: number,
+  ) {}
+
+  static async load(spec: ModelSpec, runtime: RuntimeOptions, options: LoadOptions = {}): Promise<LoadedModel> {
+    const t0 = performance.now();
+    const has = (f: string) => existsSync(path.join(spec.folder, f));
+    const bare = options.allowBare === true && (!has('config.json') || !has('tokenizer.json'));
+    const graphFile = onnxFile(spec.dtype, spec.fileBase);
+    const problem = bare ? (has(graphFile) ? undefined : `${spec.folder} has no ${graphFile}.`)
+      : checkModelFolder(spec.folder, spec.dtype, spec.fileBase);
+    if (problem) throw new UserFacingError(problem);
+    const file = modelFilePath(spec);
+    // External weights (model.onnx_data) take WebAssembly memory like inline ones.
+    const dataFile = externalDataFile(file);
+    const bytesOnDisk = (await stat(file)).size + (existsSync(dataFile) ? (await stat(dataFile)).size : 0);
+    if (bytesOnDisk > MAX_MODEL_BYTES) {
+      throw new UserFacingError(`${path.basename(spec.folder)}/${path.relative(spec.folder, file)} is ${(bytesOnDisk / 2 ** 30).toFixed(1)} GiB: too large for WebAssembly, whose memory stops at 4 GiB and must also hold the patched graph and the activations (limit ${(MAX_MODEL_BYTES / 2 ** 30).toFixed(1)} GiB). Try a smaller dtype (attentionLens.dtype q8 or q4) or a smaller model.`);
+    }
+    const { tf, ort, backend, sessionOptions } = await startRuntime(runtime);
+    const configText = has('config.json') ? await readFile(path.join(spec.folder, 'config.json'), 'utf8') : '{}';
+    const config = JSON.parse(configText) as Record<string, unknown>;
+    const { patched, externalData, ...graph } = await readModelGraph(file, configShape(config).heads);
+    // Only the runtime holds the graph from here on (the file's bytes are garbage once readModelGraph returns).
+    // The session is fed directly from the graph's declared inputs (feeds.ts); transformers.js only tokenizes.
+    // Weights in model.onnx_data: ORT is given the graph as bytes, so it gets the data file's bytes too.
+    const ortOptions = externalData.length ? { ...sessionOptions, externalData } : sessionOptions;
+    const session = await ort.InferenceSession.create(patched, ortOptions);
+    const text = has('tokenizer.json') && !bare ? await TextTokens.load(tf, spec.folder) : undefined;
+    return new LoadedModel(spec, backend, ort, session, graph, text, config, performance.now() - t0);
+  }
+
+  get causal(): boolean {
+    return this.causalKnown ?? false;
+  }
+
+  /** Decoder by config.json's model_type, or by a key/value cache input; null when neither says. */
+  get causalKnown(): boolean | null {
+    if (this.config.model_type !== undefined) return DECODER_TYPES.has(String(this.config.model_type));
+    return this.graph.plan.hasPast ? true : null;
+  }
+
+  /** The most tokens the model's position table (or its fixed input length) allows. */
+  get maxPositions(): number {
+    const c = this.config;
+    const table = c.max_position_embeddings ?? c.n_positions ?? c.n_ctx ?? c.block_size ?? 512;
+    return this.graph.plan.fixedLength ?? Number(table);
+  }
+
+  /** Rows of the graph's token embedding table, when it has a plain one. */
+  get vocabSize(): number | undefined {
+    return this.graph.vocabSize;
+  }
+
+  /** The graph tensor shown as the last hidden state (HF hidden_states[L]) in the last run, if it was shown. */
+  get finalStateTensor(): string | undefined {
+    const r = this.newest?.result;
+    return r && r.hiddenStateCount === r.model.layers + 1 ? this.graph.names.innerNames.finalHidden : undefined;
+  }
+
+  async explain(text: string, maxTokens: number, runId = 0): Promise<AttentionResult> {
+    if (!this.text) throw new UserFacingError(`${this.spec.folder} has no tokenizer.json, so it cannot read text.`);
+    const t0 = performance.now();
+    const limit = Math.max(2, Math.min(maxTokens, this.maxPositions));
+    const { ids, tokens, totalTokens } = this.text.tokenize(text, limit);
+    if (ids.length === 0) throw new UserFacingError('The selection has no tokens to explain: select some text.');
+    return this.run(ids, tokens, text, totalTokens, runId, t0);
+  }
+
+  /** A run on token ids without text (a graph with no tokenizer); each token is labelled by its id. */
+  async explainIds(ids: number[], runId = 0): Promise<AttentionResult> {
+    const t0 = performance.now();
+    const labels = ids.map((id) => `#${id}`);
+    const starts = labels.map((_, i) => labels.slice(0, i).join(' ').length + (i > 0 ? 1 : 0));
+    const tokens = ids.map((id, i) => ({ id, label: labels[i], start: starts[i], end: starts[i] + labels[i].length,
+      special: false }));
+    return this.run(ids, tokens, labels.join(' '), ids.length, runId, t0);
+  }
+
+  private async run(
+    ids: number[], tokens: TokenInfo[], text: string, totalTokens: number, runId: number, t0: number,
+  ): Promise<AttentionResult> {
+    const feeds = makeFeeds(this.graph.plan, ids, this.causal);
+    const tensors = Object.fromEntries(Object.entries(feeds).map(([k, f]) =>
+      [k, new this.ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims)]));
+    // Every tap as float32, whatever precision the graph computes in (dtypes.ts).
+    const raw = await this.session.run(tensors) as unknown as Record<string, RuntimeTensor>;
+    this.computeType = raw[this.graph.names.layers[0]?.attention]?.type;
+    const outputs: Record<string, RunTensor> = tapsAsFloat32(raw, this.graph.names);
+    const T = ids.length;
+    const L = feeds[this.graph.plan.inputs.find((p) => p.role === 'ids')!.info.name].dims[1];
+    const names = this.graph.names;
+    const { heads, attention } = readAttention(outputs, names.layers.map((l) => l.attention), T, L);
+    const hidden = configHidden(this.config) ?? outputs[names.layers[0].attentionInput].dims.at(-1)!;
+    const stateNames = [...names.layers.map((l) => l.hiddenIn), names.finalHidden];
+    const states = readStates(outputs, stateNames, names.finalHiddenNote, T, L, hidden);
+    const layers = names.layers.length;
+    const result: AttentionResult = {
+      runId,
+      model: {
+        id: this.spec.id,
+        label: path.basename(this.spec.id),
+        modelType: String(this.config.model_type ?? 'graph without config.json'),
+        causal: this.causal,
+        layers,
+        heads,
+        hidden,
+        dtype: this.spec.dtype,
+        runtime: this.runtime,
+        file: path.basename(modelFilePath(this.spec)),
+        fusedAttention: fusedCheck(names, outputs),
+      },
+      text,
+      tokens,
+      attention,
+      hiddenStates: states.states,
+      hiddenStateCount: states.count,
+      hiddenStatesNote: states.note,
+      truncated: totalTokens > T ? { totalTokens, keptTokens: T } : undefined,
+      timings: { loadMs: this.loadMs, inferenceMs: performance.now() - t0 },
+    };
+    this.runs.delete(runId); // re-inserted last: the newest run is the last in the map's order
+    this.runs.set(runId, { result, ...this.scratchInputs(outputs, T, L, heads) });
+    return result;
+  }
+
+  /** The layer inputs and run-time scales the from-scratch module needs, each checked, or why they cannot be used. */
+  private scratchInputs(
+    outputs: Record<string, RunTensor>, T: number, L: number, heads: number,
+  ): Omit<RunInternals, 'result'> {
+    const { layers, innerNames } = this.graph.names;
+    const runtimeScales = new Map<string, number>();
+    const attentionInputs: Float32Array[] = [];
+    let scratchProblem: string | undefined;
+    layers.forEach((l, k) => {
+      const problem = rowsProblem(outputs[l.attentionInput], L);
+      const inner = innerNames.layers[k];
+      if (problem) scratchProblem ??= `the input of layer ${k + 1}'s projections (${inner.attentionInput}): ${problem}`;
+      else attentionInputs.push(firstRows(l.attentionInput, outputs[l.attentionInput], T, L));
+      l.runtimeScales.forEach((out, i) => {
+        const data = floatData(out, outputs[out]);
+        if (data.length !== 1) scratchProblem ??= `the scale ${inner.runtimeScales[i]} on the scores is not one number`;
+        runtimeScales.set(inner.runtimeScales[i], data[0]);
+      });
+    });
+    if (!(this.graph.weights instanceof Error)) {
+      try {
+        this.graph.weights = this.graph.weights.map((w) => (w.heads === 0 ? withHeads(w, heads) : w));
+        if (this.graph.weights[0]?.heads !== heads) {
+          const said = this.graph.weights[0]?.heads;
+          throw new UnsupportedModelError(`config.json says ${said} heads, the graph computes ${heads}`);
+        }
+      } catch (e) {
+        this.graph.weights = e as Error;
+      }
+    }
+    return { attentionInputs, runtimeScales, scratchProblem };
+  }
+
+  private get newest(): RunInternals | undefined {
+    return [...this.runs.values()].pop();
+  }
+
+  /** Every layer's weights, with the scales the graph computes at run time taken from `run` (default: the newest). */
+  private layerWeights(run = this.newest): LayerWeights[] {
+    const { weights } = this.graph;
+    if (weights instanceof Error) throw new ScratchUnavailableError(weights.message);
+    if (run?.scratchProblem) throw new ScratchUnavailableError(run.scratchProblem);
+    const scales = run?.runtimeScales ?? new Map<string, number>();
+    try {
+      return weights.map((w) => withRunScales(w, (name) => scales.get(name)));
+    } catch (e) {
+      throw new ScratchUnavailableError((e as Error).message);
+    }
+  }
+
+  private runOf(runId: number): RunInternals {
+    const run = this.runs.get(runId);
+    if (!run) throw new UserFacingError(RUN_GONE);
+    return run;
+  }
+
+  /** Drops what a run left behind (its attention, hidden states and layer inputs). */
+  forget(runId: number): void {
+    this.runs.delete(runId);
+  }
+
+  /** How the from-scratch module recomputes this model's projections. */
+  get scratchMethod(): string {
+    return this.methodOf(this.layerWeights()[0]);
+  }
+
+  private methodOf(w: LayerWeights): string {
+    return describeMethod(w, this.spec.dtype, this.computeType);
+  }
+
+  /** One layer's attention recomputed from scratch, with its difference to the runtime per head. */
+  scratchLayer(runId: number, layer: number): ScratchLayer {
+    const run = this.runOf(runId);
+    const { result: r, attentionInputs } = run;
+    const T = r.tokens.length;
+    const w = this.layerWeights(run)[layer];
+    if (!w) throw new UserFacingError(`The model has no layer ${layer + 1}.`);
+    const x = attentionInputs[layer];
+    const probabilities = layerAttention({ data: x, shape: [T, x.length / T] }, w, r.model.causal);
+    const per = T * T * r.model.heads;
+    const cmp = compare(r.attention.subarray(layer * per, (layer + 1) * per), probabilities, 1, r.model.heads, T);
+    const method = this.methodOf(w);
+    const tolerance = scratchTolerance(this.computeType);
+    return { runId, layer, attention: probabilities, maxAbsDiffPerHead: cmp.maxAbsDiffPerHead, method, tolerance };
+  }
+
+  /** Every step of one query token's attention in one head, from scratch. */
+  walk(runId: number, layer: number, head: number, token: number): WalkData {
+    const run = this.runOf(runId);
+    const { result: r, attentionInputs } = run;
+    const T = r.tokens.length;
+    const w = this.layerWeights(run)[layer];
+    if (!w || head >= r.model.heads || token >= T) throw new UserFacingError('No such layer, head or token.');
+    const x = attentionInputs[layer];
+    const vectors = headVectors({ data: x, shape: [T, x.length / T] }, w);
+    return { ...walk(vectors, layer, head, token, w.scale, r.model.causal), runId, runtime: attentionRow(r, layer, head, token).slice() };
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** The width of the residual stream, under the names config.json uses across model families. */
+function configHidden(config: Record<string, unknown>): number | undefined {
+  const v = Number(config.hidden_size ?? config.n_embd ?? config.d_model ?? config.dim);
+  return Number.isInteger(v) && v > 0 ? v : undefined;
+}

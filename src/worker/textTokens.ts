@@ -1,0 +1,74 @@
+/**
+ * Text to tokens with transformers.js' tokenizer, and each token's label and place in the text
+ * (token strings from tokenizer.json's vocabulary, offsets by tokenOffsets.ts).
+ */
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { TokenInfo } from '../common/protocol';
+import type { Transformers } from './runtime';
+import { alignTokens, styleOf, tokenBytes, TokenizerStyle } from './tokenOffsets';
+import { bytesLabel } from '../common/tokenLabel';
+
+interface TokenizerJson {
+  model?: {
+    type?: string;
+    vocab?: Record<string, number> | [string, number][];
+    continuing_subword_prefix?: string;
+    unk_token?: string;
+  };
+  added_tokens?: { id: number; content: string; special: boolean }[];
+  normalizer?: unknown;
+  pre_tokenizer?: unknown;
+  decoder?: unknown;
+}
+
+type Tokenizer = Transformers['PreTrainedTokenizer']['prototype'];
+type Encoded = { input_ids: { dims: number[]; data: BigInt64Array } };
+
+export class TextTokens {
+  private constructor(
+    private readonly tokenizer: Tokenizer,
+    private readonly idToToken: string[],
+    private readonly specialIds: Set<number>,
+    private readonly style: TokenizerStyle,
+  ) {}
+
+  static async load(tf: Transformers, folder: string): Promise<TextTokens> {
+    const [tokenizerText, tokenizer] = await Promise.all([
+      readFile(path.join(folder, 'tokenizer.json'), 'utf8'),
+      tf.AutoTokenizer.from_pretrained(folder),
+    ]);
+    const tj = JSON.parse(tokenizerText) as TokenizerJson;
+    const idToToken: string[] = [];
+    const vocab = tj.model?.vocab ?? {};
+    const entries = Array.isArray(vocab) ? vocab.map(([t], i) => [t, i] as const) : Object.entries(vocab);
+    for (const [tok, id] of entries) idToToken[id] = tok;
+    for (const t of tj.added_tokens ?? []) idToToken[t.id] = t.content;
+    const unk = tj.model?.unk_token;
+    const specialIds = new Set((tj.added_tokens ?? []).filter((t) => t.special && t.content !== unk).map((t) => t.id));
+    return new TextTokens(tokenizer, idToToken, specialIds, styleOf(tj));
+  }
+
+  /** The ids of `text` (at most `limit`), each token's label and span, and how many tokens the whole text has. */
+  tokenize(text: string, limit: number): { ids: number[]; tokens: TokenInfo[]; totalTokens: number } {
+    const all = this.tokenizer(text) as Encoded;
+    const totalTokens = all.input_ids.dims[1];
+    const inputs = totalTokens > limit ? this.tokenizer(text, { truncation: true, max_length: limit }) as Encoded : all;
+    const ids = Array.from(inputs.input_ids.data, Number);
+    const tokenStrings = ids.map((id) => this.idToToken[id] ?? '');
+    const special = ids.map((id) => this.specialIds.has(id));
+    const spans = alignTokens(text, tokenStrings, special, this.style);
+    const decoder = new TextDecoder();
+    const label = (i: number) => {
+      if (special[i]) return tokenStrings[i];
+      const bytes = tokenBytes(tokenStrings[i], this.style);
+      const text = decoder.decode(bytes);
+      if (!text.includes('\uFFFD')) return text;
+      // Part of a character's UTF-8 bytes (an emoji split over tokens): show the bytes.
+      const lead = bytes[0] === 0x20 ? ' ' : '';
+      return lead + bytesLabel(bytes.subarray(lead.length));
+    };
+    const tokens = ids.map((id, i) => ({ id, label: label(i), ...spans[i], special: special[i] }));
+    return { ids, tokens, totalTokens };
+  }
+}

@@ -1,0 +1,129 @@
+/** worker_threads entry: keeps loaded models warm and runs them off the extension host's main thread. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { AttentionResult, ModelSpec, WorkerMethods, WorkerRequest, WorkerResponse } from '../common/protocol';
+import { errorReply, replyOf } from '../common/rpc';
+import { LoadedModel, RUN_GONE } from './explainer';
+import { RuntimeOptions, startRuntime } from './runtime';
+import { describeError, UserFacingError } from '../common/errors';
+
+const runtime = workerData as RuntimeOptions;
+/** Fault injection for the end-to-end tests only: hold each run this long, so that a person's Cancel can land. */
+const testRunDelayMs = Number(process.env.ATTENTION_LENS_TEST_RUN_DELAY_MS ?? 0);
+const port = parentPort!;
+const post = (m: WorkerResponse, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+startRuntime(runtime).then(
+  (r) => post(r.fallback
+    ? { type: 'log', level: 'warning', message: r.fallback }
+    : { type: 'log', level: 'info', message: `ONNX Runtime: ${r.backend === 'native' ? 'native (onnxruntime-node)' : 'WebAssembly (onnxruntime-web)'}, ${Math.max(1, runtime.threads)} thread(s)` }),
+  (e) => post({ type: 'log', level: 'warning', message: `The ONNX Runtime did not start: ${describeError(e)}` }),
+);
+
+const keyOf = (s: ModelSpec) => `${s.folder}|${s.dtype}|${s.fileBase ?? ''}`;
+let current: { key: string; model: Promise<LoadedModel> } | undefined;
+/** Explain requests under way, and those of them that were cancelled (their answers are dropped). */
+const running = new Set<number>();
+const cancelled = new Set<number>();
+/**
+ * The last run the host received: the one its panel shows, and the only one follow-up questions are
+ * about. Kept until another run reaches the host, even across a model switch (the from-scratch
+ * answers need the model's copied weights, not its session). Cancelled runs never replace it.
+ */
+let shown: { runId: number; model: LoadedModel; files?: string[] } | undefined;
+
+/**
+ * A webview resource request that takes longer than 30 s fails (HTTP 408 from VS Code's service
+ * worker; measured: 151 MB of BERT-base attention under load), so tensors are written in pieces.
+ */
+const PIECE_FLOATS = 4 * 2 ** 20; // 16 MiB
+
+/** Writes a run's tensors for the panel to load, off the extension host's main thread. */
+async function writeTensors(dir: string, runId: number, r: AttentionResult): Promise<AttentionResult['tensorFiles']> {
+  await mkdir(dir, { recursive: true });
+  const write = async (name: string, x: Float32Array) => {
+    const files: string[] = [];
+    for (let start = 0, i = 0; start < x.length || i === 0; start += PIECE_FLOATS, i++) {
+      files.push(path.join(dir, `${runId}.${name}.${i}.f32`));
+      await writeFile(files[i], x.subarray(start, start + PIECE_FLOATS));
+    }
+    return files;
+  };
+  return { attention: await write('attention', r.attention), hiddenStates: await write('hidden', r.hiddenStates) };
+}
+
+const removeFiles = (files: string[] = []) =>
+  Promise.all(files.map((f) => rm(f, { force: true }))).catch(() => undefined);
+
+async function modelFor(spec: ModelSpec, id: number): Promise<LoadedModel> {
+  const key = keyOf(spec);
+  if (current?.key !== key) {
+    const previous = current?.model;
+    post({ type: 'progress', inReplyTo: id, message: `Loading ${spec.id} (${spec.dtype})…` });
+    current = { key, model: (async () => {
+      await previous?.then((m) => m.dispose()).catch(() => undefined);
+      return LoadedModel.load(spec, runtime);
+    })() };
+    current.model.catch(() => { if (current?.key === key) current = undefined; });
+  }
+  return current.model;
+}
+
+port.on('message', async (req: WorkerRequest) => {
+  if (req.type === 'cancel') {
+    if (running.has(req.id)) cancelled.add(req.id);
+    return;
+  }
+  const { id } = req;
+  if (req.method !== 'explain') {
+    try {
+      const q = req.params;
+      const model = shown?.runId === q.runId ? shown.model : await current?.model;
+      if (!model) throw new UserFacingError(RUN_GONE);
+      if (req.method === 'scratch') {
+        const scratch = model.scratchLayer(q.runId, q.layer);
+        post(replyOf<WorkerMethods>(id, scratch), [scratch.attention.buffer as ArrayBuffer]);
+      } else {
+        const { runId, layer, head, token } = req.params;
+        post(replyOf<WorkerMethods>(id, model.walk(runId, layer, head, token)));
+      }
+    } catch (e) {
+      post(errorReply<WorkerMethods>(id, describeError(e)));
+    }
+    return;
+  }
+  const { model: spec, text, maxTokens, tensorDir } = req.params;
+  running.add(id);
+  try {
+    const model = await modelFor(spec, id);
+    if (cancelled.delete(id)) return;
+    post({ type: 'progress', inReplyTo: id, message: 'Running the model…' });
+    const result = await model.explain(text, maxTokens, id);
+    // Held after the run, as a long inference would be, so that Cancel lands on a run that finishes.
+    if (testRunDelayMs > 0) await new Promise((r) => setTimeout(r, testRunDelayMs));
+    if (cancelled.has(id)) return model.forget(id);
+    // A file the panel cannot read is not fatal: the host then sends the tensors itself.
+    const tensorFiles = tensorDir ? await writeTensors(tensorDir, id, result).catch(() => undefined) : undefined;
+    if (cancelled.delete(id)) {
+      void removeFiles(tensorFiles && [...tensorFiles.attention, ...tensorFiles.hiddenStates]);
+      return model.forget(id);
+    }
+    if (shown && shown.runId !== id) {
+      shown.model.forget(shown.runId);
+      await removeFiles(shown.files);
+    }
+    shown = { runId: id, model, files: tensorFiles && [...tensorFiles.attention, ...tensorFiles.hiddenStates] };
+    result.tensorFiles = tensorFiles;
+    // The worker keeps the attention for follow-up queries, so the host gets a copy of it; the hidden
+    // states are not needed again here and move to the host without a copy.
+    const sent = { ...result, attention: result.attention.slice() };
+    const moved = [sent.attention.buffer as ArrayBuffer, sent.hiddenStates.buffer as ArrayBuffer];
+    post(replyOf<WorkerMethods>(id, sent), moved);
+  } catch (e) {
+    if (!cancelled.has(id)) post(errorReply<WorkerMethods>(id, describeError(e, spec)));
+  } finally {
+    running.delete(id);
+    cancelled.delete(id);
+  }
+});
