@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 bash scripts/ensure-tools.sh >/dev/null
 npm run typecheck
+npm run lint
 npm run build:tests
 npm run test:unit
 npm run test:integration
