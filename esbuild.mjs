@@ -40,7 +40,8 @@ const node = {
 
 rmSync('dist', { recursive: true, force: true });
 mkdirSync('dist/ort', { recursive: true });
-for (const f of ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs']) cpSync(`node_modules/onnxruntime-web/dist/${f}`, `dist/ort/${f}`);
+for (const f of ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs'])
+  cpSync(`node_modules/onnxruntime-web/dist/${f}`, `dist/ort/${f}`);
 
 const options = [
   { ...node, entryPoints: { extension: 'src/host/extension.ts' }, outdir: 'dist' },

@@ -6,7 +6,10 @@ import tseslint from 'typescript-eslint';
 
 const NODE_BUILTINS = ['node:*', 'fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'url', 'stream'];
 const banned = (...groups) => ({
-  'no-restricted-imports': ['error', { patterns: groups.map((g) => ({ ...g, allowTypeImports: g.allowTypeImports ?? false })) }],
+  'no-restricted-imports': [
+    'error',
+    { patterns: groups.map((g) => ({ ...g, allowTypeImports: g.allowTypeImports ?? false })) },
+  ],
 });
 const vscodeOnlyInHost = { group: ['vscode'], message: 'only src/host may import vscode' };
 const noNode = { group: NODE_BUILTINS, message: 'runs in the browser as well: no Node modules' };
@@ -25,7 +28,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  { files: ['src/common/**'], rules: banned(vscodeOnlyInHost, noNode, thread('host'), thread('worker'), thread('node')) },
+  {
+    files: ['src/common/**'],
+    rules: banned(vscodeOnlyInHost, noNode, thread('host'), thread('worker'), thread('node')),
+  },
   { files: ['src/node/**'], rules: banned(vscodeOnlyInHost, thread('host'), thread('worker')) },
   { files: ['src/worker/**'], rules: banned(vscodeOnlyInHost, thread('host')) },
   { files: ['src/host/**'], rules: banned({ ...thread('worker'), allowTypeImports: true }) },

@@ -15,11 +15,19 @@ import { syntheticModel } from './syntheticModels';
 import { fmtMs, stat } from './stats';
 
 export interface HostBusyFigure {
-  model: string; tokens: number; busyMs: number[]; cpuMs: number[]; longestStallMs: number[]; wallMs: number[];
+  model: string;
+  tokens: number;
+  busyMs: number[];
+  cpuMs: number[];
+  longestStallMs: number[];
+  wallMs: number[];
 }
 
-const LINE = new RegExp('Explained (\\d+) tokens: extension host main thread busy (\\d+) ms of (\\d+) ms'
-  + ' \\(longest stall (\\d+) ms, CPU (\\d+) ms\\)', 'g');
+const LINE = new RegExp(
+  'Explained (\\d+) tokens: extension host main thread busy (\\d+) ms of (\\d+) ms' +
+    ' \\(longest stall (\\d+) ms, CPU (\\d+) ms\\)',
+  'g',
+);
 
 function logLines(dir: string): RegExpMatchArray[] {
   const out: RegExpMatchArray[] = [];
@@ -32,7 +40,9 @@ function logLines(dir: string): RegExpMatchArray[] {
 
 export async function hostBusy(folder: string, runs: number): Promise<HostBusyFigure> {
   const settings = {
-    'attentionLens.model': path.resolve(folder), 'attentionLens.precision': 'int8', 'attentionLens.maxTokens': 512,
+    'attentionLens.model': path.resolve(folder),
+    'attentionLens.precision': 'int8',
+    'attentionLens.maxTokens': 512,
   };
   const cs = await startCodeServer(settings);
   writeFileSync(path.join(cs.workspace, 'long.txt'), `${repeatedText('bert', 600)}\n`);
@@ -80,21 +90,24 @@ export function hostBusySection(f: HostBusyFigure): string {
     '',
     `${f.model}, ${f.tokens} tokens, int8, Explain Selection run from the palette in code-server (Chromium),`,
     `${f.busyMs.length} runs:`,
-    'time the extension host\'s main thread ran code (event loop utilisation) from the request until the panel had the',
+    "time the extension host's main thread ran code (event loop utilisation) from the request until the panel had the",
     'result, as the extension logs it in its output channel (`bench/hostBusy.ts`). Everything else runs in the worker.',
     '',
     '| busy | CPU | longest stall | wall time (inference included) | target (CPU) |',
     '|---|---|---|---|---|',
-    `| ${fmtMs(busy)} | ${fmtMs(stat(f.cpuMs))} | ${fmtMs(stat(f.longestStallMs))} | ${fmtMs(stat(f.wallMs))} |`
-      + ` ≤ 50 ms: `
-      + `**${stat(f.cpuMs).median <= 50 ? 'met' : 'missed'}** |`,
+    `| ${fmtMs(busy)} | ${fmtMs(stat(f.cpuMs))} | ${fmtMs(stat(f.longestStallMs))} | ${fmtMs(stat(f.wallMs))} |` +
+      ` ≤ 50 ms: ` +
+      `**${stat(f.cpuMs).median <= 50 ? 'met' : 'missed'}** |`,
   ].join('\n');
 }
 
 if (require.main === module) {
   const folder = process.argv[2] ?? syntheticModel('bert-base-random', console.log);
-  hostBusy(folder, Number(process.argv[3] ?? 3)).then((f) => console.log(JSON.stringify(f)), (e) => {
-    console.error(e);
-    process.exit(1);
-  });
+  hostBusy(folder, Number(process.argv[3] ?? 3)).then(
+    (f) => console.log(JSON.stringify(f)),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

@@ -17,13 +17,23 @@ import { flopCountOf, flopsAt } from './flops';
 import { DataType, GraphBuilder } from './onnxBuilder';
 import { stat, Stat, WARM_UNTIL_MS } from './stats';
 
-type Session = { inputNames: readonly string[]; run(feeds: Record<string, unknown>): Promise<unknown>; release(): Promise<void> };
+type Session = {
+  inputNames: readonly string[];
+  run(feeds: Record<string, unknown>): Promise<unknown>;
+  release(): Promise<void>;
+};
 interface Runtime {
   Tensor: new (type: string, data: unknown, dims: number[]) => unknown;
   InferenceSession: { create(bytes: Uint8Array, opts: object): Promise<Session & { inputMetadata?: unknown }> };
 }
 
-const [kind, threadsArg, runsArg, mode, ...folders] = process.argv.slice(2) as ['wasm' | 'native', string, string, 'plain' | 'full', ...string[]];
+const [kind, threadsArg, runsArg, mode, ...folders] = process.argv.slice(2) as [
+  'wasm' | 'native',
+  string,
+  string,
+  'plain' | 'full',
+  ...string[],
+];
 const threads = Number(threadsArg);
 const runs = Number(runsArg ?? 5);
 
@@ -36,7 +46,12 @@ async function runtime(): Promise<{ rt: Runtime; opts: object }> {
 }
 
 /** Inputs for a session: token ids, mask, positions, type ids, and empty key/value caches. */
-function feeds(rt: Runtime, session: Session, ids: number[], cache: { heads: number; headDim: number }): Record<string, unknown> {
+function feeds(
+  rt: Runtime,
+  session: Session,
+  ids: number[],
+  cache: { heads: number; headDim: number },
+): Record<string, unknown> {
   const T = ids.length;
   const i64 = (xs: number[]) => BigInt64Array.from(xs.map(BigInt));
   const f: Record<string, unknown> = {};
@@ -45,7 +60,8 @@ function feeds(rt: Runtime, session: Session, ids: number[], cache: { heads: num
     else if (name === 'attention_mask') f[name] = new rt.Tensor('int64', i64(ids.map(() => 1)), [1, T]);
     else if (name === 'token_type_ids') f[name] = new rt.Tensor('int64', i64(ids.map(() => 0)), [1, T]);
     else if (name === 'position_ids') f[name] = new rt.Tensor('int64', i64(ids.map((_, i) => i)), [1, T]);
-    else if (name.startsWith('past_key_values')) f[name] = new rt.Tensor('float32', new Float32Array(0), [1, cache.heads, 0, cache.headDim]);
+    else if (name.startsWith('past_key_values'))
+      f[name] = new rt.Tensor('float32', new Float32Array(0), [1, cache.heads, 0, cache.headDim]);
     else throw new Error(`no value for input ${name}`);
   }
   return f;
@@ -74,7 +90,12 @@ const time = async (f: () => Promise<unknown>) => (await timeSideBySide(f))[0];
 async function warmUp(rt: Runtime, opts: object, folder: string): Promise<void> {
   const bytes = new Uint8Array(readFileSync(modelFilePath({ id: 'warm-up', folder, dtype: 'fp32' })));
   const session = await rt.InferenceSession.create(bytes, opts);
-  const f = feeds(rt, session, Array.from({ length: 64 }, (_, i) => i + 5), { heads: 1, headDim: 1 });
+  const f = feeds(
+    rt,
+    session,
+    Array.from({ length: 64 }, (_, i) => i + 5),
+    { heads: 1, headDim: 1 },
+  );
   while (performance.now() < WARM_UNTIL_MS) await session.run(f);
   await session.release();
 }
@@ -84,10 +105,28 @@ async function gemmProbe(rt: Runtime, opts: object): Promise<Record<string, unkn
   const [m, k, n] = [512, 768, 3072];
   const g = new GraphBuilder(false);
   g.input('a', DataType.FLOAT, [m, k]);
-  g.rename(g.op('MatMul', ['a', g.floats('b', Float32Array.from({ length: k * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5), [k, n])], 'mm'), 'y');
+  g.rename(
+    g.op(
+      'MatMul',
+      [
+        'a',
+        g.floats(
+          'b',
+          Float32Array.from({ length: k * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5),
+          [k, n],
+        ),
+      ],
+      'mm',
+    ),
+    'y',
+  );
   g.output('y', DataType.FLOAT, [m, n]);
   const session = await rt.InferenceSession.create(g.encode('gemm'), opts);
-  const a = new rt.Tensor('float32', Float32Array.from({ length: m * k }, (_, i) => ((i * 104729) % 1000) / 1000 - 0.5), [m, k]);
+  const a = new rt.Tensor(
+    'float32',
+    Float32Array.from({ length: m * k }, (_, i) => ((i * 104729) % 1000) / 1000 - 0.5),
+    [m, k],
+  );
   const ms = await time(() => session.run({ a }));
   await session.release();
   return { probe: 'matmul', runtime: kind, threads, shape: [m, k, n], gflop: (2 * m * k * n) / 1e9, ms };
@@ -102,19 +141,31 @@ async function main() {
     const config = JSON.parse(readFileSync(path.join(folder, 'config.json'), 'utf8'));
     const maxPos = Number(config.max_position_embeddings ?? config.n_positions ?? config.block_size ?? 512);
     const kvHeads = Number(config.num_key_value_heads ?? config.num_attention_heads ?? config.n_head ?? 1);
-    const headDim = Number(config.head_dim ?? (config.hidden_size ?? config.n_embd) / (config.num_attention_heads ?? config.n_head));
+    const headDim = Number(
+      config.head_dim ?? (config.hidden_size ?? config.n_embd) / (config.num_attention_heads ?? config.n_head),
+    );
     const vocab = Number(config.vocab_size);
     const lengths = [32, 128, 512].filter((t) => t <= maxPos).concat(maxPos < 32 ? [Math.min(maxPos, 6)] : []);
     for (const precision of PRECISIONS) {
       const spec = { id: name, folder, dtype: precision as Dtype };
       const file = modelFilePath(spec);
       const flops = flopCountOf(file, folder);
-      const lines = new Map(lengths.map((T) => [T, { runtime: kind, threads, model: name, precision, tokens: T, gflop: flopsAt(flops, T) / 1e9 } as Record<string, unknown>]));
+      const lines = new Map(
+        lengths.map((T) => [
+          T,
+          { runtime: kind, threads, model: name, precision, tokens: T, gflop: flopsAt(flops, T) / 1e9 } as Record<
+            string,
+            unknown
+          >,
+        ]),
+      );
       const ids = (T: number) => Array.from({ length: T }, (_, i) => (i * 7919 + 11) % Math.min(vocab, 3000));
       const bytes = new Uint8Array(readFileSync(file));
       const plain = await rt.InferenceSession.create(bytes, opts);
       const graph = mode === 'full' ? parseModel(bytes) : undefined;
-      const extended = graph ? await rt.InferenceSession.create(exposeTaps(graph, findModelTaps(graph)).bytes, opts) : undefined;
+      const extended = graph
+        ? await rt.InferenceSession.create(exposeTaps(graph, findModelTaps(graph)).bytes, opts)
+        : undefined;
       for (const T of lengths) {
         const line = lines.get(T)!;
         const fp = feeds(rt, plain, ids(T), { heads: kvHeads, headDim });
@@ -124,7 +175,10 @@ async function main() {
         // on one WASM thread): the bench must stay under 15 minutes; the overhead is measured at shorter lengths.
         if (extended && performance.now() - t0 <= 3000) {
           const fe = feeds(rt, extended, ids(T), { heads: kvHeads, headDim });
-          [line.plainMs, line.withOutputsMs] = await timeSideBySide(() => plain.run(fp), () => extended.run(fe));
+          [line.plainMs, line.withOutputsMs] = await timeSideBySide(
+            () => plain.run(fp),
+            () => extended.run(fe),
+          );
         } else {
           [line.plainMs] = await timeSideBySide(() => plain.run(fp));
         }
@@ -138,7 +192,10 @@ async function main() {
           const line = lines.get(T)!;
           line.scratchTokens = r.tokens.length;
           line.scratchOneLayerMs = await time(async () => model.scratchLayer(T, r.model.layers - 1));
-          if (T <= (name.endsWith('-random') ? 32 : 128)) line.scratchAllLayersMs = await time(async () => { for (let l = 0; l < r.model.layers; l++) model.scratchLayer(T, l); });
+          if (T <= (name.endsWith('-random') ? 32 : 128))
+            line.scratchAllLayersMs = await time(async () => {
+              for (let l = 0; l < r.model.layers; l++) model.scratchLayer(T, l);
+            });
         }
         await model.dispose();
       }
@@ -147,7 +204,10 @@ async function main() {
   }
 }
 
-main().then(() => process.exit(0), (e) => {
-  console.error(e);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -49,14 +49,28 @@ async function main() {
     model = await LoadedModel.load(spec, runtime);
     cached.push(performance.now() - t0);
   }
-  console.log(JSON.stringify({
-    model: spec.id, precision, threads, runtime: model.runtime, tokens128,
-    coldLoadMs: coldMs, cachedLoadMs: stat(cached), explain128Ms: explain[128], explain512Ms: explain[512],
-    rssBeforeMiB: mib(rssBefore), rssAfterLoadMiB: mib(rssLoaded), peakRssMiB: mib(peakLoadAndExplain),
-  }));
+  console.log(
+    JSON.stringify({
+      model: spec.id,
+      precision,
+      threads,
+      runtime: model.runtime,
+      tokens128,
+      coldLoadMs: coldMs,
+      cachedLoadMs: stat(cached),
+      explain128Ms: explain[128],
+      explain512Ms: explain[512],
+      rssBeforeMiB: mib(rssBefore),
+      rssAfterLoadMiB: mib(rssLoaded),
+      peakRssMiB: mib(peakLoadAndExplain),
+    }),
+  );
 }
 
-main().then(() => process.exit(0), (e) => {
-  console.error(e);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

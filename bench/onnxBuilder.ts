@@ -77,7 +77,11 @@ export class GraphBuilder {
       this.tensor(`${weight}_quantized`, DataType.UINT8, dims, data);
       this.tensor(`${weight}_zero_point`, DataType.UINT8, [dims[1]], zeroPoint);
       this.floats(`${weight}_scale`, scale, [dims[1]]);
-      const integer = this.op('MatMulInteger', [q[0], `${weight}_quantized`, q[2], `${weight}_zero_point`], `${name}/MatMul_quant`);
+      const integer = this.op(
+        'MatMulInteger',
+        [q[0], `${weight}_quantized`, q[2], `${weight}_zero_point`],
+        `${name}/MatMul_quant`,
+      );
       const cast = this.op('Cast', [integer], `${name}/MatMul_quant_cast`, [intAttr('to', DataType.FLOAT)]);
       const scales = this.op('Mul', [q[1], `${weight}_scale`], `${name}/MatMul_quant_scales_mul`);
       y = this.op('Mul', [cast, scales], `${name}/MatMul_quant_output_scale_mul`);
@@ -93,7 +97,11 @@ export class GraphBuilder {
     const variance = this.op('ReduceMean', [sq], `${name}/ReduceMean_1`, [intsAttr('axes', [-1])]);
     const std = this.op('Sqrt', [this.op('Add', [variance, this.scalar(eps)], `${name}/Add`)], `${name}/Sqrt`);
     const normed = this.op('Div', [centred, std], `${name}/Div`);
-    const scaled = this.op('Mul', [normed, this.floats(`${name}.weight`, new Float32Array(hidden).fill(1), [hidden])], `${name}/Mul`);
+    const scaled = this.op(
+      'Mul',
+      [normed, this.floats(`${name}.weight`, new Float32Array(hidden).fill(1), [hidden])],
+      `${name}/Mul`,
+    );
     return this.op('Add', [scaled, this.floats(`${name}.bias`, new Float32Array(hidden), [hidden])], `${name}/Add_1`);
   }
 
@@ -102,23 +110,53 @@ export class GraphBuilder {
       irVersion: 8,
       producerName: 'attention-lens bench',
       opsetImport: [{ domain: '', version: 14 }],
-      graph: { name: graphName, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
+      graph: {
+        name: graphName,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      },
     });
     return onnx.ModelProto.encode(model).finish();
   }
 }
 
-export const intAttr = (name: string, i: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
-export const intsAttr = (name: string, ints: number[]): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints });
-export const floatAttr = (name: string, f: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f });
+export const intAttr = (name: string, i: number): onnx.IAttributeProto => ({
+  name,
+  type: onnx.AttributeProto.AttributeType.INT,
+  i,
+});
+export const intsAttr = (name: string, ints: number[]): onnx.IAttributeProto => ({
+  name,
+  type: onnx.AttributeProto.AttributeType.INTS,
+  ints,
+});
+export const floatAttr = (name: string, f: number): onnx.IAttributeProto => ({
+  name,
+  type: onnx.AttributeProto.AttributeType.FLOAT,
+  f,
+});
 export { DataType };
 
 function valueInfo(name: string, elemType: number, dims: Dim[]): onnx.IValueInfoProto {
-  return { name, type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } } };
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType,
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
 }
 
 /** Asymmetric uint8 per output column, the range widened to include 0 (as onnxruntime's quantizer does). */
-export function quantizePerColumn(w: Float32Array, rows: number, cols: number): { data: Uint8Array; zeroPoint: Uint8Array; scale: Float32Array } {
+export function quantizePerColumn(
+  w: Float32Array,
+  rows: number,
+  cols: number,
+): { data: Uint8Array; zeroPoint: Uint8Array; scale: Float32Array } {
   const data = new Uint8Array(rows * cols);
   const zeroPoint = new Uint8Array(cols);
   const scale = new Float32Array(cols);

@@ -7,6 +7,11 @@ import { benchWebview } from './webview';
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 benchWebview(RUNS).then(
-  (figures) => { for (const f of figures) console.log(JSON.stringify(f)); },
-  (e) => { console.error(e); process.exit(1); },
+  (figures) => {
+    for (const f of figures) console.log(JSON.stringify(f));
+  },
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
 );

@@ -14,9 +14,18 @@ const FLOPS_PER_ITERATION = ACCUMULATORS * 8;
 
 function kernelText(): string {
   const locals = Array.from({ length: ACCUMULATORS }, (_, i) => `(local $a${i} v128)`).join(' ');
-  const init = Array.from({ length: ACCUMULATORS }, (_, i) => `(local.set $a${i} (f32x4.splat (f32.const ${i + 1})))`).join('\n');
-  const body = Array.from({ length: ACCUMULATORS }, (_, i) => `(local.set $a${i} (f32x4.add (local.get $a${i}) (f32x4.mul (local.get $x) (local.get $y))))`).join('\n');
-  const sum = Array.from({ length: ACCUMULATORS - 1 }, () => '(f32x4.add').join('') + ' (local.get $a0)' + Array.from({ length: ACCUMULATORS - 1 }, (_, i) => ` (local.get $a${i + 1}))`).join('');
+  const init = Array.from(
+    { length: ACCUMULATORS },
+    (_, i) => `(local.set $a${i} (f32x4.splat (f32.const ${i + 1})))`,
+  ).join('\n');
+  const body = Array.from(
+    { length: ACCUMULATORS },
+    (_, i) => `(local.set $a${i} (f32x4.add (local.get $a${i}) (f32x4.mul (local.get $x) (local.get $y))))`,
+  ).join('\n');
+  const sum =
+    Array.from({ length: ACCUMULATORS - 1 }, () => '(f32x4.add').join('') +
+    ' (local.get $a0)' +
+    Array.from({ length: ACCUMULATORS - 1 }, (_, i) => ` (local.get $a${i + 1}))`).join('');
   return `(module (func (export "run") (param $n i32) (result f32) (local $x v128) (local $y v128) ${locals}
     (local.set $x (f32x4.splat (f32.const 1.0000001)))
     (local.set $y (f32x4.splat (f32.const 0.9999999)))
@@ -46,15 +55,27 @@ const ONE_THREAD = `
 `;
 
 async function threadsAtOnce(wasm: Uint8Array, threads: number, runs: number): Promise<number[][]> {
-  return Promise.all(Array.from({ length: threads }, () => new Promise<number[]>((resolve, reject) => {
-    const w = new Worker(ONE_THREAD, { eval: true, workerData: { wasm, runs, flopsPerIteration: FLOPS_PER_ITERATION } });
-    w.once('message', resolve);
-    w.once('error', reject);
-  })));
+  return Promise.all(
+    Array.from(
+      { length: threads },
+      () =>
+        new Promise<number[]>((resolve, reject) => {
+          const w = new Worker(ONE_THREAD, {
+            eval: true,
+            workerData: { wasm, runs, flopsPerIteration: FLOPS_PER_ITERATION },
+          });
+          w.once('message', resolve);
+          w.once('error', reject);
+        }),
+    ),
+  );
 }
 
 /** Measured for one thread alone, and for `threads` threads at once (summed). */
-export async function simdPeak(threads: number, runs: number): Promise<{ oneThread: Stat; allThreads: Stat; threads: number }> {
+export async function simdPeak(
+  threads: number,
+  runs: number,
+): Promise<{ oneThread: Stat; allThreads: Stat; threads: number }> {
   const wabt = await wabtInit();
   const wasm = wabt.parseWat('peak.wat', kernelText(), { simd: true }).toBinary({}).buffer;
   const [single] = await threadsAtOnce(wasm, 1, runs);

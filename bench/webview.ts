@@ -19,8 +19,22 @@ export function syntheticResult(T: number, layers = 12, heads = 12, hidden = 768
     for (let k = 0; k < T; k++) attention[row * T + k] /= sum;
   }
   return {
-    runId: T, text: 'x'.repeat(T), timings: { loadMs: 0, inferenceMs: 0 }, hiddenStateCount: layers + 1,
-    model: { id: 'bert-base-shaped', label: 'bert-base-shaped', modelType: 'bert', causal: false, layers, heads, hidden, dtype: 'q8', runtime: 'wasm', file: 'synthetic' },
+    runId: T,
+    text: 'x'.repeat(T),
+    timings: { loadMs: 0, inferenceMs: 0 },
+    hiddenStateCount: layers + 1,
+    model: {
+      id: 'bert-base-shaped',
+      label: 'bert-base-shaped',
+      modelType: 'bert',
+      causal: false,
+      layers,
+      heads,
+      hidden,
+      dtype: 'q8',
+      runtime: 'wasm',
+      file: 'synthetic',
+    },
     tokens: Array.from({ length: T }, (_, i) => ({ id: i, label: `tok${i}`, start: i, end: i + 1, special: false })),
     attention,
     hiddenStates: Float32Array.from({ length: (layers + 1) * T * hidden }, () => rnd() * 2 - 1),
@@ -31,11 +45,27 @@ export function syntheticResult(T: number, layers = 12, heads = 12, hidden = 768
  * Milliseconds from an event (or, for a message, from its postMessage: the test page's own fetch
  * of the data is not the panel's time) until the frame after it is painted.
  */
-async function timeUntilPainted(page: Page, act: () => Promise<void>, from: 'event' | 'message' = 'event'): Promise<number> {
-  await page.evaluate(() => { (window as unknown as { __t0: number }).__t0 = performance.now(); });
+async function timeUntilPainted(
+  page: Page,
+  act: () => Promise<void>,
+  from: 'event' | 'message' = 'event',
+): Promise<number> {
+  await page.evaluate(() => {
+    (window as unknown as { __t0: number }).__t0 = performance.now();
+  });
   await act();
-  if (from === 'message') await page.evaluate(() => { (window as unknown as { __t0: number }).__t0 = performance.getEntriesByName('harness:posted').at(-1)!.startTime; });
-  return page.evaluate(() => new Promise<number>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - (window as unknown as { __t0: number }).__t0)))));
+  if (from === 'message')
+    await page.evaluate(() => {
+      (window as unknown as { __t0: number }).__t0 = performance.getEntriesByName('harness:posted').at(-1)!.startTime;
+    });
+  return page.evaluate(
+    () =>
+      new Promise<number>((resolve) =>
+        requestAnimationFrame(() =>
+          requestAnimationFrame(() => resolve(performance.now() - (window as unknown as { __t0: number }).__t0)),
+        ),
+      ),
+  );
 }
 
 /**
@@ -59,14 +89,19 @@ const inPage = (page: Page, event: 'click' | 'mousemove', selector: string, inde
 })()`) as Promise<number>;
 
 /** The last render()'s own duration (script and DOM work, before layout and paint). */
-const lastRender = (page: Page) => page.evaluate(() => performance.getEntriesByName('attention-lens:render').at(-1)?.duration ?? NaN);
+const lastRender = (page: Page) =>
+  page.evaluate(() => performance.getEntriesByName('attention-lens:render').at(-1)?.duration ?? NaN);
 
 /** From the page's postMessage of a result to the panel's handler: the copy of its tensors, not the panel's work. */
-const lastArrival = (page: Page) => page.evaluate(() => ['attention-lens:received', 'harness:posted']
-  .map((name) => performance.getEntriesByName(name).at(-1)?.startTime ?? NaN)
-  .reduce((received, posted) => received - posted));
+const lastArrival = (page: Page) =>
+  page.evaluate(() =>
+    ['attention-lens:received', 'harness:posted']
+      .map((name) => performance.getEntriesByName(name).at(-1)?.startTime ?? NaN)
+      .reduce((received, posted) => received - posted),
+  );
 
-const lastHover = (page: Page) => page.evaluate(() => performance.getEntriesByName('attention-lens:hover').at(-1)?.duration ?? NaN);
+const lastHover = (page: Page) =>
+  page.evaluate(() => performance.getEntriesByName('attention-lens:hover').at(-1)?.duration ?? NaN);
 
 export interface WebviewFigures {
   tokens: number;
@@ -99,8 +134,14 @@ export async function benchWebview(runs: number): Promise<WebviewFigures[]> {
       await page.exposeFunction('__toHost', () => undefined);
       await page.goto(`${server.url}?theme=dark`);
       const show = async (tab: string) => {
-        await page.evaluate((t) => { (window as unknown as { __state: unknown }).__state = { view: { tab: t } }; }, tab);
-        return timeUntilPainted(page, () => sendToPanel(page, { type: 'result', result: { ...r, runId: Math.random() } }), 'message');
+        await page.evaluate((t) => {
+          (window as unknown as { __state: unknown }).__state = { view: { tab: t } };
+        }, tab);
+        return timeUntilPainted(
+          page,
+          () => sendToPanel(page, { type: 'result', result: { ...r, runId: Math.random() } }),
+          'message',
+        );
       };
       const repeat = async (f: () => Promise<number>) => {
         await f(); // warm-up
@@ -133,22 +174,46 @@ export async function benchWebview(runs: number): Promise<WebviewFigures[]> {
       });
       const heatmapHoverMs = await repeat(async () => {
         const box = (await page.locator('canvas.heatmap').boundingBox())!;
-        return timeUntilPainted(page, () => page.mouse.move(box.x + box.width * Math.random(), box.y + box.height * Math.random()));
+        return timeUntilPainted(page, () =>
+          page.mouse.move(box.x + box.width * Math.random(), box.y + box.height * Math.random()),
+        );
       });
-      const tokenFocusMs = await repeat(() => timeUntilPainted(page, () => page.locator('.token').nth(Math.floor(Math.random() * T)).click()));
+      const tokenFocusMs = await repeat(() =>
+        timeUntilPainted(page, () =>
+          page
+            .locator('.token')
+            .nth(Math.floor(Math.random() * T))
+            .click(),
+        ),
+      );
       const tokenFocusInPageMs = await repeat(() => inPage(page, 'click', '.token', Math.floor(Math.random() * T)));
       const heatmapHoverInPageMs = await repeat(() => inPage(page, 'mousemove', 'canvas.heatmap', 0));
       await show('heads');
       const handler: number[] = [];
       const headViewHoverMs = await repeat(async () => {
-        const t = await timeUntilPainted(page, () => page.locator(`svg.head-view text.query[data-token="${Math.floor(Math.random() * T)}"]`).dispatchEvent('mouseenter'));
+        const t = await timeUntilPainted(page, () =>
+          page
+            .locator(`svg.head-view text.query[data-token="${Math.floor(Math.random() * T)}"]`)
+            .dispatchEvent('mouseenter'),
+        );
         handler.push(await lastHover(page));
         return t;
       });
       const headViewHoverHandlerMs = stat(handler.slice(1));
       out.push({
-        tokens: T, headViewHoverHandlerMs, gridRenderMs, gridPaintMs, summariesReadyMs, matrixPaintMs, headViewHoverMs,
-        heatmapHoverMs, tokenFocusMs, clickFloorMs, moveFloorMs, messageArrivalMs, tokenFocusInPageMs,
+        tokens: T,
+        headViewHoverHandlerMs,
+        gridRenderMs,
+        gridPaintMs,
+        summariesReadyMs,
+        matrixPaintMs,
+        headViewHoverMs,
+        heatmapHoverMs,
+        tokenFocusMs,
+        clickFloorMs,
+        moveFloorMs,
+        messageArrivalMs,
+        tokenFocusInPageMs,
         heatmapHoverInPageMs,
       });
       await page.close();

@@ -21,7 +21,9 @@ const SYNTHETIC_TOKENS = 8;
 /** Every model folder of the shared set: its direct subfolders and those of third-party/. */
 function sharedFolders(): string[] {
   const subfolders = (dir: string) =>
-    readdirSync(dir).map((n) => path.join(dir, n)).filter((p) => statSync(p).isDirectory());
+    readdirSync(dir)
+      .map((n) => path.join(dir, n))
+      .filter((p) => statSync(p).isDirectory());
   return [...subfolders(modelsDir), ...subfolders(path.join(modelsDir, 'third-party'))]
     .filter((p) => existsSync(path.join(p, 'onnx')))
     .map((p) => path.relative(process.cwd(), p));
@@ -39,7 +41,11 @@ function rowSumError(r: AttentionResult): number {
   return worst;
 }
 
-interface Line { model: string; dtype: Dtype; [key: string]: unknown }
+interface Line {
+  model: string;
+  dtype: Dtype;
+  [key: string]: unknown;
+}
 
 async function measure(folder: string, dtype: Dtype): Promise<{ line: Line; failed: boolean }> {
   const spec = { id: folder, folder: path.resolve(folder), dtype };
@@ -49,7 +55,10 @@ async function measure(folder: string, dtype: Dtype): Promise<{ line: Line; fail
     const bare = ['tokenizer.json', 'config.json'].some((f) => !existsSync(path.join(spec.folder, f)));
     const vocab = m.vocabSize ?? 2;
     const r = bare
-      ? await m.explainIds(Array.from({ length: SYNTHETIC_TOKENS }, (_, i) => (i * 7 + 1) % vocab), 1)
+      ? await m.explainIds(
+          Array.from({ length: SYNTHETIC_TOKENS }, (_, i) => (i * 7 + 1) % vocab),
+          1,
+        )
       : await m.explain(sampleText(path.basename(folder)), 512, 1);
     let maxAbsDiff: number | null = 0;
     let scratchError: string | undefined;
@@ -68,11 +77,19 @@ async function measure(folder: string, dtype: Dtype): Promise<{ line: Line; fail
     }
     const finalStateTensor = m.finalStateTensor ?? null;
     const line: Line = {
-      model: folder, dtype, layers: r.model.layers, heads: r.model.heads, tokens: r.tokens.length,
-      rowSumError: rowSumError(r), causal: m.causalKnown, finalStateTensor,
+      model: folder,
+      dtype,
+      layers: r.model.layers,
+      heads: r.model.heads,
+      tokens: r.tokens.length,
+      rowSumError: rowSumError(r),
+      causal: m.causalKnown,
+      finalStateTensor,
       ...(finalStateTensor ? {} : { finalStateNote: r.hiddenStatesNote ?? null }),
-      maxAbsDiff, ...(scratchError ? { scratchError } : { method }),
-      ...(bare ? { input: `synthetic token ids (no tokenizer or config.json), vocabulary ${vocab} read from the graph` }
+      maxAbsDiff,
+      ...(scratchError ? { scratchError } : { method }),
+      ...(bare
+        ? { input: `synthetic token ids (no tokenizer or config.json), vocabulary ${vocab} read from the graph` }
         : {}),
     };
     const wrongShape = /has shape/.test(r.hiddenStatesNote ?? '');
@@ -98,13 +115,18 @@ async function main(): Promise<number> {
     }
   }
   if (failed) {
-    console.error(`${failed} model(s) differ from the runtime by more than their tolerance ` +
-      'or have a tapped tensor of the wrong shape');
+    console.error(
+      `${failed} model(s) differ from the runtime by more than their tolerance ` +
+        'or have a tapped tensor of the wrong shape',
+    );
   }
   return failed ? 1 : 0;
 }
 
-main().then((code) => process.exit(code), (e) => {
-  console.error(e);
-  process.exit(2);
-});
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e);
+    process.exit(2);
+  },
+);

@@ -22,7 +22,9 @@ const NATIVE = {
 };
 
 if (target && !NATIVE[target]) {
-  console.error(`No native ONNX Runtime for target "${target}" (onnxruntime-node ships ${Object.keys(NATIVE).join(', ')}). Package without --target for the universal WebAssembly build.`);
+  console.error(
+    `No native ONNX Runtime for target "${target}" (onnxruntime-node ships ${Object.keys(NATIVE).join(', ')}). Package without --target for the universal WebAssembly build.`,
+  );
   process.exit(2);
 }
 
@@ -36,10 +38,19 @@ try {
     const from = (pkg) => path.join(root, 'node_modules', pkg);
     const to = (pkg) => path.join(nativeDir, 'node_modules', pkg);
     const binary = path.join('bin', 'napi-v6', NATIVE[target]);
-    if (!existsSync(path.join(from('onnxruntime-node'), binary))) throw new Error(`node_modules/onnxruntime-node/${binary} is missing: run npm ci`);
+    if (!existsSync(path.join(from('onnxruntime-node'), binary)))
+      throw new Error(`node_modules/onnxruntime-node/${binary} is missing: run npm ci`);
     mkdirSync(nativeDir, { recursive: true });
-    for (const f of ['package.json', 'dist', binary]) cpSync(path.join(from('onnxruntime-node'), f), path.join(to('onnxruntime-node'), f), { recursive: true, filter: (p) => !p.endsWith('.map') && !p.endsWith('.d.ts') });
-    for (const f of ['package.json', path.join('dist', 'cjs')]) cpSync(path.join(from('onnxruntime-common'), f), path.join(to('onnxruntime-common'), f), { recursive: true, filter: (p) => !p.endsWith('.map') && !p.endsWith('.d.ts') });
+    for (const f of ['package.json', 'dist', binary])
+      cpSync(path.join(from('onnxruntime-node'), f), path.join(to('onnxruntime-node'), f), {
+        recursive: true,
+        filter: (p) => !p.endsWith('.map') && !p.endsWith('.d.ts'),
+      });
+    for (const f of ['package.json', path.join('dist', 'cjs')])
+      cpSync(path.join(from('onnxruntime-common'), f), path.join(to('onnxruntime-common'), f), {
+        recursive: true,
+        filter: (p) => !p.endsWith('.map') && !p.endsWith('.d.ts'),
+      });
     const version = JSON.parse(readFileSync(path.join(from('onnxruntime-node'), 'package.json'), 'utf8')).version;
     console.log(`bundled onnxruntime-node ${version} for ${target}`);
   }

@@ -10,7 +10,11 @@ function parse(css: string, fallback: RGB): RGB {
     return [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16)) as RGB;
   }
   const rgb = /rgba?\(([^)]+)\)/.exec(c);
-  if (rgb) return rgb[1].split(',').slice(0, 3).map((x) => parseFloat(x)) as RGB;
+  if (rgb)
+    return rgb[1]
+      .split(',')
+      .slice(0, 3)
+      .map((x) => parseFloat(x)) as RGB;
   return fallback;
 }
 
@@ -29,7 +33,19 @@ export function readPalette(): Palette {
   const v = (name: string) => s.getPropertyValue(name);
   const background = parse(v('--vscode-editor-background'), [30, 30, 30]);
   const foreground = parse(v('--vscode-editor-foreground'), [212, 212, 212]);
-  const series = ['blue', 'red', 'green', 'yellow', 'orange', 'purple'].map((c, i) => parse(v(`--vscode-charts-${c}`), [[55, 148, 255], [241, 76, 76], [137, 209, 133], [204, 167, 0], [209, 134, 22], [179, 128, 255]][i] as RGB));
+  const series = ['blue', 'red', 'green', 'yellow', 'orange', 'purple'].map((c, i) =>
+    parse(
+      v(`--vscode-charts-${c}`),
+      [
+        [55, 148, 255],
+        [241, 76, 76],
+        [137, 209, 133],
+        [204, 167, 0],
+        [209, 134, 22],
+        [179, 128, 255],
+      ][i] as RGB,
+    ),
+  );
   return {
     series,
     background,
@@ -48,7 +64,8 @@ export const weightRGB = (p: Palette, w: number) => mix(p.background, p.high, Ma
 export const weightColor = (p: Palette, w: number) => css(weightRGB(p, w));
 
 /** -1..1 -> negative..background..positive. */
-const signedRGB = (p: Palette, x: number) => (x >= 0 ? mix(p.background, p.high, Math.min(1, x)) : mix(p.background, p.negative, Math.min(1, -x)));
+const signedRGB = (p: Palette, x: number) =>
+  x >= 0 ? mix(p.background, p.high, Math.min(1, x)) : mix(p.background, p.negative, Math.min(1, -x));
 
 /** 256 colours for values 0..1 (weights) or −1..1 (signed), and one more for masked cells. */
 export interface ColorTable {
@@ -88,7 +105,12 @@ export function packed(colors: ColorTable): Int32Array {
  * A rows × cols canvas, one pixel per cell, to be scaled up with CSS (pixelated) or drawImage.
  * `valueAt` gives the cell's value (0..1, or −1..1 for a signed table), or MASKED.
  */
-export function matrixCanvas(rows: number, cols: number, valueAt: Float32Array | ((row: number, col: number) => number), colors: ColorTable): HTMLCanvasElement {
+export function matrixCanvas(
+  rows: number,
+  cols: number,
+  valueAt: Float32Array | ((row: number, col: number) => number),
+  colors: ColorTable,
+): HTMLCanvasElement {
   const canvas = document.createElement('canvas');
   canvas.width = cols;
   canvas.height = rows;
@@ -97,7 +119,10 @@ export function matrixCanvas(rows: number, cols: number, valueAt: Float32Array |
   const px = new Int32Array(img.data.buffer);
   const lut = packed(colors);
   // sqrt in weightRGB makes small weights visible; the table already holds that curve.
-  const index = (v: number) => (v === MASKED && !colors.signed ? 256 : Math.max(0, Math.min(255, Math.round((colors.signed ? (v + 1) / 2 : v) * 255))));
+  const index = (v: number) =>
+    v === MASKED && !colors.signed
+      ? 256
+      : Math.max(0, Math.min(255, Math.round((colors.signed ? (v + 1) / 2 : v) * 255)));
   if (valueAt instanceof Float32Array) {
     for (let i = 0; i < rows * cols; i++) px[i] = lut[index(valueAt[i])];
   } else {

@@ -7,7 +7,17 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 
-export function button(label: string, onClick: () => void, opts: { title?: string; secondary?: boolean; disabled?: boolean; className?: string; data?: Record<string, string> } = {}): HTMLElement {
+export function button(
+  label: string,
+  onClick: () => void,
+  opts: {
+    title?: string;
+    secondary?: boolean;
+    disabled?: boolean;
+    className?: string;
+    data?: Record<string, string>;
+  } = {},
+): HTMLElement {
   const b = document.createElement('vscode-button');
   b.textContent = label;
   if (opts.title) b.title = opts.title;
@@ -23,7 +33,10 @@ export function button(label: string, onClick: () => void, opts: { title?: strin
 
 /** A labelled single select; `aria-label` names it for screen readers and tests. */
 export function singleSelect<T extends string | number>(
-  label: string, options: [T, string][], value: T, onChange: (v: T) => void,
+  label: string,
+  options: [T, string][],
+  value: T,
+  onChange: (v: T) => void,
 ): HTMLElement {
   const s = document.createElement('vscode-single-select') as HTMLElement & { value: string };
   s.setAttribute('aria-label', label);
@@ -47,7 +60,12 @@ export function singleSelect<T extends string | number>(
   return wrap;
 }
 
-export function checkbox(label: string, checked: boolean, onChange: (checked: boolean) => void, data: Record<string, string> = {}): HTMLElement {
+export function checkbox(
+  label: string,
+  checked: boolean,
+  onChange: (checked: boolean) => void,
+  data: Record<string, string> = {},
+): HTMLElement {
   const c = document.createElement('vscode-checkbox') as HTMLElement & { checked: boolean };
   c.setAttribute('label', label);
   if (checked) c.setAttribute('checked', '');

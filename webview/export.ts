@@ -11,8 +11,10 @@ import { hasSnapshot, snapshotPng, snapshotSvg } from './snapshot';
 
 /** The figure of the visible tab when it is one canvas with its labels or one SVG (the others: snapshot.ts). */
 function figure(): HTMLCanvasElement | SVGSVGElement | undefined {
-  return document.querySelector<HTMLCanvasElement | SVGSVGElement>('#tabpanel :is(canvas.heatmap, svg.head-view)')
-    ?? undefined;
+  return (
+    document.querySelector<HTMLCanvasElement | SVGSVGElement>('#tabpanel :is(canvas.heatmap, svg.head-view)') ??
+    undefined
+  );
 }
 
 function serialize(svg: SVGSVGElement, palette: Palette): string {
@@ -54,5 +56,11 @@ export function svgOfView(r: AttentionResult, matrix: Float32Array, title: strin
   if (svg) return serialize(svg, palette);
   const masked: RGB = palette.background.map((b, i) => Math.round(b * 0.9 + palette.foreground[i] * 0.1)) as RGB;
   const color = (w: number, q: number, k: number) => css(r.model.causal && k > q ? masked : weightRGB(palette, w));
-  return matrixSvg(r.tokens.map((t) => displayLabel(t.label)), matrix, color, css(palette.foreground), title);
+  return matrixSvg(
+    r.tokens.map((t) => displayLabel(t.label)),
+    matrix,
+    color,
+    css(palette.foreground),
+    title,
+  );
 }

@@ -11,7 +11,11 @@ import { attentionSize, hiddenStatesSize } from '../src/common/attention/layout'
 import type { Store } from './store';
 import type { ViewState } from './state';
 
-interface VsCodeApi { postMessage(m: WebviewToHost): void; getState(): unknown; setState(s: unknown): void }
+interface VsCodeApi {
+  postMessage(m: WebviewToHost): void;
+  getState(): unknown;
+  setState(s: unknown): void;
+}
 declare function acquireVsCodeApi(): VsCodeApi;
 
 export interface HostEvents {
@@ -25,7 +29,10 @@ export class Host {
   /** Questions already asked about the current run (a view asks again on every repaint). */
   private readonly asked = new Set<string>();
 
-  constructor(private readonly store: Store, private readonly events: HostEvents) {
+  constructor(
+    private readonly store: Store,
+    private readonly events: HostEvents,
+  ) {
     window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => this.route(ev.data));
   }
 
@@ -50,14 +57,15 @@ export class Host {
 
   /** Asks once per run for one layer from scratch; the answer lands in the store. */
   askScratch(runId: number, layer: number): void {
-    this.once(`scratch ${runId} ${layer}`, () => this.requests.request('scratch', { runId, layer }).result
-      .then((s) => this.store.addScratch(s)));
+    this.once(`scratch ${runId} ${layer}`, () =>
+      this.requests.request('scratch', { runId, layer }).result.then((s) => this.store.addScratch(s)),
+    );
   }
 
   askWalk(runId: number, layer: number, head: number, token: number): void {
-    this.once(`walk ${runId} ${layer} ${head} ${token}`, () => this.requests
-      .request('walk', { runId, layer, head, token }).result
-      .then((w) => this.store.setWalk(w)));
+    this.once(`walk ${runId} ${layer} ${head} ${token}`, () =>
+      this.requests.request('walk', { runId, layer, head, token }).result.then((w) => this.store.setWalk(w)),
+    );
   }
 
   async export(params: WebviewMethods['export']['params']): Promise<void> {
@@ -123,8 +131,10 @@ export class Host {
         void this.receive(msg);
         break;
       case 'cancelled':
-        this.events.banner('info', this.store.state
-          ? 'Cancelled: the panel still shows the previous result.' : 'Cancelled: nothing explained.');
+        this.events.banner(
+          'info',
+          this.store.state ? 'Cancelled: the panel still shows the previous result.' : 'Cancelled: nothing explained.',
+        );
         break;
       case 'focus':
         if (this.store.setView(msg.focus).size) this.viewChanged();

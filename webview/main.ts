@@ -25,6 +25,8 @@ window.addEventListener('resize', () => {
   resizeTimer = window.setTimeout(() => store.setPage(undefined, widthOf()), 150);
 });
 // VS Code changes the body's classes when the theme changes: redraw with the new colours.
-new MutationObserver(() => store.setPage(readPalette(), undefined))
-  .observe(document.body, { attributes: true, attributeFilter: ['class'] });
+new MutationObserver(() => store.setPage(readPalette(), undefined)).observe(document.body, {
+  attributes: true,
+  attributeFilter: ['class'],
+});
 host.notify({ type: 'ready' });

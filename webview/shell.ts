@@ -21,11 +21,17 @@ import { el, headName, section, TabContext, TabModule, TabView } from './tabs/ta
 import { renderTokens, TokenStrip } from './views/tokens';
 
 const MODULES: Record<Tab, TabModule> = {
-  attention: attentionTab, heads: headsTab, model: modelTab, embeddings: embeddingsTab, scratch: scratchTab,
+  attention: attentionTab,
+  heads: headsTab,
+  model: modelTab,
+  embeddings: embeddingsTab,
+  scratch: scratchTab,
 };
 
 const AGGREGATION_NAMES: [Aggregation, string][] = [
-  ['layer', 'this layer'], ['mean-layers', 'mean over layers'], ['rollout', 'rollout up to this layer'],
+  ['layer', 'this layer'],
+  ['mean-layers', 'mean over layers'],
+  ['rollout', 'rollout up to this layer'],
 ];
 
 const EXPORTS = [
@@ -39,7 +45,11 @@ const EXPORTS = [
 const STRIP_KEYS: Key[] = ['token', 'layer', 'head', 'palette'];
 
 type SelectName = 'Layer' | 'Head' | 'Show';
-interface Controls { shape: string; element: HTMLElement; selects: Record<SelectName, HTMLElement> }
+interface Controls {
+  shape: string;
+  element: HTMLElement;
+  selects: Record<SelectName, HTMLElement>;
+}
 
 export class Shell {
   private readonly bannerSlot = el('div');
@@ -54,7 +64,11 @@ export class Shell {
   private panel: HTMLElement | undefined;
   private tab: { id: Tab; view: TabView } | undefined;
 
-  constructor(private readonly app: HTMLElement, private readonly store: Store, private readonly host: Host) {
+  constructor(
+    private readonly app: HTMLElement,
+    private readonly store: Store,
+    private readonly host: Host,
+  ) {
     store.subscribe((changed) => {
       const start = performance.now();
       this.repaint(changed);
@@ -83,8 +97,12 @@ export class Shell {
 
   private context(): TabContext {
     return {
-      state: this.store.state!, palette: this.store.palette, width: this.store.width, host: this.host,
-      setView: this.setView, nextSeed: () => this.store.nextSeed(),
+      state: this.store.state!,
+      palette: this.store.palette,
+      width: this.store.width,
+      host: this.host,
+      setView: this.setView,
+      nextSeed: () => this.store.nextSeed(),
     };
   }
 
@@ -102,8 +120,9 @@ export class Shell {
       this.strip!.update(v.token, rowOf(s.result, v.layer, v.head, v.token), this.store.palette);
       const who = `“${displayLabel(s.result.tokens[v.token].label)}”`;
       const heads = (v.head === MEAN_OF_HEADS ? 'the ' : '') + headName(v.head, s.result.model.heads);
-      this.tokensHelp!.textContent = `The text as the model reads it. Colour: how much ${who} attends to each token `
-        + `in layer ${v.layer + 1}, ${heads}. Click a token to focus it; Shift+click shows it in the editor.`;
+      this.tokensHelp!.textContent =
+        `The text as the model reads it. Colour: how much ${who} attends to each token ` +
+        `in layer ${v.layer + 1}, ${heads}. Click a token to focus it; Shift+click shows it in the editor.`;
     }
     const module = MODULES[v.tab];
     if (changed.has('result') || this.tab?.id !== v.tab || module.needs.some((k) => changed.has(k))) {
@@ -133,18 +152,24 @@ export class Shell {
     const m = r.model;
     const runtime = m.runtime === 'native' ? 'native ONNX Runtime' : 'WebAssembly';
     const kind = m.causal ? 'decoder (causal mask)' : 'encoder (sees both directions)';
-    const facts = `${m.modelType} · ${kind} · ${m.layers} layers × ${m.heads} heads · hidden ${m.hidden} · `
-      + `${m.dtype} (${m.file}) · ${r.tokens.length} tokens · ${r.timings.inferenceMs.toFixed(0)} ms on ${runtime}`;
-    const header = el('header', {}, el('h1', { textContent: m.label }),
-      el('p', { className: 'facts', textContent: facts }));
+    const facts =
+      `${m.modelType} · ${kind} · ${m.layers} layers × ${m.heads} heads · hidden ${m.hidden} · ` +
+      `${m.dtype} (${m.file}) · ${r.tokens.length} tokens · ${r.timings.inferenceMs.toFixed(0)} ms on ${runtime}`;
+    const header = el(
+      'header',
+      {},
+      el('h1', { textContent: m.label }),
+      el('p', { className: 'facts', textContent: facts }),
+    );
     if (r.truncated) {
       const cut = `Only the first ${r.truncated.keptTokens} of ${r.truncated.totalTokens} tokens were explained.`;
       header.append(el('p', { className: 'banner busy', textContent: cut }));
     }
     const fused = m.fusedAttention; // fused attention operators (issue #10): say where the numbers come from
     if (fused) {
-      const textContent = `Attention reconstructed from the fused operator (${fused.ops.join(', ')}), checked against `
-        + `its output: max |Δ| ${fused.maxAbsDiff.toExponential(1)} (allowed ${fused.tolerance.toExponential(0)}).`;
+      const textContent =
+        `Attention reconstructed from the fused operator (${fused.ops.join(', ')}), checked against ` +
+        `its output: max |Δ| ${fused.maxAbsDiff.toExponential(1)} (allowed ${fused.tolerance.toExponential(0)}).`;
       header.append(el('p', { className: 'facts fused', textContent }));
     }
     this.headerSlot.replaceChildren(header);
@@ -173,18 +198,22 @@ export class Shell {
   private buildControls(layers: number, heads: number, shape: string): Controls {
     const v = this.store.state!.view;
     const layerOptions = Array.from({ length: layers }, (_, l) => [l, `${l + 1}`] as [number, string]);
-    const headOptions: [number | 'mean', string][] = [[MEAN_OF_HEADS, `mean of ${heads}`],
-      ...Array.from({ length: heads }, (_, h) => [h, `${h + 1}`] as [number, string])];
+    const headOptions: [number | 'mean', string][] = [
+      [MEAN_OF_HEADS, `mean of ${heads}`],
+      ...Array.from({ length: heads }, (_, h) => [h, `${h + 1}`] as [number, string]),
+    ];
     const parts = {
       Layer: singleSelect('Layer', layerOptions, v.layer, (layer) => this.setView({ layer })),
       Head: singleSelect('Head', headOptions, v.head, (head) => this.setView({ head })),
       Show: singleSelect('Show', AGGREGATION_NAMES, v.aggregation, (aggregation) => this.setView({ aggregation })),
     };
-    const selects = Object.fromEntries(Object.entries(parts).map(([k, wrap]) => {
-      const select = wrap.querySelector<HTMLElement>('vscode-single-select')!;
-      select.dataset.value = String(k === 'Layer' ? v.layer : k === 'Head' ? v.head : v.aggregation);
-      return [k, select];
-    })) as Record<SelectName, HTMLElement>;
+    const selects = Object.fromEntries(
+      Object.entries(parts).map(([k, wrap]) => {
+        const select = wrap.querySelector<HTMLElement>('vscode-single-select')!;
+        select.dataset.value = String(k === 'Layer' ? v.layer : k === 'Head' ? v.head : v.aggregation);
+        return [k, select];
+      }),
+    ) as Record<SelectName, HTMLElement>;
     return { shape, element: el('div', { className: 'controls' }, parts.Layer, parts.Head, parts.Show), selects };
   }
 
@@ -193,19 +222,25 @@ export class Shell {
     bar.setAttribute('role', 'group');
     bar.setAttribute('aria-label', 'Export the current view or the tensors');
     for (const [format, label, title] of EXPORTS) {
-      bar.append(button(label, async () => {
-        const { result: r, view: v } = this.store.state!;
-        const palette = this.store.palette;
-        if (format === 'png') {
-          const data = await pngOfView(r, palette);
-          if (data) await this.host.export({ format, view: v.tab, data });
-        } else if (format === 'svg') {
-          const { matrix, title: t } = matrixOf(r, v);
-          await this.host.export({ format, view: v.tab, data: svgOfView(r, matrix, t, palette) });
-        } else {
-          await this.host.export({ format, view: 'tensors' });
-        }
-      }, { title, secondary: true, data: { format } }));
+      bar.append(
+        button(
+          label,
+          async () => {
+            const { result: r, view: v } = this.store.state!;
+            const palette = this.store.palette;
+            if (format === 'png') {
+              const data = await pngOfView(r, palette);
+              if (data) await this.host.export({ format, view: v.tab, data });
+            } else if (format === 'svg') {
+              const { matrix, title: t } = matrixOf(r, v);
+              await this.host.export({ format, view: v.tab, data: svgOfView(r, matrix, t, palette) });
+            } else {
+              await this.host.export({ format, view: 'tensors' });
+            }
+          },
+          { title, secondary: true, data: { format } },
+        ),
+      );
     }
     return bar;
   }

@@ -15,7 +15,10 @@ type Item =
   | { kind: 'text'; text: string; x: number; y: number; align: 'start' | 'end'; width: number; font: Font };
 
 /** A label's font: the on-screen one for copied labels, a small monospace for the token names. */
-interface Font { size: number; family: string }
+interface Font {
+  size: number;
+  family: string;
+}
 const cssFont = (f: Font) => `${f.size}px ${f.family}`;
 
 const FIGURES = '.grid canvas.grid-canvas, canvas.embeddings, svg.pca, canvas.cosine, .compare-maps canvas';
@@ -57,8 +60,9 @@ function collect(r: AttentionResult, palette: Palette): Item[] {
 }
 
 function bounds(items: Item[]): { left: number; top: number; width: number; height: number } {
-  const xs = items.flatMap((it) => (it.kind === 'figure' ? [it.x, it.x + it.w]
-    : it.align === 'end' ? [it.x - it.width, it.x] : [it.x, it.x + it.width]));
+  const xs = items.flatMap((it) =>
+    it.kind === 'figure' ? [it.x, it.x + it.w] : it.align === 'end' ? [it.x - it.width, it.x] : [it.x, it.x + it.width],
+  );
   const ys = items.flatMap((it) => (it.kind === 'figure' ? [it.y, it.y + it.h] : [it.y - LABEL_PX, it.y + LABEL_PX]));
   const left = Math.min(...xs) - PAD;
   const top = Math.min(...ys) - PAD;
@@ -131,12 +135,26 @@ export function snapshotSvg(r: AttentionResult, palette: Palette, title: string)
     if (it.kind === 'text') {
       const text = document.createElementNS(SVG_NS, 'text');
       text.textContent = it.text; // escaped by the serializer
-      at(text, { x, y, 'text-anchor': it.align, 'dominant-baseline': 'middle', fill: css(palette.foreground),
-        'font-size': it.font.size, 'font-family': it.font.family });
+      at(text, {
+        x,
+        y,
+        'text-anchor': it.align,
+        'dominant-baseline': 'middle',
+        fill: css(palette.foreground),
+        'font-size': it.font.size,
+        'font-family': it.font.family,
+      });
     } else if (it.el instanceof HTMLCanvasElement) {
       const href = it.el.toDataURL('image/png');
-      at(document.createElementNS(SVG_NS, 'image'), { x, y, width: it.w, height: it.h, href,
-        preserveAspectRatio: 'none', style: 'image-rendering:pixelated' });
+      at(document.createElementNS(SVG_NS, 'image'), {
+        x,
+        y,
+        width: it.w,
+        height: it.h,
+        href,
+        preserveAspectRatio: 'none',
+        style: 'image-rendering:pixelated',
+      });
     } else {
       at(it.el.cloneNode(true) as SVGSVGElement, { x, y });
     }

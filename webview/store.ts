@@ -36,7 +36,10 @@ export class Store {
   state: PanelState | undefined;
   private readonly listeners: Listener[] = [];
 
-  constructor(public palette: Palette, public width: number) {}
+  constructor(
+    public palette: Palette,
+    public width: number,
+  ) {}
 
   subscribe(l: Listener): void {
     this.listeners.push(l);
@@ -49,8 +52,14 @@ export class Store {
   /** A new run: everything changes; answers about the previous run are forgotten. */
   setResult(result: AttentionResult, view: Partial<ViewState>, source: PanelState['source']): void {
     this.state = {
-      result, view: clampView(result, view), scratch: new Map(), scratchUnavailable: undefined, queryFailed: undefined,
-      walk: undefined, seed: 1, source,
+      result,
+      view: clampView(result, view),
+      scratch: new Map(),
+      scratchUnavailable: undefined,
+      queryFailed: undefined,
+      walk: undefined,
+      seed: 1,
+      source,
     };
     this.emit(new Set<Key>(['result']));
   }
@@ -101,8 +110,14 @@ export class Store {
 
   setPage(palette: Palette | undefined, width: number | undefined): void {
     const changed = new Set<Key>();
-    if (palette) { this.palette = palette; changed.add('palette'); }
-    if (width !== undefined && width !== this.width) { this.width = width; changed.add('width'); }
+    if (palette) {
+      this.palette = palette;
+      changed.add('palette');
+    }
+    if (width !== undefined && width !== this.width) {
+      this.width = width;
+      changed.add('width');
+    }
     this.emit(changed);
   }
 }

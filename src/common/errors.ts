@@ -14,7 +14,10 @@ export const plainText = (message: string): string => message.replace(/\](?=\()/
 /** The graph has no attention we can read out (no Softmax, or a fused attention operator). */
 export class UnsupportedModelError extends Error {
   /** `hint`: what to try instead, when the generic suggestion would be wrong for this graph. */
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
   }
 }
@@ -27,13 +30,16 @@ export function describeError(e: unknown, spec?: ModelSpec): string {
     const file = /open '([^']+)'/.exec(raw)?.[1];
     return `A model file is missing${where}: ${file ?? raw}. Choose another model or re-download it.`;
   }
-  if (/truncated protobuf|not an ONNX model|protobuf/i.test(raw)) return `The model file is damaged or not an ONNX model${where}: ${raw}. Delete it and download it again.`;
+  if (/truncated protobuf|not an ONNX model|protobuf/i.test(raw))
+    return `The model file is damaged or not an ONNX model${where}: ${raw}. Delete it and download it again.`;
   // Fused-attention refusals name what works for that graph (fused/index.ts); the generic advice would be wrong.
   if (e instanceof UnsupportedModelError && e.hint) {
     return `Attention Lens cannot read attention from this model${where}: ${raw}. ${e.hint}`;
   }
-  if (e instanceof UnsupportedModelError) return `Attention Lens cannot read attention from this model${where}: ${raw}. Try a BERT-, DistilBERT-, GPT-2- or Llama-style export such as Xenova/bert-base-uncased or Xenova/gpt2.`;
-  if (/memory|Out of bounds|allocation/i.test(raw)) return `The model does not fit in WebAssembly memory${where}: ${raw}. Try a smaller dtype (attentionLens.dtype q8 or q4) or a smaller model.`;
+  if (e instanceof UnsupportedModelError)
+    return `Attention Lens cannot read attention from this model${where}: ${raw}. Try a BERT-, DistilBERT-, GPT-2- or Llama-style export such as Xenova/bert-base-uncased or Xenova/gpt2.`;
+  if (/memory|Out of bounds|allocation/i.test(raw))
+    return `The model does not fit in WebAssembly memory${where}: ${raw}. Try a smaller dtype (attentionLens.dtype q8 or q4) or a smaller model.`;
   return `The model could not be run${where}: ${raw}`;
 }
 

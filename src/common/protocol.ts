@@ -15,8 +15,18 @@ import { MAX_EXPORT_CHARS, MAX_INDEX } from './limits';
  * its file, onnx/model<suffix>.onnx (transformers.js 4, utils/dtypes.js DEFAULT_DTYPE_SUFFIX_MAPPING).
  */
 export const DTYPE_SUFFIX = {
-  fp32: '', fp16: '_fp16', q8: '_quantized', int8: '_int8', uint8: '_uint8', q4: '_q4', q4f16: '_q4f16', bnb4: '_bnb4',
-  q2: '_q2', q2f16: '_q2f16', q1: '_q1', q1f16: '_q1f16',
+  fp32: '',
+  fp16: '_fp16',
+  q8: '_quantized',
+  int8: '_int8',
+  uint8: '_uint8',
+  q4: '_q4',
+  q4f16: '_q4f16',
+  bnb4: '_bnb4',
+  q2: '_q2',
+  q2f16: '_q2f16',
+  q1: '_q1',
+  q1f16: '_q1f16',
 } as const;
 export type Dtype = keyof typeof DTYPE_SUFFIX;
 export const DTYPES = Object.keys(DTYPE_SUFFIX) as Dtype[];
@@ -203,8 +213,13 @@ export type HostToWebview =
    * `tensors`: webview URLs of the result's tensors (then sent empty): the webview fetches them, so that
    * hundreds of MB do not pass through the extension host's main thread.
    */
-  | { type: 'result'; result: AttentionResult; focus?: Partial<ViewSelection>; source?: { uri: string; offset: number };
-    tensors?: { attention: string[]; hiddenStates: string[] } }
+  | {
+      type: 'result';
+      result: AttentionResult;
+      focus?: Partial<ViewSelection>;
+      source?: { uri: string; offset: number };
+      tensors?: { attention: string[]; hiddenStates: string[] };
+    }
   | { type: 'busy'; message: string }
   /** The run the busy banner announced was cancelled; the panel keeps what it showed. */
   | { type: 'cancelled' }

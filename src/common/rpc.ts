@@ -16,12 +16,22 @@ export type Reply<M extends Methods> =
   | { type: 'reply'; inReplyTo: number; error: string };
 
 /** Said while a request runs (loading…, running…); matched like a reply but ends nothing. */
-export interface Progress { type: 'progress'; inReplyTo: number; message: string }
+export interface Progress {
+  type: 'progress';
+  inReplyTo: number;
+  message: string;
+}
 
-export const replyOf = <M extends Methods>(id: number, result: M[keyof M]['result']): Reply<M> =>
-  ({ type: 'reply', inReplyTo: id, result });
-export const errorReply = <M extends Methods>(id: number, error: string): Reply<M> =>
-  ({ type: 'reply', inReplyTo: id, error });
+export const replyOf = <M extends Methods>(id: number, result: M[keyof M]['result']): Reply<M> => ({
+  type: 'reply',
+  inReplyTo: id,
+  result,
+});
+export const errorReply = <M extends Methods>(id: number, error: string): Reply<M> => ({
+  type: 'reply',
+  inReplyTo: id,
+  error,
+});
 
 /** 1, 2, 3, … */
 export function counter(): () => number {
@@ -40,10 +50,15 @@ export class Requester<M extends Methods> {
   private readonly pending = new Map<number, Pending>();
 
   /** `nextId` may be shared by several requesters (e.g. one per restarted worker) so that ids never repeat. */
-  constructor(private readonly send: (request: Request<M>) => void, private readonly nextId = counter()) {}
+  constructor(
+    private readonly send: (request: Request<M>) => void,
+    private readonly nextId = counter(),
+  ) {}
 
   request<K extends keyof M & string>(
-    method: K, params: M[K]['params'], onProgress?: (message: string) => void,
+    method: K,
+    params: M[K]['params'],
+    onProgress?: (message: string) => void,
   ): { id: number; result: Promise<M[K]['result']> } {
     const id = this.nextId();
     const result = new Promise<M[K]['result']>((resolve, reject) => {

@@ -18,7 +18,8 @@ const schema = <T>(kind: string, parse: (v: unknown) => T | undefined): Schema<T
 /** An integer in [min, max]. */
 export const int = (min: number, max: number): Schema<number> =>
   schema(`int ${min}..${max}`, (v) =>
-    (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : undefined));
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : undefined,
+  );
 
 /** One exact value. */
 export const literal = <const T extends string | number | boolean>(value: T): Schema<T> =>
@@ -27,7 +28,8 @@ export const literal = <const T extends string | number | boolean>(value: T): Sc
 /** A string of at most `maxLength` characters that `pattern` matches. */
 export const text = (maxLength: number, pattern?: RegExp): Schema<string> =>
   schema(`text ≤ ${maxLength}${pattern ? ` ${pattern}` : ''}`, (v) =>
-    (typeof v === 'string' && v.length <= maxLength && (!pattern || pattern.test(v)) ? v : undefined));
+    typeof v === 'string' && v.length <= maxLength && (!pattern || pattern.test(v)) ? v : undefined,
+  );
 
 /** The first of `options` that accepts the value. */
 export function oneOf<S extends Schema<unknown>[]>(...options: S): Schema<Infer<S[number]>> {
@@ -85,11 +87,13 @@ export function messages<M extends MessageMap>(map: M): Schema<MessageOf<M>> {
  * Requests in the envelope of src/rpc.ts, `{ type: 'request', id, method, params }`: a map from
  * each method to the schema of its params.
  */
-export type RequestOf<P extends Record<string, Schema<unknown>>> =
-  { [K in keyof P & string]: { type: 'request'; id: number; method: K; params: Infer<P[K]> } }[keyof P & string];
+export type RequestOf<P extends Record<string, Schema<unknown>>> = {
+  [K in keyof P & string]: { type: 'request'; id: number; method: K; params: Infer<P[K]> };
+}[keyof P & string];
 
 export function requests<P extends Record<string, Schema<unknown>>>(
-  params: P, id: Schema<number>,
+  params: P,
+  id: Schema<number>,
 ): Schema<RequestOf<P>> {
   return schema<RequestOf<P>>(`request ${Object.keys(params).join(' | ')}`, (v) => {
     if (typeof v !== 'object' || v === null) return undefined;

@@ -12,7 +12,8 @@ export function inferenceThreads(setting: number, cores: number): { threads: num
   if (wanted <= available) return { threads: wanted };
   return {
     threads: available,
-    notice: `attentionLens.threads is ${wanted}, but this machine has ${available} cores; using ${available} `
-      + '(more threads than cores makes inference many times slower).',
+    notice:
+      `attentionLens.threads is ${wanted}, but this machine has ${available} cores; using ${available} ` +
+      '(more threads than cores makes inference many times slower).',
   };
 }

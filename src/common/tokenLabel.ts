@@ -32,7 +32,8 @@ export function displayLabel(label: string): string {
   if (label === '') return '∅';
   if (INVISIBLE_ONLY.test(label)) return utf8(label);
   // Byte groups (from the worker, or made here) keep their spaces: odd parts are the groups.
-  return label.split(/(<[0-9A-F]{2}(?: [0-9A-F]{2})*>)/)
+  return label
+    .split(/(<[0-9A-F]{2}(?: [0-9A-F]{2})*>)/)
     .map((part, i) => (i % 2 ? part : part.replace(SHOWN_DIFFERENTLY, shown)))
     .join('');
 }

@@ -49,6 +49,7 @@ function readDtype(c: vscode.WorkspaceConfiguration): { dtype: Dtype; dtypeFromP
 }
 
 /** The one-time notice for a migrated precision setting. */
-export const precisionMigrationNotice = (s: Settings) => s.dtypeFromPrecision &&
+export const precisionMigrationNotice = (s: Settings) =>
+  s.dtypeFromPrecision &&
   `attentionLens.precision is deprecated: its value ${s.dtypeFromPrecision} is used as attentionLens.dtype ` +
-  `${s.dtype} (${onnxFile(s.dtype)}). Set attentionLens.dtype instead.`;
+    `${s.dtype} (${onnxFile(s.dtype)}). Set attentionLens.dtype instead.`;

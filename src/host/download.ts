@@ -37,7 +37,11 @@ function fileUrl(hubUrl: string, modelId: string, file: string, revision = 'main
   return `${hubUrl.replace(/\/+$/, '')}/${modelId.split('/').map(encodeURIComponent).join('/')}/resolve/${encodeURIComponent(revision)}/${file}`;
 }
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 export function downloadModel(req: DownloadRequest): Promise<string> {
   const key = `${req.dest}|${req.files.join(',')}`;
@@ -87,7 +91,13 @@ async function removeAttempt(dest: string, created: string | undefined, written:
   await rm(dest, { recursive: true, force: true });
   // rmdir removes a folder only when empty: another model's download under the same owner stays.
   for (let dir = path.dirname(dest); dir === created || insideFolder(created, dir); dir = path.dirname(dir)) {
-    if (!(await rmdir(dir).then(() => true, () => false))) break;
+    if (
+      !(await rmdir(dir).then(
+        () => true,
+        () => false,
+      ))
+    )
+      break;
   }
 }
 
@@ -132,15 +142,20 @@ async function fetchFile(req: DownloadRequest, file: string, target: string, opt
       res = await fetch(url, { signal });
     } catch (e) {
       const why = stall.signal.aborted ? 'no answer in time' : networkCause(e);
-      throw new UserFacingError(`Could not reach ${url}: ${why}. Check attentionLens.hubUrl or your connection, `
-        + 'or point attentionLens.model at a local folder.');
+      throw new UserFacingError(
+        `Could not reach ${url}: ${why}. Check attentionLens.hubUrl or your connection, ` +
+          'or point attentionLens.model at a local folder.',
+      );
     }
     if (res.status === 404 && optional) return false;
     if (res.status === 404) {
-      throw new UserFacingError(`${req.modelId} is not on ${req.hubUrl} (HTTP 404 for ${file}). Check the model id; `
-        + 'a local model is an absolute folder path or a folder name inside attentionLens.localModelsFolder.');
+      throw new UserFacingError(
+        `${req.modelId} is not on ${req.hubUrl} (HTTP 404 for ${file}). Check the model id; ` +
+          'a local model is an absolute folder path or a folder name inside attentionLens.localModelsFolder.',
+      );
     }
-    if (!res.ok || !res.body) throw new UserFacingError(`Download of ${req.modelId}/${file} failed: HTTP ${res.status} from ${url}.`);
+    if (!res.ok || !res.body)
+      throw new UserFacingError(`Download of ${req.modelId}/${file} failed: HTTP ${res.status} from ${url}.`);
     const total = Number(res.headers.get('content-length') ?? 0);
     let loaded = 0;
     const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
@@ -153,9 +168,14 @@ async function fetchFile(req: DownloadRequest, file: string, target: string, opt
       await pipeline(body, createWriteStream(part), { signal });
     } catch (e) {
       if (req.signal?.aborted) throw e;
-      throw new UserFacingError(`Download of ${req.modelId}/${file} was interrupted${stall.signal.aborted ? ' (no data for too long)' : ''}: ${(e as Error).message}. Run the command again to retry.`);
+      throw new UserFacingError(
+        `Download of ${req.modelId}/${file} was interrupted${stall.signal.aborted ? ' (no data for too long)' : ''}: ${(e as Error).message}. Run the command again to retry.`,
+      );
     }
-    if (total > 0 && loaded !== total) throw new UserFacingError(`Download of ${req.modelId}/${file} ended early (${loaded} of ${total} bytes). Run the command again to retry.`);
+    if (total > 0 && loaded !== total)
+      throw new UserFacingError(
+        `Download of ${req.modelId}/${file} ended early (${loaded} of ${total} bytes). Run the command again to retry.`,
+      );
     await rename(part, target);
     return true;
   } finally {

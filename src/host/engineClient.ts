@@ -4,14 +4,23 @@
  */
 import { Worker } from 'node:worker_threads';
 import type {
-  AttentionResult, ModelSpec, ScratchLayer, ScratchQuery, WalkData, WalkQuery, WorkerMethods, WorkerRequest,
+  AttentionResult,
+  ModelSpec,
+  ScratchLayer,
+  ScratchQuery,
+  WalkData,
+  WalkQuery,
+  WorkerMethods,
+  WorkerRequest,
   WorkerResponse,
 } from '../common/protocol';
 import { counter, Requester } from '../common/rpc';
 import type { RuntimeOptions } from '../common/protocol';
 
 export class CancelledError extends Error {
-  constructor() { super('cancelled'); }
+  constructor() {
+    super('cancelled');
+  }
 }
 
 export class EngineClient {
@@ -55,7 +64,10 @@ export class EngineClient {
 
   /** Explains `text`; cancels whatever explain was still running. */
   explain(
-    model: ModelSpec, text: string, maxTokens: number, onProgress?: (m: string) => void,
+    model: ModelSpec,
+    text: string,
+    maxTokens: number,
+    onProgress?: (m: string) => void,
   ): { id: number; result: Promise<AttentionResult> } {
     for (const id of [...this.explains]) this.cancel(id);
     const params = { model, text, maxTokens, tensorDir: this.tensorDir };

@@ -33,17 +33,27 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
   const tensorDir = mkdtempSync(path.join(tmpdir(), 'attention-lens-'));
   const migrated = precisionMigrationNotice(readSettings());
   if (migrated) log.info(migrated);
-  const client = new EngineClient(vscode.Uri.joinPath(ext, 'dist', 'worker.js').fsPath, () => {
-    const { threads, runtime, threadsNotice } = readSettings();
-    // Said each time a worker starts with the setting in force: once per run of settings, not per request.
-    if (threadsNotice) notify('warning', threadsNotice);
-    // A platform-specific package puts onnxruntime-node under dist/native; the universal one has none.
-    return { wasmDir: vscode.Uri.joinPath(ext, 'dist', 'ort').fsPath, nativeDir: vscode.Uri.joinPath(ext, 'dist', 'native').fsPath, threads, runtime };
-  }, (level, message) => {
-    if (level === 'info') return log.info(message);
-    log.warn(message);
-    if (readSettings().runtime === 'native') notify('warning', message);
-  }, tensorDir);
+  const client = new EngineClient(
+    vscode.Uri.joinPath(ext, 'dist', 'worker.js').fsPath,
+    () => {
+      const { threads, runtime, threadsNotice } = readSettings();
+      // Said each time a worker starts with the setting in force: once per run of settings, not per request.
+      if (threadsNotice) notify('warning', threadsNotice);
+      // A platform-specific package puts onnxruntime-node under dist/native; the universal one has none.
+      return {
+        wasmDir: vscode.Uri.joinPath(ext, 'dist', 'ort').fsPath,
+        nativeDir: vscode.Uri.joinPath(ext, 'dist', 'native').fsPath,
+        threads,
+        runtime,
+      };
+    },
+    (level, message) => {
+      if (level === 'info') return log.info(message);
+      log.warn(message);
+      if (readSettings().runtime === 'native') notify('warning', message);
+    },
+    tensorDir,
+  );
   const store = new ResultStore();
   const panel = new AttentionPanel(ext, tensorDir, (entry, token) => revealToken(entry, token), {
     scratch: (q) => client.scratch(q),
@@ -65,11 +75,15 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
     status,
     store.onDidChange(updateStatus),
     panel.onDidChangeView(updateStatus),
-    vscode.workspace.onDidChangeTextDocument((e) => { if (e.document === vscode.window.activeTextEditor?.document) tint.clear(); }),
+    vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.document === vscode.window.activeTextEditor?.document) tint.clear();
+    }),
     // A command's return value is serialised by VS Code on this thread (JSON, where each Float32Array
     // becomes an object of keys): seconds for a long selection. The command returns nothing; the tests
     // get the result through the API below.
-    vscode.commands.registerCommand('attentionLens.explainSelection', async () => { await explainSelection(deps); }),
+    vscode.commands.registerCommand('attentionLens.explainSelection', async () => {
+      await explainSelection(deps);
+    }),
     vscode.commands.registerCommand(SHOW_PANEL_COMMAND, (arg?: { token?: number }) => {
       const token = Number.isInteger(arg?.token) ? arg!.token : undefined;
       panel.show(store.last, token !== undefined ? { token } : undefined);
@@ -85,14 +99,24 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
         if (saved) await explainText(deps, saved.text, saved.source, VERSION_UNKNOWN);
       },
     }),
-    vscode.languages.registerHoverProvider({ pattern: '**' }, new AttentionHoverProvider(store, () => panel.view, tint)),
+    vscode.languages.registerHoverProvider(
+      { pattern: '**' },
+      new AttentionHoverProvider(store, () => panel.view, tint),
+    ),
     // Closing the panel while a run is going means the person no longer wants it.
     panel.onDidClose(() => client.cancelAll()),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('attentionLens.threads') || e.affectsConfiguration('attentionLens.runtime')) void client.dispose();
+      if (e.affectsConfiguration('attentionLens.threads') || e.affectsConfiguration('attentionLens.runtime'))
+        void client.dispose();
     }),
   );
-  return { explainSelection: () => explainSelection(deps), store, isPanelOpen: () => panel.isOpen, tint, statusText: () => status.text };
+  return {
+    explainSelection: () => explainSelection(deps),
+    store,
+    isPanelOpen: () => panel.isOpen,
+    tint,
+    statusText: () => status.text,
+  };
 }
 
 async function revealToken(entry: ExplainedSelection, token: number): Promise<void> {

@@ -3,7 +3,14 @@ import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import {
-  cacheFolder, checkModelFolder, checkModelsFolder, HUB_MODELS, insideFolder, isHubId, isModelFolder, listModelFolders,
+  cacheFolder,
+  checkModelFolder,
+  checkModelsFolder,
+  HUB_MODELS,
+  insideFolder,
+  isHubId,
+  isModelFolder,
+  listModelFolders,
   dtypeFiles,
 } from '../node/catalog';
 import { downloadModel } from './download';
@@ -42,7 +49,9 @@ export async function resolveModel(s: Settings, storage: string): Promise<ModelS
   await vscode.window.withProgress(
     {
       location: vscode.ProgressLocation.Notification,
-      title: plainText(`Attention Lens: downloading ${id}${known?.sizeMb[dtype] ? ` (≈${known.sizeMb[dtype]} MB)` : ''}`),
+      title: plainText(
+        `Attention Lens: downloading ${id}${known?.sizeMb[dtype] ? ` (≈${known.sizeMb[dtype]} MB)` : ''}`,
+      ),
       cancellable: true,
     },
     async (progress, cancel) => {
@@ -50,12 +59,19 @@ export async function resolveModel(s: Settings, storage: string): Promise<ModelS
       let reported = 0;
       try {
         await downloadModel({
-          hubUrl: s.hubUrl, modelId: id, ...dtypeFiles(dtype), dest, signal: abort.signal,
+          hubUrl: s.hubUrl,
+          modelId: id,
+          ...dtypeFiles(dtype),
+          dest,
+          signal: abort.signal,
           onProgress: ({ file, loaded, total }) => {
             const pct = total > 0 ? (100 * loaded) / total : 0;
             const step = file.endsWith('.onnx') ? pct - reported : 0;
             if (step > 0) reported = pct;
-            progress.report({ message: `${file}: ${(loaded / 1e6).toFixed(1)}${total ? ` / ${(total / 1e6).toFixed(1)}` : ''} MB`, increment: step });
+            progress.report({
+              message: `${file}: ${(loaded / 1e6).toFixed(1)}${total ? ` / ${(total / 1e6).toFixed(1)}` : ''} MB`,
+              increment: step,
+            });
           },
         });
       } finally {

@@ -13,11 +13,13 @@ export interface KnownModel {
 
 export const HUB_MODELS: KnownModel[] = [
   {
-    id: 'Xenova/bert-base-uncased', family: 'BERT encoder, 12 layers × 12 heads',
+    id: 'Xenova/bert-base-uncased',
+    family: 'BERT encoder, 12 layers × 12 heads',
     sizeMb: { fp32: 438, fp16: 219, q8: 111 },
   },
   {
-    id: 'Xenova/distilbert-base-uncased', family: 'DistilBERT encoder, 6 × 12',
+    id: 'Xenova/distilbert-base-uncased',
+    family: 'DistilBERT encoder, 6 × 12',
     sizeMb: { fp32: 266, fp16: 133, q8: 67 },
   },
   { id: 'Xenova/gpt2', family: 'GPT-2 decoder, 12 × 12', sizeMb: { fp32: 498, fp16: 249, q8: 126 } },
@@ -42,8 +44,11 @@ export const dtypeFiles = (dtype: Dtype) => ({
  * The dtype from the settings: attentionLens.dtype when the user set it, else the deprecated
  * attentionLens.precision mapped (its int8 meant onnx/model_quantized.onnx: transformers.js' q8).
  */
-export function dtypeSetting(dtype: string | undefined, userSetDtype: boolean, precision: string | undefined):
-  { dtype: Dtype; dtypeFromPrecision?: string } {
+export function dtypeSetting(
+  dtype: string | undefined,
+  userSetDtype: boolean,
+  precision: string | undefined,
+): { dtype: Dtype; dtypeFromPrecision?: string } {
   const known = DTYPES.find((d) => d === dtype) ?? 'q8';
   if (userSetDtype || (precision !== 'int8' && precision !== 'fp32')) return { dtype: known };
   return { dtype: precision === 'fp32' ? 'fp32' : 'q8', dtypeFromPrecision: precision };
@@ -66,7 +71,8 @@ export function configShape(config: Record<string, unknown>): { layers?: number;
 export function checkModelFolder(dir: string, dtype: Dtype, base = 'model'): string | undefined {
   if (!existsSync(dir)) return `Model folder not found: ${dir}. Check the attentionLens.model setting.`;
   const missing = ['config.json', 'tokenizer.json'].filter((f) => !existsSync(path.join(dir, f)));
-  if (missing.length) return `${dir} is not a complete model folder: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing (the layout transformers.js loads: config.json, tokenizer.json, onnx/model.onnx).`;
+  if (missing.length)
+    return `${dir} is not a complete model folder: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing (the layout transformers.js loads: config.json, tokenizer.json, onnx/model.onnx).`;
   if (!existsSync(path.join(dir, onnxFile(dtype, base)))) {
     const present = dtypesPresent(dir, base);
     const files = present.map((d) => `${onnxFile(d, base)} (${d})`).join(', ');
@@ -79,14 +85,17 @@ export function checkModelFolder(dir: string, dtype: Dtype, base = 'model'): str
 }
 
 export const isModelFolder = (dir: string, dtype?: Dtype) =>
-  existsSync(path.join(dir, 'config.json')) && existsSync(path.join(dir, 'tokenizer.json')) &&
+  existsSync(path.join(dir, 'config.json')) &&
+  existsSync(path.join(dir, 'tokenizer.json')) &&
   (dtype === undefined || existsSync(path.join(dir, onnxFile(dtype))));
 
 /** What is wrong with the attentionLens.localModelsFolder setting; undefined when it is usable or empty. */
 export function checkModelsFolder(dir: string): string | undefined {
   if (!dir || !existsSync(dir) || statSync(dir).isDirectory()) return undefined;
-  return `attentionLens.localModelsFolder is ${dir}, which is a file, not a folder: `
-    + 'set it to a folder of model folders.';
+  return (
+    `attentionLens.localModelsFolder is ${dir}, which is a file, not a folder: ` +
+    'set it to a folder of model folders.'
+  );
 }
 
 /** Model folders directly inside a folder (a folder of models such as ../shared/models). */
@@ -123,8 +132,9 @@ export function cacheFolder(storage: string, id: string): string {
   const root = path.join(storage, 'models');
   const dir = path.join(root, ...id.split('/'));
   if (!isHubId(id) || !insideFolder(root, dir)) {
-    throw new UserFacingError(`"${id}" is not a hub model id (owner/name, like Xenova/bert-base-uncased), `
-      + 'so it is not downloaded.');
+    throw new UserFacingError(
+      `"${id}" is not a hub model id (owner/name, like Xenova/bert-base-uncased), ` + 'so it is not downloaded.',
+    );
   }
   return dir;
 }

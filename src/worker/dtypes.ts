@@ -22,18 +22,24 @@ export interface Float32Tensor {
 /** float32 data of a float output: float16 arrives as Uint16Array bits (Float16Array where the engine has one). */
 export function outputAsFloat32(t: RuntimeTensor, name: string): Float32Array {
   switch (t.type) {
-    case 'float32': return t.data as Float32Array;
+    case 'float32':
+      return t.data as Float32Array;
     case 'float16':
       return t.data instanceof Uint16Array ? halfToFloat32(t.data) : Float32Array.from(t.data);
-    case 'bfloat16': return bfloat16ToFloat32(t.data);
-    case 'float64': return Float32Array.from(t.data);
-    default: throw new Error(`graph output ${name} is ${t.type}, not a float tensor`);
+    case 'bfloat16':
+      return bfloat16ToFloat32(t.data);
+    case 'float64':
+      return Float32Array.from(t.data);
+    default:
+      throw new Error(`graph output ${name} is ${t.type}, not a float tensor`);
   }
 }
 
 /** The tapped outputs of one run as float32, converted once; other outputs (logits, present.*) are left alone. */
-export function tapsAsFloat32(outputs: Record<string, RuntimeTensor>, names: ExposedNames):
-  Record<string, Float32Tensor> {
+export function tapsAsFloat32(
+  outputs: Record<string, RuntimeTensor>,
+  names: ExposedNames,
+): Record<string, Float32Tensor> {
   const tapped = [
     ...names.layers.flatMap((l) => [l.attention, l.attentionInput, l.hiddenIn, ...l.runtimeScales]),
     // Fused attention: the side branches' check scalars (fused/check.ts).
@@ -63,10 +69,14 @@ export function describeMethod(w: Pick<LayerWeights, 'q'>, dtype: Dtype, compute
   if (w.q.kind === 'dynamic-int8') {
     return 'int8 activations × int8 weights: DynamicQuantizeLinear + MatMulInteger emulated exactly';
   }
-  const base = w.q.dequantized ? `${dtype} weights dequantized, float32 arithmetic (as the graph does)`
-    : ['q8', 'int8', 'uint8'].includes(dtype) ? 'float32 (this graph keeps the attention projections in float)'
+  const base = w.q.dequantized
+    ? `${dtype} weights dequantized, float32 arithmetic (as the graph does)`
+    : ['q8', 'int8', 'uint8'].includes(dtype)
+      ? 'float32 (this graph keeps the attention projections in float)'
       : 'float32';
   if (tolerance === FLOAT_TOLERANCE) return base;
-  return `${base}; the runtime computes in ${computeType} (about 3 significant digits), so differences up to ` +
-    `${tolerance} are expected`;
+  return (
+    `${base}; the runtime computes in ${computeType} (about 3 significant digits), so differences up to ` +
+    `${tolerance} are expected`
+  );
 }

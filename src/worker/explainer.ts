@@ -20,7 +20,28 @@ import { Backend, Ort, RuntimeOptions, startRuntime } from './runtime';
 import { TextTokens } from './textTokens';
 import { fusedCheck } from './fused/check';
 
-const DECODER_TYPES = new Set(['gpt2', 'gpt_neo', 'gptj', 'gpt_bigcode', 'llama', 'mistral', 'qwen2', 'phi', 'phi3', 'gemma', 'gemma2', 'olmo', 'opt', 'bloom', 'falcon', 'codegen', 'starcoder2', 'stablelm', 'granite', 'smollm3']);
+const DECODER_TYPES = new Set([
+  'gpt2',
+  'gpt_neo',
+  'gptj',
+  'gpt_bigcode',
+  'llama',
+  'mistral',
+  'qwen2',
+  'phi',
+  'phi3',
+  'gemma',
+  'gemma2',
+  'olmo',
+  'opt',
+  'bloom',
+  'falcon',
+  'codegen',
+  'starcoder2',
+  'stablelm',
+  'granite',
+  'smollm3',
+]);
 
 /**
  * The largest .onnx file we try to load. WASM memory is 32-bit (4 GiB) and must hold the graph
@@ -78,7 +99,10 @@ export class LoadedModel {
     const has = (f: string) => existsSync(path.join(spec.folder, f));
     const bare = options.allowBare === true && (!has('config.json') || !has('tokenizer.json'));
     const graphFile = onnxFile(spec.dtype, spec.fileBase);
-    const problem = bare ? (has(graphFile) ? undefined : `${spec.folder} has no ${graphFile}.`)
+    const problem = bare
+      ? has(graphFile)
+        ? undefined
+        : `${spec.folder} has no ${graphFile}.`
       : checkModelFolder(spec.folder, spec.dtype, spec.fileBase);
     if (problem) throw new UserFacingError(problem);
     const file = modelFilePath(spec);
@@ -86,7 +110,9 @@ export class LoadedModel {
     const dataFile = externalDataFile(file);
     const bytesOnDisk = (await stat(file)).size + (existsSync(dataFile) ? (await stat(dataFile)).size : 0);
     if (bytesOnDisk > MAX_MODEL_BYTES) {
-      throw new UserFacingError(`${path.basename(spec.folder)}/${path.relative(spec.folder, file)} is ${(bytesOnDisk / 2 ** 30).toFixed(1)} GiB: too large for WebAssembly, whose memory stops at 4 GiB and must also hold the patched graph and the activations (limit ${(MAX_MODEL_BYTES / 2 ** 30).toFixed(1)} GiB). Try a smaller dtype (attentionLens.dtype q8 or q4) or a smaller model.`);
+      throw new UserFacingError(
+        `${path.basename(spec.folder)}/${path.relative(spec.folder, file)} is ${(bytesOnDisk / 2 ** 30).toFixed(1)} GiB: too large for WebAssembly, whose memory stops at 4 GiB and must also hold the patched graph and the activations (limit ${(MAX_MODEL_BYTES / 2 ** 30).toFixed(1)} GiB). Try a smaller dtype (attentionLens.dtype q8 or q4) or a smaller model.`,
+      );
     }
     const { tf, ort, backend, sessionOptions } = await startRuntime(runtime);
     const configText = has('config.json') ? await readFile(path.join(spec.folder, 'config.json'), 'utf8') : '{}';
@@ -143,25 +169,44 @@ export class LoadedModel {
     const t0 = performance.now();
     const labels = ids.map((id) => `#${id}`);
     const starts = labels.map((_, i) => labels.slice(0, i).join(' ').length + (i > 0 ? 1 : 0));
-    const tokens = ids.map((id, i) => ({ id, label: labels[i], start: starts[i], end: starts[i] + labels[i].length,
-      special: false }));
+    const tokens = ids.map((id, i) => ({
+      id,
+      label: labels[i],
+      start: starts[i],
+      end: starts[i] + labels[i].length,
+      special: false,
+    }));
     return this.run(ids, tokens, labels.join(' '), ids.length, runId, t0);
   }
 
   private async run(
-    ids: number[], tokens: TokenInfo[], text: string, totalTokens: number, runId: number, t0: number,
+    ids: number[],
+    tokens: TokenInfo[],
+    text: string,
+    totalTokens: number,
+    runId: number,
+    t0: number,
   ): Promise<AttentionResult> {
     const feeds = makeFeeds(this.graph.plan, ids, this.causal);
-    const tensors = Object.fromEntries(Object.entries(feeds).map(([k, f]) =>
-      [k, new this.ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims)]));
+    const tensors = Object.fromEntries(
+      Object.entries(feeds).map(([k, f]) => [
+        k,
+        new this.ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims),
+      ]),
+    );
     // Every tap as float32, whatever precision the graph computes in (dtypes.ts).
-    const raw = await this.session.run(tensors) as unknown as Record<string, RuntimeTensor>;
+    const raw = (await this.session.run(tensors)) as unknown as Record<string, RuntimeTensor>;
     this.computeType = raw[this.graph.names.layers[0]?.attention]?.type;
     const outputs: Record<string, RunTensor> = tapsAsFloat32(raw, this.graph.names);
     const T = ids.length;
     const L = feeds[this.graph.plan.inputs.find((p) => p.role === 'ids')!.info.name].dims[1];
     const names = this.graph.names;
-    const { heads, attention } = readAttention(outputs, names.layers.map((l) => l.attention), T, L);
+    const { heads, attention } = readAttention(
+      outputs,
+      names.layers.map((l) => l.attention),
+      T,
+      L,
+    );
     const hidden = configHidden(this.config) ?? outputs[names.layers[0].attentionInput].dims.at(-1)!;
     const stateNames = [...names.layers.map((l) => l.hiddenIn), names.finalHidden];
     const states = readStates(outputs, stateNames, names.finalHiddenNote, T, L, hidden);
@@ -197,7 +242,10 @@ export class LoadedModel {
 
   /** The layer inputs and run-time scales the from-scratch module needs, each checked, or why they cannot be used. */
   private scratchInputs(
-    outputs: Record<string, RunTensor>, T: number, L: number, heads: number,
+    outputs: Record<string, RunTensor>,
+    T: number,
+    L: number,
+    heads: number,
   ): Omit<RunInternals, 'result'> {
     const { layers, innerNames } = this.graph.names;
     const runtimeScales = new Map<string, number>();
@@ -290,7 +338,11 @@ export class LoadedModel {
     if (!w || head >= r.model.heads || token >= T) throw new UserFacingError('No such layer, head or token.');
     const x = attentionInputs[layer];
     const vectors = headVectors({ data: x, shape: [T, x.length / T] }, w);
-    return { ...walk(vectors, layer, head, token, w.scale, r.model.causal), runId, runtime: attentionRow(r, layer, head, token).slice() };
+    return {
+      ...walk(vectors, layer, head, token, w.scale, r.model.causal),
+      runId,
+      runtime: attentionRow(r, layer, head, token).slice(),
+    };
   }
 
   async dispose(): Promise<void> {

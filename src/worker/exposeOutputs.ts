@@ -60,8 +60,13 @@ function tapOutput(name: string): Uint8Array {
 }
 
 function tapNames(taps: GraphTaps): string[] {
-  const names = taps.layers.flatMap((l) => [l.attention, l.attentionInput, l.hiddenIn, ...l.runtimeScales,
-    ...fusedCheckNames(l)]);
+  const names = taps.layers.flatMap((l) => [
+    l.attention,
+    l.attentionInput,
+    l.hiddenIn,
+    ...l.runtimeScales,
+    ...fusedCheckNames(l),
+  ]);
   if (taps.finalHidden) names.push(taps.finalHidden);
   return [...new Set(names.filter((n): n is string => !!n))];
 }
@@ -77,8 +82,11 @@ function renamed(taps: GraphTaps, outputOf: (inner: string) => string): ExposedN
       attentionInput: outputOf(l.attentionInput),
       hiddenIn: l.hiddenIn && outputOf(l.hiddenIn),
       runtimeScales: l.runtimeScales.map(outputOf),
-      fusedCheck: l.fusedCheck && { ...l.fusedCheck, maxAbsDiff: outputOf(l.fusedCheck.maxAbsDiff),
-        maxAbsOutput: outputOf(l.fusedCheck.maxAbsOutput) },
+      fusedCheck: l.fusedCheck && {
+        ...l.fusedCheck,
+        maxAbsDiff: outputOf(l.fusedCheck.maxAbsDiff),
+        maxAbsOutput: outputOf(l.fusedCheck.maxAbsOutput),
+      },
     })),
     finalHidden: taps.finalHidden && outputOf(taps.finalHidden),
     finalHiddenNote: taps.finalHiddenNote,
@@ -93,7 +101,11 @@ export function exposeTaps(model: OnnxModel, modelTaps: ModelTaps): ExposedModel
     const added = tapNames(modelTaps.taps).filter((n) => !existing.has(n));
     // Fused attention: the side branches' nodes come first, then the outputs that read them.
     const newGraph = rebuild(graph.bytes, new Map(), [...(modelTaps.taps.extraNodes ?? []), ...added.map(tapOutput)]);
-    return { bytes: concat(rebuild(model.bytes, new Map([[key(graph.bytes), newGraph]]))), ...modelTaps.taps, innerNames: modelTaps.taps };
+    return {
+      bytes: concat(rebuild(model.bytes, new Map([[key(graph.bytes), newGraph]]))),
+      ...modelTaps.taps,
+      innerNames: modelTaps.taps,
+    };
   }
 
   // Branched: each tap leaves its branch as a new If output, then the If output becomes a graph output.
@@ -101,17 +113,29 @@ export function exposeTaps(model: OnnxModel, modelTaps: ModelTaps): ExposedModel
   const { ifNode, thenTaps, elseTaps } = modelTaps;
   const thenNames = tapNames(thenTaps);
   const elseNames = tapNames(elseTaps);
-  if (thenNames.length !== elseNames.length) throw new UnsupportedModelError('the two branches of the If node hold different layers');
+  if (thenNames.length !== elseNames.length)
+    throw new UnsupportedModelError('the two branches of the If node hold different layers');
   const outer = thenNames.map((_, i) => `attention_lens/tap/${i}`);
   const branchNodeBytes = new Map<string, Pieces>();
-  for (const [attrName, names] of [['then_branch', thenNames], ['else_branch', elseNames]] as const) {
+  for (const [attrName, names] of [
+    ['then_branch', thenNames],
+    ['else_branch', elseNames],
+  ] as const) {
     const attr = ifNode.attributes.get(attrName)!;
     const g = attr.g!;
     const newG = rebuild(g.bytes, new Map(), names.map(tapOutput));
     branchNodeBytes.set(key(attr.bytes), rebuild(attr.bytes, new Map([[key(g.bytes), newG]])));
   }
-  const newNode = rebuild(ifNode.bytes, branchNodeBytes, outer.map((n) => encodeString(2, n)));
+  const newNode = rebuild(
+    ifNode.bytes,
+    branchNodeBytes,
+    outer.map((n) => encodeString(2, n)),
+  );
   const newGraph = rebuild(graph.bytes, new Map([[key(ifNode.bytes), newNode]]), outer.map(tapOutput));
   const outputOf = new Map(thenNames.map((n, i) => [n, outer[i]]));
-  return { bytes: concat(rebuild(model.bytes, new Map([[key(graph.bytes), newGraph]]))), ...renamed(thenTaps, (n) => outputOf.get(n)!), innerNames: thenTaps };
+  return {
+    bytes: concat(rebuild(model.bytes, new Map([[key(graph.bytes), newGraph]]))),
+    ...renamed(thenTaps, (n) => outputOf.get(n)!),
+    innerNames: thenTaps,
+  };
 }

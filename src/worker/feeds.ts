@@ -64,11 +64,13 @@ function maskStyleOf(index: GraphIndex, input: string): 'multiply' | 'add' | und
   return undefined;
 }
 
-const cannotFill = (v: ValueInfo, why: string) => new UserFacingError(
-  `The model's graph asks for an input ${describeValue(v)} that Attention Lens cannot fill: ${why}. ` +
-  'It fills token ids, attention masks (input_mask), token types (segment_ids), position ids, ' +
-  'an empty key/value cache and use_cache_branch; export the model with those inputs (e.g. with Optimum) ' +
-  'or choose another model.');
+const cannotFill = (v: ValueInfo, why: string) =>
+  new UserFacingError(
+    `The model's graph asks for an input ${describeValue(v)} that Attention Lens cannot fill: ${why}. ` +
+      'It fills token ids, attention masks (input_mask), token types (segment_ids), position ids, ' +
+      'an empty key/value cache and use_cache_branch; export the model with those inputs (e.g. with Optimum) ' +
+      'or choose another model.',
+  );
 
 /** Rows of the embedding table that the ids input indexes (a Gather of a constant, or a fused embedding). */
 function vocabRowsOf(index: GraphIndex, ids: string): number | undefined {
@@ -77,8 +79,12 @@ function vocabRowsOf(index: GraphIndex, ids: string): number | undefined {
     const next: string[] = [];
     for (const t of frontier) {
       for (const n of index.consumers.get(t) ?? []) {
-        const table = n.opType === 'Gather' && n.inputs[1] === t ? n.inputs[0]
-          : n.opType === 'EmbedLayerNormalization' && n.inputs[0] === t ? n.inputs[2] : undefined;
+        const table =
+          n.opType === 'Gather' && n.inputs[1] === t
+            ? n.inputs[0]
+            : n.opType === 'EmbedLayerNormalization' && n.inputs[0] === t
+              ? n.inputs[2]
+              : undefined;
         const rows = table ? index.initializer(table)?.dims[0] : undefined;
         if (rows) return rows;
         if (n.opType === 'Cast' || n.opType === 'Reshape' || n.opType === 'Unsqueeze') next.push(n.outputs[0]);
@@ -119,9 +125,11 @@ export function planFeeds(inputs: ValueInfo[], index: GraphIndex): FeedPlan {
   }
   if (fixedLength !== undefined && !planned.some((p) => p.role === 'mask' || p.role === 'mask4d')) {
     const ids = planned.find((p) => p.role === 'ids')!.info;
-    throw new UserFacingError(`The model's graph takes exactly ${fixedLength} tokens (${describeValue(ids)}) ` +
-      `and has no attention mask to pad a shorter text with: select text of exactly ${fixedLength} tokens, ` +
-      'or export the model with a dynamic sequence length.');
+    throw new UserFacingError(
+      `The model's graph takes exactly ${fixedLength} tokens (${describeValue(ids)}) ` +
+        `and has no attention mask to pad a shorter text with: select text of exactly ${fixedLength} tokens, ` +
+        'or export the model with a dynamic sequence length.',
+    );
   }
   const idsName = planned.find((p) => p.role === 'ids')!.info.name;
   const hasPast = planned.some((p) => p.role === 'past');
@@ -130,15 +138,19 @@ export function planFeeds(inputs: ValueInfo[], index: GraphIndex): FeedPlan {
 
 function tensor(elemType: number, values: ArrayLike<number>, dims: number[], name: string): FeedTensor {
   switch (elemType) {
-    case DataType.Int64: return { type: 'int64', data: BigInt64Array.from(Array.from(values, BigInt)), dims };
-    case DataType.Int32: return { type: 'int32', data: Int32Array.from(values), dims };
-    case DataType.Float: return { type: 'float32', data: Float32Array.from(values), dims };
+    case DataType.Int64:
+      return { type: 'int64', data: BigInt64Array.from(Array.from(values, BigInt)), dims };
+    case DataType.Int32:
+      return { type: 'int32', data: Int32Array.from(values), dims };
+    case DataType.Float:
+      return { type: 'float32', data: Float32Array.from(values), dims };
     // float16 bit patterns of the only values fed: 0, 1 and the lowest finite value (−65504).
     case DataType.Float16: {
       const data = Uint16Array.from(values, (v) => (v === 0 ? 0 : v === 1 ? 0x3c00 : 0xfbff));
       return { type: 'float16', data, dims };
     }
-    case 9: return { type: 'bool', data: Uint8Array.from(values, (v) => (v ? 1 : 0)), dims };
+    case 9:
+      return { type: 'bool', data: Uint8Array.from(values, (v) => (v ? 1 : 0)), dims };
     default:
       throw new UserFacingError(`The model's input ${name} has element type ${elemType}, which cannot be filled.`);
   }
@@ -161,20 +173,41 @@ export function makeFeeds(plan: FeedPlan, ids: number[], causal: boolean): Recor
   if (T > L) throw new UserFacingError(`The model takes at most ${L} tokens; this text has ${T}.`);
   const largest = Math.max(...ids);
   if (plan.vocabRows !== undefined && largest >= plan.vocabRows) {
-    throw new UserFacingError(`The tokenizer gave token id ${largest}, but the model's embedding table has only ` +
-      `${plan.vocabRows} rows: its tokenizer.json does not belong to this graph. Use the tokenizer the model ` +
-      'was exported with.');
+    throw new UserFacingError(
+      `The tokenizer gave token id ${largest}, but the model's embedding table has only ` +
+        `${plan.vocabRows} rows: its tokenizer.json does not belong to this graph. Use the tokenizer the model ` +
+        'was exported with.',
+    );
   }
   const feeds: Record<string, FeedTensor> = {};
   const keep = (j: number) => (j < T ? 1 : 0);
   for (const { info, role, maskStyle } of plan.inputs) {
     const t = (values: ArrayLike<number>, dims: number[]) => tensor(info.elemType, values, dims, info.name);
     switch (role) {
-      case 'ids': feeds[info.name] = t(Array.from({ length: L }, (_, i) => ids[i] ?? 0), [1, L]); break;
-      case 'tokenTypes': feeds[info.name] = t(new Array<number>(L).fill(0), [1, L]); break;
-      case 'positions': feeds[info.name] = t(Array.from({ length: L }, (_, i) => i), [1, L]); break;
-      case 'mask': feeds[info.name] = t(Array.from({ length: L }, (_, j) => keep(j)), [1, L]); break;
-      case 'useCacheBranch': feeds[info.name] = t([0], [1]); break;
+      case 'ids':
+        feeds[info.name] = t(
+          Array.from({ length: L }, (_, i) => ids[i] ?? 0),
+          [1, L],
+        );
+        break;
+      case 'tokenTypes':
+        feeds[info.name] = t(new Array<number>(L).fill(0), [1, L]);
+        break;
+      case 'positions':
+        feeds[info.name] = t(
+          Array.from({ length: L }, (_, i) => i),
+          [1, L],
+        );
+        break;
+      case 'mask':
+        feeds[info.name] = t(
+          Array.from({ length: L }, (_, j) => keep(j)),
+          [1, L],
+        );
+        break;
+      case 'useCacheBranch':
+        feeds[info.name] = t([0], [1]);
+        break;
       case 'past': {
         const dims = emptyPastDims(info.dims);
         feeds[info.name] = t([], dims);

@@ -43,13 +43,17 @@ const PASS_THROUGH = new Set(['Reshape', 'Cast', 'Squeeze', 'Unsqueeze', 'Identi
 export class GraphIndex {
   readonly producer = new Map<string, OnnxNode>();
   readonly consumers = new Map<string, OnnxNode[]>();
-  constructor(readonly graph: OnnxGraph, private readonly outer?: GraphIndex) {
+  constructor(
+    readonly graph: OnnxGraph,
+    private readonly outer?: GraphIndex,
+  ) {
     for (const n of graph.nodes) {
       for (const o of n.outputs) this.producer.set(o, n);
       for (const i of n.inputs) {
         if (!i) continue;
         const list = this.consumers.get(i);
-        if (list) list.push(n); else this.consumers.set(i, [n]);
+        if (list) list.push(n);
+        else this.consumers.set(i, [n]);
       }
     }
   }
@@ -90,7 +94,8 @@ export class GraphIndex {
 
   /** Skip reshapes and casts that only change how a tensor is laid out. */
   throughLayout(name: string): string {
-    for (let p = this.producer.get(name); p && PASS_THROUGH.has(p.opType); p = this.producer.get(name)) name = p.inputs[0];
+    for (let p = this.producer.get(name); p && PASS_THROUGH.has(p.opType); p = this.producer.get(name))
+      name = p.inputs[0];
     return name;
   }
 }
@@ -125,9 +130,14 @@ export function scoresOf(index: GraphIndex, softmax: OnnxNode): OnnxNode {
  * Masks sit on the same path (added, or multiplied as 0/1 like Megatron's and PyTorch 1.4's GPT-2);
  * a scale is a scalar from constants or from tensor shapes, a mask is not.
  */
-export function scoreScales(index: GraphIndex, softmax: OnnxNode, scores: OnnxNode): { op: 'Mul' | 'Div'; operand: string }[] {
+export function scoreScales(
+  index: GraphIndex,
+  softmax: OnnxNode,
+  scores: OnnxNode,
+): { op: 'Mul' | 'Div'; operand: string }[] {
   const scales: { op: 'Mul' | 'Div'; operand: string }[] = [];
-  const leadsToScores = (name: string) => index.producer.get(name) === scores || index.findUp(name, (n) => n === scores, 200) !== undefined;
+  const leadsToScores = (name: string) =>
+    index.producer.get(name) === scores || index.findUp(name, (n) => n === scores, 200) !== undefined;
   let t = softmax.inputs[0];
   for (let steps = 0; steps < 16; steps++) {
     const p = index.producer.get(t);
@@ -148,8 +158,10 @@ function layerTaps(index: GraphIndex, softmax: OnnxNode): LayerTaps {
   const scores = scoresOf(index, softmax);
   const proj = index.findUp(scores.inputs[0], (n) => isProjection(index, n));
   const attentionInput = proj && projectionInput(index, proj);
-  if (!attentionInput) throw new UnsupportedModelError(`no query projection found above ${scores.name || scores.outputs[0]}`);
-  const runtimeScales = scoreScales(index, softmax, scores).map((s) => s.operand)
+  if (!attentionInput)
+    throw new UnsupportedModelError(`no query projection found above ${scores.name || scores.outputs[0]}`);
+  const runtimeScales = scoreScales(index, softmax, scores)
+    .map((s) => s.operand)
     .filter((o) => foldScalar(index, o) === undefined);
   return { attention: softmax.outputs[0], attentionInput, hiddenIn: residualOf(index, attentionInput), runtimeScales };
 }
@@ -157,7 +169,10 @@ function layerTaps(index: GraphIndex, softmax: OnnxNode): LayerTaps {
 function findTaps(graph: OnnxGraph, outer?: GraphIndex): GraphTaps {
   const index = new GraphIndex(graph, outer);
   const layers = attentionSoftmaxes(index).map((s) => layerTaps(index, s));
-  const final = finalState(index, layers.map((l) => l.hiddenIn));
+  const final = finalState(
+    index,
+    layers.map((l) => l.hiddenIn),
+  );
   return { layers, finalHidden: final.tensor, finalHiddenNote: final.note };
 }
 
@@ -175,7 +190,10 @@ export function layerGraph(model: OnnxModel): { index: GraphIndex; softmaxes: On
   const taps = findModelTaps(model);
   // Fused attention layers have no Softmax here: their weights come from fused/weights.ts.
   if (taps.kind === 'flat' && taps.taps.fusedOps) throw new Error('layerGraph called on a graph with fused attention');
-  const index = taps.kind === 'flat' ? new GraphIndex(model.graph) : new GraphIndex(taps.ifNode.attributes.get('then_branch')!.g!, new GraphIndex(model.graph));
+  const index =
+    taps.kind === 'flat'
+      ? new GraphIndex(model.graph)
+      : new GraphIndex(taps.ifNode.attributes.get('then_branch')!.g!, new GraphIndex(model.graph));
   return { index, softmaxes: attentionSoftmaxes(index) };
 }
 

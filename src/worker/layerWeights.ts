@@ -29,8 +29,17 @@ function constantDims(index: GraphIndex, name: string): number[] | undefined {
 const constantScalar = (index: GraphIndex, name: string): number | undefined => foldScalar(index, name);
 
 /** What a cache input may pass through before it is concatenated with the new keys or values. */
-const CACHE_LAYOUT = new Set(['Gather', 'Split', 'Squeeze', 'Unsqueeze', 'Transpose', 'Reshape', 'Slice', 'Cast',
-  'Identity']);
+const CACHE_LAYOUT = new Set([
+  'Gather',
+  'Split',
+  'Squeeze',
+  'Unsqueeze',
+  'Transpose',
+  'Reshape',
+  'Slice',
+  'Cast',
+  'Identity',
+]);
 
 /** True when `name` is a graph input (past keys or values) seen through layout ops only (Megatron's stacked past_N). */
 function isFromCacheInput(index: GraphIndex, name: string): boolean {
@@ -47,7 +56,13 @@ function isFromCacheInput(index: GraphIndex, name: string): boolean {
  * Columns [offset, offset + cols) of W [in, out], stored by column ([cols, in]) for the dot products
  * of the from-scratch matmul, minus each column's zero point when there is one (int8 weights).
  */
-export function byColumn(w: Float32Array, dims: number[], offset: number, cols: number, zeroPoint?: Float32Array): Tensor {
+export function byColumn(
+  w: Float32Array,
+  dims: number[],
+  offset: number,
+  cols: number,
+  zeroPoint?: Float32Array,
+): Tensor {
   const [rows, width] = dims;
   const out = new Float32Array(cols * rows);
   for (let c = 0; c < cols; c++) {
@@ -58,10 +73,15 @@ export function byColumn(w: Float32Array, dims: number[], offset: number, cols: 
 }
 
 /** A per-column vector cut to the projection's own columns (a single value applies to all). */
-export const ownColumns = (v: Float32Array | undefined, offset: number, cols: number) => (v && v.length > 1 ? v.slice(offset, offset + cols) : v);
+export const ownColumns = (v: Float32Array | undefined, offset: number, cols: number) =>
+  v && v.length > 1 ? v.slice(offset, offset + cols) : v;
 
 /** A weight matrix [in, out] as float: plain, or dequantized per channel ((q − zero point) · scale). */
-export function weightMatrix(index: GraphIndex, name: string, transpose: boolean): { data: Float32Array; shape: number[]; dequantized: boolean } {
+export function weightMatrix(
+  index: GraphIndex,
+  name: string,
+  transpose: boolean,
+): { data: Float32Array; shape: number[]; dequantized: boolean } {
   const p = index.producer.get(name);
   let data: Float32Array | undefined;
   let dims: number[] | undefined;
@@ -84,7 +104,8 @@ export function weightMatrix(index: GraphIndex, name: string, transpose: boolean
     data = constantValue(index, name);
     dims = constantDims(index, name);
   }
-  if (!data || !dims || dims.length !== 2) throw new UnsupportedModelError(`the projection weight ${name} is not a 2-D constant`);
+  if (!data || !dims || dims.length !== 2)
+    throw new UnsupportedModelError(`the projection weight ${name} is not a 2-D constant`);
   const dequantized = p?.opType === 'DequantizeLinear';
   if (!transpose) return { data, shape: dims, dequantized };
   const [r, c] = dims;
@@ -97,10 +118,25 @@ export function weightMatrix(index: GraphIndex, name: string, transpose: boolean
  * An opset-21 blockwise DequantizeLinear (int4/uint4 q4 exports): scales and zero points have
  * ceil(d_axis / block_size) entries along `axis`; y = (q − zp) · scale, zp 0 when absent.
  */
-function blockwise(q: Float32Array, dims: number[], axis: number, blockSize: number, scale: Float32Array,
-  zero: Float32Array | undefined, transpose: boolean): { data: Float32Array; shape: number[]; dequantized: boolean } {
+function blockwise(
+  q: Float32Array,
+  dims: number[],
+  axis: number,
+  blockSize: number,
+  scale: Float32Array,
+  zero: Float32Array | undefined,
+  transpose: boolean,
+): { data: Float32Array; shape: number[]; dequantized: boolean } {
   if (dims.length !== 2) throw new UnsupportedModelError('a blockwise-quantized projection weight that is not 2-D');
-  const data = dequantizeBlocks(Int32Array.from(q), dims, axis, blockSize, scale, zero && Int32Array.from(zero), 'int4');
+  const data = dequantizeBlocks(
+    Int32Array.from(q),
+    dims,
+    axis,
+    blockSize,
+    scale,
+    zero && Int32Array.from(zero),
+    'int4',
+  );
   if (!transpose) return { data, shape: dims, dequantized: true };
   const [r, c] = dims;
   const t = new Float32Array(data.length);
@@ -112,7 +148,13 @@ function blockwise(q: Float32Array, dims: number[], axis: number, blockSize: num
 function ropeFrequencies(index: GraphIndex, cosSide: string): Float32Array | undefined {
   const cos = index.findUp(cosSide, (n) => n.opType === 'Cos', 16);
   if (!cos) return undefined;
-  const mul = index.findUp(cos.inputs[0], (n) => (n.opType === 'Mul' || n.opType === 'MatMul') && n.inputs.some((i) => index.isConstant(i) && (constantValue(index, i)?.length ?? 0) > 1), 16);
+  const mul = index.findUp(
+    cos.inputs[0],
+    (n) =>
+      (n.opType === 'Mul' || n.opType === 'MatMul') &&
+      n.inputs.some((i) => index.isConstant(i) && (constantValue(index, i)?.length ?? 0) > 1),
+    16,
+  );
   const c = mul?.inputs.find((i) => index.isConstant(i));
   return c ? constantValue(index, c) : undefined;
 }
@@ -144,11 +186,17 @@ export function walkToProjection(index: GraphIndex, start: string): Walk {
     if (p.opType === 'Concat') {
       // KV cache: concat(past, new) with an empty past.
       const fresh = p.inputs.filter((i) => !isFromCacheInput(index, i));
-      if (fresh.length !== 1) throw new UnsupportedModelError(`cannot follow a Concat of ${p.inputs.length} tensors above the attention scores`);
+      if (fresh.length !== 1)
+        throw new UnsupportedModelError(
+          `cannot follow a Concat of ${p.inputs.length} tensors above the attention scores`,
+        );
       t = fresh[0];
       continue;
     }
-    if ((p.opType === 'Mul' || p.opType === 'Div') && (constantScalar(index, a) !== undefined || constantScalar(index, b) !== undefined)) {
+    if (
+      (p.opType === 'Mul' || p.opType === 'Div') &&
+      (constantScalar(index, a) !== undefined || constantScalar(index, b) !== undefined)
+    ) {
       const aConst = constantScalar(index, a);
       const c = aConst ?? constantScalar(index, b)!;
       scale = p.opType === 'Mul' ? scale * c : scale / c;
@@ -157,7 +205,11 @@ export function walkToProjection(index: GraphIndex, start: string): Walk {
     }
     if (p.opType === 'Mul') {
       // Quantized projection: Cast(MatMulInteger(DynamicQuantizeLinear(x), W_q)) · (x_scale · w_scale).
-      const castIn = [a, b].find((i) => index.producer.get(i)?.opType === 'Cast' && index.producer.get(index.producer.get(i)!.inputs[0])?.opType === 'MatMulInteger');
+      const castIn = [a, b].find(
+        (i) =>
+          index.producer.get(i)?.opType === 'Cast' &&
+          index.producer.get(index.producer.get(i)!.inputs[0])?.opType === 'MatMulInteger',
+      );
       if (castIn) {
         const mmi = index.producer.get(index.producer.get(castIn)!.inputs[0])!;
         const scaleMul = index.producer.get(castIn === a ? b : a);
@@ -166,9 +218,20 @@ export function walkToProjection(index: GraphIndex, start: string): Walk {
         const dims = constantDims(index, mmi.inputs[1]);
         const wZero = mmi.inputs[3] ? constantValue(index, mmi.inputs[3]) : new Float32Array([0]);
         const wScale = wScaleName && constantValue(index, wScaleName);
-        if (!w || !dims || !wZero || !wScale) throw new UnsupportedModelError('cannot read the weights of a MatMulInteger projection');
+        if (!w || !dims || !wZero || !wScale)
+          throw new UnsupportedModelError('cannot read the weights of a MatMulInteger projection');
         const n = cols ?? dims[1] - offset;
-        return { projection: { kind: 'dynamic-int8', wT: byColumn(w, dims, offset, n, wZero), wScale: ownColumns(wScale, offset, n), bias: ownColumns(bias, offset, n) }, node: mmi, scale, invFreq };
+        return {
+          projection: {
+            kind: 'dynamic-int8',
+            wT: byColumn(w, dims, offset, n, wZero),
+            wScale: ownColumns(wScale, offset, n),
+            bias: ownColumns(bias, offset, n),
+          },
+          node: mmi,
+          scale,
+          invFreq,
+        };
       }
     }
     if (p.opType === 'Add') {
@@ -179,7 +242,9 @@ export function walkToProjection(index: GraphIndex, start: string): Walk {
         continue;
       }
       // Rotary embedding: q·cos + rotate_half(q)·sin. Follow the cos term back to q.
-      const cosTerm = [a, b].map((i) => index.producer.get(i)).find((m) => m?.opType === 'Mul' && m.inputs.some((i) => index.findUp(i, (n) => n.opType === 'Cos', 8)));
+      const cosTerm = [a, b]
+        .map((i) => index.producer.get(i))
+        .find((m) => m?.opType === 'Mul' && m.inputs.some((i) => index.findUp(i, (n) => n.opType === 'Cos', 8)));
       if (cosTerm) {
         const cosInput = cosTerm.inputs.find((i) => index.findUp(i, (n) => n.opType === 'Cos', 8))!;
         invFreq = ropeFrequencies(index, cosInput);
@@ -190,8 +255,10 @@ export function walkToProjection(index: GraphIndex, start: string): Walk {
     if (p.opType === 'Split') {
       const axis = p.attributes.get('axis')?.i ?? 0;
       const which = p.outputs.indexOf(t);
-      const sizes = p.attributes.get('split')?.ints ?? (p.inputs[1] ? Array.from(constantValue(index, p.inputs[1]) ?? []) : []);
-      if (axis !== -1 && axis !== 2 && axis !== 1) throw new UnsupportedModelError(`a Split on axis ${axis} above the attention scores`);
+      const sizes =
+        p.attributes.get('split')?.ints ?? (p.inputs[1] ? Array.from(constantValue(index, p.inputs[1]) ?? []) : []);
+      if (axis !== -1 && axis !== 2 && axis !== 1)
+        throw new UnsupportedModelError(`a Split on axis ${axis} above the attention scores`);
       if (sizes.length === 0) throw new UnsupportedModelError('a Split with no sizes above the attention scores');
       offset += sizes.slice(0, which).reduce((x, y) => x + y, 0);
       cols ??= sizes[which];
@@ -201,7 +268,8 @@ export function walkToProjection(index: GraphIndex, start: string): Walk {
     if (p.opType === 'Slice') {
       const start = constantValue(index, p.inputs[1]);
       const end = constantValue(index, p.inputs[2]);
-      if (!start || !end || start.length !== 1) throw new UnsupportedModelError('a Slice with computed bounds above the attention scores');
+      if (!start || !end || start.length !== 1)
+        throw new UnsupportedModelError('a Slice with computed bounds above the attention scores');
       offset += start[0];
       cols ??= end[0] - start[0];
       t = a;
@@ -210,23 +278,49 @@ export function walkToProjection(index: GraphIndex, start: string): Walk {
     if (p.opType === 'MatMul' && (index.isConstant(b) || index.producer.get(b)?.opType === 'DequantizeLinear')) {
       const w = weightMatrix(index, b, false);
       const n = cols ?? w.shape[1] - offset;
-      return { projection: { kind: 'float', wT: byColumn(w.data, w.shape, offset, n), dequantized: w.dequantized, bias: ownColumns(bias, offset, n) }, node: p, scale, invFreq };
+      return {
+        projection: {
+          kind: 'float',
+          wT: byColumn(w.data, w.shape, offset, n),
+          dequantized: w.dequantized,
+          bias: ownColumns(bias, offset, n),
+        },
+        node: p,
+        scale,
+        invFreq,
+      };
     }
     if (p.opType === 'MatMulNBits' || p.opType === 'MatMulBnb4') {
       const w = p.opType === 'MatMulNBits' ? nbitsColumns(index, p) : bnb4Columns(index, p); // wT [N, K]
       const n = cols ?? w.N - offset;
       const wT = { data: w.wT.slice(offset * w.K, (offset + n) * w.K), shape: [n, w.K] };
-      const projection: Projection = { kind: 'float', wT, dequantized: true, bias: ownColumns(w.bias ?? bias, offset, n) };
+      const projection: Projection = {
+        kind: 'float',
+        wT,
+        dequantized: true,
+        bias: ownColumns(w.bias ?? bias, offset, n),
+      };
       return { projection, node: p, scale, invFreq };
     }
     if (p.opType === 'Gemm') {
       const alpha = p.attributes.get('alpha')?.f ?? 1;
       const beta = p.attributes.get('beta')?.f ?? 1;
-      if (alpha !== 1 || beta !== 1 || p.attributes.get('transA')?.i) throw new UnsupportedModelError('a Gemm with alpha, beta or transA');
+      if (alpha !== 1 || beta !== 1 || p.attributes.get('transA')?.i)
+        throw new UnsupportedModelError('a Gemm with alpha, beta or transA');
       const w = weightMatrix(index, b, (p.attributes.get('transB')?.i ?? 0) === 1);
       const c = p.inputs[2] ? constantValue(index, p.inputs[2]) : undefined;
       const n = cols ?? w.shape[1] - offset;
-      return { projection: { kind: 'float', wT: byColumn(w.data, w.shape, offset, n), dequantized: w.dequantized, bias: ownColumns(c ?? bias, offset, n) }, node: p, scale, invFreq };
+      return {
+        projection: {
+          kind: 'float',
+          wT: byColumn(w.data, w.shape, offset, n),
+          dequantized: w.dequantized,
+          bias: ownColumns(c ?? bias, offset, n),
+        },
+        node: p,
+        scale,
+        invFreq,
+      };
     }
     throw new UnsupportedModelError(`cannot follow ${p.opType} (${p.name}) above the attention scores`);
   }
@@ -277,7 +371,10 @@ export function withHeads<W extends LayerWeights>(w: W, heads: number): W {
   return { ...w, heads, kvHeads, headDim };
 }
 
-export interface ScaleTerm { op: 'Mul' | 'Div'; operand: string }
+export interface ScaleTerm {
+  op: 'Mul' | 'Div';
+  operand: string;
+}
 export type PendingLayerWeights = LayerWeights & { scaleFromRun: ScaleTerm[] };
 
 /** The weights with the run's values of the scales the graph computes at run time. */
@@ -285,7 +382,8 @@ export function withRunScales(w: PendingLayerWeights, runValue: (tensor: string)
   let scale = w.scale;
   for (const s of w.scaleFromRun) {
     const c = runValue(s.operand);
-    if (c === undefined) throw new UnsupportedModelError(`the scale ${s.operand} on the attention scores is not a known number`);
+    if (c === undefined)
+      throw new UnsupportedModelError(`the scale ${s.operand} on the attention scores is not a known number`);
     scale = s.op === 'Mul' ? scale * c : scale / c;
   }
   return { ...w, scale };

@@ -36,7 +36,13 @@ export function nbitsColumns(index: GraphIndex, node: OnnxNode): NBitsColumns {
   const g = gIdx ? index.initializer(gIdx) : undefined;
   const biasTensor = bias ? index.initializer(bias) : undefined;
   const wT = dequantizeNBits({
-    K, N, bits, blockSize, packed: packed.raw, scales: tensorToFloat32(scales), zeroPoints,
+    K,
+    N,
+    bits,
+    blockSize,
+    packed: packed.raw,
+    scales: tensorToFloat32(scales),
+    zeroPoints,
     groupIndex: g && tensorToFloat32(g),
   });
   return { wT, N, K, bits, bias: biasTensor && tensorToFloat32(biasTensor) };

@@ -6,8 +6,18 @@ import { Field, fields, ints, str, Wire } from './protobuf';
 import { bfloat16ToFloat32, halfToFloat32, unpackIntegers } from '../common/attention/dequantize';
 
 export const enum DataType {
-  Float = 1, Uint8 = 2, Int8 = 3, Uint16 = 4, Int16 = 5, Int32 = 6, Int64 = 7, Float16 = 10, Double = 11, Bfloat16 = 16,
-  Uint4 = 21, Int4 = 22,
+  Float = 1,
+  Uint8 = 2,
+  Int8 = 3,
+  Uint16 = 4,
+  Int16 = 5,
+  Int32 = 6,
+  Int64 = 7,
+  Float16 = 10,
+  Double = 11,
+  Bfloat16 = 16,
+  Uint4 = 21,
+  Int4 = 22,
 }
 
 export interface OnnxTensor {
@@ -80,15 +90,33 @@ function parseTensor(buf: Uint8Array): OnnxTensor {
   const t: OnnxTensor = { name: '', dims: [], dataType: 0, external: false };
   for (const f of fields(buf)) {
     switch (f.no) {
-      case 1: t.dims.push(...ints(f)); break;
-      case 2: t.dataType = f.int; break;
-      case 4: t.floatData = f; break;
-      case 5: (t.int32Data ??= []).push(f); break;
-      case 7: (t.int64Data ??= []).push(f); break;
-      case 8: t.name = str(f); break;
-      case 9: t.raw = f.bytes; break;
-      case 13: externalEntry(t, f.bytes); break;
-      case 14: t.external = f.int === 1; break;
+      case 1:
+        t.dims.push(...ints(f));
+        break;
+      case 2:
+        t.dataType = f.int;
+        break;
+      case 4:
+        t.floatData = f;
+        break;
+      case 5:
+        (t.int32Data ??= []).push(f);
+        break;
+      case 7:
+        (t.int64Data ??= []).push(f);
+        break;
+      case 8:
+        t.name = str(f);
+        break;
+      case 9:
+        t.raw = f.bytes;
+        break;
+      case 13:
+        externalEntry(t, f.bytes);
+        break;
+      case 14:
+        t.external = f.int === 1;
+        break;
     }
   }
   const file = t.external && t.externalData && externalFiles?.(t.externalData.location);
@@ -103,13 +131,27 @@ function parseAttribute(buf: Uint8Array): OnnxAttribute {
   const a: OnnxAttribute = { name: '', bytes: buf };
   for (const f of fields(buf)) {
     switch (f.no) {
-      case 1: a.name = str(f); break;
-      case 2: a.f = new DataView(f.bytes.buffer, f.bytes.byteOffset, 4).getFloat32(0, true); break;
-      case 3: a.i = f.int; break;
-      case 4: a.s = str(f); break;
-      case 5: a.t = parseTensor(f.bytes); break;
-      case 6: a.g = parseGraph(f.bytes); break;
-      case 8: (a.ints ??= []).push(...ints(f)); break;
+      case 1:
+        a.name = str(f);
+        break;
+      case 2:
+        a.f = new DataView(f.bytes.buffer, f.bytes.byteOffset, 4).getFloat32(0, true);
+        break;
+      case 3:
+        a.i = f.int;
+        break;
+      case 4:
+        a.s = str(f);
+        break;
+      case 5:
+        a.t = parseTensor(f.bytes);
+        break;
+      case 6:
+        a.g = parseGraph(f.bytes);
+        break;
+      case 8:
+        (a.ints ??= []).push(...ints(f));
+        break;
     }
   }
   return a;
@@ -119,16 +161,26 @@ function parseNode(buf: Uint8Array): OnnxNode {
   const n: OnnxNode = { name: '', opType: '', domain: '', inputs: [], outputs: [], attributes: new Map(), bytes: buf };
   for (const f of fields(buf)) {
     switch (f.no) {
-      case 1: n.inputs.push(str(f)); break;
-      case 2: n.outputs.push(str(f)); break;
-      case 3: n.name = str(f); break;
-      case 4: n.opType = str(f); break;
+      case 1:
+        n.inputs.push(str(f));
+        break;
+      case 2:
+        n.outputs.push(str(f));
+        break;
+      case 3:
+        n.name = str(f);
+        break;
+      case 4:
+        n.opType = str(f);
+        break;
       case 5: {
         const a = parseAttribute(f.bytes);
         n.attributes.set(a.name, a);
         break;
       }
-      case 7: n.domain = str(f); break;
+      case 7:
+        n.domain = str(f);
+        break;
     }
   }
   return n;
@@ -143,15 +195,23 @@ export function parseGraph(buf: Uint8Array): OnnxGraph {
   const g: OnnxGraph = { name: '', nodes: [], initializers: new Map(), inputs: [], outputs: [], bytes: buf };
   for (const f of fields(buf)) {
     switch (f.no) {
-      case 1: g.nodes.push(parseNode(f.bytes)); break;
-      case 2: g.name = str(f); break;
+      case 1:
+        g.nodes.push(parseNode(f.bytes));
+        break;
+      case 2:
+        g.name = str(f);
+        break;
       case 5: {
         const t = parseTensor(f.bytes);
         g.initializers.set(t.name, t);
         break;
       }
-      case 11: g.inputs.push(valueInfoName(f.bytes)); break;
-      case 12: g.outputs.push(valueInfoName(f.bytes)); break;
+      case 11:
+        g.inputs.push(valueInfoName(f.bytes));
+        break;
+      case 12:
+        g.outputs.push(valueInfoName(f.bytes));
+        break;
     }
   }
   return g;
@@ -208,17 +268,29 @@ export function tensorToFloat32(t: OnnxTensor): Float32Array {
     const view = new DataView(raw.buffer);
     const out = new Float32Array(count);
     switch (t.dataType) {
-      case DataType.Float: return new Float32Array(raw.buffer, 0, count);
-      case DataType.Uint8: return Float32Array.from(raw.subarray(0, count));
-      case DataType.Int8: return Float32Array.from(new Int8Array(raw.buffer, 0, count));
-      case DataType.Int32: return Float32Array.from(new Int32Array(raw.buffer, 0, count));
-      case DataType.Int64: for (let i = 0; i < count; i++) out[i] = Number(view.getBigInt64(i * 8, true)); return out;
-      case DataType.Double: return Float32Array.from(new Float64Array(raw.buffer, 0, count));
-      case DataType.Float16: return halfToFloat32(new Uint16Array(raw.buffer, 0, count));
-      case DataType.Bfloat16: return bfloat16ToFloat32(new Uint16Array(raw.buffer, 0, count));
-      case DataType.Int4: return Float32Array.from(unpackIntegers(raw, count, 'int4'));
-      case DataType.Uint4: return Float32Array.from(unpackIntegers(raw, count, 'uint4'));
-      default: throw new Error(`tensor ${t.name} has unsupported data type ${t.dataType}`);
+      case DataType.Float:
+        return new Float32Array(raw.buffer, 0, count);
+      case DataType.Uint8:
+        return Float32Array.from(raw.subarray(0, count));
+      case DataType.Int8:
+        return Float32Array.from(new Int8Array(raw.buffer, 0, count));
+      case DataType.Int32:
+        return Float32Array.from(new Int32Array(raw.buffer, 0, count));
+      case DataType.Int64:
+        for (let i = 0; i < count; i++) out[i] = Number(view.getBigInt64(i * 8, true));
+        return out;
+      case DataType.Double:
+        return Float32Array.from(new Float64Array(raw.buffer, 0, count));
+      case DataType.Float16:
+        return halfToFloat32(new Uint16Array(raw.buffer, 0, count));
+      case DataType.Bfloat16:
+        return bfloat16ToFloat32(new Uint16Array(raw.buffer, 0, count));
+      case DataType.Int4:
+        return Float32Array.from(unpackIntegers(raw, count, 'int4'));
+      case DataType.Uint4:
+        return Float32Array.from(unpackIntegers(raw, count, 'uint4'));
+      default:
+        throw new Error(`tensor ${t.name} has unsupported data type ${t.dataType}`);
     }
   }
   if (t.floatData) {

@@ -4,7 +4,12 @@
  * hundreds of megabytes is never copied to be read.
  */
 
-export const enum Wire { Varint = 0, Fixed64 = 1, Bytes = 2, Fixed32 = 5 }
+export const enum Wire {
+  Varint = 0,
+  Fixed64 = 1,
+  Bytes = 2,
+  Fixed32 = 5,
+}
 
 export interface Field {
   no: number;

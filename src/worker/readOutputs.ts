@@ -9,7 +9,11 @@ import { UserFacingError } from '../common/errors';
 /** A tapped tensor whose shape is not the one it must have: the graph was misread, nothing is shown. */
 export class TapShapeError extends UserFacingError {}
 
-export interface RunTensor { dims: readonly number[]; data: unknown; type?: string }
+export interface RunTensor {
+  dims: readonly number[];
+  data: unknown;
+  type?: string;
+}
 
 const shape = (dims: readonly number[]) => `[${dims.join(', ')}]`;
 
@@ -36,7 +40,10 @@ export function firstRows(name: string, t: RunTensor, T: number, L: number): Flo
 
 /** Every layer's attention, [layer][head][T][T], from [1, heads, L, L] taps (the padding cut off). */
 export function readAttention(
-  outputs: Record<string, RunTensor>, names: string[], T: number, L: number,
+  outputs: Record<string, RunTensor>,
+  names: string[],
+  T: number,
+  L: number,
 ): { heads: number; attention: Float32Array } {
   let heads = 0;
   let attention = new Float32Array(0);
@@ -45,8 +52,10 @@ export function readAttention(
     const d = t.dims;
     const lead = d.slice(0, -2).reduce((a, b) => a * b, 1);
     if (d.length < 3 || d[d.length - 1] !== L || d[d.length - 2] !== L || (heads && lead !== heads)) {
-      throw new TapShapeError(`The tensor read as layer ${k + 1}'s attention has shape ${shape(d)}, ` +
-        `not [1, heads, ${L}, ${L}]: this graph's attention cannot be shown.`);
+      throw new TapShapeError(
+        `The tensor read as layer ${k + 1}'s attention has shape ${shape(d)}, ` +
+          `not [1, heads, ${L}, ${L}]: this graph's attention cannot be shown.`,
+      );
     }
     if (!heads) {
       heads = lead;
@@ -68,18 +77,25 @@ export function readAttention(
  * kept up to the first that is missing or of the wrong shape; the note says which are left out and why.
  */
 export function readStates(
-  outputs: Record<string, RunTensor>, names: (string | undefined)[], missingFinal: string | undefined,
-  T: number, L: number, hidden: number,
+  outputs: Record<string, RunTensor>,
+  names: (string | undefined)[],
+  missingFinal: string | undefined,
+  T: number,
+  L: number,
+  hidden: number,
 ): { states: Float32Array; count: number; note?: string } {
   const kept: Float32Array[] = [];
   let note: string | undefined;
   for (let s = 0; s < names.length; s++) {
     const name = names[s];
-    const label = s === 0 ? 'The embedding output and the states after every layer are' : s === names.length - 1
-      ? `The state after the last layer (${s}) is` : `The states after layer ${s} on are`;
+    const label =
+      s === 0
+        ? 'The embedding output and the states after every layer are'
+        : s === names.length - 1
+          ? `The state after the last layer (${s}) is`
+          : `The states after layer ${s} on are`;
     const absent = s === names.length - 1 ? missingFinal : 'the graph has no tensor for the residual stream there';
-    const problem = !name ? absent
-      : rowsProblem(outputs[name], L, hidden)?.replace(/^it/, `the graph tensor ${name}`);
+    const problem = !name ? absent : rowsProblem(outputs[name], L, hidden)?.replace(/^it/, `the graph tensor ${name}`);
     if (problem) {
       note = `${label} left out: ${problem ?? 'it was not found in the graph'}.`;
       break;

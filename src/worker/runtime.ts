@@ -43,7 +43,9 @@ export const NATIVE_CONFIG = { session: { qdq_matmulnbits_accuracy_level: '0' } 
  */
 function loadNative(nativeDir: string | undefined): Ort {
   if (!nativeDir) throw new Error('this build has no native runtime folder');
-  return createRequire(path.join(nativeDir, 'package.json'))(path.join(nativeDir, 'node_modules', 'onnxruntime-node')) as Ort;
+  return createRequire(path.join(nativeDir, 'package.json'))(
+    path.join(nativeDir, 'node_modules', 'onnxruntime-node'),
+  ) as Ort;
 }
 
 export function startRuntime(o: RuntimeOptions): Promise<Runtime> {
@@ -72,9 +74,10 @@ export function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     tf.env.allowLocalModels = true;
     tf.env.useFSCache = false;
     tf.env.useBrowserCache = false;
-    const sessionOptions = backend === 'native'
-      ? { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, extra: NATIVE_CONFIG }
-      : { executionProviders: ['wasm'] };
+    const sessionOptions =
+      backend === 'native'
+        ? { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, extra: NATIVE_CONFIG }
+        : { executionProviders: ['wasm'] };
     return { tf, ort, backend, sessionOptions, fallback };
   })();
   return started;

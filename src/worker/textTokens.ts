@@ -53,7 +53,8 @@ export class TextTokens {
   tokenize(text: string, limit: number): { ids: number[]; tokens: TokenInfo[]; totalTokens: number } {
     const all = this.tokenizer(text) as Encoded;
     const totalTokens = all.input_ids.dims[1];
-    const inputs = totalTokens > limit ? this.tokenizer(text, { truncation: true, max_length: limit }) as Encoded : all;
+    const inputs =
+      totalTokens > limit ? (this.tokenizer(text, { truncation: true, max_length: limit }) as Encoded) : all;
     const ids = Array.from(inputs.input_ids.data, Number);
     const tokenStrings = ids.map((id) => this.idToToken[id] ?? '');
     const special = ids.map((id) => this.specialIds.has(id));

@@ -15,7 +15,10 @@ export interface TokenizerStyle {
   continuingPrefix?: string;
 }
 
-export interface Span { start: number; end: number }
+export interface Span {
+  start: number;
+  end: number;
+}
 
 /** GPT-2's bytes_to_unicode table, inverted: printable character -> byte. */
 const BYTE_OF_CHAR: Map<string, number> = (() => {
@@ -69,7 +72,7 @@ export function alignTokens(text: string, tokens: string[], special: boolean[], 
   const bytes: number[] = [];
   const from: number[] = [];
   const to: number[] = [];
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const cp = text.codePointAt(i)!;
     const ch = String.fromCodePoint(cp);
     const next = i + ch.length;
@@ -123,7 +126,8 @@ export function alignTokens(text: string, tokens: string[], special: boolean[], 
         while (c < n && isSpaceByte(bytes[c])) c++;
         start = c;
         const next = firstByte(idx + 1);
-        do c++; while (c < n && from[c] === from[c - 1]);
+        do c++;
+        while (c < n && from[c] === from[c - 1]);
         while (c < n && !isSpaceByte(bytes[c]) && bytes[c] !== next) c++;
       }
     }
@@ -134,12 +138,20 @@ export function alignTokens(text: string, tokens: string[], special: boolean[], 
 }
 
 /** The style of a tokenizer, read from its tokenizer.json. */
-export function styleOf(tokenizerJson: { normalizer?: unknown; pre_tokenizer?: unknown; decoder?: unknown; model?: { continuing_subword_prefix?: string; type?: string } }): TokenizerStyle {
+export function styleOf(tokenizerJson: {
+  normalizer?: unknown;
+  pre_tokenizer?: unknown;
+  decoder?: unknown;
+  model?: { continuing_subword_prefix?: string; type?: string };
+}): TokenizerStyle {
   const norm = JSON.stringify(tokenizerJson.normalizer ?? null);
   const pre = JSON.stringify(tokenizerJson.pre_tokenizer ?? null) + JSON.stringify(tokenizerJson.decoder ?? null);
   const lowercase = /"lowercase":true|"type":"Lowercase"/.test(norm);
-  const stripAccents = /"type":"StripAccents"/.test(norm) || (/"type":"BertNormalizer"/.test(norm) && lowercase && !/"strip_accents":false/.test(norm));
+  const stripAccents =
+    /"type":"StripAccents"/.test(norm) ||
+    (/"type":"BertNormalizer"/.test(norm) && lowercase && !/"strip_accents":false/.test(norm));
   const byteLevel = /"type":"ByteLevel"/.test(pre);
-  const continuingPrefix = tokenizerJson.model?.type === 'WordPiece' ? tokenizerJson.model.continuing_subword_prefix ?? '##' : undefined;
+  const continuingPrefix =
+    tokenizerJson.model?.type === 'WordPiece' ? (tokenizerJson.model.continuing_subword_prefix ?? '##') : undefined;
   return { byteLevel, lowercase, stripAccents, continuingPrefix };
 }

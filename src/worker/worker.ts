@@ -15,9 +15,16 @@ const port = parentPort!;
 const post = (m: WorkerResponse, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
 startRuntime(runtime).then(
-  (r) => post(r.fallback
-    ? { type: 'log', level: 'warning', message: r.fallback }
-    : { type: 'log', level: 'info', message: `ONNX Runtime: ${r.backend === 'native' ? 'native (onnxruntime-node)' : 'WebAssembly (onnxruntime-web)'}, ${Math.max(1, runtime.threads)} thread(s)` }),
+  (r) =>
+    post(
+      r.fallback
+        ? { type: 'log', level: 'warning', message: r.fallback }
+        : {
+            type: 'log',
+            level: 'info',
+            message: `ONNX Runtime: ${r.backend === 'native' ? 'native (onnxruntime-node)' : 'WebAssembly (onnxruntime-web)'}, ${Math.max(1, runtime.threads)} thread(s)`,
+          },
+    ),
   (e) => post({ type: 'log', level: 'warning', message: `The ONNX Runtime did not start: ${describeError(e)}` }),
 );
 
@@ -61,11 +68,16 @@ async function modelFor(spec: ModelSpec, id: number): Promise<LoadedModel> {
   if (current?.key !== key) {
     const previous = current?.model;
     post({ type: 'progress', inReplyTo: id, message: `Loading ${spec.id} (${spec.dtype})…` });
-    current = { key, model: (async () => {
-      await previous?.then((m) => m.dispose()).catch(() => undefined);
-      return LoadedModel.load(spec, runtime);
-    })() };
-    current.model.catch(() => { if (current?.key === key) current = undefined; });
+    current = {
+      key,
+      model: (async () => {
+        await previous?.then((m) => m.dispose()).catch(() => undefined);
+        return LoadedModel.load(spec, runtime);
+      })(),
+    };
+    current.model.catch(() => {
+      if (current?.key === key) current = undefined;
+    });
   }
   return current.model;
 }

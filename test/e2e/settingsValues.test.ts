@@ -34,8 +34,14 @@ describe('values from workspace settings stay values (code-server, Chromium)', {
     const toast = page.locator('.notifications-toasts .notification-toast', { hasText: text });
     const panel = panelFrame(page).locator('h1');
     const first = await Promise.race([
-      toast.first().waitFor({ timeout: 60_000 }).then(() => 'error'),
-      panel.first().waitFor({ timeout: 60_000 }).then(() => 'panel'),
+      toast
+        .first()
+        .waitFor({ timeout: 60_000 })
+        .then(() => 'error'),
+      panel
+        .first()
+        .waitFor({ timeout: 60_000 })
+        .then(() => 'panel'),
     ]);
     assert.equal(first, 'error', `an error naming the setting, not a panel with a model (${first})`);
     return toast.first();
@@ -61,41 +67,45 @@ describe('values from workspace settings stay values (code-server, Chromium)', {
   });
 
   const linkTest = 'a model setting written as a command link shows as text; clicking it runs nothing';
-  test(linkTest, () => step(browser.page, 'link', async () => {
-    const { page } = browser;
-    const sidebar = page.locator('#workbench\\.parts\\.sidebar');
-    const sidebarBefore = await sidebar.isVisible();
-    const toast = await explainExpectingError(page, 'Attention Lens:');
-    const message = toast.locator('.notification-list-item-message');
-    assert.equal(await message.locator('a').count(), 0, 'no link or anchor in the message');
-    const shown = (await message.innerText()).replace(/\u2060/g, '');
-    assert.ok(shown.startsWith(`Attention Lens: "${LINK_VALUE}" is taken as a folder name`), shown);
-    await message.getByText('Retry', { exact: false }).click();
-    await page.waitForTimeout(1000);
-    assert.equal(await sidebar.isVisible(), sidebarBefore, 'the command in the setting did not run');
-    await page.screenshot({ path: path.join(outputDir, 'e2e-setting-link.png') });
-  }));
+  test(linkTest, () =>
+    step(browser.page, 'link', async () => {
+      const { page } = browser;
+      const sidebar = page.locator('#workbench\\.parts\\.sidebar');
+      const sidebarBefore = await sidebar.isVisible();
+      const toast = await explainExpectingError(page, 'Attention Lens:');
+      const message = toast.locator('.notification-list-item-message');
+      assert.equal(await message.locator('a').count(), 0, 'no link or anchor in the message');
+      const shown = (await message.innerText()).replace(/\u2060/g, '');
+      assert.ok(shown.startsWith(`Attention Lens: "${LINK_VALUE}" is taken as a folder name`), shown);
+      await message.getByText('Retry', { exact: false }).click();
+      await page.waitForTimeout(1000);
+      assert.equal(await sidebar.isVisible(), sidebarBefore, 'the command in the setting did not run');
+      await page.screenshot({ path: path.join(outputDir, 'e2e-setting-link.png') });
+    }),
+  );
 
   for (const id of ['../..', '..']) {
     const name = `model "${id}" is not a hub id: nothing fetched, nothing written outside the storage`;
-    test(name, () => step(browser.page, 'dots', async () => {
-      const { page } = browser;
-      // No local models folder, as in the report: only the hub could take the id.
-      workspaceSettings({ 'attentionLens.model': id, 'attentionLens.localModelsFolder': '' });
-      await page.reload();
-      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-      await page.getByRole('treeitem', { name: 'sample.txt' }).click();
-      hub.requests.length = 0;
-      const toast = await explainExpectingError(page, 'is neither an existing folder nor a hub model id');
-      assert.match(await toast.innerText(), new RegExp(`"${id.replace(/\./g, '\\.')}" is neither`));
-      assert.deepEqual(hub.requests, [], 'the hub was asked nothing');
-      const globalStorage = path.join(cs.userDataDir, 'User', 'globalStorage');
-      const own = path.join(globalStorage, 'attention-lens.attention-lens');
-      for (const dir of [globalStorage, own]) {
-        const files = existsSync(dir) ? readdirSync(dir) : [];
-        const model = files.filter((f) => /^(config|tokenizer.*)\.json$|^onnx$/.test(f));
-        assert.deepEqual(model, [], `no model files in ${dir}`);
-      }
-    }));
+    test(name, () =>
+      step(browser.page, 'dots', async () => {
+        const { page } = browser;
+        // No local models folder, as in the report: only the hub could take the id.
+        workspaceSettings({ 'attentionLens.model': id, 'attentionLens.localModelsFolder': '' });
+        await page.reload();
+        await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+        await page.getByRole('treeitem', { name: 'sample.txt' }).click();
+        hub.requests.length = 0;
+        const toast = await explainExpectingError(page, 'is neither an existing folder nor a hub model id');
+        assert.match(await toast.innerText(), new RegExp(`"${id.replace(/\./g, '\\.')}" is neither`));
+        assert.deepEqual(hub.requests, [], 'the hub was asked nothing');
+        const globalStorage = path.join(cs.userDataDir, 'User', 'globalStorage');
+        const own = path.join(globalStorage, 'attention-lens.attention-lens');
+        for (const dir of [globalStorage, own]) {
+          const files = existsSync(dir) ? readdirSync(dir) : [];
+          const model = files.filter((f) => /^(config|tokenizer.*)\.json$|^onnx$/.test(f));
+          assert.deepEqual(model, [], `no model files in ${dir}`);
+        }
+      }),
+    );
   }
 });

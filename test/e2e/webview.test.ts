@@ -111,24 +111,28 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
       w.__canvas = document.querySelector('canvas.heatmap')!;
       w.__strip = document.querySelector('.tokens')!;
     });
-    const focusedRow = () => page.locator('canvas.heatmap').evaluate((c: HTMLCanvasElement) => {
-      // The outline is drawn in the foreground colour on the row's left edge, the brightest pixel there.
-      const m = Number(c.dataset.margin);
-      const cell = Number(c.dataset.cell);
-      const scale = c.width / parseFloat(c.style.width);
-      const ctx = c.getContext('2d')!;
-      const rows = Number(c.dataset.tokens);
-      // (No named helpers in here: the bundler would wrap them in a function the page does not have.)
-      const all = Array.from({ length: rows }, (_, q) => {
-        const [x, y] = [Math.floor((m + 0.6) * scale), Math.floor((m + (q + 0.5) * cell) * scale)];
-        const d = ctx.getImageData(x, y, 1, 1).data;
-        return d[0] + d[1] + d[2];
+    const focusedRow = () =>
+      page.locator('canvas.heatmap').evaluate((c: HTMLCanvasElement) => {
+        // The outline is drawn in the foreground colour on the row's left edge, the brightest pixel there.
+        const m = Number(c.dataset.margin);
+        const cell = Number(c.dataset.cell);
+        const scale = c.width / parseFloat(c.style.width);
+        const ctx = c.getContext('2d')!;
+        const rows = Number(c.dataset.tokens);
+        // (No named helpers in here: the bundler would wrap them in a function the page does not have.)
+        const all = Array.from({ length: rows }, (_, q) => {
+          const [x, y] = [Math.floor((m + 0.6) * scale), Math.floor((m + (q + 0.5) * cell) * scale)];
+          const d = ctx.getImageData(x, y, 1, 1).data;
+          return d[0] + d[1] + d[2];
+        });
+        return all.indexOf(Math.max(...all));
       });
-      return all.indexOf(Math.max(...all));
-    });
     assert.equal(await focusedRow(), 0);
     await page.locator('.token').nth(4).click();
-    await page.locator('.token.focused').filter({ hasText: displayLabel(rg.tokens[4].label) }).waitFor();
+    await page
+      .locator('.token.focused')
+      .filter({ hasText: displayLabel(rg.tokens[4].label) })
+      .waitFor();
     assert.equal(await focusedRow(), 4, 'the outline moved to row 4');
     const same = await page.evaluate(() => {
       const w = window as unknown as { __canvas: Element; __strip: Element };
@@ -149,13 +153,20 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     const layer = rg.model.layers - 1;
     const expected = (heads: number[], only?: number) => {
       let n = 0;
-      for (const h of heads) for (let q = 0; q < T; q++) if (only === undefined || q === only) n += attentionRow(rg, layer, h, q).filter((w) => w >= 0.01).length;
+      for (const h of heads)
+        for (let q = 0; q < T; q++)
+          if (only === undefined || q === only) n += attentionRow(rg, layer, h, q).filter((w) => w >= 0.01).length;
       return n;
     };
-    assert.equal(await page.locator('svg.head-view line').count(), expected([0, 1, 2, 3]), 'all heads, every weight ≥ 0.01');
+    assert.equal(
+      await page.locator('svg.head-view line').count(),
+      expected([0, 1, 2, 3]),
+      'all heads, every weight ≥ 0.01',
+    );
     // Only heads 1 and 3.
     const linesBecome = async (n: number) => {
-      for (let i = 0; i < 50 && (await page.locator('svg.head-view line').count()) !== n; i++) await page.waitForTimeout(100);
+      for (let i = 0; i < 50 && (await page.locator('svg.head-view line').count()) !== n; i++)
+        await page.waitForTimeout(100);
       assert.equal(await page.locator('svg.head-view line').count(), n);
     };
     await page.locator('.head-picks vscode-checkbox[data-head="1"]').click();
@@ -167,9 +178,16 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     await page.locator(`svg.head-view text.query[data-token="${it}"]`).hover();
     const lines = page.locator('svg.head-view line');
     assert.equal(await lines.count(), expected([0, 2], it));
-    assert.deepEqual(new Set(await lines.evaluateAll((ls) => ls.map((l) => (l as SVGLineElement).dataset.query))), new Set([String(it)]));
-    const highlighted = await page.locator('svg.head-view text.key.highlighted').evaluateAll((ts) => ts.map((t) => Number((t as SVGTextElement).dataset.token)));
-    const want = Array.from({ length: T }, (_, k) => k).filter((k) => Math.max(attentionRow(rg, layer, 0, it)[k], attentionRow(rg, layer, 2, it)[k]) >= 0.1);
+    assert.deepEqual(
+      new Set(await lines.evaluateAll((ls) => ls.map((l) => (l as SVGLineElement).dataset.query))),
+      new Set([String(it)]),
+    );
+    const highlighted = await page
+      .locator('svg.head-view text.key.highlighted')
+      .evaluateAll((ts) => ts.map((t) => Number((t as SVGTextElement).dataset.token)));
+    const want = Array.from({ length: T }, (_, k) => k).filter(
+      (k) => Math.max(attentionRow(rg, layer, 0, it)[k], attentionRow(rg, layer, 2, it)[k]) >= 0.1,
+    );
     assert.deepEqual(highlighted, want);
     await page.screenshot({ path: path.join(outputDir, 'webview-head-view.png') });
     await page.close();
@@ -183,9 +201,17 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     await page.locator('table.summaries').waitFor(); // summarised after the grid is painted
     assert.equal(await page.locator('table.summaries tbody tr').count(), layers * heads);
     await page.locator('table.summaries th button[data-column="entropy"]').click();
-    const order = await page.locator('table.summaries tbody tr').evaluateAll((rows) => rows.map((r) => [Number((r as HTMLElement).dataset.layer), Number((r as HTMLElement).dataset.head)]));
+    const order = await page
+      .locator('table.summaries tbody tr')
+      .evaluateAll((rows) =>
+        rows.map((r) => [Number((r as HTMLElement).dataset.layer), Number((r as HTMLElement).dataset.head)]),
+      );
     const entropies = order.map(([l, h]) => headSummary(rb, l, h).entropy);
-    assert.deepEqual(entropies, [...entropies].sort((a, b) => b - a), 'sorted by entropy, highest first');
+    assert.deepEqual(
+      entropies,
+      [...entropies].sort((a, b) => b - a),
+      'sorted by entropy, highest first',
+    );
     await page.screenshot({ path: path.join(outputDir, 'webview-all-heads.png') });
     await page.locator('table.summaries tbody tr').first().locator('button').click();
     await page.locator('h2', { hasText: `Layer ${order[0][0] + 1}, head ${order[0][1] + 1}` }).waitFor();
@@ -218,7 +244,10 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     await page.locator('canvas.heatmap').focus();
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowRight');
-    assert.match(await page.locator('.heatmap-host .readout').innerText(), /→ .*: masked \(future token\)|→ .*: \d\.\d{4}/);
+    assert.match(
+      await page.locator('.heatmap-host .readout').innerText(),
+      /→ .*: masked \(future token\)|→ .*: \d\.\d{4}/,
+    );
     await page.close();
   });
 
@@ -226,7 +255,9 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     const page = await open(rg);
     const T = rg.tokens.length;
     const png = await image(page, 'png');
-    const heat = await page.locator('canvas.heatmap').evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]);
+    const heat = await page
+      .locator('canvas.heatmap')
+      .evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]);
     assert.deepEqual(pngSize(png), heat, 'the matrix as drawn');
     const svg = await image(page, 'svg');
     assert.equal((svg.match(/<rect /g) ?? []).length, T * T, 'one rect per cell');
@@ -285,8 +316,11 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     const fusedAttention = { ops: ['com.microsoft.Attention'], maxAbsDiff: 2.4e-7, tolerance: 1e-4 };
     const page = await open({ ...rg, model: { ...rg.model, fusedAttention } });
     const line = await page.locator('header p.fused').textContent();
-    assert.equal(line, 'Attention reconstructed from the fused operator (com.microsoft.Attention), checked against its ' +
-      'output: max |Δ| 2.4e-7 (allowed 1e-4).');
+    assert.equal(
+      line,
+      'Attention reconstructed from the fused operator (com.microsoft.Attention), checked against its ' +
+        'output: max |Δ| 2.4e-7 (allowed 1e-4).',
+    );
     await page.close();
     const plain = await open(rg);
     assert.equal(await plain.locator('header p.fused').count(), 0, 'plain graphs have no such line');
@@ -324,18 +358,25 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
   for (const theme of ['light', 'dark', 'high-contrast'] as Theme[]) {
     test(`${theme} theme: colours come from the theme (screenshot saved)`, async () => {
       const page = await open(rg, theme);
-      const bg = await page.evaluate(() => getComputedStyle(document.body).getPropertyValue('--vscode-editor-background').trim());
+      const bg = await page.evaluate(() =>
+        getComputedStyle(document.body).getPropertyValue('--vscode-editor-background').trim(),
+      );
       // The top-right cell of a causal matrix is masked: drawn close to the theme's background.
       const corner = await page.locator('canvas.heatmap').evaluate((c: HTMLCanvasElement) => {
         const scale = c.width / parseFloat(c.style.width);
         const m = Number(c.dataset.margin);
         const cell = Number(c.dataset.cell);
         const T = Number(c.dataset.tokens);
-        const d = c.getContext('2d')!.getImageData(Math.floor((m + (T - 0.5) * cell) * scale), Math.floor((m + 0.5 * cell) * scale), 1, 1).data;
+        const d = c
+          .getContext('2d')!
+          .getImageData(Math.floor((m + (T - 0.5) * cell) * scale), Math.floor((m + 0.5 * cell) * scale), 1, 1).data;
         return [d[0], d[1], d[2]];
       });
       const want = [1, 3, 5].map((i) => parseInt(bg.slice(i, i + 2), 16));
-      assert.ok(corner.every((v, i) => Math.abs(v - want[i]) < 40), `masked corner ${corner} near the ${theme} background ${want}`);
+      assert.ok(
+        corner.every((v, i) => Math.abs(v - want[i]) < 40),
+        `masked corner ${corner} near the ${theme} background ${want}`,
+      );
       await page.screenshot({ path: path.join(outputDir, `webview-${theme}.png`), fullPage: false });
       await page.close();
     });

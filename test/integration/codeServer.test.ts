@@ -15,7 +15,10 @@ test('integration suite inside code-server (VS Code 1.100.3)', { timeout: 240_00
   const resultFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'attention-lens-result-')), 'result.json');
   // A local mirror of the hub, so that the suite can download a model through the extension.
   const hub = await startHubServer();
-  const cs = await startCodeServer({}, { env: { ATTENTION_LENS_TEST_RESULT: resultFile, ATTENTION_LENS_TEST_HUB: hub.url } });
+  const cs = await startCodeServer(
+    {},
+    { env: { ATTENTION_LENS_TEST_RESULT: resultFile, ATTENTION_LENS_TEST_HUB: hub.url } },
+  );
   const browser = await launchBrowser();
   try {
     await browser.page.exposeFunction('codeAutomationExit', () => undefined);
@@ -23,10 +26,12 @@ test('integration suite inside code-server (VS Code 1.100.3)', { timeout: 240_00
       const line = format(...args);
       if (!/open-vsx|ENOTFOUND|^\s+at /.test(line)) console.log(`    ${line}`);
     });
-    await browser.page.goto(workbenchUrl(cs, [
-      ['extensionDevelopmentPath', remote(cs, repoRoot)],
-      ['extensionTestsPath', remote(cs, suite)],
-    ]));
+    await browser.page.goto(
+      workbenchUrl(cs, [
+        ['extensionDevelopmentPath', remote(cs, repoRoot)],
+        ['extensionTestsPath', remote(cs, suite)],
+      ]),
+    );
     const deadline = Date.now() + 200_000;
     while (!existsSync(resultFile)) {
       assert.ok(Date.now() < deadline, 'the suite finished within 200 s');

@@ -13,7 +13,11 @@ export function run(): Promise<void> {
     const runner = mocha.run((failures) => {
       // code-server does not always hand the exit code back to the browser: leave it in a file too.
       const out = process.env.ATTENTION_LENS_TEST_RESULT;
-      if (out) writeFileSync(out, JSON.stringify({ passes: runner.stats?.passes ?? 0, failures, tests: runner.stats?.tests ?? 0 }));
+      if (out)
+        writeFileSync(
+          out,
+          JSON.stringify({ passes: runner.stats?.passes ?? 0, failures, tests: runner.stats?.tests ?? 0 }),
+        );
       if (failures) reject(new Error(`${failures} tests failed`));
       else resolve();
     });

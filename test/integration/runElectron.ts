@@ -12,7 +12,10 @@ async function main(): Promise<void> {
   writeFileSync(path.join(workspace, 'sample.txt'), SAMPLE_TEXT);
   const userData = mkdtempSync(path.join(os.tmpdir(), 'attention-lens-electron-user-'));
   mkdirSync(path.join(userData, 'User'));
-  writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({ 'attentionLens.localModelsFolder': modelsDir }));
+  writeFileSync(
+    path.join(userData, 'User', 'settings.json'),
+    JSON.stringify({ 'attentionLens.localModelsFolder': modelsDir }),
+  );
   await runTests({
     extensionDevelopmentPath: root,
     extensionTestsPath: path.join(root, 'out/test/suite/index.js'),

@@ -14,7 +14,13 @@ export const outputDir = path.join(repoRoot, 'test-output');
 
 function codeServerBin(): string {
   // ensure-tools.sh installs what is missing (or fails naming it) and prints the binary's path.
-  return execFileSync('bash', [path.join(repoRoot, 'scripts/ensure-tools.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!;
+  return execFileSync('bash', [path.join(repoRoot, 'scripts/ensure-tools.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+    .trim()
+    .split('\n')
+    .pop()!;
 }
 
 function freePort(): Promise<number> {
@@ -40,11 +46,16 @@ export interface CodeServer {
   stop(): Promise<void>;
 }
 
-export const SAMPLE_TEXT = 'Once upon a time, there was a little girl named Lily.\nShe loved to play outside in the park.\n';
+export const SAMPLE_TEXT =
+  'Once upon a time, there was a little girl named Lily.\nShe loved to play outside in the park.\n';
 /** Text that would run script or become markup if it were ever treated as HTML or markdown. */
-export const HOSTILE_TEXT = '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script> [x](javascript:window.__pwned=3) {{constructor}} </style>\n';
+export const HOSTILE_TEXT =
+  '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script> [x](javascript:window.__pwned=3) {{constructor}} </style>\n';
 
-export async function startCodeServer(settings: Record<string, unknown> = {}, opts: { vsix?: string; env?: Record<string, string> } = {}): Promise<CodeServer> {
+export async function startCodeServer(
+  settings: Record<string, unknown> = {},
+  opts: { vsix?: string; env?: Record<string, string> } = {},
+): Promise<CodeServer> {
   const bin = codeServerBin();
   const root = mkdtempSync(path.join(os.tmpdir(), 'attention-lens-vscode-'));
   const userDataDir = path.join(root, 'user-data');
@@ -55,30 +66,62 @@ export async function startCodeServer(settings: Record<string, unknown> = {}, op
   mkdirSync(workspace, { recursive: true });
   writeFileSync(path.join(workspace, 'sample.txt'), SAMPLE_TEXT);
   writeFileSync(path.join(workspace, 'hostile.txt'), HOSTILE_TEXT);
-  const env = { ...process.env, ...opts.env, XDG_CONFIG_HOME: path.join(root, 'config'), XDG_DATA_HOME: path.join(root, 'data') };
-  const writeSettings = (extra: Record<string, unknown>) => writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({
-    'telemetry.telemetryLevel': 'off',
-    'update.mode': 'none',
-    'extensions.autoUpdate': false,
-    'extensions.autoCheckUpdates': false,
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'security.workspace.trust.enabled': false,
-    'chat.disableAIFeatures': true,
-    'attentionLens.localModelsFolder': modelsDir,
-    'attentionLens.hubUrl': 'http://127.0.0.1:9/unreachable-hub',
-    ...settings,
-    ...extra,
-  }, null, 2));
+  const env = {
+    ...process.env,
+    ...opts.env,
+    XDG_CONFIG_HOME: path.join(root, 'config'),
+    XDG_DATA_HOME: path.join(root, 'data'),
+  };
+  const writeSettings = (extra: Record<string, unknown>) =>
+    writeFileSync(
+      path.join(userDataDir, 'User', 'settings.json'),
+      JSON.stringify(
+        {
+          'telemetry.telemetryLevel': 'off',
+          'update.mode': 'none',
+          'extensions.autoUpdate': false,
+          'extensions.autoCheckUpdates': false,
+          'workbench.startupEditor': 'none',
+          'workbench.tips.enabled': false,
+          'security.workspace.trust.enabled': false,
+          'chat.disableAIFeatures': true,
+          'attentionLens.localModelsFolder': modelsDir,
+          'attentionLens.hubUrl': 'http://127.0.0.1:9/unreachable-hub',
+          ...settings,
+          ...extra,
+        },
+        null,
+        2,
+      ),
+    );
   writeSettings({});
   if (opts.vsix) {
-    execFileSync(bin, ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', opts.vsix, '--force'], { env, stdio: 'pipe' });
+    execFileSync(
+      bin,
+      ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', opts.vsix, '--force'],
+      { env, stdio: 'pipe' },
+    );
   }
   const port = await freePort();
-  const child: ChildProcess = spawn(bin, [
-    '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--ignore-last-opened', '--disable-getting-started-override',
-  ], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(
+    bin,
+    [
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--auth',
+      'none',
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--ignore-last-opened',
+      '--disable-getting-started-override',
+    ],
+    { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let log = '';
   child.stdout?.on('data', (d) => (log += d));
   child.stderr?.on('data', (d) => (log += d));
@@ -88,16 +131,33 @@ export async function startCodeServer(settings: Record<string, unknown> = {}, op
     try {
       const r = await fetch(`${url}/healthz`);
       if (r.ok) break;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`code-server did not start:\n${log}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   return {
-    url, port, root, workspace, userDataDir, extensionsDir, bin, writeSettings,
+    url,
+    port,
+    root,
+    workspace,
+    userDataDir,
+    extensionsDir,
+    bin,
+    writeSettings,
     async stop() {
-      try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
       await new Promise((r) => setTimeout(r, 300));
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
       rmSync(root, { recursive: true, force: true });
     },
   };
@@ -109,7 +169,16 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; page: 
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
     viewport: { width: 1600, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const page = context.pages()[0] ?? (await context.newPage());
   return {

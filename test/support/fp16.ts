@@ -53,7 +53,10 @@ function halfType(v: onnx.IValueInfoProto): void {
 }
 
 const cast = (input: string, output: string, to: number): onnx.INodeProto => ({
-  opType: 'Cast', input: [input], output: [output], name: `${output}/Cast`,
+  opType: 'Cast',
+  input: [input],
+  output: [output],
+  name: `${output}/Cast`,
   attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: to }],
 });
 

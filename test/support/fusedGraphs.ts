@@ -22,7 +22,10 @@ export function encode(g: GraphBuilder, opset: number, domains: Record<string, s
   const model = onnx.ModelProto.create({
     irVersion: 10,
     producerName: 'attention-lens test',
-    opsetImport: [{ domain: '', version: opset }, { domain: 'com.microsoft', version: 1 }],
+    opsetImport: [
+      { domain: '', version: opset },
+      { domain: 'com.microsoft', version: 1 },
+    ],
     graph: { name: 'fused', node: g.nodes, initializer: g.initializers, input: g.inputs, output: g.outputs },
   });
   // A plain Uint8Array: protobufjs gives a Node Buffer, whose slice() is a view, not a copy.
@@ -57,18 +60,29 @@ export function gqaGraph(o: GqaOptions, seed = 1): Uint8Array {
   const sin = new Float32Array(maxPos * (h / 2));
   for (let p = 0; p < maxPos; p++) {
     for (let i = 0; i < h / 2; i++) {
-      cos[p * (h / 2) + i] = Math.cos(p * 10000 ** (-2 * i / h));
-      sin[p * (h / 2) + i] = Math.sin(p * 10000 ** (-2 * i / h));
+      cos[p * (h / 2) + i] = Math.cos(p * 10000 ** ((-2 * i) / h));
+      sin[p * (h / 2) + i] = Math.sin(p * 10000 ** ((-2 * i) / h));
     }
   }
   const rotary = o.rotary !== false;
   const separate = () => [proj('q', N * h), proj('k', Nk * h), proj('v', Nk * h)];
   const qkv = o.packed ? [proj('qkv', (N + 2 * Nk) * h), '', ''] : separate();
-  const inputs = [...qkv, 'past_key', 'past_value', 'seqlens_k',
-    'total_sequence_length', rotary ? g.floats('cos_cache', cos, [maxPos, h / 2]) : '',
-    rotary ? g.floats('sin_cache', sin, [maxPos, h / 2]) : ''];
-  const attrs = [intAttr('num_heads', N), intAttr('kv_num_heads', Nk), intAttr('do_rotary', rotary ? 1 : 0),
-    intAttr('rotary_interleaved', o.interleaved ? 1 : 0), intAttr('local_window_size', o.window ?? -1)];
+  const inputs = [
+    ...qkv,
+    'past_key',
+    'past_value',
+    'seqlens_k',
+    'total_sequence_length',
+    rotary ? g.floats('cos_cache', cos, [maxPos, h / 2]) : '',
+    rotary ? g.floats('sin_cache', sin, [maxPos, h / 2]) : '',
+  ];
+  const attrs = [
+    intAttr('num_heads', N),
+    intAttr('kv_num_heads', Nk),
+    intAttr('do_rotary', rotary ? 1 : 0),
+    intAttr('rotary_interleaved', o.interleaved ? 1 : 0),
+    intAttr('local_window_size', o.window ?? -1),
+  ];
   if (o.softcap) attrs.push(floatAttr('softcap', o.softcap));
   g.node('GroupQueryAttention', inputs, 'gqa', attrs, 3);
   g.rename('gqa_output_0', 'out');
@@ -85,8 +99,12 @@ export function msAttentionGraph(seed = 6): Uint8Array {
   const [D, N] = [32, 4];
   const rnd = random(seed);
   const g = new GraphBuilder(false);
-  const inputs = [g.input('x', DataType.FLOAT, [1, 'S', D]), g.floats('qkv.w', floats(D * 3 * D, rnd), [D, 3 * D]),
-    g.floats('qkv.b', floats(3 * D, rnd), [3 * D]), g.input('mask_index', DataType.INT32, [1])];
+  const inputs = [
+    g.input('x', DataType.FLOAT, [1, 'S', D]),
+    g.floats('qkv.w', floats(D * 3 * D, rnd), [D, 3 * D]),
+    g.floats('qkv.b', floats(3 * D, rnd), [3 * D]),
+    g.input('mask_index', DataType.INT32, [1]),
+  ];
   g.node('Attention', inputs, 'attention', [intAttr('num_heads', N)]);
   g.output(g.rename('attention_output_0', 'out'), DataType.FLOAT, [1, 'S', D]);
   return encode(g, 17, { Attention: 'com.microsoft' });
@@ -132,8 +150,11 @@ export function onnxAttentionGraph(o: OnnxAttentionOptions): Uint8Array {
   const [N, Nk, h] = [4, 2, 8];
   const g = new GraphBuilder(false);
   const shape = (n: number, len: string) => (o.threeD ? [1, len, n * h] : [1, n, len, h]);
-  const inputs = [g.input('Q', DataType.FLOAT, shape(N, 'S')), g.input('K', DataType.FLOAT, shape(Nk, 'S')),
-    g.input('V', DataType.FLOAT, shape(Nk, 'S'))];
+  const inputs = [
+    g.input('Q', DataType.FLOAT, shape(N, 'S')),
+    g.input('K', DataType.FLOAT, shape(Nk, 'S')),
+    g.input('V', DataType.FLOAT, shape(Nk, 'S')),
+  ];
   inputs.push(o.boolMask ? g.input('mask', DataType.BOOL, ['S', 'L']) : '');
   if (o.past) for (const kv of ['key', 'value']) inputs.push(g.input(`past_${kv}`, DataType.FLOAT, [1, Nk, 'P', h]));
   const attrs = [intAttr('is_causal', o.causal ? 1 : 0)];
@@ -156,8 +177,11 @@ export function beamSearchGraph(): Uint8Array {
   decoder.output(decoder.op('Softmax', [cast], 'softmax'), DataType.FLOAT, [1, 'S']);
   const g = new GraphBuilder(false);
   g.input('input_ids', DataType.INT32, [1, 'S']);
-  const graphAttr = { name: 'decoder', type: onnx.AttributeProto.AttributeType.GRAPH,
-    g: { name: 'decoder', node: decoder.nodes, input: decoder.inputs, output: decoder.outputs } };
+  const graphAttr = {
+    name: 'decoder',
+    type: onnx.AttributeProto.AttributeType.GRAPH,
+    g: { name: 'decoder', node: decoder.nodes, input: decoder.inputs, output: decoder.outputs },
+  };
   g.node('BeamSearch', ['input_ids'], 'beam', [graphAttr, intAttr('eos_token_id', 2), intAttr('pad_token_id', 0)]);
   g.output(g.rename('beam_output_0', 'sequences'), DataType.INT32, [1, 1, 'L']);
   return encode(g, 17, MS);

@@ -47,12 +47,18 @@ export async function startHubServer(root = modelsDir): Promise<HubServer> {
       return;
     }
     // Send part of the file, then cut the connection (truncate) or go silent (stall).
-    createReadStream(file, { start: 0, end: Math.floor(size / 3) }).on('data', (c) => res.write(c)).on('end', () => {
-      if (fault === 'truncate') res.destroy();
-    });
+    createReadStream(file, { start: 0, end: Math.floor(size / 3) })
+      .on('data', (c) => res.write(c))
+      .on('end', () => {
+        if (fault === 'truncate') res.destroy();
+      });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   state.url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
-  state.close = () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); });
+  state.close = () =>
+    new Promise((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
   return state;
 }

@@ -10,10 +10,18 @@ export const wasmDir = path.join(repoRoot, 'node_modules/onnxruntime-web/dist');
 export const runtime = { wasmDir, threads: 1, nativeDir: repoRoot };
 
 if (!existsSync(modelsDir)) {
-  throw new Error(`test models not found at ${modelsDir}: put the shared folder beside the repository or set ATTENTION_LENS_MODELS`);
+  throw new Error(
+    `test models not found at ${modelsDir}: put the shared folder beside the repository or set ATTENTION_LENS_MODELS`,
+  );
 }
 
-export const MODELS = ['bert-mini-shakespeare', 'distilbert-mini-shakespeare', 'gpt2-mini-shakespeare', 'stories260K', 'gpt-nano-sort'] as const;
+export const MODELS = [
+  'bert-mini-shakespeare',
+  'distilbert-mini-shakespeare',
+  'gpt2-mini-shakespeare',
+  'stories260K',
+  'gpt-nano-sort',
+] as const;
 /** The dtypes every shared model has: onnx/model.onnx and onnx/model_quantized.onnx. */
 export const PRECISIONS: Dtype[] = ['fp32', 'q8'];
 
@@ -30,4 +38,5 @@ export const repeatedText = (name: string, tokens: number) => {
   return Array.from({ length: tokens }, (_, i) => words[i % words.length]).join(name === 'gpt-nano-sort' ? '' : ' ');
 };
 
-export const sampleText = (name: string) => (name === 'gpt-nano-sort' ? '201102' : 'Once upon a time, there was a little girl named Lily.');
+export const sampleText = (name: string) =>
+  name === 'gpt-nano-sort' ? '201102' : 'Once upon a time, there was a little girl named Lily.';

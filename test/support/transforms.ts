@@ -34,7 +34,10 @@ export function toExternalData(bytes: Uint8Array, location: string): { model: Ui
   }
   const data = new Uint8Array(offset);
   let at = 0;
-  for (const c of chunks) { data.set(c, at); at += c.length; }
+  for (const c of chunks) {
+    data.set(c, at);
+    at += c.length;
+  }
   return { model: onnx.ModelProto.encode(model).finish(), data };
 }
 
@@ -87,7 +90,12 @@ export function toNBits(bytes: Uint8Array, bits: number, blockSize: number): Uin
     n.domain = 'com.microsoft';
     n.input = [n.input![0], `${name}_Q${bits}`, `${name}_scales`, `${name}_zero_points`];
     const int = onnx.AttributeProto.AttributeType.INT;
-    const attrs: [string, number][] = [['K', K], ['N', N], ['bits', bits], ['block_size', blockSize]];
+    const attrs: [string, number][] = [
+      ['K', K],
+      ['N', N],
+      ['bits', bits],
+      ['block_size', blockSize],
+    ];
     n.attribute = attrs.map(([name, i]) => ({ name, type: int, i }));
   }
   const used = new Set((g.node ?? []).flatMap((n) => n.input ?? []));
@@ -97,9 +105,11 @@ export function toNBits(bytes: Uint8Array, bits: number, blockSize: number): Uin
   return onnx.ModelProto.encode(model).finish();
 }
 
-const NF4 = [-1, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
-  -0.18477343022823334, -0.09105003625154495, 0, 0.07958029955625534, 0.16093020141124725, 0.24611230194568634,
-  0.33791524171829224, 0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1];
+const NF4 = [
+  -1, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635, -0.18477343022823334,
+  -0.09105003625154495, 0, 0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224,
+  0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1,
+];
 
 /** Every MatMul by a 2-D float weight replaced by MatMulBnb4 (NF4), as transformers.js' bnb4 files have. */
 export function toBnb4(bytes: Uint8Array, blockSize: number): Uint8Array {
@@ -132,7 +142,12 @@ export function toBnb4(bytes: Uint8Array, blockSize: number): Uint8Array {
     n.opType = 'MatMulBnb4';
     n.domain = 'com.microsoft';
     n.input = [n.input![0], `${name}_Bnb4`, `${name}_absmax`];
-    const attrs: [string, number][] = [['K', K], ['N', N], ['block_size', blockSize], ['quant_type', 1]];
+    const attrs: [string, number][] = [
+      ['K', K],
+      ['N', N],
+      ['block_size', blockSize],
+      ['quant_type', 1],
+    ];
     n.attribute = attrs.map(([key, i]) => ({ name: key, type: onnx.AttributeProto.AttributeType.INT, i }));
   }
   const used = new Set((g.node ?? []).flatMap((n) => n.input ?? []));

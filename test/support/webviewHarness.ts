@@ -15,9 +15,37 @@ import { repoRoot } from './models';
 export type Theme = 'dark' | 'light' | 'high-contrast';
 
 const THEMES: Record<Theme, Record<string, string>> = {
-  dark: { 'editor-background': '#1f1f1f', 'editor-foreground': '#cccccc', foreground: '#cccccc', 'charts-blue': '#3794ff', 'charts-red': '#f14c4c', 'focusBorder': '#0078d4', descriptionForeground: '#9d9d9d', 'widget-border': '#313131' },
-  light: { 'editor-background': '#ffffff', 'editor-foreground': '#3b3b3b', foreground: '#3b3b3b', 'charts-blue': '#1a85ff', 'charts-red': '#e51400', 'focusBorder': '#005fb8', descriptionForeground: '#717171', 'widget-border': '#e5e5e5' },
-  'high-contrast': { 'editor-background': '#000000', 'editor-foreground': '#ffffff', foreground: '#ffffff', 'charts-blue': '#3794ff', 'charts-red': '#f48771', 'focusBorder': '#f38518', descriptionForeground: '#ffffff', 'widget-border': '#6fc3df', contrastBorder: '#6fc3df' },
+  dark: {
+    'editor-background': '#1f1f1f',
+    'editor-foreground': '#cccccc',
+    foreground: '#cccccc',
+    'charts-blue': '#3794ff',
+    'charts-red': '#f14c4c',
+    focusBorder: '#0078d4',
+    descriptionForeground: '#9d9d9d',
+    'widget-border': '#313131',
+  },
+  light: {
+    'editor-background': '#ffffff',
+    'editor-foreground': '#3b3b3b',
+    foreground: '#3b3b3b',
+    'charts-blue': '#1a85ff',
+    'charts-red': '#e51400',
+    focusBorder: '#005fb8',
+    descriptionForeground: '#717171',
+    'widget-border': '#e5e5e5',
+  },
+  'high-contrast': {
+    'editor-background': '#000000',
+    'editor-foreground': '#ffffff',
+    foreground: '#ffffff',
+    'charts-blue': '#3794ff',
+    'charts-red': '#f48771',
+    focusBorder: '#f38518',
+    descriptionForeground: '#ffffff',
+    'widget-border': '#6fc3df',
+    contrastBorder: '#6fc3df',
+  },
 };
 
 /** The panel's page as VS Code builds it, with the same strict CSP (no inline script or style). */
@@ -65,7 +93,9 @@ export async function startWebviewServer(): Promise<WebviewServer> {
     '/webview.js': ['text/javascript', readFileSync(path.join(repoRoot, 'dist/webview.js'), 'utf8')],
     '/panel.css': ['text/css', readFileSync(path.join(repoRoot, 'media/panel.css'), 'utf8')],
     // The stand-in for VS Code: messages from the panel go to the test through an exposed function.
-    '/stub.js': ['text/javascript', `window.acquireVsCodeApi = () => ({
+    '/stub.js': [
+      'text/javascript',
+      `window.acquireVsCodeApi = () => ({
       postMessage: (m) => window.__toHost(m),
       getState: () => window.__state,
       setState: (s) => { window.__state = s; },
@@ -78,10 +108,18 @@ export async function startWebviewServer(): Promise<WebviewServer> {
         : v;
       performance.mark('harness:posted');
       window.postMessage(decode(meta), '*');
-    };`],
+    };`,
+    ],
   };
   for (const theme of Object.keys(THEMES) as Theme[]) {
-    files[`/theme-${theme}.css`] = ['text/css', `body { ${Object.entries(THEMES[theme]).map(([k, v]) => `--vscode-${k}: ${v};`).join(' ')} --vscode-editor-font-family: monospace; --vscode-font-family: sans-serif; --vscode-font-size: 13px; }`];
+    files[`/theme-${theme}.css`] = [
+      'text/css',
+      `body { ${Object.entries(THEMES[theme])
+        .map(([k, v]) => `--vscode-${k}: ${v};`)
+        .join(
+          ' ',
+        )} --vscode-editor-font-family: monospace; --vscode-font-family: sans-serif; --vscode-font-size: 13px; }`,
+    ];
   }
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -92,7 +130,9 @@ export async function startWebviewServer(): Promise<WebviewServer> {
     const msg = /^\/msg\/(\w+)\.(json|bin)$/.exec(url.pathname);
     if (msg && messages.has(msg[1])) {
       const [json, bin] = messages.get(msg[1])!;
-      res.writeHead(200, { 'content-type': msg[2] === 'json' ? 'application/json' : 'application/octet-stream' }).end(msg[2] === 'json' ? json : bin);
+      res
+        .writeHead(200, { 'content-type': msg[2] === 'json' ? 'application/json' : 'application/octet-stream' })
+        .end(msg[2] === 'json' ? json : bin);
       return;
     }
     const f = files[url.pathname];
@@ -104,7 +144,11 @@ export async function startWebviewServer(): Promise<WebviewServer> {
   current = {
     url,
     put: (id, m) => messages.set(id, encode(m)),
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
   return current;
 }
@@ -119,16 +163,25 @@ export async function sendToPanel(page: Page, msg: HostToWebview): Promise<void>
 }
 
 /** Opens the panel in a fresh page, shows `result`, and answers its queries with `model`. Returns the messages the panel sent. */
-export async function openPanel(page: Page, url: string, theme: Theme, result: AttentionResult, model: LoadedModel): Promise<WebviewToHost[]> {
+export async function openPanel(
+  page: Page,
+  url: string,
+  theme: Theme,
+  result: AttentionResult,
+  model: LoadedModel,
+): Promise<WebviewToHost[]> {
   const sent: WebviewToHost[] = [];
   await page.exposeFunction('__toHost', async (m: WebviewToHost) => {
     sent.push(m);
     if (m.type === 'ready') await sendToPanel(page, { type: 'result', result });
     if (m.type !== 'request') return;
     // Export: the host would show a save dialog; here the person closes it (no path).
-    const answer = m.method === 'scratch' ? model.scratchLayer(m.params.runId, m.params.layer)
-      : m.method === 'walk' ? model.walk(m.params.runId, m.params.layer, m.params.head, m.params.token)
-      : {};
+    const answer =
+      m.method === 'scratch'
+        ? model.scratchLayer(m.params.runId, m.params.layer)
+        : m.method === 'walk'
+          ? model.walk(m.params.runId, m.params.layer, m.params.head, m.params.token)
+          : {};
     await sendToPanel(page, replyOf<WebviewMethods>(m.id, answer));
   });
   await page.goto(`${url}?theme=${theme}`);

@@ -45,7 +45,8 @@ export async function step(page: Page, name: string, fn: () => Promise<void>): P
   }
 }
 
-export const panelFrame = (page: Page): FrameLocator => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+export const panelFrame = (page: Page): FrameLocator =>
+  page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
 
 /** Chromium on the workbench of `cs`, with samples' sample.txt open in an editor. */
 export async function openSample(cs: CodeServer): Promise<Awaited<ReturnType<typeof launchBrowser>>> {
@@ -59,4 +60,8 @@ export async function openSample(cs: CodeServer): Promise<Awaited<ReturnType<typ
 
 /** The paths inside a .vsix (a zip), as `extension/dist/...`. */
 export const vsixEntries = (file: string): string[] =>
-  execFileSync('python3', ['-m', 'zipfile', '-l', file], { encoding: 'utf8' }).split('\n').slice(1).map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
+  execFileSync('python3', ['-m', 'zipfile', '-l', file], { encoding: 'utf8' })
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/)[0])
+    .filter(Boolean);

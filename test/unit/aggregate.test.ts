@@ -5,15 +5,34 @@ import { headSummary, meanOverHeads, meanOverLayers, rollout } from '../../src/c
 import { cosineSimilarity, pca2 } from '../../src/common/attention/geometry';
 import type { AttentionResult } from '../../src/common/protocol';
 
-const close = (a: ArrayLike<number>, b: number[], tol = 1e-6) => b.forEach((v, i) => assert.ok(Math.abs(a[i] - v) <= tol, `[${i}] ${a[i]} vs ${v}`));
+const close = (a: ArrayLike<number>, b: number[], tol = 1e-6) =>
+  b.forEach((v, i) => assert.ok(Math.abs(a[i] - v) <= tol, `[${i}] ${a[i]} vs ${v}`));
 
 /** 2 layers × 2 heads over 2 tokens, [CLS] then "hi". */
 function result(attention: number[], causal = false): AttentionResult {
   return {
-    runId: 0, text: 'hi', attention: Float32Array.from(attention), hiddenStates: new Float32Array(0), hiddenStateCount: 0,
+    runId: 0,
+    text: 'hi',
+    attention: Float32Array.from(attention),
+    hiddenStates: new Float32Array(0),
+    hiddenStateCount: 0,
     timings: { loadMs: 0, inferenceMs: 0 },
-    model: { id: 'm', label: 'm', modelType: 'bert', causal, layers: 2, heads: 2, hidden: 0, dtype: 'fp32', runtime: 'wasm', file: '' },
-    tokens: [{ id: 1, label: '[CLS]', start: 0, end: 0, special: true }, { id: 2, label: 'hi', start: 0, end: 2, special: false }],
+    model: {
+      id: 'm',
+      label: 'm',
+      modelType: 'bert',
+      causal,
+      layers: 2,
+      heads: 2,
+      hidden: 0,
+      dtype: 'fp32',
+      runtime: 'wasm',
+      file: '',
+    },
+    tokens: [
+      { id: 1, label: '[CLS]', start: 0, end: 0, special: true },
+      { id: 2, label: 'hi', start: 0, end: 2, special: false },
+    ],
   };
 }
 // layer 0: head 0 = identity, head 1 = everyone looks at token 0. layer 1: head 0 = [[.5,.5],[.5,.5]], head 1 = identity.
@@ -48,7 +67,17 @@ test('head summaries: entropy, self, previous, first, [CLS]', () => {
 });
 
 test('cosine similarity by hand', () => {
-  close(cosineSimilarity(Float32Array.from([1, 0, 0, 2, 3, 3]), 3, 2), [1, 0, Math.SQRT1_2, 0, 1, Math.SQRT1_2, Math.SQRT1_2, Math.SQRT1_2, 1]);
+  close(cosineSimilarity(Float32Array.from([1, 0, 0, 2, 3, 3]), 3, 2), [
+    1,
+    0,
+    Math.SQRT1_2,
+    0,
+    1,
+    Math.SQRT1_2,
+    Math.SQRT1_2,
+    Math.SQRT1_2,
+    1,
+  ]);
 });
 
 test('PCA: points on a line need one component; coordinates keep distances', () => {
@@ -56,7 +85,8 @@ test('PCA: points on a line need one component; coordinates keep distances', () 
   const x = Float32Array.from([0, 0, 5, 1, 2, 5, 2, 4, 5]);
   const p = pca2(x, 3, 3);
   close([p.explained[0], p.explained[1]], [1, 0], 1e-6);
-  const d = (i: number, j: number) => Math.hypot(p.points[i * 2] - p.points[j * 2], p.points[i * 2 + 1] - p.points[j * 2 + 1]);
+  const d = (i: number, j: number) =>
+    Math.hypot(p.points[i * 2] - p.points[j * 2], p.points[i * 2 + 1] - p.points[j * 2 + 1]);
   close([d(0, 1), d(0, 2)], [Math.sqrt(5), 2 * Math.sqrt(5)], 1e-5);
 });
 

@@ -2,29 +2,57 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isMasked, multiHeadAttention, scaledDotProductAttention } from '../../src/common/attention/attention';
-import { erf, geluErf, geluTanh, layerNorm, matmul, rmsNorm, rope, ropeInverseFrequencies, silu, sinusoidalPositions, softmax, softmaxRows } from '../../src/common/attention/ops';
-import { additiveScore, bilinearScore, dotScore, hardArgmax, hardSample, scaledDotScore, seededRandom, softAttention } from '../../src/common/attention/scoring';
+import {
+  erf,
+  geluErf,
+  geluTanh,
+  layerNorm,
+  matmul,
+  rmsNorm,
+  rope,
+  ropeInverseFrequencies,
+  silu,
+  sinusoidalPositions,
+  softmax,
+  softmaxRows,
+} from '../../src/common/attention/ops';
+import {
+  additiveScore,
+  bilinearScore,
+  dotScore,
+  hardArgmax,
+  hardSample,
+  scaledDotScore,
+  seededRandom,
+  softAttention,
+} from '../../src/common/attention/scoring';
 import { dynamicQuantizeLinear, quantizedMatmul, roundHalfEven } from '../../src/common/attention/quantized';
 import { tensor, Tensor } from '../../src/common/attention/tensor';
 
 const close = (actual: ArrayLike<number>, expected: number[], tol = 1e-6, what = '') => {
   assert.equal(actual.length, expected.length, `${what} length`);
-  for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(actual[i] - expected[i]) <= tol, `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
+  for (let i = 0; i < expected.length; i++)
+    assert.ok(Math.abs(actual[i] - expected[i]) <= tol, `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
 };
 
 function random(shape: number[], seed: number, scale = 1): Tensor {
   const r = seededRandom(seed);
   const n = shape.reduce((a, b) => a * b, 1);
-  return tensor(Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale), shape);
+  return tensor(
+    Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale),
+    shape,
+  );
 }
 
 describe('softmax', () => {
   test('[1, 2, 3] by hand: e^x / Σ e^x', () => close(softmax([1, 2, 3]), [0.09003057, 0.24472847, 0.66524096]));
-  test('is shift-invariant and does not overflow', () => close(softmax([1001, 1002, 1003]), [0.09003057, 0.24472847, 0.66524096]));
+  test('is shift-invariant and does not overflow', () =>
+    close(softmax([1001, 1002, 1003]), [0.09003057, 0.24472847, 0.66524096]));
   test('a fully masked row is zeros, not NaN', () => close(softmax([-Infinity, -Infinity]), [0, 0]));
   test('every row of a matrix sums to 1', () => {
     const s = softmaxRows(random([5, 7], 1, 10));
-    for (let r = 0; r < 5; r++) assert.ok(Math.abs(s.data.subarray(r * 7, r * 7 + 7).reduce((a, b) => a + b, 0) - 1) < 1e-6);
+    for (let r = 0; r < 5; r++)
+      assert.ok(Math.abs(s.data.subarray(r * 7, r * 7 + 7).reduce((a, b) => a + b, 0) - 1) < 1e-6);
   });
 });
 
@@ -71,10 +99,15 @@ describe('scaled dot-product attention', () => {
     const kx = random([3, 4], 5);
     const vx = random([3, 4], 6);
     const perm = [2, 0, 1];
-    const permute = (t: Tensor) => tensor(perm.flatMap((p) => Array.from(t.data.subarray(p * 4, p * 4 + 4))), t.shape);
+    const permute = (t: Tensor) =>
+      tensor(
+        perm.flatMap((p) => Array.from(t.data.subarray(p * 4, p * 4 + 4))),
+        t.shape,
+      );
     const a = scaledDotProductAttention(qx, kx, vx);
     const b = scaledDotProductAttention(qx, permute(kx), permute(vx));
-    for (let i = 0; i < 2; i++) perm.forEach((p, j) => assert.ok(Math.abs(b.weights.data[i * 3 + j] - a.weights.data[i * 3 + p]) < 1e-7));
+    for (let i = 0; i < 2; i++)
+      perm.forEach((p, j) => assert.ok(Math.abs(b.weights.data[i * 3 + j] - a.weights.data[i * 3 + p]) < 1e-7));
     close(b.output.data, Array.from(a.output.data), 1e-6);
   });
 });
@@ -87,7 +120,8 @@ describe('multi-head attention', () => {
     assert.equal(out.heads.length, 2);
     assert.deepEqual(out.concat.shape, [3, 4]);
     // Head 1 works on columns 2..3 only.
-    const cols = (t: Tensor, from: number) => tensor(Array.from({ length: 3 }, (_, r) => [t.data[r * 4 + from], t.data[r * 4 + from + 1]]).flat(), [3, 2]);
+    const cols = (t: Tensor, from: number) =>
+      tensor(Array.from({ length: 3 }, (_, r) => [t.data[r * 4 + from], t.data[r * 4 + from + 1]]).flat(), [3, 2]);
     const h1 = scaledDotProductAttention(cols(x, 2), cols(x, 2), cols(x, 2));
     close(out.heads[1].weights.data, Array.from(h1.weights.data), 1e-7);
     close([out.concat.data[2], out.concat.data[3]], [h1.output.data[0], h1.output.data[1]], 1e-7);
@@ -96,23 +130,40 @@ describe('multi-head attention', () => {
     const wk = tensor([1, 0, 0, 1, 0, 0, 0, 0], [4, 2]);
     const out = multiHeadAttention(x, { wq: eye, wk, wv: wk }, { heads: 2, kvHeads: 1 });
     const k = matmul(x, wk);
-    const h0 = scaledDotProductAttention(tensor([x.data[0], x.data[1], x.data[4], x.data[5], x.data[8], x.data[9]], [3, 2]), k, k);
+    const h0 = scaledDotProductAttention(
+      tensor([x.data[0], x.data[1], x.data[4], x.data[5], x.data[8], x.data[9]], [3, 2]),
+      k,
+      k,
+    );
     close(out.heads[0].weights.data, Array.from(h0.weights.data), 1e-7);
   });
   test('output projection W_O', () => {
-    const wo = tensor(Array.from({ length: 16 }, (_, i) => (i % 5 === 0 ? 2 : 0)), [4, 4]);
+    const wo = tensor(
+      Array.from({ length: 16 }, (_, i) => (i % 5 === 0 ? 2 : 0)),
+      [4, 4],
+    );
     const out = multiHeadAttention(x, { wq: eye, wk: eye, wv: eye, wo }, { heads: 2 });
-    close(out.output.data, Array.from(out.concat.data, (v) => 2 * v), 1e-6);
+    close(
+      out.output.data,
+      Array.from(out.concat.data, (v) => 2 * v),
+      1e-6,
+    );
   });
 });
 
 describe('layer pieces', () => {
-  test('matmul by hand', () => close(matmul(tensor([1, 2, 3, 4], [2, 2]), tensor([5, 6, 7, 8], [2, 2])).data, [19, 22, 43, 50], 0));
-  test('LayerNorm of [1, 2, 3]: mean 2, variance 2/3', () => close(layerNorm(tensor([1, 2, 3], [1, 3]), new Float32Array([1, 1, 1]), new Float32Array(3), 0).data, [-1.2247449, 0, 1.2247449]));
-  test('RMSNorm of [3, 4]: √((9+16)/2) = 3.5355', () => close(rmsNorm(tensor([3, 4], [1, 2]), new Float32Array([1, 1]), 0).data, [0.8485281, 1.1313708]));
+  test('matmul by hand', () =>
+    close(matmul(tensor([1, 2, 3, 4], [2, 2]), tensor([5, 6, 7, 8], [2, 2])).data, [19, 22, 43, 50], 0));
+  test('LayerNorm of [1, 2, 3]: mean 2, variance 2/3', () =>
+    close(
+      layerNorm(tensor([1, 2, 3], [1, 3]), new Float32Array([1, 1, 1]), new Float32Array(3), 0).data,
+      [-1.2247449, 0, 1.2247449],
+    ));
+  test('RMSNorm of [3, 4]: √((9+16)/2) = 3.5355', () =>
+    close(rmsNorm(tensor([3, 4], [1, 2]), new Float32Array([1, 1]), 0).data, [0.8485281, 1.1313708]));
   test('erf, GELU (both forms), SiLU', () => {
     close([erf(0.5), erf(-1), erf(0)], [0.5204999, -0.8427008, 0], 2e-7);
-    close([geluErf(1), geluTanh(1), geluErf(0), silu(1)], [0.8413447, 0.8411920, 0, 0.7310586], 2e-7);
+    close([geluErf(1), geluTanh(1), geluErf(0), silu(1)], [0.8413447, 0.841192, 0, 0.7310586], 2e-7);
   });
   test('sinusoidal positions: PE[p, 2i] = sin(p/10000^(2i/d)), PE[p, 2i+1] = cos(…)', () => {
     const pe = sinusoidalPositions(3, 4);
@@ -134,10 +185,14 @@ describe('layer pieces', () => {
 });
 
 describe('scoring functions and hard attention', () => {
-  test('dot and scaled dot', () => close([dotScore([1, 2], [3, 4]), scaledDotScore([1, 2], [3, 4])], [11, 11 / Math.SQRT2]));
+  test('dot and scaled dot', () =>
+    close([dotScore([1, 2], [3, 4]), scaledDotScore([1, 2], [3, 4])], [11, 11 / Math.SQRT2]));
   test('additive (Bahdanau): vᵀ tanh(W_q q + W_k k)', () => {
     const eye = tensor([1, 0, 0, 1], [2, 2]);
-    close([additiveScore([1, 2], [3, 4], { wq: eye, wk: eye, v: new Float32Array([1, 1]) })], [Math.tanh(4) + Math.tanh(6)]);
+    close(
+      [additiveScore([1, 2], [3, 4], { wq: eye, wk: eye, v: new Float32Array([1, 1]) })],
+      [Math.tanh(4) + Math.tanh(6)],
+    );
   });
   test('bilinear qᵀ W k is not symmetric', () => {
     const w = tensor([0, 1, 0, 0], [2, 2]);
@@ -152,7 +207,11 @@ describe('scoring functions and hard attention', () => {
     close(hardSample([1, 2, 3], 42), Array.from(hardSample([1, 2, 3], 42)), 0);
     const counts = [0, 0, 0];
     for (let s = 0; s < 3000; s++) counts[hardSample([1, 2, 3], s).indexOf(1)]++;
-    close(counts.map((c) => c / 3000), [0.09003057, 0.24472847, 0.66524096], 0.03);
+    close(
+      counts.map((c) => c / 3000),
+      [0.09003057, 0.24472847, 0.66524096],
+      0.03,
+    );
   });
 });
 

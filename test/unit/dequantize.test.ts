@@ -7,7 +7,11 @@ import assert from 'node:assert/strict';
 import { onnx } from 'onnx-proto';
 import * as ortWeb from 'onnxruntime-web';
 import {
-  BlockIntegers, dequantizeBlocks, dequantizeBnb4, dequantizeNBits, unpackIntegers,
+  BlockIntegers,
+  dequantizeBlocks,
+  dequantizeBnb4,
+  dequantizeNBits,
+  unpackIntegers,
 } from '../../src/common/attention/dequantize';
 import { wasmDir } from '../support/models';
 import { NATIVE_CONFIG } from '../../src/worker/runtime';
@@ -27,32 +31,49 @@ const INT = onnx.AttributeProto.AttributeType.INT;
 /** Deterministic bytes and floats (a linear congruential generator; no Math.random in tests). */
 function rng(seed: number) {
   let s = seed >>> 0;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   return {
     bytes: (n: number) => Uint8Array.from({ length: n }, () => Math.floor(next() * 256)),
     floats: (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * next()),
   };
 }
 
-const tensor = (name: string, dataType: number, dims: number[], data: ArrayBufferView): onnx.ITensorProto =>
-  ({ name, dataType, dims, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
-const io = (name: string, elemType: number, dims: number[]): onnx.IValueInfoProto =>
-  ({ name, type: { tensorType: { elemType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
+const tensor = (name: string, dataType: number, dims: number[], data: ArrayBufferView): onnx.ITensorProto => ({
+  name,
+  dataType,
+  dims,
+  rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+});
+const io = (name: string, elemType: number, dims: number[]): onnx.IValueInfoProto => ({
+  name,
+  type: { tensorType: { elemType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
+});
 
-function oneNode(op: string, inputs: string[], attrs: Record<string, number>, init: onnx.ITensorProto[],
-  input: onnx.IValueInfoProto, out: number[]): Uint8Array {
+function oneNode(
+  op: string,
+  inputs: string[],
+  attrs: Record<string, number>,
+  init: onnx.ITensorProto[],
+  input: onnx.IValueInfoProto,
+  out: number[],
+): Uint8Array {
   const attribute = Object.entries(attrs).map(([name, i]) => ({ name, type: INT, i }));
-  return onnx.ModelProto.encode(onnx.ModelProto.create({
-    irVersion: 10, // int4/uint4 tensors need IR 10
-    opsetImport: [{ domain: '', version: 21 }, { domain: 'com.microsoft', version: 1 }],
-    graph: {
-      name: op,
-      node: [{ opType: op, domain: 'com.microsoft', input: inputs, output: ['y'], attribute }],
-      initializer: init,
-      input: [input],
-      output: [io('y', DataType.FLOAT, out)],
-    },
-  })).finish();
+  return onnx.ModelProto.encode(
+    onnx.ModelProto.create({
+      irVersion: 10, // int4/uint4 tensors need IR 10
+      opsetImport: [
+        { domain: '', version: 21 },
+        { domain: 'com.microsoft', version: 1 },
+      ],
+      graph: {
+        name: op,
+        node: [{ opType: op, domain: 'com.microsoft', input: inputs, output: ['y'], attribute }],
+        initializer: init,
+        input: [input],
+        output: [io('y', DataType.FLOAT, out)],
+      },
+    }),
+  ).finish();
 }
 
 async function runBoth(model: Uint8Array, feeds: Record<string, ortWeb.Tensor>, options = {}): Promise<Float32Array[]> {
@@ -80,11 +101,15 @@ for (const bits of [4, 2]) {
       const [M, K, N, blockSize] = [3, 80, 24, 32]; // K not a multiple of the block: the last block is partial
       const blocks = Math.ceil(K / blockSize);
       const r = rng(bits * 10 + zp.length);
-      const packed = r.bytes(N * blocks * (blockSize * bits) / 8);
+      const packed = r.bytes((N * blocks * (blockSize * bits)) / 8);
       const scales = r.floats(N * blocks, 0.01, 0.2);
       const bias = r.floats(N, -1, 1);
-      const zeroPoints = zp === 'packed' ? r.bytes(N * Math.ceil((blocks * bits) / 8))
-        : zp === 'float' ? r.floats(N * blocks, 0, 2 ** bits - 1) : undefined;
+      const zeroPoints =
+        zp === 'packed'
+          ? r.bytes(N * Math.ceil((blocks * bits) / 8))
+          : zp === 'float'
+            ? r.floats(N * blocks, 0, 2 ** bits - 1)
+            : undefined;
       const init = [
         tensor('B', DataType.UINT8, [N, blocks, (blockSize * bits) / 8], packed),
         tensor('scales', DataType.FLOAT, [N, blocks], scales),
@@ -101,11 +126,12 @@ for (const bits of [4, 2]) {
 
       const w = dequantizeNBits({ K, N, bits, blockSize, packed, scales, zeroPoints }); // [N, K]
       const ours = new Float32Array(M * N);
-      for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
-        let s = 0;
-        for (let k = 0; k < K; k++) s += a[m * K + k] * w[n * K + k];
-        ours[m * N + n] = s + bias[n];
-      }
+      for (let m = 0; m < M; m++)
+        for (let n = 0; n < N; n++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s += a[m * K + k] * w[n * K + k];
+          ours[m * N + n] = s + bias[n];
+        }
       assert.ok(maxDiff(ours, web) <= 1e-5, `wasm: max |Δ| ${maxDiff(ours, web)}`);
       assert.ok(maxDiff(ours, native) <= 1e-5, `native: max |Δ| ${maxDiff(ours, native)}`);
       assert.ok(Math.max(...ours.map(Math.abs)) > 0.1, 'the outputs are not all near zero');
@@ -114,7 +140,11 @@ for (const bits of [4, 2]) {
 }
 
 const gatherCases: [BlockIntegers, boolean][] = [
-  ['uint8x4', false], ['uint8x4', true], ['int4', false], ['uint4', true], ['uint8', true],
+  ['uint8x4', false],
+  ['uint8x4', true],
+  ['int4', false],
+  ['uint4', true],
+  ['uint8', true],
 ];
 for (const [format, zeroPoints] of gatherCases) {
   const label = `${format}${zeroPoints ? ' with zero points' : ''}`;
@@ -139,8 +169,15 @@ for (const [format, zeroPoints] of gatherCases) {
     const model = oneNode('GatherBlockQuantized', inputs, attrs, init, io('ids', DataType.INT64, [4]), [4, cols]);
     const [web, native] = await runBoth(model, { ids: new ortWeb.Tensor('int64', indices, [4]) });
 
-    const table = dequantizeBlocks(unpackIntegers(data, rows * cols, format), [rows, cols], 1, blockSize, scales,
-      zpBytes && unpackIntegers(zpBytes, rows * blocks, format), format);
+    const table = dequantizeBlocks(
+      unpackIntegers(data, rows * cols, format),
+      [rows, cols],
+      1,
+      blockSize,
+      scales,
+      zpBytes && unpackIntegers(zpBytes, rows * blocks, format),
+      format,
+    );
     const ours = new Float32Array(4 * cols);
     indices.forEach((i, j) => ours.set(table.subarray(Number(i) * cols, (Number(i) + 1) * cols), j * cols));
     assert.ok(maxDiff(ours, web) <= 1e-6, `wasm: max |Δ| ${maxDiff(ours, web)}`);
@@ -164,11 +201,12 @@ for (const quantType of [0, 1]) {
     const [web, native] = await runBoth(model, { A: new ortWeb.Tensor('float32', a, [M, K]) });
     const w = dequantizeBnb4(packed, absmax, K, N, blockSize, quantType); // [N, K]
     const ours = new Float32Array(M * N);
-    for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
-      let s = 0;
-      for (let k = 0; k < K; k++) s += a[m * K + k] * w[n * K + k];
-      ours[m * N + n] = s;
-    }
+    for (let m = 0; m < M; m++)
+      for (let n = 0; n < N; n++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += a[m * K + k] * w[n * K + k];
+        ours[m * N + n] = s;
+      }
     assert.ok(maxDiff(ours, web) <= 1e-5, `wasm: max |Δ| ${maxDiff(ours, web)}`);
     assert.ok(maxDiff(ours, native) <= 1e-5, `native: max |Δ| ${maxDiff(ours, native)}`);
   });
@@ -184,29 +222,44 @@ for (const withZero of [false, true]) {
     const zp = withZero ? r.bytes((blocks * N) / 2) : undefined;
     const init = [tensor('q', 22, [K, N], data), tensor('scale', DataType.FLOAT, [blocks, N], scales)];
     if (zp) init.push(tensor('zp', 22, [blocks, N], zp));
-    const model = onnx.ModelProto.encode(onnx.ModelProto.create({
-      irVersion: 10,
-      opsetImport: [{ domain: '', version: 21 }],
-      graph: {
-        name: 'dq',
-        node: [
-          { opType: 'DequantizeLinear', input: ['q', 'scale', ...(zp ? ['zp'] : [])], output: ['w'],
-            attribute: [{ name: 'axis', type: INT, i: 0 }, { name: 'block_size', type: INT, i: blockSize }] },
-          { opType: 'MatMul', input: ['A', 'w'], output: ['y'] },
-        ],
-        initializer: init,
-        input: [io('A', DataType.FLOAT, [1, K])],
-        output: [io('y', DataType.FLOAT, [1, N])],
-      },
-    })).finish();
+    const model = onnx.ModelProto.encode(
+      onnx.ModelProto.create({
+        irVersion: 10,
+        opsetImport: [{ domain: '', version: 21 }],
+        graph: {
+          name: 'dq',
+          node: [
+            {
+              opType: 'DequantizeLinear',
+              input: ['q', 'scale', ...(zp ? ['zp'] : [])],
+              output: ['w'],
+              attribute: [
+                { name: 'axis', type: INT, i: 0 },
+                { name: 'block_size', type: INT, i: blockSize },
+              ],
+            },
+            { opType: 'MatMul', input: ['A', 'w'], output: ['y'] },
+          ],
+          initializer: init,
+          input: [io('A', DataType.FLOAT, [1, K])],
+          output: [io('y', DataType.FLOAT, [1, N])],
+        },
+      }),
+    ).finish();
     const a = r.floats(K, -1, 1);
     const [web, native] = await runBoth(model, { A: new ortWeb.Tensor('float32', a, [1, K]) }, OPTS);
-    const w = dequantizeBlocks(unpackIntegers(data, K * N, 'int4'), [K, N], 0, blockSize, scales,
-      zp && unpackIntegers(zp, blocks * N, 'int4'), 'int4'); // [K, N]
+    const w = dequantizeBlocks(
+      unpackIntegers(data, K * N, 'int4'),
+      [K, N],
+      0,
+      blockSize,
+      scales,
+      zp && unpackIntegers(zp, blocks * N, 'int4'),
+      'int4',
+    ); // [K, N]
     const ours = new Float32Array(N);
     for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) ours[n] += a[k] * w[k * N + n];
     assert.ok(maxDiff(ours, web) <= 1e-5, `wasm: max |Δ| ${maxDiff(ours, web)}`);
     assert.ok(maxDiff(ours, native) <= 1e-5, `native: max |Δ| ${maxDiff(ours, native)}`);
   });
 }
-

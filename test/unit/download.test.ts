@@ -31,9 +31,22 @@ test('downloads a hub model through the real download path, with progress, then 
   hub.requests.length = 0;
   const dest = path.join(tmp, 'ok');
   const progress: number[] = [];
-  await downloadModel({ hubUrl: hub.url, modelId: 'test-org/bert-mini-shakespeare', files, optional: OPTIONAL_FILES, dest, onProgress: (p) => p.file.endsWith('.onnx') && progress.push(p.loaded) });
-  assert.ok(hub.requests.some((r) => r === '/test-org/bert-mini-shakespeare/resolve/main/onnx/model_quantized.onnx'), 'hub URL layout');
-  assert.equal(statSync(path.join(dest, onnxFile('q8'))).size, statSync(path.join(modelsDir, 'bert-mini-shakespeare', onnxFile('q8'))).size);
+  await downloadModel({
+    hubUrl: hub.url,
+    modelId: 'test-org/bert-mini-shakespeare',
+    files,
+    optional: OPTIONAL_FILES,
+    dest,
+    onProgress: (p) => p.file.endsWith('.onnx') && progress.push(p.loaded),
+  });
+  assert.ok(
+    hub.requests.some((r) => r === '/test-org/bert-mini-shakespeare/resolve/main/onnx/model_quantized.onnx'),
+    'hub URL layout',
+  );
+  assert.equal(
+    statSync(path.join(dest, onnxFile('q8'))).size,
+    statSync(path.join(modelsDir, 'bert-mini-shakespeare', onnxFile('q8'))).size,
+  );
   assert.ok(progress.length > 1 && progress.at(-1)! > progress[0], 'progress is reported as bytes arrive');
   const m = await LoadedModel.load({ id: 'test-org/bert-mini-shakespeare', folder: dest, dtype: 'q8' }, runtime);
   const r = await m.explain('a downloaded model', 512);
@@ -41,8 +54,17 @@ test('downloads a hub model through the real download path, with progress, then 
   await m.dispose();
   // A second call finds everything on disk and asks the hub nothing.
   hub.requests.length = 0;
-  await downloadModel({ hubUrl: hub.url, modelId: 'test-org/bert-mini-shakespeare', files, optional: OPTIONAL_FILES, dest });
-  assert.deepEqual(hub.requests.filter((r) => !r.includes('special_tokens') && !r.includes('generation_config')), []);
+  await downloadModel({
+    hubUrl: hub.url,
+    modelId: 'test-org/bert-mini-shakespeare',
+    files,
+    optional: OPTIONAL_FILES,
+    dest,
+  });
+  assert.deepEqual(
+    hub.requests.filter((r) => !r.includes('special_tokens') && !r.includes('generation_config')),
+    [],
+  );
 });
 
 test('two requests for the same download share one transfer', async () => {
@@ -61,7 +83,14 @@ for (const fault of ['truncate', 'fail', 'stall'] as const) {
     await assert.rejects(
       downloadModel({ hubUrl: hub.url, modelId: 'test-org/stories260K', files, dest, stallMs: 1000 }),
       (e: Error) => {
-        assert.match(e.message, fault === 'fail' ? /HTTP 500/ : fault === 'stall' ? /no data for too long|interrupted/ : /interrupted|ended early/);
+        assert.match(
+          e.message,
+          fault === 'fail'
+            ? /HTTP 500/
+            : fault === 'stall'
+              ? /no data for too long|interrupted/
+              : /interrupted|ended early/,
+        );
         return true;
       },
     );
@@ -69,17 +98,21 @@ for (const fault of ['truncate', 'fail', 'stall'] as const) {
     assert.equal(left, false, `nothing is left, not even empty folders (${left})`);
     hub.fault = 'none';
     await downloadModel({ hubUrl: hub.url, modelId: 'test-org/stories260K', files, dest });
-    assert.equal(statSync(path.join(dest, onnxFile('q8'))).size, statSync(path.join(modelsDir, 'stories260K', onnxFile('q8'))).size);
+    assert.equal(
+      statSync(path.join(dest, onnxFile('q8'))).size,
+      statSync(path.join(modelsDir, 'stories260K', onnxFile('q8'))).size,
+    );
   });
 }
 
 /** A port on 127.0.0.1 where nothing listens. */
-const closedPort = () => new Promise<number>((resolve) => {
-  const srv = net.createServer().listen(0, '127.0.0.1', () => {
-    const { port } = srv.address() as net.AddressInfo;
-    srv.close(() => resolve(port));
+const closedPort = () =>
+  new Promise<number>((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
   });
-});
 
 test('an unreachable hub gives a message that names the URL, the real cause and the way out', async () => {
   const dest = path.join(tmp, 'offline');
@@ -101,8 +134,12 @@ test('an unreachable hub gives a message that names the URL, the real cause and 
 test('a TLS failure says TLS, not "fetch failed"', async () => {
   // https:// to a plain-HTTP server: the TLS handshake fails.
   await assert.rejects(
-    downloadModel({ hubUrl: hub.url.replace('http:', 'https:'),
-      modelId: 'Xenova/gpt2', files, dest: path.join(tmp, 'tls') }),
+    downloadModel({
+      hubUrl: hub.url.replace('http:', 'https:'),
+      modelId: 'Xenova/gpt2',
+      files,
+      dest: path.join(tmp, 'tls'),
+    }),
     (e: Error) => {
       assert.match(e.message, /Could not reach https:.*TLS failed: .*(SSL|TLS|wrong version)/i);
       return true;
@@ -128,10 +165,28 @@ test('a failed download into a folder that was there removes only what it wrote'
   assert.deepEqual(allFiles(dest), [], 'config.json, tokenizer files and onnx/ are gone; the folder stays');
 });
 
-const DOT_IDS = ['.', '..', '../..', './x', 'x/.', 'x/..', '../x', 'a/../..', 'owner/name/extra', 'x', '/x', 'x/',
-  'a..b/c', '.hidden/x', 'x/name.', `${'a'.repeat(97)}/x`, 'owner\\..\\..', ''];
+const DOT_IDS = [
+  '.',
+  '..',
+  '../..',
+  './x',
+  'x/.',
+  'x/..',
+  '../x',
+  'a/../..',
+  'owner/name/extra',
+  'x',
+  '/x',
+  'x/',
+  'a..b/c',
+  '.hidden/x',
+  'x/name.',
+  `${'a'.repeat(97)}/x`,
+  'owner\\..\\..',
+  '',
+];
 
-test('only ids of the hub\'s form are hub ids: owner/name, no dot segments, bounded length', () => {
+test("only ids of the hub's form are hub ids: owner/name, no dot segments, bounded length", () => {
   for (const id of DOT_IDS) assert.equal(isHubId(id), false, `"${id}" is not a hub id`);
   for (const id of ['Xenova/gpt2', 'test-org/bert-mini', 'a/b', 'Org_1/name.v2-onnx', `${'a'.repeat(96)}/x`]) {
     assert.equal(isHubId(id), true, `"${id}" is a hub id`);

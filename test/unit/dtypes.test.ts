@@ -17,9 +17,18 @@ test('every dtype names its file as transformers.js does', () => {
   const dtypes = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4', 'q2', 'q2f16', 'q1', 'q1f16'] as const;
   const files = dtypes.map((d) => onnxFile(d));
   assert.deepEqual(files, [
-    'onnx/model.onnx', 'onnx/model_fp16.onnx', 'onnx/model_quantized.onnx', 'onnx/model_int8.onnx',
-    'onnx/model_uint8.onnx', 'onnx/model_q4.onnx', 'onnx/model_q4f16.onnx', 'onnx/model_bnb4.onnx',
-    'onnx/model_q2.onnx', 'onnx/model_q2f16.onnx', 'onnx/model_q1.onnx', 'onnx/model_q1f16.onnx',
+    'onnx/model.onnx',
+    'onnx/model_fp16.onnx',
+    'onnx/model_quantized.onnx',
+    'onnx/model_int8.onnx',
+    'onnx/model_uint8.onnx',
+    'onnx/model_q4.onnx',
+    'onnx/model_q4f16.onnx',
+    'onnx/model_bnb4.onnx',
+    'onnx/model_q2.onnx',
+    'onnx/model_q2f16.onnx',
+    'onnx/model_q1.onnx',
+    'onnx/model_q1f16.onnx',
   ]);
 });
 
@@ -27,15 +36,22 @@ test('a missing dtype file names the files present and the setting to change', (
   const stub = new Uint8Array(1);
   const dir = derivedFolder('gpt-nano-sort', { 'onnx/model.onnx': stub, 'onnx/model_q4.onnx': stub });
   try {
-    assert.equal(checkModelFolder(dir, 'fp16'), `${dir} has no onnx/model_fp16.onnx (dtype fp16). ` +
-      'It has onnx/model.onnx (fp32), ' +
-      'onnx/model_q4.onnx (q4): set attentionLens.dtype to one of fp32, q4.');
+    assert.equal(
+      checkModelFolder(dir, 'fp16'),
+      `${dir} has no onnx/model_fp16.onnx (dtype fp16). ` +
+        'It has onnx/model.onnx (fp32), ' +
+        'onnx/model_q4.onnx (q4): set attentionLens.dtype to one of fp32, q4.',
+    );
   } finally {
     rmSync(dir, { recursive: true });
   }
 });
 
-for (const [name, bits] of [['bert-mini-shakespeare', 4], ['stories260K', 4], ['gpt-nano-sort', 2]] as const) {
+for (const [name, bits] of [
+  ['bert-mini-shakespeare', 4],
+  ['stories260K', 4],
+  ['gpt-nano-sort', 2],
+] as const) {
   describe(`${name} quantized to MatMulNBits, ${bits} bits`, () => {
     let m: LoadedModel;
     let r: AttentionResult;
@@ -46,7 +62,10 @@ for (const [name, bits] of [['bert-mini-shakespeare', 4], ['stories260K', 4], ['
       m = await LoadedModel.load({ ...spec(name, dtype), folder: dir }, runtime);
       r = await m.explain(sampleText(name), 512, 5);
     });
-    after(async () => { await m?.dispose(); rmSync(dir, { recursive: true }); });
+    after(async () => {
+      await m?.dispose();
+      rmSync(dir, { recursive: true });
+    });
 
     test('attention rows sum to 1 and from scratch equals the runtime within 1e-4', () => {
       const T = r.tokens.length;
@@ -118,9 +137,13 @@ describe('external data: weights in model.onnx_data', () => {
     inline = await LoadedModel.load(spec(name, 'fp32'), runtime);
     external = await LoadedModel.load({ ...spec(name, 'fp32'), folder: dir }, runtime);
   });
-  after(async () => { await inline?.dispose(); await external?.dispose(); rmSync(dir, { recursive: true }); });
+  after(async () => {
+    await inline?.dispose();
+    await external?.dispose();
+    rmSync(dir, { recursive: true });
+  });
 
-  test('loads, explains and recomputes from scratch to the inline model\'s numbers', async () => {
+  test("loads, explains and recomputes from scratch to the inline model's numbers", async () => {
     const a = await inline.explain(sampleText(name), 512, 1);
     const b = await external.explain(sampleText(name), 512, 1);
     assert.equal(maxDiff(a.attention, b.attention), 0);
@@ -135,8 +158,10 @@ describe('external data: weights in model.onnx_data', () => {
     const { model } = toExternalData(sharedGraph(name), 'model.onnx_data');
     const lonely = derivedFolder(name, { 'onnx/model.onnx': model });
     try {
-      await assert.rejects(LoadedModel.load({ ...spec(name, 'fp32'), folder: lonely }, runtime),
-        /model\.onnx keeps its weights in model\.onnx_data, which is not in .*\/onnx .*put it next to model\.onnx/);
+      await assert.rejects(
+        LoadedModel.load({ ...spec(name, 'fp32'), folder: lonely }, runtime),
+        /model\.onnx keeps its weights in model\.onnx_data, which is not in .*\/onnx .*put it next to model\.onnx/,
+      );
     } finally {
       rmSync(lonely, { recursive: true });
     }

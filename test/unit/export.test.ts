@@ -5,9 +5,26 @@ import { csvField, matrixSvg, toCsv, toJson, xmlEscape } from '../../src/common/
 import type { AttentionResult } from '../../src/common/protocol';
 
 const r: AttentionResult = {
-  runId: 0, text: '=1+1 <b>"x"</b>', timings: { loadMs: 0, inferenceMs: 0 }, hiddenStateCount: 2,
-  model: { id: 'm', label: 'm', modelType: 'gpt2', causal: true, layers: 2, heads: 3, hidden: 4, dtype: 'fp32', runtime: 'wasm', file: 'model.onnx' },
-  tokens: [{ id: 1, label: '=1+1', start: 0, end: 4, special: false }, { id: 2, label: ' <b>"x"</b>', start: 4, end: 15, special: false }],
+  runId: 0,
+  text: '=1+1 <b>"x"</b>',
+  timings: { loadMs: 0, inferenceMs: 0 },
+  hiddenStateCount: 2,
+  model: {
+    id: 'm',
+    label: 'm',
+    modelType: 'gpt2',
+    causal: true,
+    layers: 2,
+    heads: 3,
+    hidden: 4,
+    dtype: 'fp32',
+    runtime: 'wasm',
+    file: 'model.onnx',
+  },
+  tokens: [
+    { id: 1, label: '=1+1', start: 0, end: 4, special: false },
+    { id: 2, label: ' <b>"x"</b>', start: 4, end: 15, special: false },
+  ],
   attention: Float32Array.from({ length: 2 * 3 * 2 * 2 }, (_, i) => i / 100),
   hiddenStates: Float32Array.from({ length: 2 * 2 * 4 }, (_, i) => i),
 };

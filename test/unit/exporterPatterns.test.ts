@@ -87,7 +87,7 @@ test('from scratch follows a scale from Sqrt(constant), a stacked past read by G
   }
 });
 
-test('a layer from scratch cannot follow: unavailable, says why, the runtime\'s attention stands', async () => {
+test("a layer from scratch cannot follow: unavailable, says why, the runtime's attention stands", async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'attention-lens-patterns-'));
   try {
     mkdirSync(path.join(dir, 'onnx'));
@@ -96,13 +96,16 @@ test('a layer from scratch cannot follow: unavailable, says why, the runtime\'s 
     const m = await LoadedModel.load(spec, runtime, { allowBare: true });
     try {
       const r = await m.explainIds([3, 1, 4, 1], 1);
-      assert.equal(r.attention.length, HEADS * 4 * 4, 'the runtime\'s attention is read');
-      assert.throws(() => m.scratchLayer(1, 0), (e: Error) => {
-        const message = describeError(e);
-        assert.match(message, /^The from-scratch recomputation is unavailable for this model: cannot follow Neg \(/);
-        assert.match(message, /The runtime's attention on screen is unaffected\.$/);
-        return true;
-      });
+      assert.equal(r.attention.length, HEADS * 4 * 4, "the runtime's attention is read");
+      assert.throws(
+        () => m.scratchLayer(1, 0),
+        (e: Error) => {
+          const message = describeError(e);
+          assert.match(message, /^The from-scratch recomputation is unavailable for this model: cannot follow Neg \(/);
+          assert.match(message, /The runtime's attention on screen is unaffected\.$/);
+          return true;
+        },
+      );
     } finally {
       await m.dispose();
     }

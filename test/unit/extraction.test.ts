@@ -43,7 +43,9 @@ for (const name of MODELS) {
   for (const precision of PRECISIONS) {
     describe(`${name} ${precision}`, () => {
       let m: LoadedModel;
-      before(async () => { m = await LoadedModel.load(spec(name, precision), runtime); });
+      before(async () => {
+        m = await LoadedModel.load(spec(name, precision), runtime);
+      });
       after(() => m?.dispose());
       test('attention of every layer and head: shape, rows sum to 1, causal mask', async () => {
         const r = await m.explain(sampleText(name), 512);
@@ -71,7 +73,9 @@ test('attention inside the branches of an If node (Optimum merged decoder), int8
 /** Runs the exporter's own model_with_attentions.onnx, untouched, as the ground truth. */
 async function groundTruth(name: string, ids: number[]): Promise<Float32Array[]> {
   const folder = spec(name, 'fp32').folder;
-  const session = await ort.InferenceSession.create(path.join(folder, 'onnx/model_with_attentions.onnx'), { executionProviders: ['wasm'] });
+  const session = await ort.InferenceSession.create(path.join(folder, 'onnx/model_with_attentions.onnx'), {
+    executionProviders: ['wasm'],
+  });
   const T = ids.length;
   const feeds: Record<string, ort.Tensor> = {
     input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, T]),
@@ -95,7 +99,10 @@ for (const name of ['stories260K', 'gpt-nano-sort']) {
     const m = await LoadedModel.load(spec(name, 'fp32'), runtime);
     try {
       const r = await m.explain(sampleText(name), 512);
-      const truth = await groundTruth(name, r.tokens.map((t) => t.id));
+      const truth = await groundTruth(
+        name,
+        r.tokens.map((t) => t.id),
+      );
       assert.equal(truth.length, r.model.layers);
       const per = r.model.heads * r.tokens.length ** 2;
       truth.forEach((t, k) => {

@@ -33,8 +33,9 @@ for (const [name, roles] of [
     assert.equal(plan.inputs.map((p) => p.role).join(' '), roles);
     const feeds = makeFeeds(plan, [3, 1, 4, 1, 5], true);
     const session = await ort.InferenceSession.create(bytes);
-    const tensors = Object.fromEntries(Object.entries(feeds).map(([k, f]) =>
-      [k, new ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims)]));
+    const tensors = Object.fromEntries(
+      Object.entries(feeds).map(([k, f]) => [k, new ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims)]),
+    );
     const out = await session.run(tensors);
     const first = out[session.outputNames[0]];
     assert.equal(first.dims[1], plan.fixedLength ?? 5, 'one row per token fed (Megatron: padded to its mask)');
@@ -79,10 +80,14 @@ const info = (name: string, elemType: number, dims: ValueInfo['dims']): ValueInf
 
 test('an input nobody can fill is named, with its type and dims, in the message', () => {
   const { index } = load('ort-bert-toy');
-  assert.throws(() => planFeeds([info('input_ids', 7, ['batch', 'seq']), info('num_logits_to_keep', 7, [])], index),
-    /asks for an input num_logits_to_keep \(int64 \[\]\) that Attention Lens cannot fill/);
-  assert.throws(() => planFeeds([info('input_ids', 1, ['batch', 'seq'])], index),
-    /input_ids \(float32 \[batch, seq\]\).*int32 or int64/);
+  assert.throws(
+    () => planFeeds([info('input_ids', 7, ['batch', 'seq']), info('num_logits_to_keep', 7, [])], index),
+    /asks for an input num_logits_to_keep \(int64 \[\]\) that Attention Lens cannot fill/,
+  );
+  assert.throws(
+    () => planFeeds([info('input_ids', 1, ['batch', 'seq'])], index),
+    /input_ids \(float32 \[batch, seq\]\).*int32 or int64/,
+  );
 });
 
 test('a fixed length: padded with the mask when there is one, refused with the length when there is none', () => {
@@ -91,8 +96,10 @@ test('a fixed length: padded with the mask when there is one, refused with the l
   const feeds = makeFeeds(withMask, [5, 6, 7], false);
   assert.deepEqual(Array.from(feeds.input_mask.data as BigInt64Array), [1n, 1n, 1n, 0n, 0n, 0n]);
   assert.throws(() => makeFeeds(withMask, [1, 2, 3, 4, 5, 6, 7], false), /at most 6 tokens; this text has 7/);
-  assert.throws(() => planFeeds([info('input_ids', 7, [1, 128])], index),
-    /takes exactly 128 tokens .* no attention mask/);
+  assert.throws(
+    () => planFeeds([info('input_ids', 7, [1, 128])], index),
+    /takes exactly 128 tokens .* no attention mask/,
+  );
 });
 
 test('a hidden state of the wrong shape is left out with a note, never cut to size', () => {

@@ -6,14 +6,23 @@ import * as path from 'node:path';
 import { modelsDir, repoRoot } from '../support/models';
 
 test('fidelity: a bare graph on synthetic ids, a task-head graph, and a graph whose tokenizer does not fit', () => {
-  const folders = ['ort-frag-gpt2-megatron', 'optimum-tiny-distilbert-sst2', 'genai-tiny-random-gpt2']
-    .map((n) => path.join(modelsDir, 'third-party', n));
+  const folders = ['ort-frag-gpt2-megatron', 'optimum-tiny-distilbert-sst2', 'genai-tiny-random-gpt2'].map((n) =>
+    path.join(modelsDir, 'third-party', n),
+  );
   const run = spawnSync(path.join(repoRoot, 'node_modules/.bin/tsx'), ['scripts/fidelity.ts', ...folders], {
-    cwd: repoRoot, encoding: 'utf8', timeout: 300_000,
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 300_000,
   });
   assert.equal(run.status, 0, run.stderr);
-  const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  assert.deepEqual(lines.map((l) => [l.model, l.dtype]), folders.map((f) => [f, 'fp32']));
+  const lines = run.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(
+    lines.map((l) => [l.model, l.dtype]),
+    folders.map((f) => [f, 'fp32']),
+  );
   const [megatron, sst2, genai] = lines;
   assert.deepEqual([megatron.layers, megatron.heads, megatron.tokens, megatron.causal], [1, 2, 8, true]);
   assert.equal(megatron.finalStateTensor, '203');

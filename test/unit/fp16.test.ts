@@ -32,7 +32,10 @@ for (const name of ['bert-mini-shakespeare', 'gpt2-mini-shakespeare', 'stories26
       r16 = await fp16.explain(sampleText(name), 512, 3);
       r32 = await fp32.explain(sampleText(name), 512, 3);
     });
-    after(async () => { await fp16?.dispose(); await fp32?.dispose(); });
+    after(async () => {
+      await fp16?.dispose();
+      await fp32?.dispose();
+    });
 
     test('attention and hidden states are read as float32 numbers, close to the fp32 model', () => {
       assert.equal(r16.attention.length, r32.attention.length);

@@ -33,14 +33,18 @@ for (const name of MODELS) {
         const w = m.walk(7, layer, 0, token);
         const T = r.tokens.length;
         assert.equal(w.keys.length, T);
-        w.keys.forEach((k, j) => assert.ok(Math.abs(w.dots[j] - k.reduce((s, v, i) => s + v * w.q[i], 0)) < 1e-4, 'dots are q·k_j'));
+        w.keys.forEach((k, j) =>
+          assert.ok(Math.abs(w.dots[j] - k.reduce((s, v, i) => s + v * w.q[i], 0)) < 1e-4, 'dots are q·k_j'),
+        );
         w.scaled.forEach((s, j) => assert.ok(Math.abs(s - w.dots[j] * w.scale) < 1e-4, 'scaled = dot · scale'));
         assert.ok(Math.abs(w.softmax.reduce((a, b) => a + b, 0) - 1) < 1e-5, 'the row sums to 1');
         w.masked.forEach((masked, j) => {
           assert.equal(masked, r.model.causal && j > token);
           if (masked) assert.equal(w.softmax[j], 0);
         });
-        w.softmax.forEach((p, j) => assert.ok(Math.abs(p - w.runtime[j]) <= TOLERANCE, `matches the runtime's row at ${j}`));
+        w.softmax.forEach((p, j) =>
+          assert.ok(Math.abs(p - w.runtime[j]) <= TOLERANCE, `matches the runtime's row at ${j}`),
+        );
         w.output.forEach((o, i) => {
           const expected = w.values.reduce((s, v, j) => s + w.softmax[j] * v[i], 0);
           assert.ok(Math.abs(o - expected) < 1e-4, 'output is the weighted sum of the values');

@@ -63,8 +63,10 @@ test('com.microsoft.Attention (GPT-2, packed QKV, past): every layer shown, prov
   assert.deepEqual(info?.ops, ['com.microsoft.Attention']);
   assert.ok(info!.maxAbsDiff <= 1e-4 && info!.tolerance === 1e-4);
   // The residual stream the panel shows: EmbedLayerNormalization's sum, then SkipLayerNorm's.
-  assert.deepEqual(exposed.innerNames.layers.map((l) => l.hiddenIn), ['EmbedLayerNormalization_0_embedding_sum',
-    ...[0, 1, 2, 3].map((k) => `/transformer/h.${k}/Add_1_output_0`)]);
+  assert.deepEqual(
+    exposed.innerNames.layers.map((l) => l.hiddenIn),
+    ['EmbedLayerNormalization_0_embedding_sum', ...[0, 1, 2, 3].map((k) => `/transformer/h.${k}/Add_1_output_0`)],
+  );
 });
 
 test('the check can fail: a branch built with a wrong scale is caught and not shown', async () => {
@@ -74,14 +76,24 @@ test('the check can fail: a branch built with a wrong scale is caught and not sh
   const { bytes, fused } = withBranches(model, (m) => m.graph.nodes.forEach((n) => n.attributes.set('scale', wrong)));
   const out = await run(ort, bytes, gpt2Feeds);
   const diffs = fused.layers.map((l) => out[l.maxAbsDiff].data[0]);
-  assert.ok(diffs.every((d) => d > 1e-3), `wrong rule, large |Δ|: ${diffs}`);
+  assert.ok(
+    diffs.every((d) => d > 1e-3),
+    `wrong rule, large |Δ|: ${diffs}`,
+  );
   const names = {
     fusedOps: fused.ops,
-    layers: fused.layers.map((l) => ({ attention: l.probabilities, attentionInput: '', hiddenIn: '', runtimeScales: [],
-      fusedCheck: { maxAbsDiff: l.maxAbsDiff, maxAbsOutput: l.maxAbsOutput, fp16: l.fp16 } })),
+    layers: fused.layers.map((l) => ({
+      attention: l.probabilities,
+      attentionInput: '',
+      hiddenIn: '',
+      runtimeScales: [],
+      fusedCheck: { maxAbsDiff: l.maxAbsDiff, maxAbsOutput: l.maxAbsOutput, fp16: l.fp16 },
+    })),
   };
-  assert.throws(() => fusedCheck(names, out),
-    /layer 1 was reconstructed from its fused com\.microsoft\.Attention operator, but P·V differs .* not shown/);
+  assert.throws(
+    () => fusedCheck(names, out),
+    /layer 1 was reconstructed from its fused com\.microsoft\.Attention operator, but P·V differs .* not shown/,
+  );
 });
 
 test('com.microsoft.GroupQueryAttention (float16, 4 query / 2 kv heads): proven within float16 rounding', async () => {

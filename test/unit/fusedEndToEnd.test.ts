@@ -35,7 +35,7 @@ for (const c of cases) {
         }
         assert.ok(Math.abs(sum - 1) < 1e-5);
       }
-      assert.equal(r.hiddenStateCount, c.layers + 1, 'every layer\'s input and the state after the last');
+      assert.equal(r.hiddenStateCount, c.layers + 1, "every layer's input and the state after the last");
       for (let k = 0; k < c.layers; k++) {
         const s = model.scratchLayer(r.runId, k);
         assert.ok(Math.max(...s.maxAbsDiffPerHead) < 1e-4, `layer ${k + 1}: from scratch equals the runtime`);

@@ -10,9 +10,18 @@ import { fusedLayerWeights } from '../../src/worker/fused/weights';
 import { layerAttention } from '../../src/common/attention/reconstruct';
 import { Feeds, ortNative, Outputs, ortWeb, parseModel, rowsAndCausal, run, withBranches } from '../support/fusedRun';
 import type { Ort } from '../../src/worker/runtime';
-import { beamSearchGraph, floats, gqaGraph, GqaOptions, mhaGraph, msAttentionGraph, nestedAttentionGraph,
-  onnxAttentionGraph, OnnxAttentionOptions, random }
-  from '../support/fusedGraphs';
+import {
+  beamSearchGraph,
+  floats,
+  gqaGraph,
+  GqaOptions,
+  mhaGraph,
+  msAttentionGraph,
+  nestedAttentionGraph,
+  onnxAttentionGraph,
+  OnnxAttentionOptions,
+  random,
+} from '../support/fusedGraphs';
 
 /** Runs `bytes` with its branches; returns the one layer's probabilities and check. */
 type Proof = { p: Outputs[string]; diff: number; out: Outputs };
@@ -62,7 +71,7 @@ for (const [name, options, S, P] of gqaCases) {
         const pos = P + (r % S);
         const first = pos - options.window + 1;
         for (let j = 0; j < first; j++) assert.equal(p.data[r * L + j], 0, `outside the window: ${r}, ${j}`);
-        if (first >= 0) assert.ok(p.data[r * L + first] > 0, 'the window\'s first key is seen');
+        if (first >= 0) assert.ok(p.data[r * L + first] > 0, "the window's first key is seen");
       }
     }
   });
@@ -168,7 +177,7 @@ for (const [name, o] of attention23Cases) {
   });
 }
 
-test('from scratch: GQA\'s RoPE frequencies from its cos/sin cache, MultiHeadAttention\'s packed bias', async () => {
+test("from scratch: GQA's RoPE frequencies from its cos/sin cache, MultiHeadAttention's packed bias", async () => {
   const S = 6;
   const cases: [Uint8Array, Feeds, boolean][] = [
     [gqaGraph({}), gqaFeeds(S, 0), true],
@@ -229,8 +238,12 @@ test('fused attention not reconstructed says which operator and why (another kin
     }
     return 'no error';
   };
-  assert.match(messageOf(nestedAttentionGraph('SparseAttention', false)),
-    /fused com\.microsoft\.SparseAttention operator, which is not one Attention Lens reconstructs.*without fused/);
-  assert.match(messageOf(nestedAttentionGraph('GroupQueryAttention', true)),
-    /fused com\.microsoft\.GroupQueryAttention operator, which sits inside a subgraph \(an If or Loop branch\)/);
+  assert.match(
+    messageOf(nestedAttentionGraph('SparseAttention', false)),
+    /fused com\.microsoft\.SparseAttention operator, which is not one Attention Lens reconstructs.*without fused/,
+  );
+  assert.match(
+    messageOf(nestedAttentionGraph('GroupQueryAttention', true)),
+    /fused com\.microsoft\.GroupQueryAttention operator, which sits inside a subgraph \(an If or Loop branch\)/,
+  );
 });

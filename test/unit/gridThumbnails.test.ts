@@ -6,9 +6,24 @@ import type { AttentionResult } from '../../src/common/protocol';
 
 function result(layers: number, heads: number, T: number, attention: number[]): AttentionResult {
   return {
-    runId: 0, text: '', attention: Float32Array.from(attention), hiddenStates: new Float32Array(0), hiddenStateCount: 0,
+    runId: 0,
+    text: '',
+    attention: Float32Array.from(attention),
+    hiddenStates: new Float32Array(0),
+    hiddenStateCount: 0,
     timings: { loadMs: 0, inferenceMs: 0 },
-    model: { id: 'm', label: 'm', modelType: 'bert', causal: false, layers, heads, hidden: 0, dtype: 'fp32', runtime: 'wasm', file: '' },
+    model: {
+      id: 'm',
+      label: 'm',
+      modelType: 'bert',
+      causal: false,
+      layers,
+      heads,
+      hidden: 0,
+      dtype: 'fp32',
+      runtime: 'wasm',
+      file: '',
+    },
     tokens: Array.from({ length: T }, (_, i) => ({ id: i, label: `t${i}`, start: i, end: i + 1, special: false })),
   };
 }
@@ -18,12 +33,7 @@ test('one pixel per weight when the tokens fit: head h of layer l at column h·n
   const r = result(2, 2, 2, [1, 0, 0, 1, 1, 0, 1, 0, 0.5, 0.5, 0.5, 0.5, 1, 0, 0, 1]);
   const { n, atlas } = thumbnails(r, 2);
   assert.equal(n, 2);
-  assert.deepEqual([...atlas], [
-    255, 0, 255, 0,
-    0, 255, 255, 0,
-    128, 128, 255, 0,
-    128, 128, 0, 255,
-  ]);
+  assert.deepEqual([...atlas], [255, 0, 255, 0, 0, 255, 255, 0, 128, 128, 255, 0, 128, 128, 0, 255]);
 });
 
 test('more tokens than pixels: each cell is the mean of the weights it covers, short edge cells included', () => {

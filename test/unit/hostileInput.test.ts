@@ -17,7 +17,9 @@ const huge = 'All the world’s a stage. '.repeat(4000); // 100 000 characters
 for (const name of ['bert-mini-shakespeare', 'gpt2-mini-shakespeare', 'stories260K']) {
   describe(`hostile input: ${name}`, () => {
     let m: LoadedModel;
-    before(async () => { m = await LoadedModel.load(spec(name, 'q8'), runtime); });
+    before(async () => {
+      m = await LoadedModel.load(spec(name, 'q8'), runtime);
+    });
     after(() => m?.dispose());
 
     corpus.forEach((text, i) => {
@@ -34,13 +36,17 @@ for (const name of ['bert-mini-shakespeare', 'gpt2-mini-shakespeare', 'stories26
           const s = r.attention.subarray(row * T, row * T + T).reduce((a, b) => a + b, 0);
           assert.ok(Math.abs(s - 1) < 1e-5, 'rows sum to 1');
         }
-        for (const t of r.tokens) assert.ok(t.start >= 0 && t.start <= t.end && t.end <= text.length, 'offsets inside the text');
+        for (const t of r.tokens)
+          assert.ok(t.start >= 0 && t.start <= t.end && t.end <= text.length, 'offsets inside the text');
         if (r.truncated) assert.ok(r.truncated.keptTokens === T && r.truncated.totalTokens > T);
         if (text.startsWith('word word')) assert.ok(r.truncated, 'long input is cut, and says so');
 
         if (T === 0) return;
         const md = hoverMarkdown(r, r.model.layers - 1, 'mean', T - 1);
-        const withoutOurLink = md.replace(/\[Open in the Attention Lens panel\]\(command:attentionLens\.showPanel\?[^)\s]+\)$/, '');
+        const withoutOurLink = md.replace(
+          /\[Open in the Attention Lens panel\]\(command:attentionLens\.showPanel\?[^)\s]+\)$/,
+          '',
+        );
         assert.ok(!/(?<!\\)[<>]/.test(withoutOurLink), 'no raw angle brackets: no HTML');
         assert.ok(!/(?<!\\)\]\(/.test(withoutOurLink), 'no link or image syntax from the text');
         assert.ok(!/(?<!\\)`/.test(withoutOurLink), 'no code spans from the text');
@@ -54,7 +60,16 @@ for (const name of ['bert-mini-shakespeare', 'gpt2-mini-shakespeare', 'stories26
       assert.ok(r.tokens.length <= 512);
       const last = r.tokens.filter((t) => !t.special && !/^ ?<[0-9A-F ]+>$/.test(t.label)).at(-1)!;
       assert.ok(last.end < huge.length / 10, 'the explained tokens are the start of the text');
-      assert.match(huge.slice(last.start, last.end).toLowerCase(), new RegExp(last.label.replace(/^##/, '').trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&').toLowerCase()));
+      assert.match(
+        huge.slice(last.start, last.end).toLowerCase(),
+        new RegExp(
+          last.label
+            .replace(/^##/, '')
+            .trim()
+            .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+            .toLowerCase(),
+        ),
+      );
     });
   });
 }

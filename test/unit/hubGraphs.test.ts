@@ -44,7 +44,7 @@ const finalState = (r: AttentionResult) => {
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) =>
   Array.from(a).reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
 
-test('fill-mask graph (logits): the final state is the encoder\'s last_hidden_state, not the head\'s', async () => {
+test("fill-mask graph (logits): the final state is the encoder's last_hidden_state, not the head's", async () => {
   const mlm = await LoadedModel.load(spec('bert-mini-shakespeare-mlm', 'fp32'), runtime);
   try {
     const r = await mlm.explain(TEXT, 512, 1);
@@ -53,9 +53,15 @@ test('fill-mask graph (logits): the final state is the encoder\'s last_hidden_st
     const plain = await ort.InferenceSession.create(path.join(modelsDir, 'bert-mini-shakespeare/onnx/model.onnx'));
     const T = r.tokens.length;
     const int64 = (v: (i: number) => number) =>
-      new ort.Tensor('int64', BigInt64Array.from({ length: T }, (_, i) => BigInt(v(i))), [1, T]);
+      new ort.Tensor(
+        'int64',
+        BigInt64Array.from({ length: T }, (_, i) => BigInt(v(i))),
+        [1, T],
+      );
     const out = await plain.run({
-      input_ids: int64((i) => r.tokens[i].id), attention_mask: int64(() => 1), token_type_ids: int64(() => 0),
+      input_ids: int64((i) => r.tokens[i].id),
+      attention_mask: int64(() => 1),
+      token_type_ids: int64(() => 0),
     });
     const truth = out.last_hidden_state.data as Float32Array;
     const diff = maxAbsDiff(finalState(r), truth);
@@ -92,7 +98,7 @@ for (const [name, want] of THIRD_PARTY) {
   });
 }
 
-test('ort-gpt2-pt14-nopast: the final state equals the graph\'s own hidden_states output', async () => {
+test("ort-gpt2-pt14-nopast: the final state equals the graph's own hidden_states output", async () => {
   const m = await LoadedModel.load(thirdParty('ort-gpt2-pt14-nopast'), runtime);
   try {
     const r = await m.explain(TEXT, 512, 1);
@@ -130,9 +136,11 @@ test('ort-frag-gpt2-megatron (bare graph): stacked past_0, 4-D mask, Cast before
 
 /** `model` with a node and an output appended to its graph (ModelProto.graph = 7; GraphProto.node = 1, output = 12). */
 function withNode(model: Uint8Array, node: Uint8Array, output: string): Uint8Array {
-  const parts = [...fields(model)].map((f) => (f.no === 7
-    ? encodeBytes(7, concat([f.bytes, encodeBytes(1, node), encodeBytes(12, encodeString(1, output))]))
-    : f.raw));
+  const parts = [...fields(model)].map((f) =>
+    f.no === 7
+      ? encodeBytes(7, concat([f.bytes, encodeBytes(1, node), encodeBytes(12, encodeString(1, output))]))
+      : f.raw,
+  );
   return concat(parts);
 }
 
@@ -146,8 +154,13 @@ test('a classifier Softmax over the logits is not taken for a layer', async () =
     }
     const axis = concat([encodeString(1, 'axis'), encodeVarint(3, 2), encodeVarint(20, 2)]);
     // NodeProto: input 1, output 2, name 3, op_type 4, attribute 5 (AttributeProto: name 1, i 3, type 20 = INT).
-    const softmax = concat([encodeString(1, 'logits'), encodeString(2, 'probs'), encodeString(3, 'classifier'),
-      encodeString(4, 'Softmax'), encodeBytes(5, axis)]);
+    const softmax = concat([
+      encodeString(1, 'logits'),
+      encodeString(2, 'probs'),
+      encodeString(3, 'classifier'),
+      encodeString(4, 'Softmax'),
+      encodeBytes(5, axis),
+    ]);
     const original = readFileSync(path.join(source, 'onnx/model.onnx'));
     writeFileSync(path.join(tmp, 'onnx/model.onnx'), withNode(original, softmax, 'probs'));
     const m = await LoadedModel.load({ id: 'stories-with-classifier', folder: tmp, dtype: 'fp32' }, runtime);

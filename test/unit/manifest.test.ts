@@ -9,9 +9,18 @@ import { repoRoot } from '../support/models';
 const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
 
 test('commands have a category and are reachable from the palette, the context menu and a key', () => {
-  const ids = pkg.contributes.commands.map((c: { command: string; category: string }) => (assert.equal(c.category, 'Attention Lens'), c.command));
-  assert.deepEqual(ids.sort(), ['attentionLens.chooseModel', 'attentionLens.explainSelection', 'attentionLens.showPanel']);
-  assert.deepEqual(pkg.contributes.menus['editor/context'].map((m: { command: string; when: string }) => [m.command, m.when]), [['attentionLens.explainSelection', 'editorHasSelection']]);
+  const ids = pkg.contributes.commands.map(
+    (c: { command: string; category: string }) => (assert.equal(c.category, 'Attention Lens'), c.command),
+  );
+  assert.deepEqual(ids.sort(), [
+    'attentionLens.chooseModel',
+    'attentionLens.explainSelection',
+    'attentionLens.showPanel',
+  ]);
+  assert.deepEqual(
+    pkg.contributes.menus['editor/context'].map((m: { command: string; when: string }) => [m.command, m.when]),
+    [['attentionLens.explainSelection', 'editorHasSelection']],
+  );
   assert.equal(pkg.contributes.keybindings[0].command, 'attentionLens.explainSelection');
 });
 

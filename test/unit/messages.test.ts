@@ -34,12 +34,15 @@ test('localModelsFolder set to a file: the message names the setting, not ENOTDI
     assert.match(problem, /attentionLens\.localModelsFolder is .*models\.txt, which is a file, not a folder/);
     assert.equal(checkModelsFolder(dir), undefined);
     assert.equal(checkModelsFolder(path.join(dir, 'absent')), undefined, 'absent: nothing listed, no error here');
-    assert.throws(() => listModelFolders(file), (e: Error) => {
-      const message = describeError(e);
-      assert.match(message, /attentionLens\.localModelsFolder/);
-      assert.doesNotMatch(message, /ENOTDIR|could not be run/);
-      return true;
-    });
+    assert.throws(
+      () => listModelFolders(file),
+      (e: Error) => {
+        const message = describeError(e);
+        assert.match(message, /attentionLens\.localModelsFolder/);
+        assert.doesNotMatch(message, /ENOTDIR|could not be run/);
+        return true;
+      },
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,11 +8,16 @@ import { MEAN_OF_HEADS, parseWebviewMessage, WebviewToHost } from '../../src/com
 import { MAX_EXPORT_CHARS, MAX_INDEX } from '../../src/common/limits';
 
 /** Each kind of message: its type, or request:<method> for requests. */
-type KindOf<M> = M extends { type: 'request'; method: infer K extends string } ? `request:${K}`
-  : M extends { type: infer T extends string } ? T : never;
+type KindOf<M> = M extends { type: 'request'; method: infer K extends string }
+  ? `request:${K}`
+  : M extends { type: infer T extends string }
+    ? T
+    : never;
 type Kind = KindOf<WebviewToHost>;
-type Of<K extends Kind> = Extract<WebviewToHost, K extends `request:${infer M}` ? { type: 'request'; method: M }
-  : { type: K }>;
+type Of<K extends Kind> = Extract<
+  WebviewToHost,
+  K extends `request:${infer M}` ? { type: 'request'; method: M } : { type: K }
+>;
 
 /**
  * At least one valid message of every kind the type allows. The mapped type makes this fail to
@@ -98,11 +103,23 @@ test('extra fields are dropped, on the message and inside it', () => {
 });
 
 test('anything else is refused', () => {
-  const png = (data: unknown, view: unknown = 'attention') =>
-    ({ type: 'request', id: 1, method: 'export', params: { format: 'png', view, data } });
+  const png = (data: unknown, view: unknown = 'attention') => ({
+    type: 'request',
+    id: 1,
+    method: 'export',
+    params: { format: 'png', view, data },
+  });
   const exportOf = (params: unknown) => ({ type: 'request', id: 1, method: 'export', params });
   for (const bad of [
-    null, undefined, 42, 'ready', [], {}, { type: 'unknown' }, { type: 'toString' }, { type: '__proto__' },
+    null,
+    undefined,
+    42,
+    'ready',
+    [],
+    {},
+    { type: 'unknown' },
+    { type: 'toString' },
+    { type: '__proto__' },
     { type: 'request', id: 1, method: 'constructor', params: {} },
     { type: 'request', id: 1, method: 'exec', params: {} },
     { type: 'reply', inReplyTo: 1, result: {} },
@@ -111,9 +128,13 @@ test('anything else is refused', () => {
     // The walk is per head: the mean of heads is not a head to walk.
     { type: 'request', id: 1, method: 'walk', params: { runId: 1, layer: 0, head: MEAN_OF_HEADS, token: 0 } },
     // Each export format carries what it needs: an image for PNG and SVG, never a wrong one.
-    png(undefined), png('<svg></svg>'), png('data:image/png;base64,'.padEnd(MAX_EXPORT_CHARS + 1, 'A')),
-    png('data:image/png;base64,AA', '../../etc'), png('data:image/png;base64,AA', 'x'.repeat(41)),
-    exportOf({ format: 'svg', view: 'heads', data: '<script>' }), exportOf({ format: 'svg', view: 'heads' }),
+    png(undefined),
+    png('<svg></svg>'),
+    png('data:image/png;base64,'.padEnd(MAX_EXPORT_CHARS + 1, 'A')),
+    png('data:image/png;base64,AA', '../../etc'),
+    png('data:image/png;base64,AA', 'x'.repeat(41)),
+    exportOf({ format: 'svg', view: 'heads', data: '<script>' }),
+    exportOf({ format: 'svg', view: 'heads' }),
     exportOf({ format: 'pdf', view: 'heads', data: '<svg>' }),
   ]) {
     assert.equal(parseWebviewMessage(bad), undefined, JSON.stringify(bad)?.slice(0, 120));

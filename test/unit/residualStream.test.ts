@@ -17,7 +17,7 @@ const indexOf = (name: string) => {
   return new GraphIndex(parseModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)).graph);
 };
 
-test('Qwen (model builder): LayerNormalization, then Skip norms\' sums; final_ln is the last state', () => {
+test("Qwen (model builder): LayerNormalization, then Skip norms' sums; final_ln is the last state", () => {
   const index = indexOf('genai-tiny-qwen-gqa');
   // What each layer's Q/K/V MatMuls read → the stream entering the layer.
   const hiddenIns = ['l0.ln1', 'l1.ln1'].map((x) => residualOf(index, x));
@@ -26,7 +26,7 @@ test('Qwen (model builder): LayerNormalization, then Skip norms\' sums; final_ln
   assert.deepEqual(finalState(index, hiddenIns), { tensor: 'final_ln' });
 });
 
-test('GPT-2 (ORT optimizer): EmbedLayerNormalization\'s sum, then Skip norms; ln_f is the last state', () => {
+test("GPT-2 (ORT optimizer): EmbedLayerNormalization's sum, then Skip norms; ln_f is the last state", () => {
   const index = indexOf('genai-tiny-random-gpt2');
   const normed = [1, 2, 3, 4].map((l) => `/transformer/h.${l}/ln_1/Add_1_output_0`);
   const hiddenIns = ['EmbedLayerNormalization_0_output', ...normed].map((x) => residualOf(index, x));

@@ -10,7 +10,13 @@ test('replies are matched by id, whatever order they arrive in', async () => {
   const r = new Requester<Echo>((m) => sent.push(m));
   const a = r.request('double', 2);
   const b = r.request('name', { id: 7 });
-  assert.deepEqual(sent.map((m) => [m.type, m.id, m.method]), [['request', a.id, 'double'], ['request', b.id, 'name']]);
+  assert.deepEqual(
+    sent.map((m) => [m.type, m.id, m.method]),
+    [
+      ['request', a.id, 'double'],
+      ['request', b.id, 'name'],
+    ],
+  );
   assert.notEqual(a.id, b.id);
   assert.equal(r.receive(replyOf<Echo>(b.id, 'seven')), true);
   assert.equal(r.receive(replyOf<Echo>(a.id, 4)), true);

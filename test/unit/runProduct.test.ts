@@ -20,17 +20,20 @@ const serve = () => require('node:http').createServer((q, s) => s.writeHead(200)
 setTimeout(serve, 1500);
 `;
 
-const freePort = () => new Promise<number>((resolve) => {
-  const srv = net.createServer().listen(0, '127.0.0.1', () => {
-    const { port } = srv.address() as net.AddressInfo;
-    srv.close(() => resolve(port));
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
   });
-});
 
 /** Starts the script; resolves with whether /healthz answered at the moment the URL line was printed. */
 async function start(env: Record<string, string>): Promise<{ answeredWhenPrinted: boolean; stop(): void }> {
   const child = spawn('bash', [path.join(repoRoot, 'scripts/run-product.sh')], {
-    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -42,7 +45,10 @@ async function start(env: Record<string, string>): Promise<{ answeredWhenPrinted
     child.stderr.on('data', (d) => (out += d));
     child.on('exit', (code) => reject(new Error(`run-product.sh exited (${code}) before printing a URL:\n${out}`)));
   });
-  const answeredWhenPrinted = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+  const answeredWhenPrinted = await fetch(`${url}/healthz`).then(
+    (r) => r.ok,
+    () => false,
+  );
   return { answeredWhenPrinted, stop: () => process.kill(-child.pid!, 'SIGTERM') };
 }
 
@@ -54,8 +60,11 @@ test('npm start prints the URL once the server answers, and keeps the settings m
     chmodSync(bin, 0o755);
     const state = path.join(tmp, 'state');
     const env = {
-      ATTENTION_LENS_CODE_SERVER: '1', ATTENTION_LENS_CODE_SERVER_BIN: bin, ATTENTION_LENS_STATE: state,
-      ATTENTION_LENS_SKIP_BUILD: '1', ATTENTION_LENS_MODELS: modelsDir,
+      ATTENTION_LENS_CODE_SERVER: '1',
+      ATTENTION_LENS_CODE_SERVER_BIN: bin,
+      ATTENTION_LENS_STATE: state,
+      ATTENTION_LENS_SKIP_BUILD: '1',
+      ATTENTION_LENS_MODELS: modelsDir,
     };
     const settings = path.join(state, 'user-data', 'User', 'settings.json');
 

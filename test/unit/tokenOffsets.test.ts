@@ -12,12 +12,20 @@ const TEXTS = [
 ];
 
 /** Characters a token may legitimately cover: its slice of the text, seen the way the tokenizer sees it. */
-const folded = (s: string, lower: boolean) => (lower ? s.toLowerCase().normalize('NFD').replace(/\p{Mn}/gu, '') : s);
+const folded = (s: string, lower: boolean) =>
+  lower
+    ? s
+        .toLowerCase()
+        .normalize('NFD')
+        .replace(/\p{Mn}/gu, '')
+    : s;
 
 for (const name of ['bert-mini-shakespeare', 'gpt2-mini-shakespeare', 'stories260K']) {
   describe(`token offsets: ${name}`, () => {
     let m: LoadedModel;
-    before(async () => { m = await LoadedModel.load(spec(name, 'q8'), runtime); });
+    before(async () => {
+      m = await LoadedModel.load(spec(name, 'q8'), runtime);
+    });
     after(() => m?.dispose());
     for (const text of TEXTS) {
       test(JSON.stringify(text), async () => {
@@ -42,7 +50,8 @@ for (const name of ['bert-mini-shakespeare', 'gpt2-mini-shakespeare', 'stories26
           for (let i = t.start; i < t.end; i++) covered[i] = true;
         }
         for (let i = 0; i < text.length; i++) {
-          if (!/\s/.test(text[i])) assert.ok(covered[i], `character ${i} (${JSON.stringify(text[i])}) is covered by a token`);
+          if (!/\s/.test(text[i]))
+            assert.ok(covered[i], `character ${i} (${JSON.stringify(text[i])}) is covered by a token`);
         }
       });
     }

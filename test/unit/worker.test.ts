@@ -17,17 +17,31 @@ test('the bundle carries no native ONNX Runtime: onnxruntime-node is only looked
   assert.ok(!/\.node["'`]\)/.test(bundle.replace(/node:[a-z_/]+/g, '')), 'no .node binary is required');
   const lookups = bundle.split('\n').filter((l) => /["']onnxruntime-node["']/.test(l));
   assert.equal(lookups.length, 1, 'one lookup');
-  assert.match(lookups[0], /createRequire\b.*\(nativeDir, "node_modules", "onnxruntime-node"\)/, 'resolved inside the native folder only');
+  assert.match(
+    lookups[0],
+    /createRequire\b.*\(nativeDir, "node_modules", "onnxruntime-node"\)/,
+    'resolved inside the native folder only',
+  );
 });
 
 const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
 
 test('native and WebAssembly runtimes: same tokens, attention within 1e-5, hidden states within 1e-4', async () => {
   const logs: string[] = [];
-  const native = new EngineClient(workerPath, () => ({ ...runtime(), runtime: 'native', nativeDir: repoRoot }), (_, m) => logs.push(m));
+  const native = new EngineClient(
+    workerPath,
+    () => ({ ...runtime(), runtime: 'native', nativeDir: repoRoot }),
+    (_, m) => logs.push(m),
+  );
   const wasm = new EngineClient(workerPath, () => ({ ...runtime(), runtime: 'wasm' }));
   try {
-    for (const [name, precision] of [['bert-mini-shakespeare', 'fp32'], ['bert-mini-shakespeare', 'q8'], ['gpt2-mini-shakespeare', 'q8'], ['stories260K', 'fp32'], ['distilbert-mini-shakespeare', 'q8']] as const) {
+    for (const [name, precision] of [
+      ['bert-mini-shakespeare', 'fp32'],
+      ['bert-mini-shakespeare', 'q8'],
+      ['gpt2-mini-shakespeare', 'q8'],
+      ['stories260K', 'fp32'],
+      ['distilbert-mini-shakespeare', 'q8'],
+    ] as const) {
       const text = sampleText(name);
       const n = await native.explain(spec(name, precision), text, 512).result;
       const w = await wasm.explain(spec(name, precision), text, 512).result;
@@ -39,7 +53,10 @@ test('native and WebAssembly runtimes: same tokens, attention within 1e-5, hidde
       assert.ok(dA <= 1e-5, `${name} ${precision}: attention differs by ${dA}`);
       assert.ok(dH <= 1e-4, `${name} ${precision}: hidden states differ by ${dH}`);
     }
-    assert.ok(logs.some((m) => m.includes('native (onnxruntime-node)')), logs.join('\n'));
+    assert.ok(
+      logs.some((m) => m.includes('native (onnxruntime-node)')),
+      logs.join('\n'),
+    );
   } finally {
     await native.dispose();
     await wasm.dispose();
@@ -48,11 +65,20 @@ test('native and WebAssembly runtimes: same tokens, attention within 1e-5, hidde
 
 test('auto without a platform package: WebAssembly, and the log says why', async () => {
   const logs: [string, string][] = [];
-  const client = new EngineClient(workerPath, () => ({ ...runtime(), runtime: 'auto', nativeDir: path.join(repoRoot, 'no-such-native-folder') }), (level, m) => logs.push([level, m]));
+  const client = new EngineClient(
+    workerPath,
+    () => ({ ...runtime(), runtime: 'auto', nativeDir: path.join(repoRoot, 'no-such-native-folder') }),
+    (level, m) => logs.push([level, m]),
+  );
   try {
     const r = await client.explain(spec('bert-mini-shakespeare', 'q8'), 'hello there', 512).result;
     assert.equal(r.model.runtime, 'wasm');
-    assert.ok(logs.some(([level, m]) => level === 'warning' && /native ONNX Runtime is not available.*using WebAssembly/.test(m)), JSON.stringify(logs));
+    assert.ok(
+      logs.some(
+        ([level, m]) => level === 'warning' && /native ONNX Runtime is not available.*using WebAssembly/.test(m),
+      ),
+      JSON.stringify(logs),
+    );
   } finally {
     await client.dispose();
   }
@@ -62,10 +88,15 @@ test('bundled worker explains, with 2 WASM threads', async () => {
   const client = new EngineClient(workerPath, runtime);
   try {
     const progress: string[] = [];
-    const r = await client.explain(spec('gpt2-mini-shakespeare', 'q8'), sampleText('gpt2'), 512, (m) => progress.push(m)).result;
+    const r = await client.explain(spec('gpt2-mini-shakespeare', 'q8'), sampleText('gpt2'), 512, (m) =>
+      progress.push(m),
+    ).result;
     assert.equal(r.model.layers, 4);
     assert.equal(r.attention.length, 4 * 4 * r.tokens.length ** 2);
-    assert.ok(progress.some((m) => m.startsWith('Loading')), 'reports loading progress');
+    assert.ok(
+      progress.some((m) => m.startsWith('Loading')),
+      'reports loading progress',
+    );
   } finally {
     await client.dispose();
   }
@@ -87,7 +118,10 @@ test('a newer request cancels the older one; no stale result arrives', async () 
 test('errors come back as messages a person can act on', async () => {
   const client = new EngineClient(workerPath, runtime);
   try {
-    await assert.rejects(client.explain({ id: 'nowhere', folder: '/nonexistent/model', dtype: 'q8' }, 'hi', 512).result, /missing|not found|could not/i);
+    await assert.rejects(
+      client.explain({ id: 'nowhere', folder: '/nonexistent/model', dtype: 'q8' }, 'hi', 512).result,
+      /missing|not found|could not/i,
+    );
   } finally {
     await client.dispose();
   }
@@ -96,11 +130,20 @@ test('errors come back as messages a person can act on', async () => {
 test('a burst of requests: only the last one answers, the rest are cancelled', async () => {
   const client = new EngineClient(workerPath, runtime);
   try {
-    const runs = Array.from({ length: 6 }, (_, i) => client.explain(spec('stories260K', 'q8'), `request number ${i}`, 512));
+    const runs = Array.from({ length: 6 }, (_, i) =>
+      client.explain(spec('stories260K', 'q8'), `request number ${i}`, 512),
+    );
     const settled = await Promise.allSettled(runs.map((r) => r.result));
-    settled.slice(0, -1).forEach((s) => assert.ok(s.status === 'rejected' && s.reason instanceof CancelledError, 'earlier requests are cancelled'));
+    settled
+      .slice(0, -1)
+      .forEach((s) =>
+        assert.ok(s.status === 'rejected' && s.reason instanceof CancelledError, 'earlier requests are cancelled'),
+      );
     const last = settled.at(-1)!;
-    assert.ok(last.status === 'fulfilled' && last.value.text === 'request number 5', 'the last request gives the only result');
+    assert.ok(
+      last.status === 'fulfilled' && last.value.text === 'request number 5',
+      'the last request gives the only result',
+    );
   } finally {
     await client.dispose();
   }
@@ -145,7 +188,7 @@ test('a cancelled run never replaces the shown one; a newer explain does not can
   }
 });
 
-test('the worker writes the shown run\'s tensors for the panel, removed once another run is shown', async () => {
+test("the worker writes the shown run's tensors for the panel, removed once another run is shown", async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'attention-lens-tensors-'));
   const client = new EngineClient(workerPath, runtime, undefined, dir);
   try {
@@ -159,7 +202,7 @@ test('the worker writes the shown run\'s tensors for the panel, removed once ano
     assert.deepEqual(read(files.hiddenStates), first.hiddenStates, 'the hidden states, number for number');
     const second = await client.explain(spec('bert-mini-shakespeare', 'q8'), 'a second text', 512).result;
     assert.ok(second.tensorFiles!.attention.every((f) => existsSync(f)));
-    assert.ok(!files.attention.some((f) => existsSync(f)), 'the first run\'s files are gone');
+    assert.ok(!files.attention.some((f) => existsSync(f)), "the first run's files are gone");
   } finally {
     await client.dispose();
     rmSync(dir, { recursive: true, force: true });

@@ -33,17 +33,21 @@ export const attentionTab: TabModule = {
     const heatmap = renderHeatmap(heat, r, matrix, title, { palette, width, focus: v.token, onFocus });
     const mask = r.model.causal ? ' Greyed cells are future tokens, hidden by the causal mask.' : '';
     const explain: Record<Aggregation, string> = {
-      layer: v.head === 'mean'
-        ? `The mean of the layer’s heads; rows still sum to 1.${mask}`
-        : `Row i is the softmax of q_i·k_j/√d over the keys j: each row sums to 1.${mask}`,
+      layer:
+        v.head === 'mean'
+          ? `The mean of the layer’s heads; rows still sum to 1.${mask}`
+          : `Row i is the softmax of q_i·k_j/√d over the keys j: each row sums to 1.${mask}`,
       'mean-layers': 'The mean over all layers: which tokens are looked at throughout the stack.',
-      rollout: 'Attention rollout (Abnar & Zuidema 2020): each layer’s mean attention, half identity for the residual '
-        + 'connection, multiplied through the layers. Row i estimates how much each input token flows into token i.',
+      rollout:
+        'Attention rollout (Abnar & Zuidema 2020): each layer’s mean attention, half identity for the residual ' +
+        'connection, multiplied through the layers. Row i estimates how much each input token flows into token i.',
     };
     return {
       element: section(title, explain[v.aggregation], heat),
       // A token focus moves the outline of the highlighted row, nothing else.
-      update: (changed, ctx) => { if (changed.has('token')) heatmap.setFocus(ctx.state.view.token); },
+      update: (changed, ctx) => {
+        if (changed.has('token')) heatmap.setFocus(ctx.state.view.token);
+      },
     };
   },
 };

@@ -27,13 +27,25 @@ export const embeddingsTab: TabModule = {
     const cos = el('div');
     renderCosine(cos, r, v.hiddenState, palette);
     return {
-      element: el('div', {}, ...(note ? [note] : []), controls,
-        section(`Vectors · ${stateName(r, v.hiddenState)}`, 'Each row is a token’s vector: its embedding (token '
-          + '+ position) before the first layer, then the residual stream after each layer. Blue is positive, red '
-          + 'negative.', heat),
-        section('Tokens in two dimensions (PCA)', 'Similar vectors land close together. After the layers, the same '
-          + 'word moves with its context.', pca),
-        section('Cosine similarity between tokens', 'Blue: pointing the same way; red: opposite.', cos)),
+      element: el(
+        'div',
+        {},
+        ...(note ? [note] : []),
+        controls,
+        section(
+          `Vectors · ${stateName(r, v.hiddenState)}`,
+          'Each row is a token’s vector: its embedding (token ' +
+            '+ position) before the first layer, then the residual stream after each layer. Blue is positive, red ' +
+            'negative.',
+          heat,
+        ),
+        section(
+          'Tokens in two dimensions (PCA)',
+          'Similar vectors land close together. After the layers, the same ' + 'word moves with its context.',
+          pca,
+        ),
+        section('Cosine similarity between tokens', 'Blue: pointing the same way; red: opposite.', cos),
+      ),
     };
   },
 };

@@ -11,11 +11,18 @@ export const headsTab: TabModule = {
   render({ state: { result: r, view: v }, palette, setView }) {
     const pick = el('fieldset', { className: 'head-picks' }, el('legend', { textContent: 'Heads to draw' }));
     for (let h = 0; h < r.model.heads; h++) {
-      const box = checkbox(`head ${h + 1}`, v.headViewHeads.includes(h), (checked) => {
-        const heads = checked ? [...v.headViewHeads, h].sort((a, b) => a - b) : v.headViewHeads.filter((x) => x !== h);
-        // At least one head stays drawn.
-        setView({ headViewHeads: heads.length ? heads : v.headViewHeads });
-      }, { head: String(h) });
+      const box = checkbox(
+        `head ${h + 1}`,
+        v.headViewHeads.includes(h),
+        (checked) => {
+          const heads = checked
+            ? [...v.headViewHeads, h].sort((a, b) => a - b)
+            : v.headViewHeads.filter((x) => x !== h);
+          // At least one head stays drawn.
+          setView({ headViewHeads: heads.length ? heads : v.headViewHeads });
+        },
+        { head: String(h) },
+      );
       const swatch = el('span', { className: 'swatch' });
       swatch.style.background = headColor(palette, h);
       pick.append(el('span', { className: 'pick' }, swatch, box));
@@ -24,8 +31,9 @@ export const headsTab: TabModule = {
     pick.append(button('All heads', () => setView({ headViewHeads: all }), { secondary: true }));
     const view = el('div');
     renderHeadView(view, r, v.layer, v.headViewHeads, palette, undefined);
-    const help = 'Each line joins a token (left) to a token it attends to (right); its opacity is the weight, '
-      + 'its colour the head.';
+    const help =
+      'Each line joins a token (left) to a token it attends to (right); its opacity is the weight, ' +
+      'its colour the head.';
     return { element: section(`Head view · layer ${v.layer + 1}`, help, el('div', {}, pick, view)) };
   },
 };

@@ -12,14 +12,28 @@ export const modelTab: TabModule = {
     const grid = el('div');
     renderGrid(grid, r, v, palette, open);
     const table = el('div');
-    renderSummaries(table, r, v.sort, (column) => setView({
-      sort: { column, descending: v.sort.column === column ? !v.sort.descending : column !== 'layer' },
-    }), open);
+    renderSummaries(
+      table,
+      r,
+      v.sort,
+      (column) =>
+        setView({
+          sort: { column, descending: v.sort.column === column ? !v.sort.descending : column !== 'layer' },
+        }),
+      open,
+    );
     return {
-      element: el('div', {},
+      element: el(
+        'div',
+        {},
         section('All layers × heads', 'Each thumbnail is one head’s attention matrix. Choose one to open it.', grid),
-        section('Head summaries', 'Numbers that point at the heads worth a look: uniform heads have entropy near 1; '
-          + 'previous-token and [CLS]/[SEP] heads stand out in their columns.', table)),
+        section(
+          'Head summaries',
+          'Numbers that point at the heads worth a look: uniform heads have entropy near 1; ' +
+            'previous-token and [CLS]/[SEP] heads stand out in their columns.',
+          table,
+        ),
+      ),
     };
   },
 };

@@ -43,14 +43,27 @@ export const scratchTab: TabModule = {
     const where = `layer ${v.layer + 1}, head ${head + 1}`;
     const token = displayLabel(r.tokens[v.token].label);
     return {
-      element: el('div', {},
-        section(`From scratch vs runtime · ${where}${headNote}`, 'The same attention recomputed by a small TypeScript '
-          + 'implementation (src/common/attention) from the model’s own Q and K weights and this layer’s input, beside the '
-          + 'runtime’s numbers.', compare),
-        section(`Step by step · how “${token}” attends · ${where}`, 'Click a token above to walk through another one.',
-          walkHost),
-        section('What if · other scoring functions, soft and hard attention', 'The classic menu of attention scores '
-          + 'on this head’s real q and k.', playHost)),
+      element: el(
+        'div',
+        {},
+        section(
+          `From scratch vs runtime · ${where}${headNote}`,
+          'The same attention recomputed by a small TypeScript ' +
+            'implementation (src/common/attention) from the model’s own Q and K weights and this layer’s input, beside the ' +
+            'runtime’s numbers.',
+          compare,
+        ),
+        section(
+          `Step by step · how “${token}” attends · ${where}`,
+          'Click a token above to walk through another one.',
+          walkHost,
+        ),
+        section(
+          'What if · other scoring functions, soft and hard attention',
+          'The classic menu of attention scores ' + 'on this head’s real q and k.',
+          playHost,
+        ),
+      ),
     };
   },
 };

@@ -29,7 +29,9 @@ export interface TabModule {
 }
 
 export function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> = {},
+  ...children: (Node | string)[]
 ): HTMLElementTagNameMap[K] {
   const e = Object.assign(document.createElement(tag), props);
   e.append(...children);
@@ -42,4 +44,4 @@ export function section(title: string, help: string, body: HTMLElement): HTMLEle
 
 /** "head 3" or "mean of 12 heads". */
 export const headName = (head: HeadChoice, heads: number) =>
-  (head === 'mean' ? `mean of ${heads} heads` : `head ${head + 1}`);
+  head === 'mean' ? `mean of ${heads} heads` : `head ${head + 1}`;

@@ -6,7 +6,14 @@ import { button } from '../controls';
 
 const fmt = (x: number) => (x === 0 ? '0' : x.toExponential(1));
 
-function map(title: string, T: number, size: number, value: (q: number, k: number) => number, palette: Palette, label: string): HTMLElement {
+function map(
+  title: string,
+  T: number,
+  size: number,
+  value: (q: number, k: number) => number,
+  palette: Palette,
+  label: string,
+): HTMLElement {
   const canvas = matrixCanvas(T, T, value, weightTable(palette));
   canvas.style.width = canvas.style.height = `${size}px`;
   canvas.setAttribute('role', 'img');
@@ -19,7 +26,12 @@ function map(title: string, T: number, size: number, value: (q: number, k: numbe
 }
 
 /** Largest |Δ| of every layer and head computed so far; the rest on request ("Check every layer"). */
-export function renderAllLayers(host: HTMLElement, r: AttentionResult, scratch: Map<number, ScratchLayer>, onCheckAll: () => void): void {
+export function renderAllLayers(
+  host: HTMLElement,
+  r: AttentionResult,
+  scratch: Map<number, ScratchLayer>,
+  onCheckAll: () => void,
+): void {
   const table = document.createElement('table');
   table.className = 'layers-table';
   table.createCaption().textContent = 'Largest |runtime − from scratch| per layer and head';
@@ -60,7 +72,14 @@ export function renderAllLayers(host: HTMLElement, r: AttentionResult, scratch: 
   host.replaceChildren(...parts);
 }
 
-export function renderCompare(host: HTMLElement, r: AttentionResult, s: ScratchLayer, head: number, palette: Palette, onHead: (h: number) => void): void {
+export function renderCompare(
+  host: HTMLElement,
+  r: AttentionResult,
+  s: ScratchLayer,
+  head: number,
+  palette: Palette,
+  onHead: (h: number) => void,
+): void {
   const T = r.tokens.length;
   const H = r.model.heads;
   const worst = s.maxAbsDiffPerHead[head];
@@ -73,9 +92,14 @@ export function renderCompare(host: HTMLElement, r: AttentionResult, s: ScratchL
   maps.append(
     map('Runtime (ONNX Runtime)', T, size, runtime, palette, `Runtime attention, ${which}`),
     map('From scratch (TypeScript)', T, size, scratch, palette, `From-scratch attention, ${which}`),
-    map(`|difference| (dark = 0, bright = ${fmt(worst)})`, T, size,
-      (q, k) => (worst > 0 ? Math.abs(runtime(q, k) - scratch(q, k)) / worst : 0), palette,
-      `Absolute difference, largest ${fmt(worst)}`),
+    map(
+      `|difference| (dark = 0, bright = ${fmt(worst)})`,
+      T,
+      size,
+      (q, k) => (worst > 0 ? Math.abs(runtime(q, k) - scratch(q, k)) / worst : 0),
+      palette,
+      `Absolute difference, largest ${fmt(worst)}`,
+    ),
   );
   const table = document.createElement('table');
   table.className = 'diff-table';

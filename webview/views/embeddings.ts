@@ -10,7 +10,13 @@ export function stateName(r: AttentionResult, s: number): string {
   return s === 0 ? 'Embedding output (token + position)' : `After layer ${s}`;
 }
 
-export function renderEmbeddings(host: HTMLElement, r: AttentionResult, state: number, palette: Palette, width: number): void {
+export function renderEmbeddings(
+  host: HTMLElement,
+  r: AttentionResult,
+  state: number,
+  palette: Palette,
+  width: number,
+): void {
   const T = r.tokens.length;
   const D = r.model.hidden;
   const data = hiddenState(r, state); // [T, hidden]
@@ -23,7 +29,10 @@ export function renderEmbeddings(host: HTMLElement, r: AttentionResult, state: n
   canvas.style.width = `${D * cw}px`;
   canvas.style.height = `${T * ch}px`;
   canvas.setAttribute('role', 'img');
-  canvas.setAttribute('aria-label', `${stateName(r, state)}: ${T} tokens × ${D} dimensions; colour is the value divided by the largest magnitude ${maxAbs.toFixed(3)}`);
+  canvas.setAttribute(
+    'aria-label',
+    `${stateName(r, state)}: ${T} tokens × ${D} dimensions; colour is the value divided by the largest magnitude ${maxAbs.toFixed(3)}`,
+  );
   const readout = document.createElement('p');
   readout.className = 'readout';
   readout.textContent = `Largest magnitude ${maxAbs.toFixed(3)}. Hover a cell for its value.`;
@@ -47,7 +56,12 @@ export function renderPca(host: HTMLElement, r: AttentionResult, state: number, 
   let maxAbs = 1e-9;
   for (const v of points) maxAbs = Math.max(maxAbs, Math.abs(v));
   const at = (v: number) => pad + ((v / maxAbs + 1) / 2) * (size - 2 * pad);
-  const svg = svgRoot('pca', size, size, `${stateName(r, state)}: tokens on the first two principal components (${(100 * explained[0]).toFixed(0)}% and ${(100 * explained[1]).toFixed(0)}% of the variance)`);
+  const svg = svgRoot(
+    'pca',
+    size,
+    size,
+    `${stateName(r, state)}: tokens on the first two principal components (${(100 * explained[0]).toFixed(0)}% and ${(100 * explained[1]).toFixed(0)}% of the variance)`,
+  );
   const fg = `rgb(${palette.foreground.join(',')})`;
   const axis = document.createElementNS(SVG, 'path');
   axis.setAttribute('d', `M${pad} ${size / 2}H${size - pad}M${size / 2} ${pad}V${size - pad}`);

@@ -15,7 +15,10 @@ const GAP = 6;
  * long inputs fit), as colour-table indices 0..255. Kept per result: a click or a theme change
  * repaints from these instead of reading all layers × heads × T² weights again.
  */
-export interface Thumbnails { n: number; atlas: Uint8Array }
+export interface Thumbnails {
+  n: number;
+  atlas: Uint8Array;
+}
 
 const thumbnailCache = new WeakMap<Float32Array, Thumbnails>();
 
@@ -35,7 +38,7 @@ export function thumbnails(r: AttentionResult, size: number): Thumbnails {
   const columnSums = new Float64Array(T);
   const data = r.attention;
   for (let m = 0; m < count; m++) {
-    const base = (((m / heads) | 0) * n) * stride + (m % heads) * n;
+    const base = ((m / heads) | 0) * n * stride + (m % heads) * n;
     for (let i = 0; i < n; i++) {
       columnSums.fill(0);
       const rowsIn = Math.min(f, T - i * f);
@@ -58,7 +61,10 @@ export function thumbnails(r: AttentionResult, size: number): Thumbnails {
 }
 
 export function renderGrid(
-  host: HTMLElement, r: AttentionResult, selected: Pick<ViewSelection, 'layer' | 'head'>, palette: Palette,
+  host: HTMLElement,
+  r: AttentionResult,
+  selected: Pick<ViewSelection, 'layer' | 'head'>,
+  palette: Palette,
   onPick: (layer: number, head: number) => void,
 ): void {
   const T = r.tokens.length;

@@ -12,13 +12,25 @@ import { displayLabel } from '../../src/common/tokenLabel';
 const ALL_LINES_UP_TO = 64;
 const MIN_WEIGHT = 0.01;
 
-export function renderHeadView(host: HTMLElement, r: AttentionResult, layer: number, heads: number[], palette: Palette, focus: number | undefined): void {
+export function renderHeadView(
+  host: HTMLElement,
+  r: AttentionResult,
+  layer: number,
+  heads: number[],
+  palette: Palette,
+  focus: number | undefined,
+): void {
   const T = r.tokens.length;
   const rowH = 18;
   const width = 420;
   const colW = 130;
   const height = T * rowH + 8;
-  const svg = svgRoot('head-view', width, height, `Head view, layer ${layer + 1}, heads ${heads.map((h) => h + 1).join(', ')}: lines join each token on the left to the tokens it attends to on the right`);
+  const svg = svgRoot(
+    'head-view',
+    width,
+    height,
+    `Head view, layer ${layer + 1}, heads ${heads.map((h) => h + 1).join(', ')}: lines join each token on the left to the tokens it attends to on the right`,
+  );
   const lines = document.createElementNS(SVG, 'g');
   svg.append(lines);
   const y = (i: number) => 4 + i * rowH + rowH / 2;
@@ -81,6 +93,9 @@ export function renderHeadView(host: HTMLElement, r: AttentionResult, layer: num
   draw(focus);
   const note = document.createElement('p');
   note.className = 'help';
-  note.textContent = T > ALL_LINES_UP_TO ? `${T} tokens: hover or focus a token on the left to draw its lines.` : 'Hover or focus (Tab) a token on the left to keep only its lines.';
+  note.textContent =
+    T > ALL_LINES_UP_TO
+      ? `${T} tokens: hover or focus a token on the left to draw its lines.`
+      : 'Hover or focus (Tab) a token on the left to keep only its lines.';
   host.replaceChildren(note, svg);
 }

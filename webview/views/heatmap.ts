@@ -23,7 +23,11 @@ export interface Heatmap {
 
 /** `matrix` is [T, T] (one head, a mean, or the rollout); `title` names it for screen readers. */
 export function renderHeatmap(
-  host: HTMLElement, r: AttentionResult, matrix: Matrix, title: string, o: HeatmapOptions,
+  host: HTMLElement,
+  r: AttentionResult,
+  matrix: Matrix,
+  title: string,
+  o: HeatmapOptions,
 ): Heatmap {
   const T = r.tokens.length;
   const rows = Array.from({ length: T }, (_, q) => matrix.subarray(q * T, (q + 1) * T));
@@ -32,7 +36,10 @@ export function renderHeatmap(
   canvas.tabIndex = 0;
   canvas.dataset.tokens = String(T);
   canvas.setAttribute('role', 'img');
-  canvas.setAttribute('aria-label', `${title}: ${T} query tokens by ${T} key tokens. Use the arrow keys to read cells, Enter to focus a row.`);
+  canvas.setAttribute(
+    'aria-label',
+    `${title}: ${T} query tokens by ${T} key tokens. Use the arrow keys to read cells, Enter to focus a row.`,
+  );
   const ctx = canvas.getContext('2d')!;
   ctx.font = o.palette.font;
   // Labels need cells of 9 px or more: when even no margin would leave that, no label is measured.
@@ -54,7 +61,12 @@ export function renderHeatmap(
   ctx.scale(dpr, dpr);
   ctx.font = o.palette.font;
   const fg = `rgb(${o.palette.foreground.join(',')})`;
-  const cells = matrixCanvas(T, T, (q, k) => (r.model.causal && k > q ? MASKED : matrix[q * T + k]), weightTable(o.palette));
+  const cells = matrixCanvas(
+    T,
+    T,
+    (q, k) => (r.model.causal && k > q ? MASKED : matrix[q * T + k]),
+    weightTable(o.palette),
+  );
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(cells, m, m, T * cell, T * cell);
   if (showLabels) {
@@ -93,15 +105,29 @@ export function renderHeatmap(
     const q = Math.floor((ev.clientY - rect.top - m) / cell);
     return q >= 0 && q < T && k >= 0 && k < T ? { q, k } : undefined;
   };
-  canvas.addEventListener('mousemove', (ev) => { const c = cellAt(ev); if (c) say(c.q, c.k); });
-  canvas.addEventListener('click', (ev) => { const c = cellAt(ev); if (c) o.onFocus(c.q); });
+  canvas.addEventListener('mousemove', (ev) => {
+    const c = cellAt(ev);
+    if (c) say(c.q, c.k);
+  });
+  canvas.addEventListener('click', (ev) => {
+    const c = cellAt(ev);
+    if (c) o.onFocus(c.q);
+  });
   canvas.addEventListener('keydown', (ev) => {
-    const d: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    const d: Record<string, [number, number]> = {
+      ArrowUp: [-1, 0],
+      ArrowDown: [1, 0],
+      ArrowLeft: [0, -1],
+      ArrowRight: [0, 1],
+    };
     if (ev.key === 'Enter') return o.onFocus(cursor.q);
     const step = d[ev.key];
     if (!step) return;
     ev.preventDefault();
-    cursor = { q: Math.min(T - 1, Math.max(0, cursor.q + step[0])), k: Math.min(T - 1, Math.max(0, cursor.k + step[1])) };
+    cursor = {
+      q: Math.min(T - 1, Math.max(0, cursor.q + step[0])),
+      k: Math.min(T - 1, Math.max(0, cursor.k + step[1])),
+    };
     say(cursor.q, cursor.k);
   });
   const sayStrongest = (q: number) => {

@@ -45,13 +45,28 @@ function whenSummarised(r: AttentionResult, host: HTMLElement, done: (rows: Head
   requestAnimationFrame(() => setTimeout(() => step(0)));
 }
 
-export function renderSummaries(host: HTMLElement, r: AttentionResult, sort: { column: string; descending: boolean }, onSort: (column: string) => void, onPick: (layer: number, head: number) => void): void {
+export function renderSummaries(
+  host: HTMLElement,
+  r: AttentionResult,
+  sort: { column: string; descending: boolean },
+  onSort: (column: string) => void,
+  onPick: (layer: number, head: number) => void,
+): void {
   whenSummarised(r, host, (all) => renderTable(host, all, sort, onSort, onPick));
 }
 
-function renderTable(host: HTMLElement, all: HeadSummary[], sort: { column: string; descending: boolean }, onSort: (column: string) => void, onPick: (layer: number, head: number) => void): void {
+function renderTable(
+  host: HTMLElement,
+  all: HeadSummary[],
+  sort: { column: string; descending: boolean },
+  onSort: (column: string) => void,
+  onPick: (layer: number, head: number) => void,
+): void {
   const rows = [...all];
-  const key = (s: HeadSummary) => (sort.column === 'layer' ? s.layer * 1000 + s.head : (s[sort.column as keyof HeadSummary] as number | undefined) ?? -1);
+  const key = (s: HeadSummary) =>
+    sort.column === 'layer'
+      ? s.layer * 1000 + s.head
+      : ((s[sort.column as keyof HeadSummary] as number | undefined) ?? -1);
   rows.sort((a, b) => (sort.descending ? key(b) - key(a) : key(a) - key(b)));
   const table = document.createElement('table');
   table.className = 'summaries';

@@ -9,7 +9,10 @@ export interface TokenStrip {
 }
 
 export function renderTokens(
-  host: HTMLElement, r: AttentionResult, onFocus: (t: number) => void, onReveal: (t: number) => void,
+  host: HTMLElement,
+  r: AttentionResult,
+  onFocus: (t: number) => void,
+  onReveal: (t: number) => void,
 ): TokenStrip {
   const strip = document.createElement('div');
   strip.className = 'tokens';
@@ -35,7 +38,10 @@ export function renderTokens(
   });
   strip.addEventListener('keydown', (ev) => {
     const i = chipOf(ev);
-    if (i !== undefined && ev.key === 'Enter' && ev.shiftKey) { ev.preventDefault(); onReveal(i); }
+    if (i !== undefined && ev.key === 'Enter' && ev.shiftKey) {
+      ev.preventDefault();
+      onReveal(i);
+    }
   });
   host.replaceChildren(strip);
   let focused: HTMLElement | undefined;

@@ -10,7 +10,13 @@ export function vectorStrip(v: ArrayLike<number>, maxAbs: number, palette: Palet
   c.style.width = `${Math.min(160, v.length * 3)}px`;
   c.style.height = '12px';
   c.setAttribute('role', 'img');
-  c.setAttribute('aria-label', `${label}: ${Array.from(v).slice(0, 4).map((x) => x.toFixed(3)).join(', ')}${v.length > 4 ? ', …' : ''}`);
+  c.setAttribute(
+    'aria-label',
+    `${label}: ${Array.from(v)
+      .slice(0, 4)
+      .map((x) => x.toFixed(3))
+      .join(', ')}${v.length > 4 ? ', …' : ''}`,
+  );
   c.title = c.getAttribute('aria-label')!;
   return c;
 }
@@ -37,7 +43,17 @@ export function renderWalk(host: HTMLElement, r: AttentionResult, w: WalkData, p
   const table = document.createElement('table');
   table.className = 'walk';
   const head = table.createTHead().insertRow();
-  for (const h of ['j', 'token', 'k_j', 'q·k_j', `× ${w.scale.toPrecision(3)}`, 'mask', 'softmax w_j', 'runtime w_j', 'v_j']) {
+  for (const h of [
+    'j',
+    'token',
+    'k_j',
+    'q·k_j',
+    `× ${w.scale.toPrecision(3)}`,
+    'mask',
+    'softmax w_j',
+    'runtime w_j',
+    'v_j',
+  ]) {
     const th = document.createElement('th');
     th.textContent = h;
     head.append(th);
@@ -65,6 +81,10 @@ export function renderWalk(host: HTMLElement, r: AttentionResult, w: WalkData, p
   cell(foot, w.runtime.reduce((a, b) => a + b, 0).toFixed(6), 'num');
   cell(foot, '');
   const out = document.createElement('p');
-  out.append('output = Σ_j w_j · v_j = ', vectorStrip(w.output, vMax, palette, `output of ${label(w.token)}`), ` (${d} numbers; the heads' outputs are concatenated and projected by W_O)`);
+  out.append(
+    'output = Σ_j w_j · v_j = ',
+    vectorStrip(w.output, vMax, palette, `output of ${label(w.token)}`),
+    ` (${d} numbers; the heads' outputs are concatenated and projected by W_O)`,
+  );
   host.replaceChildren(intro, q, table, out);
 }

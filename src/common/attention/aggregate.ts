@@ -28,7 +28,11 @@ export function rowOf(r: AttentionResult, layer: number, head: HeadChoice, q: nu
 
 /** The tokens q attends to most, strongest first. */
 export function topAttended(
-  r: AttentionResult, layer: number, head: HeadChoice, q: number, n: number,
+  r: AttentionResult,
+  layer: number,
+  head: HeadChoice,
+  q: number,
+  n: number,
 ): { token: number; weight: number }[] {
   return Array.from(rowOf(r, layer, head, q), (weight, token) => ({ token, weight }))
     .sort((a, b) => b.weight - a.weight)

@@ -13,7 +13,8 @@ export interface Masks {
 }
 
 /** Is key j hidden from query i? Masked scores become −∞ before the softmax, so their weight is exactly 0. */
-export const isMasked = (i: number, j: number, m: Masks) => (m.causal === true && j > i) || (m.keyMask !== undefined && m.keyMask[j] === 0);
+export const isMasked = (i: number, j: number, m: Masks) =>
+  (m.causal === true && j > i) || (m.keyMask !== undefined && m.keyMask[j] === 0);
 
 export interface AttentionOutput {
   /** Raw scores q_i·k_j before scaling, [Tq, Tk]. */
@@ -29,19 +30,31 @@ export interface AttentionOutput {
  * `scale` is 1/√d_k unless the model says otherwise: without it, scores grow with d_k and the
  * softmax saturates into a one-hot row.
  */
-export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, masks: Masks = {}, scale = 1 / Math.sqrt(q.shape[1])): AttentionOutput {
+export function scaledDotProductAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  masks: Masks = {},
+  scale = 1 / Math.sqrt(q.shape[1]),
+): AttentionOutput {
   const { scores, weights } = attentionWeights(q, k, masks, scale);
   return { scores, weights, output: matmul(weights, v) };
 }
 
 /** The first half of the above: scores and probabilities, without the values. */
-export function attentionWeights(q: Tensor, k: Tensor, masks: Masks = {}, scale = 1 / Math.sqrt(q.shape[1])): Omit<AttentionOutput, 'output'> {
+export function attentionWeights(
+  q: Tensor,
+  k: Tensor,
+  masks: Masks = {},
+  scale = 1 / Math.sqrt(q.shape[1]),
+): Omit<AttentionOutput, 'output'> {
   const scores = matmulTransposed(q, k);
   const [tq, tk] = scores.shape;
   const weights = zeros([tq, tk]);
   const row = new Float64Array(tk);
   for (let i = 0; i < tq; i++) {
-    for (let j = 0; j < tk; j++) row[j] = isMasked(i, j, masks) ? -Infinity : Math.fround(scores.data[i * tk + j] * scale);
+    for (let j = 0; j < tk; j++)
+      row[j] = isMasked(i, j, masks) ? -Infinity : Math.fround(scores.data[i * tk + j] * scale);
     weights.data.set(softmax(row), i * tk);
   }
   return { scores, weights };
@@ -49,11 +62,15 @@ export function attentionWeights(q: Tensor, k: Tensor, masks: Masks = {}, scale 
 
 export interface HeadWeights {
   /** Projections [d_model, n·d_head] and biases; k and v may have fewer heads (grouped-query attention). */
-  wq: Tensor; bq?: Float32Array;
-  wk: Tensor; bk?: Float32Array;
-  wv: Tensor; bv?: Float32Array;
+  wq: Tensor;
+  bq?: Float32Array;
+  wk: Tensor;
+  bk?: Float32Array;
+  wv: Tensor;
+  bv?: Float32Array;
   /** Output projection [n·d_head, d_model]. */
-  wo?: Tensor; bo?: Float32Array;
+  wo?: Tensor;
+  bo?: Float32Array;
 }
 
 export interface MultiHeadOptions extends Masks {
@@ -90,7 +107,15 @@ export function multiHeadAttention(x: Tensor, w: HeadWeights, o: MultiHeadOption
   const heads: AttentionOutput[] = [];
   for (let h = 0; h < o.heads; h++) {
     const kv = Math.floor(h / group);
-    heads.push(scaledDotProductAttention(pos(columns(q, h * d, d)), pos(columns(k, kv * d, d)), columns(v, kv * d, d), o, o.scale ?? 1 / Math.sqrt(d)));
+    heads.push(
+      scaledDotProductAttention(
+        pos(columns(q, h * d, d)),
+        pos(columns(k, kv * d, d)),
+        columns(v, kv * d, d),
+        o,
+        o.scale ?? 1 / Math.sqrt(d),
+      ),
+    );
   }
   const T = x.shape[0];
   const concat = zeros([T, o.heads * d]);

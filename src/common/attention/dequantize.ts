@@ -108,8 +108,15 @@ export function unpackIntegers(bytes: Uint8Array, count: number, format: BlockIn
  * Zero points default to 0 for int4, 2^(bits−1) for the unsigned formats. Gathering rows of it is
  * then an ordinary Gather.
  */
-export function dequantizeBlocks(q: Int32Array, dims: number[], quantizeAxis: number, blockSize: number,
-  scales: Float32Array, zeroPoints: Int32Array | undefined, format: BlockIntegers): Float32Array {
+export function dequantizeBlocks(
+  q: Int32Array,
+  dims: number[],
+  quantizeAxis: number,
+  blockSize: number,
+  scales: Float32Array,
+  zeroPoints: Int32Array | undefined,
+  format: BlockIntegers,
+): Float32Array {
   const axis = quantizeAxis < 0 ? quantizeAxis + dims.length : quantizeAxis;
   const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const size = dims[axis];
@@ -127,19 +134,29 @@ export function dequantizeBlocks(q: Int32Array, dims: number[], quantizeAxis: nu
 
 /** bitsandbytes' 4-bit code books (quant_type 0: FP4, 1: NF4, the normal-float quantiles of Dettmers et al. 2023). */
 const BNB4_CODES = [
-  [0, 5.208333333e-3, 0.66666667, 1, 0.33333333, 0.5, 0.16666667, 0.25,
-    -0, -5.208333333e-3, -0.66666667, -1, -0.33333333, -0.5, -0.16666667, -0.25],
-  [-1, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635, -0.18477343022823334,
+  [
+    0, 5.208333333e-3, 0.66666667, 1, 0.33333333, 0.5, 0.16666667, 0.25, -0, -5.208333333e-3, -0.66666667, -1,
+    -0.33333333, -0.5, -0.16666667, -0.25,
+  ],
+  [
+    -1, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635, -0.18477343022823334,
     -0.09105003625154495, 0, 0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224,
-    0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1],
+    0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1,
+  ],
 ].map((c) => Float32Array.from(c));
 
 /**
  * MatMulBnb4's weight (transformers.js' bnb4 files) by output column, [N, K]: the flattened Wᵀ in
  * blocks of `blockSize`, two codes a byte (the first in the high nibble), W = code[q] · absmax[block].
  */
-export function dequantizeBnb4(packed: Uint8Array, absmax: Float32Array, K: number, N: number, blockSize: number,
-  quantType: number): Float32Array {
+export function dequantizeBnb4(
+  packed: Uint8Array,
+  absmax: Float32Array,
+  K: number,
+  N: number,
+  blockSize: number,
+  quantType: number,
+): Float32Array {
   const codes = BNB4_CODES[quantType];
   if (!codes) throw new Error(`MatMulBnb4 quant_type ${quantType} is not FP4 (0) or NF4 (1)`);
   const out = new Float32Array(N * K);

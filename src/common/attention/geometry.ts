@@ -44,7 +44,7 @@ export function pca2(x: Float32Array, T: number, D: number): Projection2D {
   const explained: [number, number] = [0, 0];
   for (let k = 0; k < 2 && T > k; k++) {
     // A deterministic but irregular start: a regular one can be orthogonal to the answer.
-    let v = Float64Array.from({ length: T }, (_, i) => Math.sin(i * 12.9898 + k * 78.233 + 1) * 43758.5453 % 1);
+    let v = Float64Array.from({ length: T }, (_, i) => (Math.sin(i * 12.9898 + k * 78.233 + 1) * 43758.5453) % 1);
     let lambda = 0;
     for (let it = 0; it < 500; it++) {
       const w = new Float64Array(T);

@@ -63,7 +63,8 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(lo, v), h
  * and the mean of heads stays the mean.
  */
 export function clampSelection<S extends Partial<ViewSelection>>(
-  r: Shaped, s: S,
+  r: Shaped,
+  s: S,
 ): Omit<S, keyof ViewSelection> & ViewSelection {
   const head: HeadChoice = s.head === 'mean' || s.head === undefined ? 'mean' : clamp(s.head, 0, r.model.heads - 1);
   return {

@@ -16,22 +16,54 @@ export function dotRows(a: Float32Array, bt: Float32Array, m: number, k: number,
     const a1 = i + 1 < m ? a0 + k : a0; // an odd last row is computed twice, stored once
     let j = 0;
     for (; j + 4 <= n; j += 4) {
-      const b0 = j * k, b1 = b0 + k, b2 = b1 + k, b3 = b2 + k;
-      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+      const b0 = j * k,
+        b1 = b0 + k,
+        b2 = b1 + k,
+        b3 = b2 + k;
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
       for (let p = 0; p < k; p++) {
-        const x = a[a0 + p], y = a[a1 + p];
-        const w0 = bt[b0 + p], w1 = bt[b1 + p], w2 = bt[b2 + p], w3 = bt[b3 + p];
-        s00 += x * w0; s01 += x * w1; s02 += x * w2; s03 += x * w3;
-        s10 += y * w0; s11 += y * w1; s12 += y * w2; s13 += y * w3;
+        const x = a[a0 + p],
+          y = a[a1 + p];
+        const w0 = bt[b0 + p],
+          w1 = bt[b1 + p],
+          w2 = bt[b2 + p],
+          w3 = bt[b3 + p];
+        s00 += x * w0;
+        s01 += x * w1;
+        s02 += x * w2;
+        s03 += x * w3;
+        s10 += y * w0;
+        s11 += y * w1;
+        s12 += y * w2;
+        s13 += y * w3;
       }
       const o = i * n + j;
-      out[o] = s00; out[o + 1] = s01; out[o + 2] = s02; out[o + 3] = s03;
-      if (i + 1 < m) { out[o + n] = s10; out[o + n + 1] = s11; out[o + n + 2] = s12; out[o + n + 3] = s13; }
+      out[o] = s00;
+      out[o + 1] = s01;
+      out[o + 2] = s02;
+      out[o + 3] = s03;
+      if (i + 1 < m) {
+        out[o + n] = s10;
+        out[o + n + 1] = s11;
+        out[o + n + 2] = s12;
+        out[o + n + 3] = s13;
+      }
     }
     for (; j < n; j++) {
       const b0 = j * k;
-      let s0 = 0, s1 = 0;
-      for (let p = 0; p < k; p++) { s0 += a[a0 + p] * bt[b0 + p]; s1 += a[a1 + p] * bt[b0 + p]; }
+      let s0 = 0,
+        s1 = 0;
+      for (let p = 0; p < k; p++) {
+        s0 += a[a0 + p] * bt[b0 + p];
+        s1 += a[a1 + p] * bt[b0 + p];
+      }
       out[i * n + j] = s0;
       if (i + 1 < m) out[(i + 1) * n + j] = s1;
     }
@@ -126,8 +158,22 @@ export function erf(x: number): number {
   const sign = x < 0 ? -1 : 1;
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
-    t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   return sign * (1 - r);
 }
 

@@ -38,8 +38,13 @@ export interface LayerWeights {
 }
 
 /** `quantized` gives x as DynamicQuantizeLinear makes it, for int8 projections (shared by a layer's Q, K and V). */
-export function project(x: Tensor, p: Projection, quantized: () => Quantized = () => dynamicQuantizeLinear(x.data)): Tensor {
-  const y = p.kind === 'dynamic-int8' ? quantizedMatmul(quantized(), x.shape[0], p.wT, p.wScale!) : matmulTransposed(x, p.wT);
+export function project(
+  x: Tensor,
+  p: Projection,
+  quantized: () => Quantized = () => dynamicQuantizeLinear(x.data),
+): Tensor {
+  const y =
+    p.kind === 'dynamic-int8' ? quantizedMatmul(quantized(), x.shape[0], p.wT, p.wScale!) : matmulTransposed(x, p.wT);
   return p.bias ? addBias(y, p.bias) : y;
 }
 
@@ -79,7 +84,8 @@ export function layerAttention(x: Tensor, w: LayerWeights, causal: boolean): Flo
   const vectors = headVectors(x, w, false);
   const T = x.shape[0];
   const probabilities = new Float32Array(w.heads * T * T);
-  for (let h = 0; h < w.heads; h++) probabilities.set(attentionWeights(vectors.q[h], vectors.k[h], { causal }, w.scale).weights.data, h * T * T);
+  for (let h = 0; h < w.heads; h++)
+    probabilities.set(attentionWeights(vectors.q[h], vectors.k[h], { causal }, w.scale).weights.data, h * T * T);
   return probabilities;
 }
 
@@ -91,9 +97,16 @@ export interface Comparison {
   maxAbsDiff: number;
 }
 
-export function compare(runtime: Float32Array, scratch: Float32Array, layers: number, heads: number, T: number): Comparison {
+export function compare(
+  runtime: Float32Array,
+  scratch: Float32Array,
+  layers: number,
+  heads: number,
+  T: number,
+): Comparison {
   const per = new Float32Array(layers * heads);
-  for (let i = 0; i < layers * heads; i++) per[i] = maxAbsDiff(runtime.subarray(i * T * T, (i + 1) * T * T), scratch.subarray(i * T * T, (i + 1) * T * T));
+  for (let i = 0; i < layers * heads; i++)
+    per[i] = maxAbsDiff(runtime.subarray(i * T * T, (i + 1) * T * T), scratch.subarray(i * T * T, (i + 1) * T * T));
   return { attention: scratch, maxAbsDiffPerHead: per, maxAbsDiff: per.reduce((a, b) => Math.max(a, b), 0) };
 }
 
@@ -113,7 +126,14 @@ export interface WalkStep {
   output: Float32Array;
 }
 
-export function walk(vectors: HeadVectors, layer: number, head: number, token: number, scale: number, causal: boolean): WalkStep {
+export function walk(
+  vectors: HeadVectors,
+  layer: number,
+  head: number,
+  token: number,
+  scale: number,
+  causal: boolean,
+): WalkStep {
   const q = vectors.q[head];
   const k = vectors.k[head];
   const v = vectors.v[head];
@@ -122,9 +142,17 @@ export function walk(vectors: HeadVectors, layer: number, head: number, token: n
   // A single query row has no position of its own inside the function: say which keys it may not see.
   const masked = Array.from({ length: T }, (_, j) => isMasked(token, j, { causal }));
   const keyMask = masked.map((m) => (m ? 0 : 1));
-  const { scores, weights, output } = scaledDotProductAttention({ data: row(q, token), shape: [1, d] }, k, v, { keyMask }, scale);
+  const { scores, weights, output } = scaledDotProductAttention(
+    { data: row(q, token), shape: [1, d] },
+    k,
+    v,
+    { keyMask },
+    scale,
+  );
   return {
-    layer, head, token,
+    layer,
+    head,
+    token,
     q: row(q, token),
     keys: Array.from({ length: T }, (_, j) => row(k, j)),
     dots: scores.data,

@@ -15,7 +15,11 @@ export const scaledDotScore = (q: ArrayLike<number>, k: ArrayLike<number>) => do
  * Additive (Bahdanau et al. 2015): score = vᵀ tanh(W_q q + W_k k). A one-layer network; q and k
  * may have different sizes. W_q is [h, d_q], W_k is [h, d_k], v has h entries.
  */
-export function additiveScore(q: ArrayLike<number>, k: ArrayLike<number>, p: { wq: Tensor; wk: Tensor; v: Float32Array }): number {
+export function additiveScore(
+  q: ArrayLike<number>,
+  k: ArrayLike<number>,
+  p: { wq: Tensor; wk: Tensor; v: Float32Array },
+): number {
   const h = p.v.length;
   let s = 0;
   for (let r = 0; r < h; r++) {

@@ -9,10 +9,12 @@ import { attentionRow, tokenVector } from '../attention/layout';
 export function toJson(r: AttentionResult): string {
   const T = r.tokens.length;
   const { layers, heads, hidden } = r.model;
-  const attention = Array.from({ length: layers }, (_, l) => Array.from({ length: heads }, (_, h) =>
-    Array.from({ length: T }, (_, q) => Array.from(attentionRow(r, l, h, q))))); // [layers][heads][T][T]
+  const attention = Array.from({ length: layers }, (_, l) =>
+    Array.from({ length: heads }, (_, h) => Array.from({ length: T }, (_, q) => Array.from(attentionRow(r, l, h, q)))),
+  ); // [layers][heads][T][T]
   const hiddenStates = Array.from({ length: r.hiddenStateCount }, (_, s) =>
-    Array.from({ length: T }, (_, t) => Array.from(tokenVector(r, s, t)))); // [states][T][hidden]
+    Array.from({ length: T }, (_, t) => Array.from(tokenVector(r, s, t))),
+  ); // [states][T][hidden]
   return JSON.stringify({
     format: 'attention-lens/1',
     model: r.model,
@@ -46,23 +48,39 @@ export function toCsv(r: AttentionResult): string {
   return lines.join('\n') + '\n';
 }
 
-export const xmlEscape = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+export const xmlEscape = (s: string) =>
+  s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 
 /** A [T, T] matrix as SVG: one rect per cell, token labels as escaped text. */
-export function matrixSvg(labels: string[], matrix: ArrayLike<number>, color: (w: number, q: number, k: number) => string, textColor: string, title: string): string {
+export function matrixSvg(
+  labels: string[],
+  matrix: ArrayLike<number>,
+  color: (w: number, q: number, k: number) => string,
+  textColor: string,
+  title: string,
+): string {
   const T = labels.length;
   const cell = 18;
   const margin = 110;
   const size = margin + T * cell;
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" font-family="monospace" font-size="11">`, `<title>${xmlEscape(title)}</title>`];
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" font-family="monospace" font-size="11">`,
+    `<title>${xmlEscape(title)}</title>`,
+  ];
   labels.forEach((l, i) => {
-    parts.push(`<text x="${margin - 4}" y="${margin + i * cell + 13}" text-anchor="end" fill="${textColor}">${xmlEscape(l)}</text>`);
-    parts.push(`<text transform="translate(${margin + i * cell + 13},${margin - 4}) rotate(-90)" fill="${textColor}">${xmlEscape(l)}</text>`);
+    parts.push(
+      `<text x="${margin - 4}" y="${margin + i * cell + 13}" text-anchor="end" fill="${textColor}">${xmlEscape(l)}</text>`,
+    );
+    parts.push(
+      `<text transform="translate(${margin + i * cell + 13},${margin - 4}) rotate(-90)" fill="${textColor}">${xmlEscape(l)}</text>`,
+    );
   });
   for (let q = 0; q < T; q++) {
     for (let k = 0; k < T; k++) {
       const w = matrix[q * T + k];
-      parts.push(`<rect x="${margin + k * cell}" y="${margin + q * cell}" width="${cell}" height="${cell}" fill="${color(w, q, k)}"><title>${w.toFixed(4)}</title></rect>`);
+      parts.push(
+        `<rect x="${margin + k * cell}" y="${margin + q * cell}" width="${cell}" height="${cell}" fill="${color(w, q, k)}"><title>${w.toFixed(4)}</title></rect>`,
+      );
     }
   }
   parts.push('</svg>');

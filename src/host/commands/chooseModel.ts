@@ -4,7 +4,13 @@ import { readFileSync, statSync } from 'node:fs';
 import { readSettings } from '../config';
 import type { Dtype } from '../../common/protocol';
 import {
-  cacheFolder, configShape, dtypesPresent, HUB_MODELS, isModelFolder, listModelFolders, onnxFile,
+  cacheFolder,
+  configShape,
+  dtypesPresent,
+  HUB_MODELS,
+  isModelFolder,
+  listModelFolders,
+  onnxFile,
 } from '../../node/catalog';
 import { describeError } from '../../common/errors';
 import { notify } from '../notify';
@@ -24,7 +30,13 @@ function describeFolder(dir: string): string {
   }
 }
 
-const sizeOf = (file: string) => { try { return `${(statSync(file).size / 1e6).toFixed(1)} MB`; } catch { return ''; } };
+const sizeOf = (file: string) => {
+  try {
+    return `${(statSync(file).size / 1e6).toFixed(1)} MB`;
+  } catch {
+    return '';
+  }
+};
 
 /** The dtypes a folder has, the chosen one with its size ("fp32, q8 (4.1 MB), q4"), or that it lacks the chosen one. */
 function dtypesOf(dir: string, chosen: Dtype): string {
@@ -46,7 +58,13 @@ export async function chooseModel(storage: string): Promise<void> {
   if (local.length) {
     items.push({ label: 'On disk', kind: vscode.QuickPickItemKind.Separator });
     for (const dir of local) {
-      items.push({ label: path.basename(dir), description: `${describeFolder(dir)} · ${dtypesOf(dir, s.dtype)}`, detail: dir, value: dir, picked: current === dir });
+      items.push({
+        label: path.basename(dir),
+        description: `${describeFolder(dir)} · ${dtypesOf(dir, s.dtype)}`,
+        detail: dir,
+        value: dir,
+        picked: current === dir,
+      });
     }
   }
   items.push({ label: 'Hugging Face hub', kind: vscode.QuickPickItemKind.Separator });
@@ -58,11 +76,19 @@ export async function chooseModel(storage: string): Promise<void> {
     items.push({ label: m.id, description: `${m.family} · ${state}`, value: m.id, picked: current === m.id });
   }
   items.push({ label: '$(folder-opened) Choose a model folder…', browse: true, alwaysShow: true });
-  const pick = await vscode.window.showQuickPick(items, { title: 'Attention Lens: Choose Model', placeHolder: `Current: ${current || '(default)'} · dtype ${s.dtype}`, matchOnDescription: true });
+  const pick = await vscode.window.showQuickPick(items, {
+    title: 'Attention Lens: Choose Model',
+    placeHolder: `Current: ${current || '(default)'} · dtype ${s.dtype}`,
+    matchOnDescription: true,
+  });
   if (!pick) return;
   let value = pick.value;
   if (pick.browse) {
-    const chosen = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this model folder' });
+    const chosen = await vscode.window.showOpenDialog({
+      canSelectFolders: true,
+      canSelectFiles: false,
+      openLabel: 'Use this model folder',
+    });
     if (!chosen?.[0]) return;
     value = chosen[0].fsPath;
     if (!isModelFolder(value)) {

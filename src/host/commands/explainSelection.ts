@@ -11,7 +11,9 @@ import { HostBusy, measureHostBusy } from '../hostBusy';
 import { MAX_SELECTION_CHARS } from '../../common/limits';
 
 /** What to explain: the primary selection, or the current line when nothing is selected. */
-export function textToExplain(editor: vscode.TextEditor): { range: vscode.Range; text: string; note?: string } | { error: string } {
+export function textToExplain(
+  editor: vscode.TextEditor,
+): { range: vscode.Range; text: string; note?: string } | { error: string } {
   const doc = editor.document;
   let range: vscode.Range = editor.selection;
   const notes: string[] = [];
@@ -27,7 +29,9 @@ export function textToExplain(editor: vscode.TextEditor): { range: vscode.Range;
     // Never cut a character in half (an emoji is two UTF-16 units).
     if (/[\uDC00-\uDFFF]/.test(doc.getText(new vscode.Range(doc.positionAt(end), doc.positionAt(end + 1))))) end--;
     range = new vscode.Range(range.start, doc.positionAt(end));
-    notes.push(`The selection is longer than ${MAX_SELECTION_CHARS.toLocaleString()} characters; only its start is explained.`);
+    notes.push(
+      `The selection is longer than ${MAX_SELECTION_CHARS.toLocaleString()} characters; only its start is explained.`,
+    );
   }
   const text = doc.getText(range);
   if (text.trim() === '') return { error: 'Select some text to explain: the selection is empty or only whitespace.' };
@@ -55,7 +59,13 @@ export async function explainSelection(deps: ExplainDeps): Promise<ExplainedSele
     return undefined;
   }
   const document = editor.document;
-  return explainText(deps, what.text, { uri: document.uri.toString(), offset: document.offsetAt(what.range.start) }, document.version, what.note);
+  return explainText(
+    deps,
+    what.text,
+    { uri: document.uri.toString(), offset: document.offsetAt(what.range.start) },
+    document.version,
+    what.note,
+  );
 }
 
 /**
@@ -63,7 +73,11 @@ export async function explainSelection(deps: ExplainDeps): Promise<ExplainedSele
  * hover applies only while that document is still at `version` (VERSION_UNKNOWN: see ResultStore.get).
  */
 export async function explainText(
-  deps: ExplainDeps, text: string, source?: { uri: string; offset: number }, version = VERSION_UNKNOWN, note?: string,
+  deps: ExplainDeps,
+  text: string,
+  source?: { uri: string; offset: number },
+  version = VERSION_UNKNOWN,
+  note?: string,
 ): Promise<ExplainedSelection | undefined> {
   const settings = readSettings();
   const busy = measureHostBusy();
@@ -84,11 +98,20 @@ export async function explainText(
         }
       },
     );
-    const entry: ExplainedSelection = { uri: source ? vscode.Uri.parse(source.uri) : vscode.Uri.parse('untitled:Attention%20Lens'), version, offset: source?.offset ?? 0, result };
+    const entry: ExplainedSelection = {
+      uri: source ? vscode.Uri.parse(source.uri) : vscode.Uri.parse('untitled:Attention%20Lens'),
+      version,
+      offset: source?.offset ?? 0,
+      result,
+    };
     deps.store.set(entry);
     deps.panel.show(entry);
     logHostBusy(deps, result.tokens.length, busy);
-    const notes = [note, result.truncated && `The selection has ${result.truncated.totalTokens} tokens; only the first ${result.truncated.keptTokens} were explained (attentionLens.maxTokens and the model's context).`].filter(Boolean);
+    const notes = [
+      note,
+      result.truncated &&
+        `The selection has ${result.truncated.totalTokens} tokens; only the first ${result.truncated.keptTokens} were explained (attentionLens.maxTokens and the model's context).`,
+    ].filter(Boolean);
     if (notes.length) notify('info', notes.join(' '));
     return entry;
   } catch (e) {
@@ -114,8 +137,10 @@ function logHostBusy(deps: ExplainDeps, tokens: number, stop: () => HostBusy): v
     sub.dispose();
     const b = stop();
     const cpu = b.cpuMs === undefined ? '' : `, CPU ${b.cpuMs.toFixed(0)} ms`;
-    deps.log?.(`Explained ${tokens} tokens: extension host main thread busy ${b.busyMs.toFixed(0)} ms`
-      + ` of ${b.wallMs.toFixed(0)} ms (longest stall ${b.longestStallMs.toFixed(0)} ms${cpu})`
-      + ' until the panel had the result');
+    deps.log?.(
+      `Explained ${tokens} tokens: extension host main thread busy ${b.busyMs.toFixed(0)} ms` +
+        ` of ${b.wallMs.toFixed(0)} ms (longest stall ${b.longestStallMs.toFixed(0)} ms${cpu})` +
+        ' until the panel had the result',
+    );
   });
 }

@@ -28,6 +28,9 @@ export class AttentionHoverProvider implements vscode.HoverProvider {
     md.isTrusted = { enabledCommands: [SHOW_PANEL_COMMAND] };
     md.supportHtml = false;
     const tok = r.tokens[q];
-    return new vscode.Hover(md, new vscode.Range(document.positionAt(e.offset + tok.start), document.positionAt(e.offset + tok.end)));
+    return new vscode.Hover(
+      md,
+      new vscode.Range(document.positionAt(e.offset + tok.start), document.positionAt(e.offset + tok.end)),
+    );
   }
 }

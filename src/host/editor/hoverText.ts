@@ -9,13 +9,15 @@ export const SHOW_PANEL_COMMAND = 'attentionLens.showPanel';
  * image; line breaks and tabs are shown as symbols.
  */
 export function escapeMarkdown(s: string): string {
-  return s
-    .replace(/[\\`*_{}[\]()#+\-.!|<>~&"':=]/g, (c) => `\\${c}`)
-    .replace(/\r\n|\r|\n/g, '↵')
-    .replace(/\t/g, '⇥')
-    // Control characters would draw as boxes or reorder the text: replaced on purpose.
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '�');
+  return (
+    s
+      .replace(/[\\`*_{}[\]()#+\-.!|<>~&"':=]/g, (c) => `\\${c}`)
+      .replace(/\r\n|\r|\n/g, '↵')
+      .replace(/\t/g, '⇥')
+      // Control characters would draw as boxes or reorder the text: replaced on purpose.
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '�')
+  );
 }
 
 export function hoverMarkdown(r: AttentionResult, layer: number, head: HeadChoice, q: number): string {
@@ -27,7 +29,9 @@ export function hoverMarkdown(r: AttentionResult, layer: number, head: HeadChoic
     '',
     'Attends most to:',
     '',
-    ...topAttended(r, layer, head, q, 3).map((t) => `- ${name(t.token)} (#${t.token}) — ${(100 * t.weight).toFixed(1)}%`),
+    ...topAttended(r, layer, head, q, 3).map(
+      (t) => `- ${name(t.token)} (#${t.token}) — ${(100 * t.weight).toFixed(1)}%`,
+    ),
     '',
     `[Open in the Attention Lens panel](command:${SHOW_PANEL_COMMAND}?${encodeURIComponent(JSON.stringify([{ token: q }]))})`,
   ];

@@ -6,7 +6,11 @@ import { SHOW_PANEL_COMMAND } from './hoverText';
 import { clampSelection } from '../../common/attention/layout';
 
 export class AttentionStatus implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('attentionLens.status', vscode.StatusBarAlignment.Right, 100);
+  private readonly item = vscode.window.createStatusBarItem(
+    'attentionLens.status',
+    vscode.StatusBarAlignment.Right,
+    100,
+  );
 
   constructor() {
     this.item.name = 'Attention Lens';
@@ -21,8 +25,8 @@ export class AttentionStatus implements vscode.Disposable {
     const head = at.head === 'mean' ? 'mean' : `H${at.head + 1}`;
     const which = at.head === 'mean' ? `mean of ${m.heads} heads` : `head ${at.head + 1} of ${m.heads}`;
     this.item.text = `$(eye) ${m.label} · L${layer} · ${head}`;
-    this.item.tooltip = `Attention Lens: ${m.label} (${m.dtype}), layer ${layer} of ${m.layers}, ${which}. `
-      + 'Click to open the panel.';
+    this.item.tooltip =
+      `Attention Lens: ${m.label} (${m.dtype}), layer ${layer} of ${m.layers}, ${which}. ` + 'Click to open the panel.';
     this.item.accessibilityInformation = { label: this.item.tooltip };
     this.item.show();
   }

@@ -19,9 +19,15 @@ function tintLevel(weight: number, max: number): number {
 
 export class AttentionTint implements vscode.Disposable {
   private readonly levels = Array.from({ length: TINT_LEVELS }, (_, i) =>
-    vscode.window.createTextEditorDecorationType({ backgroundColor: new vscode.ThemeColor(`attentionLens.weight${i + 1}`), borderRadius: '2px' }));
+    vscode.window.createTextEditorDecorationType({
+      backgroundColor: new vscode.ThemeColor(`attentionLens.weight${i + 1}`),
+      borderRadius: '2px',
+    }),
+  );
   private readonly source = vscode.window.createTextEditorDecorationType({
-    border: '1px solid', borderColor: new vscode.ThemeColor('attentionLens.hoveredToken'), borderRadius: '2px',
+    border: '1px solid',
+    borderColor: new vscode.ThemeColor('attentionLens.hoveredToken'),
+    borderRadius: '2px',
   });
   private tinted: vscode.TextEditor | undefined;
   /** The token each level's ranges belong to, for tests and the status line. */
@@ -40,12 +46,17 @@ export class AttentionTint implements vscode.Disposable {
     const byLevel: vscode.Range[][] = Array.from({ length: TINT_LEVELS }, () => []);
     const levels = r.tokens.map((t, k) => {
       const level = visible(k) ? tintLevel(row[k], max) : 0;
-      if (level) byLevel[level - 1].push(new vscode.Range(document.positionAt(entry.offset + t.start), document.positionAt(entry.offset + t.end)));
+      if (level)
+        byLevel[level - 1].push(
+          new vscode.Range(document.positionAt(entry.offset + t.start), document.positionAt(entry.offset + t.end)),
+        );
       return level;
     });
     this.levels.forEach((d, i) => editor.setDecorations(d, byLevel[i]));
     const tok = r.tokens[q];
-    editor.setDecorations(this.source, [new vscode.Range(document.positionAt(entry.offset + tok.start), document.positionAt(entry.offset + tok.end))]);
+    editor.setDecorations(this.source, [
+      new vscode.Range(document.positionAt(entry.offset + tok.start), document.positionAt(entry.offset + tok.end)),
+    ]);
     this.tinted = editor;
     this.current = { token: q, levels };
   }

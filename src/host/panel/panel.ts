@@ -1,8 +1,15 @@
 /** The Attention Lens webview panel: one per window, fed from the ResultStore. */
 import * as vscode from 'vscode';
 import {
-  AttentionResult, ExportRequest, HostToWebview, MEAN_OF_HEADS, parseWebviewMessage, ScratchQuery, ViewSelection,
-  WalkQuery, WebviewMethods,
+  AttentionResult,
+  ExportRequest,
+  HostToWebview,
+  MEAN_OF_HEADS,
+  parseWebviewMessage,
+  ScratchQuery,
+  ViewSelection,
+  WalkQuery,
+  WebviewMethods,
 } from '../../common/protocol';
 import { errorReply, replyOf } from '../../common/rpc';
 import type { ExplainedSelection } from '../editor/results';
@@ -83,7 +90,8 @@ export class AttentionPanel {
     return {
       enableScripts: true,
       localResourceRoots: [
-        vscode.Uri.joinPath(this.extensionUri, 'media'), vscode.Uri.joinPath(this.extensionUri, 'dist'),
+        vscode.Uri.joinPath(this.extensionUri, 'media'),
+        vscode.Uri.joinPath(this.extensionUri, 'dist'),
         vscode.Uri.file(this.tensorDir),
       ],
       retainContextWhenHidden: true,
@@ -91,7 +99,14 @@ export class AttentionPanel {
   }
 
   private create(): void {
-    this.attach(vscode.window.createWebviewPanel(AttentionPanel.viewType, 'Attention Lens', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, this.options()));
+    this.attach(
+      vscode.window.createWebviewPanel(
+        AttentionPanel.viewType,
+        'Attention Lens',
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+        this.options(),
+      ),
+    );
   }
 
   /** Takes over a panel that VS Code restored after a window reload (see the serializer in extension.ts). */
@@ -118,10 +133,13 @@ export class AttentionPanel {
       } else if (m.type === 'request') {
         const { id } = m;
         const answer: Promise<WebviewMethods[typeof m.method]['result']> =
-          m.method === 'scratch' ? this.answers.scratch(m.params)
-          : m.method === 'walk' ? this.answers.walk(m.params)
-          : this.shown ? this.answers.export(this.shown, m.params).then((path) => ({ path }))
-          : Promise.reject(new Error('There is nothing to export: explain a selection first.'));
+          m.method === 'scratch'
+            ? this.answers.scratch(m.params)
+            : m.method === 'walk'
+              ? this.answers.walk(m.params)
+              : this.shown
+                ? this.answers.export(this.shown, m.params).then((path) => ({ path }))
+                : Promise.reject(new Error('There is nothing to export: explain a selection first.'));
         answer.then(
           (result) => this.post(replyOf<WebviewMethods>(id, result)),
           // Closing the panel cancels its questions: that is not an error to show.

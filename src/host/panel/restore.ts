@@ -12,6 +12,9 @@ export function restoredState(state: unknown): SavedPanel | undefined {
   const s = state as Record<string, unknown>;
   if (typeof s.text !== 'string' || s.text.trim() === '' || s.text.length > MAX_SELECTION_CHARS) return undefined;
   const src = s.source as Record<string, unknown> | undefined;
-  const source = src && typeof src.uri === 'string' && Number.isInteger(src.offset) && (src.offset as number) >= 0 ? { uri: src.uri, offset: src.offset as number } : undefined;
+  const source =
+    src && typeof src.uri === 'string' && Number.isInteger(src.offset) && (src.offset as number) >= 0
+      ? { uri: src.uri, offset: src.offset as number }
+      : undefined;
   return { text: s.text, source };
 }

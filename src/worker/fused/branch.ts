@@ -92,7 +92,11 @@ export class Branch {
 
   /** A shape vector from 1-element tensors and plain numbers. */
   shape(parts: (T | number)[]): T {
-    return this.op('Concat', parts.map((p) => (typeof p === 'number' ? this.ints([p]) : p)), [{ name: 'axis', i: 0 }]);
+    return this.op(
+      'Concat',
+      parts.map((p) => (typeof p === 'number' ? this.ints([p]) : p)),
+      [{ name: 'axis', i: 0 }],
+    );
   }
 
   reshape(x: T, parts: (T | number)[]): T {

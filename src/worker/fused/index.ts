@@ -20,8 +20,22 @@ const FUSED: Record<string, (b: Branch, n: OnnxNode, g: GraphFacts) => CoreTaps>
   '/Attention': onnxAttention,
 };
 
-const RANK_KEEPING = new Set(['MatMul', 'Add', 'Sub', 'Mul', 'Div', 'Cast', 'Identity', 'Relu', 'Gelu', 'FastGelu',
-  'LayerNormalization', 'SkipLayerNormalization', 'SimplifiedLayerNormalization', 'SkipSimplifiedLayerNormalization']);
+const RANK_KEEPING = new Set([
+  'MatMul',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Cast',
+  'Identity',
+  'Relu',
+  'Gelu',
+  'FastGelu',
+  'LayerNormalization',
+  'SkipLayerNormalization',
+  'SimplifiedLayerNormalization',
+  'SkipSimplifiedLayerNormalization',
+]);
 const SEARCH_OPS = new Set(['BeamSearch', 'GreedySearch', 'Sampling', 'WhisperBeamSearch']);
 
 /** The largest |Δ| between P·V and a fused node's output that still proves the probabilities. */
@@ -33,7 +47,6 @@ const keyOf = (n: OnnxNode) => `${n.domain === 'ai.onnx' ? '' : n.domain}/${n.op
 
 export const isFusedAttention = (n: OnnxNode): boolean => keyOf(n) in FUSED;
 
-
 /** Generation graphs hold their decoder as a subgraph attribute of the search operator: say so. */
 export function refuseSearchWrapper(graph: OnnxGraph): void {
   const search = graph.nodes.find((n) => n.domain === 'com.microsoft' && SEARCH_OPS.has(n.opType));
@@ -43,7 +56,7 @@ export function refuseSearchWrapper(graph: OnnxGraph): void {
     `the graph is a com.microsoft.${search.opType} generation loop: its decoder` +
       (sub.length ? ` (the "${sub.join('", "')}" subgraph attribute)` : '') +
       ' runs inside that operator, one token at a time, and its attention never reaches the graph',
-    'Use the decoder exported on its own (the model without the search operator, e.g. Optimum\'s decoder_model.onnx).',
+    "Use the decoder exported on its own (the model without the search operator, e.g. Optimum's decoder_model.onnx).",
   );
 }
 
@@ -60,12 +73,15 @@ export function refuseOtherFused(graph: OnnxGraph): void {
   for (const [n, depth] of allNodes(graph)) {
     if (!/Attention/.test(n.opType)) continue;
     const op = `${n.domain ? `${n.domain}.` : ''}${n.opType}`;
-    const why = depth > 0 && isFusedAttention(n)
-      ? 'sits inside a subgraph (an If or Loop branch), where Attention Lens does not add its reconstruction'
-      : 'is not one Attention Lens reconstructs (it reads Attention, MultiHeadAttention, GroupQueryAttention, ' +
-        'ONNX Attention)';
-    throw new UnsupportedModelError(`the model computes attention in a fused ${op} operator, which ${why}`,
-      UNFUSED_HINT);
+    const why =
+      depth > 0 && isFusedAttention(n)
+        ? 'sits inside a subgraph (an If or Loop branch), where Attention Lens does not add its reconstruction'
+        : 'is not one Attention Lens reconstructs (it reads Attention, MultiHeadAttention, GroupQueryAttention, ' +
+          'ONNX Attention)';
+    throw new UnsupportedModelError(
+      `the model computes attention in a fused ${op} operator, which ${why}`,
+      UNFUSED_HINT,
+    );
   }
 }
 

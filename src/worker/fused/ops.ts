@@ -73,8 +73,15 @@ export function msAttention(b: Branch, n: OnnxNode, g: GraphFacts): CoreTaps {
     allowed = and(b, allowed, causal(b, qpos, kpos));
   }
   return attentionCore(b, {
-    q, k, v, scale: attrF(n, 'scale'), bias: input(n, 5) || undefined, allowed,
-    filter: attrF(n, 'mask_filter_value') ?? -10000, output: n.outputs[0], outputLayout: 'BSD',
+    q,
+    k,
+    v,
+    scale: attrF(n, 'scale'),
+    bias: input(n, 5) || undefined,
+    allowed,
+    filter: attrF(n, 'mask_filter_value') ?? -10000,
+    output: n.outputs[0],
+    outputLayout: 'BSD',
   });
 }
 
@@ -111,8 +118,15 @@ export function multiHeadAttention(b: Branch, n: OnnxNode, g: GraphFacts): CoreT
     allowed = and(b, allowed, causal(b, qpos, kpos));
   }
   return attentionCore(b, {
-    q, k, v, scale: attrF(n, 'scale'), bias: input(n, 5) || undefined, allowed,
-    filter: attrF(n, 'mask_filter_value') ?? -10000, output: n.outputs[0], outputLayout: 'BSD',
+    q,
+    k,
+    v,
+    scale: attrF(n, 'scale'),
+    bias: input(n, 5) || undefined,
+    allowed,
+    filter: attrF(n, 'mask_filter_value') ?? -10000,
+    output: n.outputs[0],
+    outputLayout: 'BSD',
   });
 }
 
@@ -173,8 +187,16 @@ export function groupQueryAttention(b: Branch, n: OnnxNode): CoreTaps {
   }
   allowed = b.reshape(allowed, [0, 1, b.dim(allowed, 1), -1]); // [B, 1, S|1, L]
   return attentionCore(b, {
-    q, k, v, scale: attrF(n, 'scale') || undefined, softcap: attrF(n, 'softcap'), bias: input(n, 10) || undefined,
-    allowed, filter: -Infinity, output: n.outputs[0], outputLayout: 'BSD',
+    q,
+    k,
+    v,
+    scale: attrF(n, 'scale') || undefined,
+    softcap: attrF(n, 'softcap'),
+    bias: input(n, 10) || undefined,
+    allowed,
+    filter: -Infinity,
+    output: n.outputs[0],
+    outputLayout: 'BSD',
   });
 }
 
@@ -198,8 +220,10 @@ export function onnxAttention(b: Branch, n: OnnxNode, g: GraphFacts): CoreTaps {
   const mask = input(n, 3);
   if (mask) {
     const type = g.elemType(mask);
-    if (type === 9) allowed = mask; // bool: true attends
-    else if (type === 1 || type === 10 || type === 16) bias = mask; // float: added to the scores
+    if (type === 9)
+      allowed = mask; // bool: true attends
+    else if (type === 1 || type === 10 || type === 16)
+      bias = mask; // float: added to the scores
     else refuse(n, `has an attention mask ("${mask}") whose element type the graph does not state`);
   }
   if (attrI(n, 'is_causal', 0)) {
@@ -208,7 +232,15 @@ export function onnxAttention(b: Branch, n: OnnxNode, g: GraphFacts): CoreTaps {
     allowed = and(b, allowed, causal(b, qpos, range(b, b.ints([0]), L)));
   }
   return attentionCore(b, {
-    q, k, v, scale: attrF(n, 'scale') || undefined, softcap: attrF(n, 'softcap'), bias, allowed,
-    filter: -Infinity, output: n.outputs[0], outputLayout: rank === 3 ? 'BSD' : 'BNSH',
+    q,
+    k,
+    v,
+    scale: attrF(n, 'scale') || undefined,
+    softcap: attrF(n, 'softcap'),
+    bias,
+    allowed,
+    filter: -Infinity,
+    output: n.outputs[0],
+    outputLayout: rank === 3 ? 'BSD' : 'BNSH',
   });
 }

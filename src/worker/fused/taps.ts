@@ -29,8 +29,15 @@ export function fusedGraphTaps(model: OnnxModel): GraphTaps | undefined {
       fusedCheck: { maxAbsDiff: l.maxAbsDiff, maxAbsOutput: l.maxAbsOutput, fp16: l.fp16 },
     };
   });
-  const final = finalState(index, layers.map((l) => l.hiddenIn));
+  const final = finalState(
+    index,
+    layers.map((l) => l.hiddenIn),
+  );
   return {
-    layers, finalHidden: final.tensor, finalHiddenNote: final.note, extraNodes: fused.nodes, fusedOps: fused.ops,
+    layers,
+    finalHidden: final.tensor,
+    finalHiddenNote: final.note,
+    extraNodes: fused.nodes,
+    fusedOps: fused.ops,
   };
 }

@@ -7,8 +7,14 @@
 import type { LayerWeights, Projection } from '../../common/attention/reconstruct';
 import { UnsupportedModelError } from '../../common/errors';
 import { GraphIndex } from '../graphTaps';
-import { byColumn, constantValue, ownColumns, PendingLayerWeights, walkToProjection, weightMatrix }
-  from '../layerWeights';
+import {
+  byColumn,
+  constantValue,
+  ownColumns,
+  PendingLayerWeights,
+  walkToProjection,
+  weightMatrix,
+} from '../layerWeights';
 import { OnnxModel, OnnxNode } from '../onnxModel';
 import { isFusedAttention } from './index';
 
@@ -74,8 +80,11 @@ function fusedLayer(index: GraphIndex, n: OnnxNode, heads: number | undefined): 
     } else {
       const packed = walkToProjection(index, n.inputs[0]).projection;
       const h = packed.wT.shape[0] / (heads + 2 * kvHeads);
-      [q, k, v] = [columnsOf(packed, 0, heads * h), columnsOf(packed, heads * h, kvHeads * h),
-        columnsOf(packed, (heads + kvHeads) * h, kvHeads * h)];
+      [q, k, v] = [
+        columnsOf(packed, 0, heads * h),
+        columnsOf(packed, heads * h, kvHeads * h),
+        columnsOf(packed, (heads + kvHeads) * h, kvHeads * h),
+      ];
     }
   } else {
     [q, k, v] = [0, 1, 2].map((i) => walkToProjection(index, n.inputs[i]).projection);

@@ -8,8 +8,23 @@ import type { OnnxNode } from '../onnxModel';
 
 /** What may sit between the scores and the Softmax: scale, mask, layout, soft-capping. */
 const SCORE_PATH = new Set([
-  'Add', 'Sub', 'Mul', 'Div', 'Where', 'Cast', 'Reshape', 'Slice', 'Max', 'Min', 'Identity', 'Transpose', 'Tanh',
-  'Squeeze', 'Unsqueeze', 'Expand', 'Clip',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Where',
+  'Cast',
+  'Reshape',
+  'Slice',
+  'Max',
+  'Min',
+  'Identity',
+  'Transpose',
+  'Tanh',
+  'Squeeze',
+  'Unsqueeze',
+  'Expand',
+  'Clip',
 ]);
 
 /**

@@ -117,8 +117,11 @@ function glide(index: GraphIndex, t: string, path: string[]): string {
   for (let steps = 0; steps < 8; steps++) {
     const users = index.consumers.get(t) ?? [];
     const only = users.length === 1 ? users[0] : undefined;
-    const passes = only && (only.opType === 'Cast' || only.opType === 'Identity' ||
-      (only.opType === 'Add' && only.inputs.some((i) => i !== t && index.isConstant(i))));
+    const passes =
+      only &&
+      (only.opType === 'Cast' ||
+        only.opType === 'Identity' ||
+        (only.opType === 'Add' && only.inputs.some((i) => i !== t && index.isConstant(i))));
     if (!passes) return t;
     t = only.outputs[0];
     path.push(t);

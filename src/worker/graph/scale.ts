@@ -41,11 +41,24 @@ function literalCount(index: GraphIndex, name: string): number | undefined {
 }
 
 const UNARY: Record<string, (x: number) => number> = {
-  Sqrt: Math.sqrt, Reciprocal: (x) => 1 / x, Neg: (x) => -x, Exp: Math.exp, Log: Math.log,
-  Cast: (x) => x, Identity: (x) => x, Squeeze: (x) => x, Unsqueeze: (x) => x, Reshape: (x) => x, Abs: Math.abs,
+  Sqrt: Math.sqrt,
+  Reciprocal: (x) => 1 / x,
+  Neg: (x) => -x,
+  Exp: Math.exp,
+  Log: Math.log,
+  Cast: (x) => x,
+  Identity: (x) => x,
+  Squeeze: (x) => x,
+  Unsqueeze: (x) => x,
+  Reshape: (x) => x,
+  Abs: Math.abs,
 };
 const BINARY: Record<string, (a: number, b: number) => number> = {
-  Mul: (a, b) => a * b, Div: (a, b) => a / b, Add: (a, b) => a + b, Sub: (a, b) => a - b, Pow: (a, b) => a ** b,
+  Mul: (a, b) => a * b,
+  Div: (a, b) => a / b,
+  Add: (a, b) => a + b,
+  Sub: (a, b) => a - b,
+  Pow: (a, b) => a ** b,
 };
 
 /**

@@ -48,7 +48,14 @@ export function graphValueInfo(graph: OnnxGraph): { inputs: ValueInfo[]; outputs
 }
 
 const TYPE_NAMES: Record<number, string> = {
-  1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64',
+  1: 'float32',
+  2: 'uint8',
+  3: 'int8',
+  6: 'int32',
+  7: 'int64',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
 };
 
 /** "input_mask (int64 [batch, 128])", for messages. */

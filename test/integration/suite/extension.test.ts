@@ -9,7 +9,8 @@ describe('Attention Lens in VS Code', function () {
   it('registers its commands', async () => {
     await api();
     const all = await vscode.commands.getCommands(true);
-    for (const c of ['attentionLens.explainSelection', 'attentionLens.showPanel', 'attentionLens.chooseModel']) assert.ok(all.includes(c), c);
+    for (const c of ['attentionLens.explainSelection', 'attentionLens.showPanel', 'attentionLens.chooseModel'])
+      assert.ok(all.includes(c), c);
   });
 
   it('the Explain command returns nothing big: VS Code would serialise it on the extension host', async () => {
@@ -25,11 +26,21 @@ describe('Attention Lens in VS Code', function () {
     assert.equal(lens.store.get(editor.document)?.result.text, line.text);
   });
 
-  for (const [model, layers, heads, causal] of [['bert-mini-shakespeare', 4, 4, false], ['gpt2-mini-shakespeare', 4, 4, true], ['stories260K', 5, 8, true]] as const) {
+  for (const [model, layers, heads, causal] of [
+    ['bert-mini-shakespeare', 4, 4, false],
+    ['gpt2-mini-shakespeare', 4, 4, true],
+    ['stories260K', 5, 8, true],
+  ] as const) {
     it(`Explain Selection with ${model} yields ${layers} layers × ${heads} heads`, async () => {
       await api();
       await useModel(model);
-      const entry = await explainFirstLine<{ result: { model: { layers: number; heads: number; causal: boolean }; tokens: unknown[]; attention: Float32Array } }>(await openSample());
+      const entry = await explainFirstLine<{
+        result: {
+          model: { layers: number; heads: number; causal: boolean };
+          tokens: unknown[];
+          attention: Float32Array;
+        };
+      }>(await openSample());
       assert.ok(entry, 'the command returns the explained selection');
       const r = entry.result;
       assert.equal(r.model.layers, layers);
@@ -61,7 +72,9 @@ describe('Attention Lens in VS Code', function () {
     const lens = await api();
     await useModel('bert-mini-shakespeare');
     const editor = await openSample();
-    const entry = await explainFirstLine<{ result: { tokens: { special: boolean }[]; attention: Float32Array; model: { layers: number; heads: number } } }>(editor);
+    const entry = await explainFirstLine<{
+      result: { tokens: { special: boolean }[]; attention: Float32Array; model: { layers: number; heads: number } };
+    }>(editor);
     await hoverText(editor.document, new vscode.Position(0, 7));
     const tinted = lens.tint.current;
     assert.ok(tinted, 'the editor is tinted');
@@ -70,12 +83,17 @@ describe('Attention Lens in VS Code', function () {
     // The panel's default view: last layer, mean of heads.
     const row = Array.from({ length: T }, (_, k) => {
       let s = 0;
-      for (let h = 0; h < r.model.heads; h++) s += r.attention[((((r.model.layers - 1) * r.model.heads + h) * T + tinted.token) * T) + k] / r.model.heads;
+      for (let h = 0; h < r.model.heads; h++)
+        s += r.attention[(((r.model.layers - 1) * r.model.heads + h) * T + tinted.token) * T + k] / r.model.heads;
       return s;
     });
-    const strongest = row.map((w, k) => (r.tokens[k].special ? -1 : w)).reduce((best, w, k, all) => (w > all[best] ? k : best), 0);
+    const strongest = row
+      .map((w, k) => (r.tokens[k].special ? -1 : w))
+      .reduce((best, w, k, all) => (w > all[best] ? k : best), 0);
     assert.equal(tinted.levels[strongest], 5, 'the most attended word gets the strongest tint');
-    r.tokens.forEach((t, k) => t.special && assert.equal(tinted.levels[k], 0, 'special tokens have no characters to tint'));
+    r.tokens.forEach(
+      (t, k) => t.special && assert.equal(tinted.levels[k], 0, 'special tokens have no characters to tint'),
+    );
     assert.match(lens.statusText(), /bert-mini-shakespeare · L4 · mean/);
     await hoverText(editor.document, new vscode.Position(1, 3));
     assert.equal(lens.tint.current, undefined, 'hovering outside clears the tint');

@@ -46,8 +46,15 @@ describe('What gets explained', function () {
     await api();
     await useModel('bert-mini-shakespeare');
     // An emoji (two UTF-16 units) straddles the 100 000th unit: the cut must not split it.
-    const editor = await editorWith('to be or not '.repeat(MAX_SELECTION_CHARS / 10).slice(0, MAX_SELECTION_CHARS - 1) + '👋' + ' To be, or not to be.'.repeat(100));
-    editor.selection = new vscode.Selection(new vscode.Position(0, 0), editor.document.positionAt(editor.document.getText().length));
+    const editor = await editorWith(
+      'to be or not '.repeat(MAX_SELECTION_CHARS / 10).slice(0, MAX_SELECTION_CHARS - 1) +
+        '👋' +
+        ' To be, or not to be.'.repeat(100),
+    );
+    editor.selection = new vscode.Selection(
+      new vscode.Position(0, 0),
+      editor.document.positionAt(editor.document.getText().length),
+    );
     const what = textToExplain(editor);
     assert.ok(!('error' in what));
     assert.equal(what.text.length, MAX_SELECTION_CHARS - 1, 'cut before the emoji, not inside it');
@@ -82,7 +89,9 @@ describe('Documents of every kind', function () {
   it('a read-only virtual document', async () => {
     await api();
     const scheme = 'attention-lens-virtual';
-    const reg = vscode.workspace.registerTextDocumentContentProvider(scheme, { provideTextDocumentContent: () => 'virtual text about the sea' });
+    const reg = vscode.workspace.registerTextDocumentContentProvider(scheme, {
+      provideTextDocumentContent: () => 'virtual text about the sea',
+    });
     try {
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(`${scheme}:/story.txt`));
       await explainAndHover(await vscode.window.showTextDocument(doc), 'sea');
@@ -93,9 +102,12 @@ describe('Documents of every kind', function () {
 
   it('a notebook cell', async () => {
     await api();
-    const nb = await vscode.workspace.openNotebookDocument('jupyter-notebook', new vscode.NotebookData([
-      new vscode.NotebookCellData(vscode.NotebookCellKind.Markup, 'a notebook cell about the stars', 'markdown'),
-    ]));
+    const nb = await vscode.workspace.openNotebookDocument(
+      'jupyter-notebook',
+      new vscode.NotebookData([
+        new vscode.NotebookCellData(vscode.NotebookCellKind.Markup, 'a notebook cell about the stars', 'markdown'),
+      ]),
+    );
     await vscode.window.showNotebookDocument(nb);
     const cell = nb.cellAt(0).document;
     const editor = await vscode.window.showTextDocument(cell);
@@ -122,7 +134,9 @@ describe('Interrupted runs', function () {
     assert.equal(await run, undefined, 'the run was cancelled');
     assert.equal(lens.isPanelOpen(), false, 'no stale result reopened the panel');
     assert.equal(lens.store.last, before, 'no stale result was stored');
-    await vscode.workspace.getConfiguration('attentionLens').update('dtype', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.workspace
+      .getConfiguration('attentionLens')
+      .update('dtype', undefined, vscode.ConfigurationTarget.Global);
   });
 });
 
