@@ -100,7 +100,10 @@ async function warmUp(rt: Runtime, opts: object, folder: string): Promise<void> 
   await session.release();
 }
 
-/** ONNX Runtime's matrix product alone, at the shape of BERT-base's FFN over 512 tokens: the ceiling its kernels reach here. */
+/**
+ * ONNX Runtime's matrix product alone, at the shape of BERT-base's FFN over 512 tokens: the ceiling its kernels
+ * reach here.
+ */
 async function gemmProbe(rt: Runtime, opts: object): Promise<Record<string, unknown>> {
   const [m, k, n] = [512, 768, 3072];
   const g = new GraphBuilder(false);

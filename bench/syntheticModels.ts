@@ -383,7 +383,8 @@ export function syntheticModel(name: SyntheticName, log: (line: string) => void 
     const bytes = build(int8, shape);
     writeFileSync(path.join(dir, 'onnx', file), bytes);
     log(
-      `generated ${name}/onnx/${file}: ${(bytes.length / 2 ** 20).toFixed(0)} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      `generated ${name}/onnx/${file}: ${(bytes.length / 2 ** 20).toFixed(0)} MiB in ` +
+        `${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
   }
   writeFileSync(

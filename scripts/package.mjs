@@ -23,7 +23,8 @@ const NATIVE = {
 
 if (target && !NATIVE[target]) {
   console.error(
-    `No native ONNX Runtime for target "${target}" (onnxruntime-node ships ${Object.keys(NATIVE).join(', ')}). Package without --target for the universal WebAssembly build.`,
+    `No native ONNX Runtime for target "${target}" (onnxruntime-node ships ${Object.keys(NATIVE).join(', ')}). ` +
+      `Package without --target for the universal WebAssembly build.`,
   );
   process.exit(2);
 }

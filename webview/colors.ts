@@ -52,7 +52,9 @@ export function readPalette(): Palette {
     foreground,
     high: parse(v('--vscode-charts-blue') || v('--vscode-focusBorder'), [55, 148, 255]),
     negative: parse(v('--vscode-charts-red'), [241, 76, 76]),
-    font: `${v('--vscode-editor-font-size').trim() || '12px'} ${v('--vscode-editor-font-family').trim() || 'monospace'}`,
+    font:
+      `${v('--vscode-editor-font-size').trim() || '12px'} ` +
+      `${v('--vscode-editor-font-family').trim() || 'monospace'}`,
   };
 }
 

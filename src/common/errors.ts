@@ -37,9 +37,15 @@ export function describeError(e: unknown, spec?: ModelSpec): string {
     return `Attention Lens cannot read attention from this model${where}: ${raw}. ${e.hint}`;
   }
   if (e instanceof UnsupportedModelError)
-    return `Attention Lens cannot read attention from this model${where}: ${raw}. Try a BERT-, DistilBERT-, GPT-2- or Llama-style export such as Xenova/bert-base-uncased or Xenova/gpt2.`;
+    return (
+      `Attention Lens cannot read attention from this model${where}: ${raw}. Try a BERT-, DistilBERT-, GPT-2- or ` +
+      `Llama-style export such as Xenova/bert-base-uncased or Xenova/gpt2.`
+    );
   if (/memory|Out of bounds|allocation/i.test(raw))
-    return `The model does not fit in WebAssembly memory${where}: ${raw}. Try a smaller dtype (attentionLens.dtype q8 or q4) or a smaller model.`;
+    return (
+      `The model does not fit in WebAssembly memory${where}: ${raw}. Try a smaller dtype (attentionLens.dtype q8 ` +
+      `or q4) or a smaller model.`
+    );
   return `The model could not be run${where}: ${raw}`;
 }
 

@@ -107,7 +107,10 @@ export interface ScratchLayer {
   tolerance: number;
 }
 
-/** Every quantity of one query token's attention in one head (attention/reconstruct.ts walk()), and the runtime's own row. */
+/**
+ * Every quantity of one query token's attention in one head (attention/reconstruct.ts walk()), and the runtime's
+ * own row.
+ */
 export interface WalkData extends WalkStep {
   runId: number;
   runtime: Float32Array;

@@ -34,7 +34,10 @@ export interface DownloadRequest {
 const inflight = new Map<string, Promise<string>>();
 
 function fileUrl(hubUrl: string, modelId: string, file: string, revision = 'main'): string {
-  return `${hubUrl.replace(/\/+$/, '')}/${modelId.split('/').map(encodeURIComponent).join('/')}/resolve/${encodeURIComponent(revision)}/${file}`;
+  return (
+    `${hubUrl.replace(/\/+$/, '')}/${modelId.split('/').map(encodeURIComponent).join('/')}/` +
+    `resolve/${encodeURIComponent(revision)}/${file}`
+  );
 }
 
 const exists = (p: string) =>
@@ -169,7 +172,9 @@ async function fetchFile(req: DownloadRequest, file: string, target: string, opt
     } catch (e) {
       if (req.signal?.aborted) throw e;
       throw new UserFacingError(
-        `Download of ${req.modelId}/${file} was interrupted${stall.signal.aborted ? ' (no data for too long)' : ''}: ${(e as Error).message}. Run the command again to retry.`,
+        `Download of ${req.modelId}/${file} was ` +
+          `interrupted${stall.signal.aborted ? ' (no data for too long)' : ''}: ${(e as Error).message}. Run the ` +
+          `command again to retry.`,
       );
     }
     if (total > 0 && loaded !== total)

@@ -72,7 +72,10 @@ export function checkModelFolder(dir: string, dtype: Dtype, base = 'model'): str
   if (!existsSync(dir)) return `Model folder not found: ${dir}. Check the attentionLens.model setting.`;
   const missing = ['config.json', 'tokenizer.json'].filter((f) => !existsSync(path.join(dir, f)));
   if (missing.length)
-    return `${dir} is not a complete model folder: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing (the layout transformers.js loads: config.json, tokenizer.json, onnx/model.onnx).`;
+    return (
+      `${dir} is not a complete model folder: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} ` +
+      `missing (the layout transformers.js loads: config.json, tokenizer.json, onnx/model.onnx).`
+    );
   if (!existsSync(path.join(dir, onnxFile(dtype, base)))) {
     const present = dtypesPresent(dir, base);
     const files = present.map((d) => `${onnxFile(d, base)} (${d})`).join(', ');

@@ -111,7 +111,10 @@ export class LoadedModel {
     const bytesOnDisk = (await stat(file)).size + (existsSync(dataFile) ? (await stat(dataFile)).size : 0);
     if (bytesOnDisk > MAX_MODEL_BYTES) {
       throw new UserFacingError(
-        `${path.basename(spec.folder)}/${path.relative(spec.folder, file)} is ${(bytesOnDisk / 2 ** 30).toFixed(1)} GiB: too large for WebAssembly, whose memory stops at 4 GiB and must also hold the patched graph and the activations (limit ${(MAX_MODEL_BYTES / 2 ** 30).toFixed(1)} GiB). Try a smaller dtype (attentionLens.dtype q8 or q4) or a smaller model.`,
+        `${path.basename(spec.folder)}/${path.relative(spec.folder, file)} is ` +
+          `${(bytesOnDisk / 2 ** 30).toFixed(1)} GiB: too large for WebAssembly, whose memory stops at 4 GiB and ` +
+          `must also hold the patched graph and the activations (limit ${(MAX_MODEL_BYTES / 2 ** 30).toFixed(1)} ` +
+          `GiB). Try a smaller dtype (attentionLens.dtype q8 or q4) or a smaller model.`,
       );
     }
     const { tf, ort, backend, sessionOptions } = await startRuntime(runtime);

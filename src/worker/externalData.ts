@@ -42,6 +42,7 @@ export function checkExternalFiles(model: OnnxModel, modelFile: string, files: E
   const [are, them] = missing.length > 1 ? ['are', 'them'] : ['is', 'it'];
   throw new UserFacingError(
     `${path.basename(modelFile)} keeps its weights in ${missing.join(', ')}, ` +
-      `which ${are} not in ${where} (or not beside it): put ${them} next to ${path.basename(modelFile)}, or download the model again.`,
+      `which ${are} not in ${where} (or not beside it): put ${them} next to ${path.basename(modelFile)}, or ` +
+      `download the model again.`,
   );
 }

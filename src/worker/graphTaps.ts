@@ -185,7 +185,10 @@ export interface BranchedTaps {
 
 export type ModelTaps = { kind: 'flat'; taps: GraphTaps } | ({ kind: 'branched' } & BranchedTaps);
 
-/** The graph that holds the layers (the model's own, or the first branch of an If that holds them) and its Softmax nodes. */
+/**
+ * The graph that holds the layers (the model's own, or the first branch of an If that holds them) and its Softmax
+ * nodes.
+ */
 export function layerGraph(model: OnnxModel): { index: GraphIndex; softmaxes: OnnxNode[] } {
   const taps = findModelTaps(model);
   // Fused attention layers have no Softmax here: their weights come from fused/weights.ts.

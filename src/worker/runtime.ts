@@ -58,7 +58,9 @@ export function startRuntime(o: RuntimeOptions): Promise<Runtime> {
         ort = loadNative(o.nativeDir);
       } catch (e) {
         const reason = String((e as Error).message ?? e).split('\n')[0];
-        fallback = `The native ONNX Runtime is not available (${reason}); using WebAssembly. Native needs the platform-specific package of Attention Lens.`;
+        fallback =
+          `The native ONNX Runtime is not available (${reason}); using WebAssembly. Native needs the ` +
+          `platform-specific package of Attention Lens.`;
       }
     }
     const backend: Backend = ort ? 'native' : 'wasm';

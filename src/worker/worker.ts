@@ -22,7 +22,10 @@ startRuntime(runtime).then(
         : {
             type: 'log',
             level: 'info',
-            message: `ONNX Runtime: ${r.backend === 'native' ? 'native (onnxruntime-node)' : 'WebAssembly (onnxruntime-web)'}, ${Math.max(1, runtime.threads)} thread(s)`,
+            message:
+              `ONNX Runtime: ` +
+              `${r.backend === 'native' ? 'native (onnxruntime-node)' : 'WebAssembly (onnxruntime-web)'}, ` +
+              `${Math.max(1, runtime.threads)} thread(s)`,
           },
     ),
   (e) => post({ type: 'log', level: 'warning', message: `The ONNX Runtime did not start: ${describeError(e)}` }),

@@ -224,7 +224,8 @@ describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { 
   test('text that looks like markup stays text: no script runs in the panel or the hover', () =>
     step(browser.page, 'hostile', async () => {
       const { page } = browser;
-      await page.locator('.monaco-editor .view-lines').first().click(); // open the file in the first group, not the panel's
+      // open the file in the first group, not the panel's
+      await page.locator('.monaco-editor .view-lines').first().click();
       await page.getByRole('treeitem', { name: 'hostile.txt' }).click();
       await page.locator('.monaco-editor .view-lines .view-line', { hasText: 'onerror' }).waitFor();
       await selectFirstLine(page, 'onerror');

@@ -146,52 +146,55 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     await page.close();
   });
 
-  test('head view: a line per weight, hovering a token keeps only its lines and highlights where it looks', async () => {
-    const page = await open(rg);
-    await tab(page, 'Head view');
-    const T = rg.tokens.length;
-    const layer = rg.model.layers - 1;
-    const expected = (heads: number[], only?: number) => {
-      let n = 0;
-      for (const h of heads)
-        for (let q = 0; q < T; q++)
-          if (only === undefined || q === only) n += attentionRow(rg, layer, h, q).filter((w) => w >= 0.01).length;
-      return n;
-    };
-    assert.equal(
-      await page.locator('svg.head-view line').count(),
-      expected([0, 1, 2, 3]),
-      'all heads, every weight ≥ 0.01',
-    );
-    // Only heads 1 and 3.
-    const linesBecome = async (n: number) => {
-      for (let i = 0; i < 50 && (await page.locator('svg.head-view line').count()) !== n; i++)
-        await page.waitForTimeout(100);
-      assert.equal(await page.locator('svg.head-view line').count(), n);
-    };
-    await page.locator('.head-picks vscode-checkbox[data-head="1"]').click();
-    await linesBecome(expected([0, 2, 3]));
-    await page.locator('.head-picks vscode-checkbox[data-head="3"]').click();
-    await linesBecome(expected([0, 2]));
-    // Hover "it": only its lines remain; the highlighted keys are those it weights ≥ 0.1.
-    const it = rg.tokens.findIndex((t) => t.label.trim() === 'it');
-    await page.locator(`svg.head-view text.query[data-token="${it}"]`).hover();
-    const lines = page.locator('svg.head-view line');
-    assert.equal(await lines.count(), expected([0, 2], it));
-    assert.deepEqual(
-      new Set(await lines.evaluateAll((ls) => ls.map((l) => (l as SVGLineElement).dataset.query))),
-      new Set([String(it)]),
-    );
-    const highlighted = await page
-      .locator('svg.head-view text.key.highlighted')
-      .evaluateAll((ts) => ts.map((t) => Number((t as SVGTextElement).dataset.token)));
-    const want = Array.from({ length: T }, (_, k) => k).filter(
-      (k) => Math.max(attentionRow(rg, layer, 0, it)[k], attentionRow(rg, layer, 2, it)[k]) >= 0.1,
-    );
-    assert.deepEqual(highlighted, want);
-    await page.screenshot({ path: path.join(outputDir, 'webview-head-view.png') });
-    await page.close();
-  });
+  test(
+    'head view: a line per weight, hovering a token keeps only its lines and ' + 'highlights where it looks',
+    async () => {
+      const page = await open(rg);
+      await tab(page, 'Head view');
+      const T = rg.tokens.length;
+      const layer = rg.model.layers - 1;
+      const expected = (heads: number[], only?: number) => {
+        let n = 0;
+        for (const h of heads)
+          for (let q = 0; q < T; q++)
+            if (only === undefined || q === only) n += attentionRow(rg, layer, h, q).filter((w) => w >= 0.01).length;
+        return n;
+      };
+      assert.equal(
+        await page.locator('svg.head-view line').count(),
+        expected([0, 1, 2, 3]),
+        'all heads, every weight ≥ 0.01',
+      );
+      // Only heads 1 and 3.
+      const linesBecome = async (n: number) => {
+        for (let i = 0; i < 50 && (await page.locator('svg.head-view line').count()) !== n; i++)
+          await page.waitForTimeout(100);
+        assert.equal(await page.locator('svg.head-view line').count(), n);
+      };
+      await page.locator('.head-picks vscode-checkbox[data-head="1"]').click();
+      await linesBecome(expected([0, 2, 3]));
+      await page.locator('.head-picks vscode-checkbox[data-head="3"]').click();
+      await linesBecome(expected([0, 2]));
+      // Hover "it": only its lines remain; the highlighted keys are those it weights ≥ 0.1.
+      const it = rg.tokens.findIndex((t) => t.label.trim() === 'it');
+      await page.locator(`svg.head-view text.query[data-token="${it}"]`).hover();
+      const lines = page.locator('svg.head-view line');
+      assert.equal(await lines.count(), expected([0, 2], it));
+      assert.deepEqual(
+        new Set(await lines.evaluateAll((ls) => ls.map((l) => (l as SVGLineElement).dataset.query))),
+        new Set([String(it)]),
+      );
+      const highlighted = await page
+        .locator('svg.head-view text.key.highlighted')
+        .evaluateAll((ts) => ts.map((t) => Number((t as SVGTextElement).dataset.token)));
+      const want = Array.from({ length: T }, (_, k) => k).filter(
+        (k) => Math.max(attentionRow(rg, layer, 0, it)[k], attentionRow(rg, layer, 2, it)[k]) >= 0.1,
+      );
+      assert.deepEqual(highlighted, want);
+      await page.screenshot({ path: path.join(outputDir, 'webview-head-view.png') });
+      await page.close();
+    },
+  );
 
   test('all heads: layers × heads thumbnails and sortable summaries; a row opens its head', async () => {
     const page = await open(rb);
@@ -218,21 +221,25 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     await page.close();
   });
 
-  test('embeddings: vectors, PCA with one point per token, cosine matrix; stepping through the layers moves the points', async () => {
-    const page = await open(rb);
-    await tab(page, 'Embeddings');
-    const T = rb.tokens.length;
-    assert.equal(await page.locator('svg.pca circle').count(), T);
-    assert.equal(await page.locator('canvas.cosine').evaluate((c) => (c as HTMLCanvasElement).width), T);
-    const before = await page.locator('svg.pca circle').evaluateAll((cs) => cs.map((c) => c.getAttribute('cx')));
-    await page.getByRole('button', { name: 'later ▶' }).click();
-    await page.locator('h2', { hasText: 'After layer 1' }).waitFor();
-    const afterStep = await page.locator('svg.pca circle').evaluateAll((cs) => cs.map((c) => c.getAttribute('cx')));
-    assert.notDeepEqual(afterStep, before, 'the tokens move between states');
-    await page.locator('svg.pca').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(outputDir, 'webview-embeddings.png') });
-    await page.close();
-  });
+  test(
+    'embeddings: vectors, PCA with one point per token, cosine matrix; ' +
+      'stepping through the layers moves the points',
+    async () => {
+      const page = await open(rb);
+      await tab(page, 'Embeddings');
+      const T = rb.tokens.length;
+      assert.equal(await page.locator('svg.pca circle').count(), T);
+      assert.equal(await page.locator('canvas.cosine').evaluate((c) => (c as HTMLCanvasElement).width), T);
+      const before = await page.locator('svg.pca circle').evaluateAll((cs) => cs.map((c) => c.getAttribute('cx')));
+      await page.getByRole('button', { name: 'later ▶' }).click();
+      await page.locator('h2', { hasText: 'After layer 1' }).waitFor();
+      const afterStep = await page.locator('svg.pca circle').evaluateAll((cs) => cs.map((c) => c.getAttribute('cx')));
+      assert.notDeepEqual(afterStep, before, 'the tokens move between states');
+      await page.locator('svg.pca').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: path.join(outputDir, 'webview-embeddings.png') });
+      await page.close();
+    },
+  );
 
   test('keyboard: arrow keys move between tabs and read heatmap cells aloud', async () => {
     const page = await open(rg);

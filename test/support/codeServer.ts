@@ -50,7 +50,8 @@ export const SAMPLE_TEXT =
   'Once upon a time, there was a little girl named Lily.\nShe loved to play outside in the park.\n';
 /** Text that would run script or become markup if it were ever treated as HTML or markdown. */
 export const HOSTILE_TEXT =
-  '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script> [x](javascript:window.__pwned=3) {{constructor}} </style>\n';
+  '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script> [x](javascript:window.__pwned=3) ' +
+  '{{constructor}} </style>\n';
 
 export async function startCodeServer(
   settings: Record<string, unknown> = {},

@@ -50,11 +50,14 @@ const THEMES: Record<Theme, Record<string, string>> = {
 
 /** The panel's page as VS Code builds it, with the same strict CSP (no inline script or style). */
 function page(theme: Theme): string {
-  return `<!DOCTYPE html><html><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'self'; img-src 'self' data: blob:; script-src 'self'; connect-src 'self'">
+  return (
+    `<!DOCTYPE html><html><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'self'; ` +
+    `img-src 'self' data: blob:; script-src 'self'; connect-src 'self'">
 <link rel="stylesheet" href="/panel.css"><link rel="stylesheet" href="/theme-${theme}.css"></head>
 <body class="vscode-${theme}"><main id="app"></main>
-<script src="/stub.js"></script><script src="/webview.js"></script></body></html>`;
+<script src="/stub.js"></script><script src="/webview.js"></script></body></html>`
+  );
 }
 
 export interface WebviewServer {
@@ -102,9 +105,11 @@ export async function startWebviewServer(): Promise<WebviewServer> {
     });
     // A message from the test is fetched as JSON plus one binary file; Float32Arrays are views into it.
     window.__fromHost = async (id) => {
-      const [meta, bin] = await Promise.all([fetch('/msg/' + id + '.json').then((r) => r.json()), fetch('/msg/' + id + '.bin').then((r) => r.arrayBuffer())]);
+      const [meta, bin] = await Promise.all([fetch('/msg/' + id + '.json').then((r) => r.json()), ` +
+        `fetch('/msg/' + id + '.bin').then((r) => r.arrayBuffer())]);
       const decode = (v) => v && typeof v === 'object'
-        ? ('__f32' in v ? new Float32Array(bin, v.__f32[0], v.__f32[1]) : Array.isArray(v) ? v.map(decode) : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x)])))
+        ? ('__f32' in v ? new Float32Array(bin, v.__f32[0], v.__f32[1]) : Array.isArray(v) ? v.map(decode) : ` +
+        `Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x)])))
         : v;
       performance.mark('harness:posted');
       window.postMessage(decode(meta), '*');
@@ -162,7 +167,10 @@ export async function sendToPanel(page: Page, msg: HostToWebview): Promise<void>
   await page.evaluate((i) => (window as unknown as { __fromHost(id: string): Promise<void> }).__fromHost(i), id);
 }
 
-/** Opens the panel in a fresh page, shows `result`, and answers its queries with `model`. Returns the messages the panel sent. */
+/**
+ * Opens the panel in a fresh page, shows `result`, and answers its queries with `model`. Returns the messages the
+ * panel sent.
+ */
 export async function openPanel(
   page: Page,
   url: string,

@@ -35,7 +35,8 @@ function result(attention: number[], causal = false): AttentionResult {
     ],
   };
 }
-// layer 0: head 0 = identity, head 1 = everyone looks at token 0. layer 1: head 0 = [[.5,.5],[.5,.5]], head 1 = identity.
+// layer 0: head 0 = identity, head 1 = everyone looks at token 0.
+// layer 1: head 0 = [[.5,.5],[.5,.5]], head 1 = identity.
 const r = result([1, 0, 0, 1, 1, 0, 1, 0, 0.5, 0.5, 0.5, 0.5, 1, 0, 0, 1]);
 
 test('mean over heads and over layers', () => {
@@ -45,7 +46,8 @@ test('mean over heads and over layers', () => {
 });
 
 test('rollout by hand: Â = ½A + ½I per layer, chained', () => {
-  // Â_0 = ½[[1,0],[.5,.5]] + ½I = [[1,0],[.25,.75]]; Â_1 = ½[[.75,.25],[.25,.75]] + ½I = [[.875,.125],[.125,.875]].
+  // Â_0 = ½[[1,0],[.5,.5]] + ½I = [[1,0],[.25,.75]];
+  // Â_1 = ½[[.75,.25],[.25,.75]] + ½I = [[.875,.125],[.125,.875]].
   close(rollout(r, 0), [1, 0, 0.25, 0.75]);
   // R = Â_1·Â_0 = [[.875+.03125, .09375], [.125+.21875, .65625]]
   const R = rollout(r);

@@ -213,53 +213,56 @@ for (const quantType of [0, 1]) {
 }
 
 for (const withZero of [false, true]) {
-  test(`blockwise DequantizeLinear (opset 21, int4, axis 0)${withZero ? ' with zero points' : ''} equals ORT's`, async () => {
-    const [K, N, blockSize] = [64, 8, 16];
-    const blocks = K / blockSize;
-    const r = rng(60 + Number(withZero));
-    const data = r.bytes((K * N) / 2);
-    const scales = r.floats(blocks * N, 0.01, 0.3);
-    const zp = withZero ? r.bytes((blocks * N) / 2) : undefined;
-    const init = [tensor('q', 22, [K, N], data), tensor('scale', DataType.FLOAT, [blocks, N], scales)];
-    if (zp) init.push(tensor('zp', 22, [blocks, N], zp));
-    const model = onnx.ModelProto.encode(
-      onnx.ModelProto.create({
-        irVersion: 10,
-        opsetImport: [{ domain: '', version: 21 }],
-        graph: {
-          name: 'dq',
-          node: [
-            {
-              opType: 'DequantizeLinear',
-              input: ['q', 'scale', ...(zp ? ['zp'] : [])],
-              output: ['w'],
-              attribute: [
-                { name: 'axis', type: INT, i: 0 },
-                { name: 'block_size', type: INT, i: blockSize },
-              ],
-            },
-            { opType: 'MatMul', input: ['A', 'w'], output: ['y'] },
-          ],
-          initializer: init,
-          input: [io('A', DataType.FLOAT, [1, K])],
-          output: [io('y', DataType.FLOAT, [1, N])],
-        },
-      }),
-    ).finish();
-    const a = r.floats(K, -1, 1);
-    const [web, native] = await runBoth(model, { A: new ortWeb.Tensor('float32', a, [1, K]) }, OPTS);
-    const w = dequantizeBlocks(
-      unpackIntegers(data, K * N, 'int4'),
-      [K, N],
-      0,
-      blockSize,
-      scales,
-      zp && unpackIntegers(zp, blocks * N, 'int4'),
-      'int4',
-    ); // [K, N]
-    const ours = new Float32Array(N);
-    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) ours[n] += a[k] * w[k * N + n];
-    assert.ok(maxDiff(ours, web) <= 1e-5, `wasm: max |Δ| ${maxDiff(ours, web)}`);
-    assert.ok(maxDiff(ours, native) <= 1e-5, `native: max |Δ| ${maxDiff(ours, native)}`);
-  });
+  test(
+    `blockwise DequantizeLinear (opset 21, int4, axis 0)` + `${withZero ? ' with zero points' : ''} equals ORT's`,
+    async () => {
+      const [K, N, blockSize] = [64, 8, 16];
+      const blocks = K / blockSize;
+      const r = rng(60 + Number(withZero));
+      const data = r.bytes((K * N) / 2);
+      const scales = r.floats(blocks * N, 0.01, 0.3);
+      const zp = withZero ? r.bytes((blocks * N) / 2) : undefined;
+      const init = [tensor('q', 22, [K, N], data), tensor('scale', DataType.FLOAT, [blocks, N], scales)];
+      if (zp) init.push(tensor('zp', 22, [blocks, N], zp));
+      const model = onnx.ModelProto.encode(
+        onnx.ModelProto.create({
+          irVersion: 10,
+          opsetImport: [{ domain: '', version: 21 }],
+          graph: {
+            name: 'dq',
+            node: [
+              {
+                opType: 'DequantizeLinear',
+                input: ['q', 'scale', ...(zp ? ['zp'] : [])],
+                output: ['w'],
+                attribute: [
+                  { name: 'axis', type: INT, i: 0 },
+                  { name: 'block_size', type: INT, i: blockSize },
+                ],
+              },
+              { opType: 'MatMul', input: ['A', 'w'], output: ['y'] },
+            ],
+            initializer: init,
+            input: [io('A', DataType.FLOAT, [1, K])],
+            output: [io('y', DataType.FLOAT, [1, N])],
+          },
+        }),
+      ).finish();
+      const a = r.floats(K, -1, 1);
+      const [web, native] = await runBoth(model, { A: new ortWeb.Tensor('float32', a, [1, K]) }, OPTS);
+      const w = dequantizeBlocks(
+        unpackIntegers(data, K * N, 'int4'),
+        [K, N],
+        0,
+        blockSize,
+        scales,
+        zp && unpackIntegers(zp, blocks * N, 'int4'),
+        'int4',
+      ); // [K, N]
+      const ours = new Float32Array(N);
+      for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) ours[n] += a[k] * w[k * N + n];
+      assert.ok(maxDiff(ours, web) <= 1e-5, `wasm: max |Δ| ${maxDiff(ours, web)}`);
+      assert.ok(maxDiff(ours, native) <= 1e-5, `native: max |Δ| ${maxDiff(ours, native)}`);
+    },
+  );
 }

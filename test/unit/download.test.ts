@@ -77,32 +77,36 @@ test('two requests for the same download share one transfer', async () => {
 });
 
 for (const fault of ['truncate', 'fail', 'stall'] as const) {
-  test(`a download that is ${fault === 'truncate' ? 'cut midway' : fault === 'fail' ? 'refused' : 'stalled'} leaves no half file, says so, and a retry works`, async () => {
-    const dest = path.join(tmp, fault);
-    hub.fault = fault;
-    await assert.rejects(
-      downloadModel({ hubUrl: hub.url, modelId: 'test-org/stories260K', files, dest, stallMs: 1000 }),
-      (e: Error) => {
-        assert.match(
-          e.message,
-          fault === 'fail'
-            ? /HTTP 500/
-            : fault === 'stall'
-              ? /no data for too long|interrupted/
-              : /interrupted|ended early/,
-        );
-        return true;
-      },
-    );
-    const left = existsSync(dest) && allFiles(dest);
-    assert.equal(left, false, `nothing is left, not even empty folders (${left})`);
-    hub.fault = 'none';
-    await downloadModel({ hubUrl: hub.url, modelId: 'test-org/stories260K', files, dest });
-    assert.equal(
-      statSync(path.join(dest, onnxFile('q8'))).size,
-      statSync(path.join(modelsDir, 'stories260K', onnxFile('q8'))).size,
-    );
-  });
+  test(
+    `a download that is ${fault === 'truncate' ? 'cut midway' : fault === 'fail' ? 'refused' : 'stalled'} leaves ` +
+      `no half file, says so, and a retry works`,
+    async () => {
+      const dest = path.join(tmp, fault);
+      hub.fault = fault;
+      await assert.rejects(
+        downloadModel({ hubUrl: hub.url, modelId: 'test-org/stories260K', files, dest, stallMs: 1000 }),
+        (e: Error) => {
+          assert.match(
+            e.message,
+            fault === 'fail'
+              ? /HTTP 500/
+              : fault === 'stall'
+                ? /no data for too long|interrupted/
+                : /interrupted|ended early/,
+          );
+          return true;
+        },
+      );
+      const left = existsSync(dest) && allFiles(dest);
+      assert.equal(left, false, `nothing is left, not even empty folders (${left})`);
+      hub.fault = 'none';
+      await downloadModel({ hubUrl: hub.url, modelId: 'test-org/stories260K', files, dest });
+      assert.equal(
+        statSync(path.join(dest, onnxFile('q8'))).size,
+        statSync(path.join(modelsDir, 'stories260K', onnxFile('q8'))).size,
+      );
+    },
+  );
 }
 
 /** A port on 127.0.0.1 where nothing listens. */

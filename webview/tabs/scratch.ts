@@ -49,8 +49,8 @@ export const scratchTab: TabModule = {
         section(
           `From scratch vs runtime · ${where}${headNote}`,
           'The same attention recomputed by a small TypeScript ' +
-            'implementation (src/common/attention) from the model’s own Q and K weights and this layer’s input, beside the ' +
-            'runtime’s numbers.',
+            'implementation (src/common/attention) from the model’s own Q and K weights and this layer’s input, ' +
+            'beside the runtime’s numbers.',
           compare,
         ),
         section(

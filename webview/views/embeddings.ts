@@ -31,7 +31,8 @@ export function renderEmbeddings(
   canvas.setAttribute('role', 'img');
   canvas.setAttribute(
     'aria-label',
-    `${stateName(r, state)}: ${T} tokens × ${D} dimensions; colour is the value divided by the largest magnitude ${maxAbs.toFixed(3)}`,
+    `${stateName(r, state)}: ${T} tokens × ${D} dimensions; colour is the value divided by the largest magnitude ` +
+      `${maxAbs.toFixed(3)}`,
   );
   const readout = document.createElement('p');
   readout.className = 'readout';
@@ -60,7 +61,8 @@ export function renderPca(host: HTMLElement, r: AttentionResult, state: number, 
     'pca',
     size,
     size,
-    `${stateName(r, state)}: tokens on the first two principal components (${(100 * explained[0]).toFixed(0)}% and ${(100 * explained[1]).toFixed(0)}% of the variance)`,
+    `${stateName(r, state)}: tokens on the first two principal components (${(100 * explained[0]).toFixed(0)}% ` +
+      `and ${(100 * explained[1]).toFixed(0)}% of the variance)`,
   );
   const fg = `rgb(${palette.foreground.join(',')})`;
   const axis = document.createElementNS(SVG, 'path');
@@ -88,7 +90,9 @@ export function renderPca(host: HTMLElement, r: AttentionResult, state: number, 
   }
   const caption = document.createElement('p');
   caption.className = 'help';
-  caption.textContent = `PC1 ${(100 * explained[0]).toFixed(1)}% and PC2 ${(100 * explained[1]).toFixed(1)}% of the variance. Step through the states to watch the tokens move layer by layer.`;
+  caption.textContent =
+    `PC1 ${(100 * explained[0]).toFixed(1)}% and PC2 ${(100 * explained[1]).toFixed(1)}% of the variance. Step ` +
+    `through the states to watch the tokens move layer by layer.`;
   host.replaceChildren(svg, caption);
 }
 

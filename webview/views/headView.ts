@@ -29,7 +29,8 @@ export function renderHeadView(
     'head-view',
     width,
     height,
-    `Head view, layer ${layer + 1}, heads ${heads.map((h) => h + 1).join(', ')}: lines join each token on the left to the tokens it attends to on the right`,
+    `Head view, layer ${layer + 1}, heads ${heads.map((h) => h + 1).join(', ')}: lines join each token on the ` +
+      `left to the tokens it attends to on the right`,
   );
   const lines = document.createElementNS(SVG, 'g');
   svg.append(lines);

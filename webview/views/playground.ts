@@ -95,6 +95,8 @@ export function renderPlayground(
   const note = document.createElement('p');
   note.className = 'banner busy';
   note.textContent =
-    'What if — not the model’s attention. The query and keys are this head’s real q and k_j; the additive and bilinear parameters are made up for illustration (seeded), since this model was not trained with them. Soft attention mixes all values by the weights; hard attention takes one value.';
+    'What if — not the model’s attention. The query and keys are this head’s real q and k_j; the additive and ' +
+    'bilinear parameters are made up for illustration (seeded), since this model was not trained with them. Soft ' +
+    'attention mixes all values by the weights; hard attention takes one value.';
   host.replaceChildren(note, table, button('Draw another sample', onResample, { secondary: true }));
 }

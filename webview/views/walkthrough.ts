@@ -36,7 +36,12 @@ export function renderWalk(host: HTMLElement, r: AttentionResult, w: WalkData, p
   const vMax = maxAbsOf(w.values);
   const intro = document.createElement('p');
   intro.className = 'help';
-  intro.textContent = `Token “${label(w.token)}” asks with its query q (${d} numbers, after the model's own W_Q${r.model.modelType === 'llama' ? ' and the rotary position rotation' : ''}). Every token j answers with a key k_j. score_j = q·k_j, times ${w.scale.toPrecision(6)} (the model's scale${Math.abs(w.scale - 1 / Math.sqrt(d)) < 1e-6 ? ` = 1/√${d}` : ''}), ${r.model.causal ? 'future tokens masked to −∞, ' : ''}then softmax over j. The output is Σ_j w_j · v_j.`;
+  intro.textContent =
+    `Token “${label(w.token)}” asks with its query q (${d} numbers, after the model's own ` +
+    `W_Q${r.model.modelType === 'llama' ? ' and the rotary position rotation' : ''}). Every token j answers with a ` +
+    `key k_j. score_j = q·k_j, times ${w.scale.toPrecision(6)} (the model's ` +
+    `scale${Math.abs(w.scale - 1 / Math.sqrt(d)) < 1e-6 ? ` = 1/√${d}` : ''}), ` +
+    `${r.model.causal ? 'future tokens masked to −∞, ' : ''}then softmax over j. The output is Σ_j w_j · v_j.`;
   const q = document.createElement('p');
   q.append('q = ', vectorStrip(w.q, qkMax, palette, `q of ${label(w.token)}`));
 

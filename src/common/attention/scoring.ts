@@ -31,7 +31,10 @@ export function additiveScore(
   return s;
 }
 
-/** Bilinear / general (Luong et al. 2015): score = qᵀ W k, W is [d_q, d_k]. W need not be symmetric, so score(a, b) ≠ score(b, a). */
+/**
+ * Bilinear / general (Luong et al. 2015): score = qᵀ W k, W is [d_q, d_k]. W need not be symmetric, so
+ * score(a, b) ≠ score(b, a).
+ */
 export function bilinearScore(q: ArrayLike<number>, k: ArrayLike<number>, w: Tensor): number {
   let s = 0;
   for (let i = 0; i < q.length; i++) {

@@ -64,22 +64,26 @@ export function matrixSvg(
   const margin = 110;
   const size = margin + T * cell;
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" font-family="monospace" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" ` +
+      `font-family="monospace" font-size="11">`,
     `<title>${xmlEscape(title)}</title>`,
   ];
   labels.forEach((l, i) => {
     parts.push(
-      `<text x="${margin - 4}" y="${margin + i * cell + 13}" text-anchor="end" fill="${textColor}">${xmlEscape(l)}</text>`,
+      `<text x="${margin - 4}" y="${margin + i * cell + 13}" text-anchor="end" ` +
+        `fill="${textColor}">${xmlEscape(l)}</text>`,
     );
     parts.push(
-      `<text transform="translate(${margin + i * cell + 13},${margin - 4}) rotate(-90)" fill="${textColor}">${xmlEscape(l)}</text>`,
+      `<text transform="translate(${margin + i * cell + 13},${margin - 4}) rotate(-90)" ` +
+        `fill="${textColor}">${xmlEscape(l)}</text>`,
     );
   });
   for (let q = 0; q < T; q++) {
     for (let k = 0; k < T; k++) {
       const w = matrix[q * T + k];
       parts.push(
-        `<rect x="${margin + k * cell}" y="${margin + q * cell}" width="${cell}" height="${cell}" fill="${color(w, q, k)}"><title>${w.toFixed(4)}</title></rect>`,
+        `<rect x="${margin + k * cell}" y="${margin + q * cell}" width="${cell}" height="${cell}" ` +
+          `fill="${color(w, q, k)}"><title>${w.toFixed(4)}</title></rect>`,
       );
     }
   }

@@ -110,7 +110,8 @@ export async function explainText(
     const notes = [
       note,
       result.truncated &&
-        `The selection has ${result.truncated.totalTokens} tokens; only the first ${result.truncated.keptTokens} were explained (attentionLens.maxTokens and the model's context).`,
+        `The selection has ${result.truncated.totalTokens} tokens; only the first ${result.truncated.keptTokens} ` +
+          `were explained (attentionLens.maxTokens and the model's context).`,
     ].filter(Boolean);
     if (notes.length) notify('info', notes.join(' '));
     return entry;

@@ -33,7 +33,8 @@ export function hoverMarkdown(r: AttentionResult, layer: number, head: HeadChoic
       (t) => `- ${name(t.token)} (#${t.token}) — ${(100 * t.weight).toFixed(1)}%`,
     ),
     '',
-    `[Open in the Attention Lens panel](command:${SHOW_PANEL_COMMAND}?${encodeURIComponent(JSON.stringify([{ token: q }]))})`,
+    `[Open in the Attention Lens ` +
+      `panel](command:${SHOW_PANEL_COMMAND}?${encodeURIComponent(JSON.stringify([{ token: q }]))})`,
   ];
   return lines.join('\n');
 }

@@ -40,7 +40,8 @@ export class AttentionTint implements vscode.Disposable {
     const r = entry.result;
     const at = clampSelection(r, { layer, head, token: q });
     const row = rowOf(r, at.layer, at.head, at.token);
-    // Scaled by the largest weight on a token that has characters: [CLS]/[SEP] often take the most and cannot be tinted.
+    // Scaled by the largest weight on a token that has characters: [CLS]/[SEP] often take the most and cannot be
+    // tinted.
     const visible = (k: number) => !r.tokens[k].special && r.tokens[k].start < r.tokens[k].end;
     const max = Math.max(0, ...Array.from(row).filter((_, k) => visible(k)));
     const byLevel: vscode.Range[][] = Array.from({ length: TINT_LEVELS }, () => []);

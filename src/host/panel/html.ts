@@ -15,7 +15,8 @@ export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): st
     `connect-src ${webview.cspSource}`,
     `script-src 'nonce-${nonce}'`,
   ].join('; ');
-  return `<!DOCTYPE html>
+  return (
+    `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
@@ -25,8 +26,10 @@ export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): st
 <title>Attention Lens</title>
 </head>
 <body>
-<main id="app" aria-live="polite"><p class="empty">Select text in an editor and run <strong>Attention Lens: Explain Selection</strong>.</p></main>
+<main id="app" aria-live="polite"><p class="empty">Select text in an editor and run ` +
+    `<strong>Attention Lens: Explain Selection</strong>.</p></main>
 <script nonce="${nonce}" src="${script}"></script>
 </body>
-</html>`;
+</html>`
+  );
 }

@@ -68,36 +68,39 @@ describe('Attention Lens in VS Code', function () {
     assert.match(text, /command:attentionLens\.showPanel/);
   });
 
-  it('hovering tints the selection by the hovered token’s attention; the status bar names model, layer and head', async () => {
-    const lens = await api();
-    await useModel('bert-mini-shakespeare');
-    const editor = await openSample();
-    const entry = await explainFirstLine<{
-      result: { tokens: { special: boolean }[]; attention: Float32Array; model: { layers: number; heads: number } };
-    }>(editor);
-    await hoverText(editor.document, new vscode.Position(0, 7));
-    const tinted = lens.tint.current;
-    assert.ok(tinted, 'the editor is tinted');
-    const r = entry!.result;
-    const T = r.tokens.length;
-    // The panel's default view: last layer, mean of heads.
-    const row = Array.from({ length: T }, (_, k) => {
-      let s = 0;
-      for (let h = 0; h < r.model.heads; h++)
-        s += r.attention[(((r.model.layers - 1) * r.model.heads + h) * T + tinted.token) * T + k] / r.model.heads;
-      return s;
-    });
-    const strongest = row
-      .map((w, k) => (r.tokens[k].special ? -1 : w))
-      .reduce((best, w, k, all) => (w > all[best] ? k : best), 0);
-    assert.equal(tinted.levels[strongest], 5, 'the most attended word gets the strongest tint');
-    r.tokens.forEach(
-      (t, k) => t.special && assert.equal(tinted.levels[k], 0, 'special tokens have no characters to tint'),
-    );
-    assert.match(lens.statusText(), /bert-mini-shakespeare · L4 · mean/);
-    await hoverText(editor.document, new vscode.Position(1, 3));
-    assert.equal(lens.tint.current, undefined, 'hovering outside clears the tint');
-  });
+  it(
+    'hovering tints the selection by the hovered token’s attention; ' + 'the status bar names model, layer and head',
+    async () => {
+      const lens = await api();
+      await useModel('bert-mini-shakespeare');
+      const editor = await openSample();
+      const entry = await explainFirstLine<{
+        result: { tokens: { special: boolean }[]; attention: Float32Array; model: { layers: number; heads: number } };
+      }>(editor);
+      await hoverText(editor.document, new vscode.Position(0, 7));
+      const tinted = lens.tint.current;
+      assert.ok(tinted, 'the editor is tinted');
+      const r = entry!.result;
+      const T = r.tokens.length;
+      // The panel's default view: last layer, mean of heads.
+      const row = Array.from({ length: T }, (_, k) => {
+        let s = 0;
+        for (let h = 0; h < r.model.heads; h++)
+          s += r.attention[(((r.model.layers - 1) * r.model.heads + h) * T + tinted.token) * T + k] / r.model.heads;
+        return s;
+      });
+      const strongest = row
+        .map((w, k) => (r.tokens[k].special ? -1 : w))
+        .reduce((best, w, k, all) => (w > all[best] ? k : best), 0);
+      assert.equal(tinted.levels[strongest], 5, 'the most attended word gets the strongest tint');
+      r.tokens.forEach(
+        (t, k) => t.special && assert.equal(tinted.levels[k], 0, 'special tokens have no characters to tint'),
+      );
+      assert.match(lens.statusText(), /bert-mini-shakespeare · L4 · mean/);
+      await hoverText(editor.document, new vscode.Position(1, 3));
+      assert.equal(lens.tint.current, undefined, 'hovering outside clears the tint');
+    },
+  );
 
   it('has no hover outside the explained selection', async () => {
     const editor = await openSample();
