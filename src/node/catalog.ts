@@ -78,6 +78,12 @@ export function checkModelFolder(dir: string, dtype: Dtype, base = 'model'): str
     );
   if (!existsSync(path.join(dir, onnxFile(dtype, base)))) {
     const present = dtypesPresent(dir, base);
+    if (base === 'model' && present.length === 0 && existsSync(path.join(dir, 'onnx', 'encoder_model.onnx'))) {
+      return (
+        `${dir} is an encoder–decoder model (onnx/encoder_model.onnx and a decoder, as translation models ` +
+        'are exported): Attention Lens reads encoder-only and decoder-only models so far. Choose one of those.'
+      );
+    }
     const files = present.map((d) => `${onnxFile(d, base)} (${d})`).join(', ');
     const hint = present.length
       ? ` It has ${files}: set attentionLens.dtype to ${present.length > 1 ? 'one of ' : ''}${present.join(', ')}.`

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { LoadedModel } from '../../src/worker/explainer';
 import { checkModelFolder, dtypeSetting, onnxFile } from '../../src/node/catalog';
 import type { AttentionResult } from '../../src/common/protocol';
-import { runtime, sampleText, spec } from '../support/models';
+import { modelsDir, runtime, sampleText, spec } from '../support/models';
 import { derivedFolder, sharedGraph } from '../support/derivedModels';
 import { toBnb4, toExternalData, toNBits } from '../support/transforms';
 import { toFloat16Model } from '../support/fp16';
@@ -44,6 +44,13 @@ test('a missing dtype file names the files present and the setting to change', (
     );
   } finally {
     rmSync(dir, { recursive: true });
+  }
+});
+
+test('an encoder–decoder folder is named as one, not as a folder missing onnx/model.onnx', () => {
+  const marian = path.join(modelsDir, 'marian-mini-dates');
+  for (const dtype of ['fp32', 'q8'] as const) {
+    assert.match(checkModelFolder(marian, dtype) ?? '', /is an encoder–decoder model \(onnx\/encoder_model\.onnx/);
   }
 });
 
