@@ -76,6 +76,22 @@ export function byColumn(
 export const ownColumns = (v: Float32Array | undefined, offset: number, cols: number) =>
   v && v.length > 1 ? v.slice(offset, offset + cols) : v;
 
+/** A float projection from columns [offset, offset + cols) of W [in, out] (all from offset when cols is unset). */
+function floatProjection(
+  w: { data: Float32Array; shape: number[]; dequantized: boolean },
+  offset: number,
+  cols: number | undefined,
+  bias: Float32Array | undefined,
+): Projection {
+  const n = cols ?? w.shape[1] - offset;
+  return {
+    kind: 'float',
+    wT: byColumn(w.data, w.shape, offset, n),
+    dequantized: w.dequantized,
+    bias: ownColumns(bias, offset, n),
+  };
+}
+
 /** A weight matrix [in, out] as float: plain, or dequantized per channel ((q − zero point) · scale). */
 export function weightMatrix(
   index: GraphIndex,
@@ -276,19 +292,8 @@ export function walkToProjection(index: GraphIndex, start: string): Walk {
       continue;
     }
     if (p.opType === 'MatMul' && (index.isConstant(b) || index.producer.get(b)?.opType === 'DequantizeLinear')) {
-      const w = weightMatrix(index, b, false);
-      const n = cols ?? w.shape[1] - offset;
-      return {
-        projection: {
-          kind: 'float',
-          wT: byColumn(w.data, w.shape, offset, n),
-          dequantized: w.dequantized,
-          bias: ownColumns(bias, offset, n),
-        },
-        node: p,
-        scale,
-        invFreq,
-      };
+      const projection = floatProjection(weightMatrix(index, b, false), offset, cols, bias);
+      return { projection, node: p, scale, invFreq };
     }
     if (p.opType === 'MatMulNBits' || p.opType === 'MatMulBnb4') {
       const w = p.opType === 'MatMulNBits' ? nbitsColumns(index, p) : bnb4Columns(index, p); // wT [N, K]
@@ -309,18 +314,7 @@ export function walkToProjection(index: GraphIndex, start: string): Walk {
         throw new UnsupportedModelError('a Gemm with alpha, beta or transA');
       const w = weightMatrix(index, b, (p.attributes.get('transB')?.i ?? 0) === 1);
       const c = p.inputs[2] ? constantValue(index, p.inputs[2]) : undefined;
-      const n = cols ?? w.shape[1] - offset;
-      return {
-        projection: {
-          kind: 'float',
-          wT: byColumn(w.data, w.shape, offset, n),
-          dequantized: w.dequantized,
-          bias: ownColumns(c ?? bias, offset, n),
-        },
-        node: p,
-        scale,
-        invFreq,
-      };
+      return { projection: floatProjection(w, offset, cols, c ?? bias), node: p, scale, invFreq };
     }
     throw new UnsupportedModelError(`cannot follow ${p.opType} (${p.name}) above the attention scores`);
   }
