@@ -63,13 +63,21 @@ export function msAttention(b: Branch, n: OnnxNode, g: GraphFacts): CoreTaps {
     k = b.op('Concat', [half(0), k], [{ name: 'axis', i: 2 }]);
     v = b.op('Concat', [half(1), v], [{ name: 'axis', i: 2 }]);
   }
+  return contribCore(b, n, g, { q, k, v }, input(n, 3));
+}
+
+/**
+ * The part com.microsoft.Attention and MultiHeadAttention share once q, k, v are split into heads (k, v with
+ * the past in front): the optional mask, `unidirectional`, attention_bias (input 5), scale and filter value.
+ */
+function contribCore(b: Branch, n: OnnxNode, g: GraphFacts, qkv: { q: T; k: T; v: T }, mask: string): CoreTaps {
+  const { q, k, v } = qkv;
   const L = b.dim(k, 2);
   const kpos = range(b, b.ints([0]), L);
-  const S = b.dim(q, 2);
   let allowed: T | undefined;
-  if (input(n, 3)) allowed = maskAllowed(b, n, input(n, 3), g.rank(input(n, 3)), kpos);
+  if (mask) allowed = maskAllowed(b, n, mask, g.rank(mask), kpos);
   if (attrI(n, 'unidirectional', 0)) {
-    const qpos = b.reshape(range(b, b.op('Sub', [L, S]), L), [-1, 1]); // [S, 1]: past + i
+    const qpos = b.reshape(range(b, b.op('Sub', [L, b.dim(q, 2)]), L), [-1, 1]); // [S, 1]: past + i
     allowed = and(b, allowed, causal(b, qpos, kpos));
   }
   return attentionCore(b, {
@@ -109,25 +117,7 @@ export function multiHeadAttention(b: Branch, n: OnnxNode, g: GraphFacts): CoreT
   v = splitHeads(b, v, heads);
   if (input(n, 6)) k = b.op('Concat', [b.toFloat(input(n, 6)), k], [{ name: 'axis', i: 2 }]);
   if (input(n, 7)) v = b.op('Concat', [b.toFloat(input(n, 7)), v], [{ name: 'axis', i: 2 }]);
-  const L = b.dim(k, 2);
-  const kpos = range(b, b.ints([0]), L);
-  let allowed: T | undefined;
-  if (input(n, 4)) allowed = maskAllowed(b, n, input(n, 4), g.rank(input(n, 4)), kpos);
-  if (attrI(n, 'unidirectional', 0)) {
-    const qpos = b.reshape(range(b, b.op('Sub', [L, b.dim(q, 2)]), L), [-1, 1]);
-    allowed = and(b, allowed, causal(b, qpos, kpos));
-  }
-  return attentionCore(b, {
-    q,
-    k,
-    v,
-    scale: attrF(n, 'scale'),
-    bias: input(n, 5) || undefined,
-    allowed,
-    filter: attrF(n, 'mask_filter_value') ?? -10000,
-    output: n.outputs[0],
-    outputLayout: 'BSD',
-  });
+  return contribCore(b, n, g, { q, k, v }, input(n, 4));
 }
 
 /**
