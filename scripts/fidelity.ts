@@ -10,7 +10,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { LoadedModel } from '../src/worker/explainer';
 import { describeError } from '../src/common/errors';
-import { dtypesPresent } from '../src/node/catalog';
+import { dtypesPresent, encoderDecoderFiles, isEncoderDecoderFolder } from '../src/node/catalog';
+import { DTYPES } from '../src/common/protocol';
+import { measureSeq2Seq } from './fidelitySeq2seq';
 import { TapShapeError } from '../src/worker/readOutputs';
 import type { AttentionResult, Dtype } from '../src/common/protocol';
 import { modelsDir, runtime, sampleText } from '../test/support/models';
@@ -107,6 +109,15 @@ async function main(): Promise<number> {
   const folders = process.argv.slice(2).length > 0 ? process.argv.slice(2) : sharedFolders();
   let failed = 0;
   for (const folder of folders) {
+    if (isEncoderDecoderFolder(folder)) {
+      // One line per attention family: encoder, decoder, cross (fidelitySeq2seq.ts).
+      for (const dtype of DTYPES.filter((d) => encoderDecoderFiles(folder, d))) {
+        const { lines, failed: bad } = await measureSeq2Seq(folder, dtype);
+        for (const line of lines) console.log(JSON.stringify(line));
+        if (bad) failed++;
+      }
+      continue;
+    }
     const dtypes = dtypesPresent(folder);
     for (const dtype of dtypes.length > 0 ? dtypes : ['fp32' as Dtype]) {
       const { line, failed: bad } = await measure(folder, dtype);

@@ -8,3 +8,9 @@ export const MAX_EXPORT_CHARS = 64 * 2 ** 20;
 
 /** Indices in messages (layer, head, token) are below this. */
 export const MAX_INDEX = 1e6;
+
+/**
+ * An encoder–decoder model writes at most this many tokens for a selection (fewer when its config's
+ * max_length or its decoder's positions say so). Each greedy step reruns the decoder over the output so far.
+ */
+export const MAX_OUTPUT_TOKENS = 128;

@@ -82,6 +82,40 @@ export interface AttentionResult {
   timings: { loadMs: number; inferenceMs: number };
   /** Where the worker wrote `attention` and `hiddenStates` (raw float32, in pieces), for the panel to load. */
   tensorFiles?: { attention: string[]; hiddenStates: string[] };
+  /**
+   * Encoder–decoder models only: the output and the decoder's two attention families. `tokens`,
+   * `attention` and `hiddenStates` above are then the encoder's (the source text and its self-attention).
+   */
+  seq2seq?: Seq2SeqResult;
+}
+
+/** The attention families of an encoder–decoder model (attention/layout.ts reads each). */
+export const FAMILIES = ['encoder', 'decoder', 'cross'] as const;
+export type AttentionFamily = (typeof FAMILIES)[number];
+
+/**
+ * What an encoder–decoder model wrote for the source, and how its decoder attended. The decoder ran on
+ * [start, y1 … y(n−1)] (teacher forcing over its own greedy output): row i of `decoder` and `cross` is the
+ * step that wrote output[i].
+ */
+export interface Seq2SeqResult {
+  /** The output as the tokenizer decodes it (special tokens dropped). */
+  outputText: string;
+  /** What the decoder wrote, y1 … yn (labels only; they are not in the editor). */
+  output: TokenInfo[];
+  /** What the decoder read at each step: the start token, then y1 … y(n−1); the keys of `decoder`. */
+  decoderInputs: TokenInfo[];
+  /** Why the output ended: the model wrote its end token, or the output limit was reached. */
+  stopped: 'eos' | 'limit';
+  maxOutputTokens: number;
+  decoderLayers: number;
+  heads: number;
+  /** Decoder causal self-attention, [decoderLayers, heads, T, T] (T = output.length). */
+  decoder: Float32Array;
+  /** Cross-attention, [decoderLayers, heads, T, S] (S = the source tokens): each row sums to 1 over the source. */
+  cross: Float32Array;
+  /** How long the translation took (encoder, every greedy step), ms. */
+  generateMs: number;
 }
 
 // ---- host <-> worker -------------------------------------------------------------------------

@@ -79,10 +79,7 @@ export function checkModelFolder(dir: string, dtype: Dtype, base = 'model'): str
   if (!existsSync(path.join(dir, onnxFile(dtype, base)))) {
     const present = dtypesPresent(dir, base);
     if (base === 'model' && present.length === 0 && existsSync(path.join(dir, 'onnx', 'encoder_model.onnx'))) {
-      return (
-        `${dir} is an encoder–decoder model (onnx/encoder_model.onnx and a decoder, as translation models ` +
-        'are exported): Attention Lens reads encoder-only and decoder-only models so far. Choose one of those.'
-      );
+      return encoderDecoderProblem(dir, dtype);
     }
     const files = present.map((d) => `${onnxFile(d, base)} (${d})`).join(', ');
     const hint = present.length
@@ -91,6 +88,35 @@ export function checkModelFolder(dir: string, dtype: Dtype, base = 'model'): str
     return `${dir} has no ${onnxFile(dtype, base)} (dtype ${dtype}).${hint}`;
   }
   return undefined;
+}
+
+/** The decoders of an encoder–decoder export, in the order transformers.js tries them (merged first). */
+const DECODER_BASES = ['decoder_model_merged', 'decoder_model'];
+
+/**
+ * An encoder–decoder folder (Marian, T5, BART, M2M100 as Optimum exports them): onnx/encoder_model.onnx
+ * and a decoder, each with the dtype's suffix. The files to run for `dtype`, or undefined when the folder is
+ * not one (or lacks that dtype: encoderDecoderProblem says which file).
+ */
+export function encoderDecoderFiles(dir: string, dtype: Dtype): { encoder: string; decoder: string } | undefined {
+  const encoder = onnxFile(dtype, 'encoder_model');
+  const decoder = DECODER_BASES.map((b) => onnxFile(dtype, b)).find((f) => existsSync(path.join(dir, f)));
+  return existsSync(path.join(dir, encoder)) && decoder ? { encoder, decoder } : undefined;
+}
+
+/** A folder laid out as an encoder–decoder export (whatever dtypes it has). */
+export const isEncoderDecoderFolder = (dir: string) =>
+  !existsSync(path.join(dir, onnxFile('fp32'))) && dtypesPresent(dir, 'encoder_model').length > 0;
+
+/** Why an encoder–decoder folder cannot run with `dtype`, or undefined when it can. */
+function encoderDecoderProblem(dir: string, dtype: Dtype): string | undefined {
+  if (encoderDecoderFiles(dir, dtype)) return undefined;
+  const both = DTYPES.filter((d) => encoderDecoderFiles(dir, d));
+  const hint = both.length ? ` It has both for ${both.join(', ')}: set attentionLens.dtype to one of those.` : '';
+  return (
+    `${dir} is an encoder–decoder model, and it has no ${onnxFile(dtype, 'encoder_model')} with ` +
+    `${onnxFile(dtype, DECODER_BASES[0])} or ${onnxFile(dtype, DECODER_BASES[1])} (dtype ${dtype}).${hint}`
+  );
 }
 
 export const isModelFolder = (dir: string, dtype?: Dtype) =>

@@ -136,7 +136,7 @@ export function planFeeds(inputs: ValueInfo[], index: GraphIndex): FeedPlan {
   return { inputs: planned, fixedLength, hasPast, vocabRows: vocabRowsOf(index, idsName) };
 }
 
-function tensor(elemType: number, values: ArrayLike<number>, dims: number[], name: string): FeedTensor {
+export function tensor(elemType: number, values: ArrayLike<number>, dims: number[], name: string): FeedTensor {
   switch (elemType) {
     case DataType.Int64:
       return { type: 'int64', data: BigInt64Array.from(Array.from(values, BigInt)), dims };
@@ -157,7 +157,7 @@ function tensor(elemType: number, values: ArrayLike<number>, dims: number[], nam
 }
 
 /** An empty cache: the past-length dim (named like "past…", else the one before last) is 0, batch 1. */
-function emptyPastDims(dims: Dim[]): number[] {
+export function emptyPastDims(dims: Dim[]): number[] {
   const named = dims.findIndex((d) => typeof d === 'string' && /past/i.test(d));
   const pastAxis = named >= 0 ? named : dims.length - 2;
   return dims.map((d, i) => (i === pastAxis ? 0 : typeof d === 'number' ? d : 1));

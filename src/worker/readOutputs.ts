@@ -38,34 +38,40 @@ export function firstRows(name: string, t: RunTensor, T: number, L: number): Flo
   return data.slice(0, T * width);
 }
 
-/** Every layer's attention, [layer][head][T][T], from [1, heads, L, L] taps (the padding cut off). */
+/**
+ * Every layer's attention, [layer][head][T][T], from [1, heads, L, L] taps (the padding cut off); or
+ * [layer][head][T][S] from [1, heads, L, K] taps when `keys` gives the key side (cross-attention). A
+ * [batch·heads, L, K] tap (Bart-family exports with batch 1) reads the same.
+ */
 export function readAttention(
   outputs: Record<string, RunTensor>,
   names: string[],
   T: number,
   L: number,
+  keys: { S: number; K: number } = { S: T, K: L },
 ): { heads: number; attention: Float32Array } {
+  const { S, K } = keys;
   let heads = 0;
   let attention = new Float32Array(0);
   names.forEach((name, k) => {
     const t = outputs[name];
     const d = t.dims;
     const lead = d.slice(0, -2).reduce((a, b) => a * b, 1);
-    if (d.length < 3 || d[d.length - 1] !== L || d[d.length - 2] !== L || (heads && lead !== heads)) {
+    if (d.length < 3 || d[d.length - 1] !== K || d[d.length - 2] !== L || (heads && lead !== heads)) {
       throw new TapShapeError(
         `The tensor read as layer ${k + 1}'s attention has shape ${shape(d)}, ` +
-          `not [1, heads, ${L}, ${L}]: this graph's attention cannot be shown.`,
+          `not [1, heads, ${L}, ${K}]: this graph's attention cannot be shown.`,
       );
     }
     if (!heads) {
       heads = lead;
-      attention = new Float32Array(names.length * heads * T * T);
+      attention = new Float32Array(names.length * heads * T * S);
     }
     const data = floatData(name, t);
     for (let h = 0; h < heads; h++) {
       for (let q = 0; q < T; q++) {
-        const from = (h * L + q) * L;
-        attention.set(data.subarray(from, from + T), ((k * heads + h) * T + q) * T);
+        const from = (h * L + q) * K;
+        attention.set(data.subarray(from, from + S), ((k * heads + h) * T + q) * S);
       }
     }
   });

@@ -59,17 +59,29 @@ export class TextTokens {
     const tokenStrings = ids.map((id) => this.idToToken[id] ?? '');
     const special = ids.map((id) => this.specialIds.has(id));
     const spans = alignTokens(text, tokenStrings, special, this.style);
-    const decoder = new TextDecoder();
-    const label = (i: number) => {
-      if (special[i]) return tokenStrings[i];
-      const bytes = tokenBytes(tokenStrings[i], this.style);
-      const text = decoder.decode(bytes);
-      if (!text.includes('\uFFFD')) return text;
-      // Part of a character's UTF-8 bytes (an emoji split over tokens): show the bytes.
-      const lead = bytes[0] === 0x20 ? ' ' : '';
-      return lead + bytesLabel(bytes.subarray(lead.length));
-    };
-    const tokens = ids.map((id, i) => ({ id, label: label(i), ...spans[i], special: special[i] }));
+    const tokens = ids.map((id, i) => ({ id, label: this.label(id), ...spans[i], special: special[i] }));
     return { ids, tokens, totalTokens };
+  }
+
+  /** How a token reads: its characters (word-boundary markers as spaces), or its bytes when it holds part of one. */
+  private label(id: number): string {
+    const token = this.idToToken[id] ?? '';
+    if (this.specialIds.has(id)) return token;
+    const bytes = tokenBytes(token, this.style);
+    const text = new TextDecoder().decode(bytes);
+    if (!text.includes('\uFFFD')) return text;
+    // Part of a character's UTF-8 bytes (an emoji split over tokens): show the bytes.
+    const lead = bytes[0] === 0x20 ? ' ' : '';
+    return lead + bytesLabel(bytes.subarray(lead.length));
+  }
+
+  /** Tokens a model wrote (not in any text: empty spans). */
+  describe(ids: number[]): TokenInfo[] {
+    return ids.map((id) => ({ id, label: this.label(id), start: 0, end: 0, special: this.specialIds.has(id) }));
+  }
+
+  /** Token ids as text, as the tokenizer decodes them, special tokens dropped. */
+  decode(ids: number[]): string {
+    return this.tokenizer.decode(ids, { skip_special_tokens: true });
   }
 }

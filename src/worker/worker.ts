@@ -7,6 +7,11 @@ import { errorReply, replyOf } from '../common/rpc';
 import { LoadedModel, RUN_GONE } from './explainer';
 import { RuntimeOptions, startRuntime } from './runtime';
 import { describeError, UserFacingError } from '../common/errors';
+import { isEncoderDecoderFolder } from '../node/catalog';
+import { LoadedSeq2Seq } from './seq2seq';
+
+/** A loaded model of either kind; both answer the same questions about their runs. */
+type AnyModel = LoadedModel | LoadedSeq2Seq;
 
 const runtime = workerData as RuntimeOptions;
 /** Fault injection for the end-to-end tests only: hold each run this long, so that a person's Cancel can land. */
@@ -32,7 +37,7 @@ startRuntime(runtime).then(
 );
 
 const keyOf = (s: ModelSpec) => `${s.folder}|${s.dtype}|${s.fileBase ?? ''}`;
-let current: { key: string; model: Promise<LoadedModel> } | undefined;
+let current: { key: string; model: Promise<AnyModel> } | undefined;
 /** Explain requests under way, and those of them that were cancelled (their answers are dropped). */
 const running = new Set<number>();
 const cancelled = new Set<number>();
@@ -41,7 +46,7 @@ const cancelled = new Set<number>();
  * about. Kept until another run reaches the host, even across a model switch (the from-scratch
  * answers need the model's copied weights, not its session). Cancelled runs never replace it.
  */
-let shown: { runId: number; model: LoadedModel; files?: string[] } | undefined;
+let shown: { runId: number; model: AnyModel; files?: string[] } | undefined;
 
 /**
  * A webview resource request that takes longer than 30 s fails (HTTP 408 from VS Code's service
@@ -66,7 +71,7 @@ async function writeTensors(dir: string, runId: number, r: AttentionResult): Pro
 const removeFiles = (files: string[] = []) =>
   Promise.all(files.map((f) => rm(f, { force: true }))).catch(() => undefined);
 
-async function modelFor(spec: ModelSpec, id: number): Promise<LoadedModel> {
+async function modelFor(spec: ModelSpec, id: number): Promise<AnyModel> {
   const key = keyOf(spec);
   if (current?.key !== key) {
     const previous = current?.model;
@@ -75,6 +80,8 @@ async function modelFor(spec: ModelSpec, id: number): Promise<LoadedModel> {
       key,
       model: (async () => {
         await previous?.then((m) => m.dispose()).catch(() => undefined);
+        // Encoder–decoder folders (encoder_model.onnx + a decoder) translate; seq2seq.ts.
+        if (!spec.fileBase && isEncoderDecoderFolder(spec.folder)) return LoadedSeq2Seq.load(spec, runtime);
         return LoadedModel.load(spec, runtime);
       })(),
     };

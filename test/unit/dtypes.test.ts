@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { LoadedModel } from '../../src/worker/explainer';
-import { checkModelFolder, dtypeSetting, onnxFile } from '../../src/node/catalog';
+import {
+  checkModelFolder,
+  dtypeSetting,
+  encoderDecoderFiles,
+  isEncoderDecoderFolder,
+  onnxFile,
+} from '../../src/node/catalog';
 import type { AttentionResult } from '../../src/common/protocol';
 import { modelsDir, runtime, sampleText, spec } from '../support/models';
 import { derivedFolder, sharedGraph } from '../support/derivedModels';
@@ -47,11 +53,23 @@ test('a missing dtype file names the files present and the setting to change', (
   }
 });
 
-test('an encoder–decoder folder is named as one, not as a folder missing onnx/model.onnx', () => {
+test('an encoder–decoder folder runs with the dtypes it has both files for, and names them otherwise', () => {
   const marian = path.join(modelsDir, 'marian-mini-dates');
   for (const dtype of ['fp32', 'q8'] as const) {
-    assert.match(checkModelFolder(marian, dtype) ?? '', /is an encoder–decoder model \(onnx\/encoder_model\.onnx/);
+    assert.equal(checkModelFolder(marian, dtype), undefined);
+    assert.deepEqual(encoderDecoderFiles(marian, dtype), {
+      encoder: onnxFile(dtype, 'encoder_model'),
+      decoder: onnxFile(dtype, 'decoder_model_merged'),
+    });
   }
+  assert.ok(isEncoderDecoderFolder(marian));
+  assert.ok(!isEncoderDecoderFolder(path.join(modelsDir, 'bert-mini-shakespeare')));
+  assert.equal(
+    checkModelFolder(marian, 'fp16'),
+    `${marian} is an encoder–decoder model, and it has no onnx/encoder_model_fp16.onnx with ` +
+      'onnx/decoder_model_merged_fp16.onnx or onnx/decoder_model_fp16.onnx (dtype fp16). ' +
+      'It has both for fp32, q8: set attentionLens.dtype to one of those.',
+  );
 });
 
 for (const [name, bits] of [

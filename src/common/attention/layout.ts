@@ -4,9 +4,13 @@
  *
  *   attention     [layers, heads, T, T]     row (layer, head, q) holds where query q looks
  *   hiddenStates  [states, T, hidden]       state 0 = embedding output, state s = after layer s
- *   scratch       [heads, T, T]             one layer recomputed from scratch
+ *   scratch       [heads, T, T]             one layer recomputed from scratch ([heads, T, S] for cross-attention)
+ *   encoder–decoder families (AttentionResult.seq2seq):
+ *     encoder     [Le, heads, S, S]         = attention above, over the source tokens
+ *     decoder     [Ld, heads, T, T]         causal, T = output tokens
+ *     cross       [Ld, heads, T, S]         row t: where the step writing output t reads the source
  */
-import type { AttentionResult, HeadChoice, ScratchLayer, ViewSelection } from '../protocol';
+import type { AttentionFamily, AttentionResult, HeadChoice, ScratchLayer, ViewSelection } from '../protocol';
 
 type Shaped = Pick<AttentionResult, 'tokens' | 'model'>;
 
@@ -42,10 +46,66 @@ export function tokenVector(r: AttentionResult, state: number, token: number): F
   return r.hiddenStates.subarray(start, start + D); // [hidden]
 }
 
-/** One row of a from-scratch layer, a view (no copy). */
-export function scratchRow(s: ScratchLayer, T: number, head: number, q: number): Float32Array {
-  const start = (head * T + q) * T;
-  return s.attention.subarray(start, start + T); // [T]
+/** One row of a from-scratch layer, a view (no copy); `K` keys (the source length for cross-attention). */
+export function scratchRow(s: ScratchLayer, T: number, head: number, q: number, K = T): Float32Array {
+  const start = (head * T + q) * K;
+  return s.attention.subarray(start, start + K); // [K]
+}
+
+/** One attention family of a result: its flat array [layers, heads, queries, keys] and those sizes. */
+export interface FamilyShape {
+  layers: number;
+  heads: number;
+  queries: number;
+  keys: number;
+  data: Float32Array;
+}
+
+/** A family's tensor; a model without `seq2seq` has only its own attention (read as the encoder family). */
+export function familyShape(
+  r: Pick<AttentionResult, 'tokens' | 'model' | 'attention' | 'seq2seq'>,
+  f: AttentionFamily,
+): FamilyShape {
+  const s = r.seq2seq;
+  const T = r.tokens.length;
+  if (f === 'encoder' || !s)
+    return { layers: r.model.layers, heads: r.model.heads, queries: T, keys: T, data: r.attention };
+  const out = s.output.length;
+  const keys = f === 'decoder' ? out : T;
+  return { layers: s.decoderLayers, heads: s.heads, queries: out, keys, data: f === 'decoder' ? s.decoder : s.cross };
+}
+
+/** One head's [queries, keys] map of a family, a view (no copy). */
+export function familyMatrix(f: FamilyShape, layer: number, head: number): Float32Array {
+  const n = f.queries * f.keys;
+  const start = (layer * f.heads + head) * n;
+  return f.data.subarray(start, start + n); // [queries, keys]
+}
+
+/** One row of a family, a view (no copy): where query q looks in a layer/head. */
+export function familyRow(f: FamilyShape, layer: number, head: number, q: number): Float32Array {
+  const start = ((layer * f.heads + head) * f.queries + q) * f.keys;
+  return f.data.subarray(start, start + f.keys); // [keys]
+}
+
+/**
+ * Follow-up questions (from scratch, walk) name a layer of an encoder–decoder model by one index: the
+ * encoder's layers first, then the decoder's self-attention, then its cross-attention.
+ */
+export function familyLayerIndex(encoderLayers: number, decoderLayers: number, f: AttentionFamily, layer: number) {
+  return f === 'encoder' ? layer : encoderLayers + (f === 'decoder' ? 0 : decoderLayers) + layer;
+}
+
+/** The family and layer a familyLayerIndex() names; undefined past the last. */
+export function familyOfLayerIndex(
+  encoderLayers: number,
+  decoderLayers: number,
+  index: number,
+): { family: AttentionFamily; layer: number } | undefined {
+  if (index < encoderLayers) return { family: 'encoder', layer: index };
+  const d = index - encoderLayers;
+  if (d < decoderLayers) return { family: 'decoder', layer: d };
+  return d < 2 * decoderLayers ? { family: 'cross', layer: d - decoderLayers } : undefined;
 }
 
 /** How many numbers the attention holds: layers·heads·T·T. */

@@ -58,34 +58,44 @@ export interface HeadVectors {
 /**
  * Q, K and V of every query head (a kv head is shared by its group under grouped-query attention).
  * Without `values` V is not computed (the probabilities do not need it) and `v` stays empty.
+ * `kv`: where keys and values come from when it is not `x`: cross-attention (Vaswani et al. 2017 §3.2.3),
+ * queries from the decoder's state [T, d_model], keys and values from the encoder's output [S, d_model].
+ * Each input is quantized on its own, as the graph's DynamicQuantizeLinear nodes do.
  */
-export function headVectors(x: Tensor, w: LayerWeights, values = true): HeadVectors {
+export function headVectors(x: Tensor, w: LayerWeights, values = true, kv: Tensor = x): HeadVectors {
   let xq: Quantized | undefined;
+  let kvq: Quantized | undefined;
   const quantized = () => (xq ??= dynamicQuantizeLinear(x.data));
-  const q = project(x, w.q, quantized);
-  const k = project(x, w.k, quantized);
-  const v = values ? project(x, w.v, quantized) : undefined;
+  const kvQuantized = kv === x ? quantized : () => (kvq ??= dynamicQuantizeLinear(kv.data));
+  const q = project(x, w.q, quantized); // [T, heads·d]
+  const k = project(kv, w.k, kvQuantized); // [S, kvHeads·d]
+  const v = values ? project(kv, w.v, kvQuantized) : undefined; // [S, kvHeads·d]
   const d = w.headDim;
-  const positions = Array.from({ length: x.shape[0] }, (_, i) => i);
-  const rotate = (t: Tensor) => (w.invFreq ? rope(t, positions, w.invFreq) : t);
+  const positionsOf = (n: number) => Array.from({ length: n }, (_, i) => i);
+  const rotateAt = (positions: number[]) => (t: Tensor) => (w.invFreq ? rope(t, positions, w.invFreq) : t);
+  const rotate = rotateAt(positionsOf(x.shape[0]));
+  const rotateKey = kv === x ? rotate : rotateAt(positionsOf(kv.shape[0]));
   const group = w.heads / w.kvHeads;
   const out: HeadVectors = { q: [], k: [], v: [] };
   for (let h = 0; h < w.heads; h++) {
-    const kv = Math.floor(h / group);
+    const kvHead = Math.floor(h / group);
     out.q.push(rotate(columns(q, h * d, d)));
-    out.k.push(rotate(columns(k, kv * d, d)));
-    if (v) out.v.push(columns(v, kv * d, d));
+    out.k.push(rotateKey(columns(k, kvHead * d, d)));
+    if (v) out.v.push(columns(v, kvHead * d, d));
   }
   return out;
 }
 
-/** Attention probabilities of every head of one layer, [heads][T][T] flattened (V is not needed for them). */
-export function layerAttention(x: Tensor, w: LayerWeights, causal: boolean): Float32Array {
-  const vectors = headVectors(x, w, false);
-  const T = x.shape[0];
-  const probabilities = new Float32Array(w.heads * T * T);
+/**
+ * Attention probabilities of every head of one layer, [heads][T][S] flattened (V is not needed for them);
+ * S = T for self-attention, the source length when `kv` is the encoder's output (cross-attention).
+ */
+export function layerAttention(x: Tensor, w: LayerWeights, causal: boolean, kv: Tensor = x): Float32Array {
+  const vectors = headVectors(x, w, false, kv);
+  const size = x.shape[0] * kv.shape[0];
+  const probabilities = new Float32Array(w.heads * size);
   for (let h = 0; h < w.heads; h++)
-    probabilities.set(attentionWeights(vectors.q[h], vectors.k[h], { causal }, w.scale).weights.data, h * T * T);
+    probabilities.set(attentionWeights(vectors.q[h], vectors.k[h], { causal }, w.scale).weights.data, h * size);
   return probabilities;
 }
 
@@ -103,10 +113,12 @@ export function compare(
   layers: number,
   heads: number,
   T: number,
+  S = T,
 ): Comparison {
   const per = new Float32Array(layers * heads);
+  const n = T * S; // one head's [T, S] map
   for (let i = 0; i < layers * heads; i++)
-    per[i] = maxAbsDiff(runtime.subarray(i * T * T, (i + 1) * T * T), scratch.subarray(i * T * T, (i + 1) * T * T));
+    per[i] = maxAbsDiff(runtime.subarray(i * n, (i + 1) * n), scratch.subarray(i * n, (i + 1) * n));
   return { attention: scratch, maxAbsDiffPerHead: per, maxAbsDiff: per.reduce((a, b) => Math.max(a, b), 0) };
 }
 

@@ -57,14 +57,17 @@ export function attentionSoftmaxes(index: GraphIndex): OnnxNode[] {
   return index.graph.nodes.filter((n) => n.opType === 'Softmax' && findScores(index, n) !== undefined);
 }
 
-/** The MatMul that weighs the values by a Softmax's probabilities, seen through Cast, Identity and Dropout. */
+/** What may sit between a Softmax and P·V: casts, dropout, the reshapes of Bart-family [batch·heads, q, k] views. */
+const PROBABILITIES_PATH = new Set(['Cast', 'Identity', 'Dropout', 'Reshape']);
+
+/** The MatMul that weighs the values by a Softmax's probabilities, seen through PROBABILITIES_PATH. */
 export function probabilitiesTimesValues(index: GraphIndex, softmax: OnnxNode): OnnxNode | undefined {
   let t = softmax.outputs[0];
   for (let steps = 0; steps < 4; steps++) {
     const users = index.consumers.get(t) ?? [];
     const pv = users.find((n) => n.opType === 'MatMul' && n.inputs[0] === t);
     if (pv) return pv;
-    const through = users.find((n) => n.opType === 'Cast' || n.opType === 'Identity' || n.opType === 'Dropout');
+    const through = users.find((n) => PROBABILITIES_PATH.has(n.opType));
     if (!through) return undefined;
     t = through.outputs[0];
   }
