@@ -17,6 +17,7 @@ import { embeddingsTab } from './tabs/embeddings';
 import { headsTab } from './tabs/heads';
 import { modelTab } from './tabs/model';
 import { scratchTab } from './tabs/scratch';
+import { translationTab } from './tabs/translation';
 import { el, headName, section, TabContext, TabModule, TabView } from './tabs/tab';
 import { renderTokens, TokenStrip } from './views/tokens';
 
@@ -26,6 +27,7 @@ const MODULES: Record<Tab, TabModule> = {
   model: modelTab,
   embeddings: embeddingsTab,
   scratch: scratchTab,
+  translation: translationTab,
 };
 
 const AGGREGATION_NAMES: [Aggregation, string][] = [
@@ -193,6 +195,8 @@ export class Shell {
       this.body.replaceChildren(...parts);
       this.app.replaceChildren(this.bannerSlot, this.body);
     }
+    // The Translation tab is there for encoder–decoder results only.
+    for (const b of this.tabButtons) b.hidden = b.dataset.tab === 'translation' && !r.seq2seq;
   }
 
   private buildControls(layers: number, heads: number, shape: string): Controls {

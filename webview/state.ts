@@ -1,7 +1,8 @@
-import type { AttentionResult, ViewSelection } from '../src/common/protocol';
+import type { AttentionFamily, AttentionResult, ViewSelection } from '../src/common/protocol';
+import { FAMILIES } from '../src/common/protocol';
 import { clampSelection } from '../src/common/attention/layout';
 
-export const TABS = ['attention', 'heads', 'model', 'embeddings', 'scratch'] as const;
+export const TABS = ['attention', 'heads', 'model', 'embeddings', 'scratch', 'translation'] as const;
 export type Tab = (typeof TABS)[number];
 
 /**
@@ -19,6 +20,9 @@ export interface ViewState extends ViewSelection {
   /** Heads drawn in the head view. */
   headViewHeads: number[];
   sort: { column: string; descending: boolean };
+  /** Encoder–decoder models: the attention family the Translation tab shows, and its focused output token. */
+  family: AttentionFamily;
+  outputToken: number;
 }
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(lo, v), hi);
@@ -30,9 +34,16 @@ export function clampView(r: AttentionResult, v: Partial<ViewState>): ViewState 
   return {
     ...clampSelection(r, { layer: v.layer, head, token: v.token }),
     hiddenState: clamp(v.hiddenState ?? 0, 0, r.hiddenStateCount - 1),
-    tab: TABS.includes(v.tab as Tab) ? (v.tab as Tab) : 'attention',
+    tab:
+      TABS.includes(v.tab as Tab) && (v.tab !== 'translation' || r.seq2seq)
+        ? (v.tab as Tab)
+        : r.seq2seq
+          ? 'translation'
+          : 'attention',
     aggregation: AGGREGATIONS.includes(v.aggregation as Aggregation) ? (v.aggregation as Aggregation) : 'layer',
     headViewHeads: heads.length ? heads : Array.from({ length: r.model.heads }, (_, h) => h),
     sort: v.sort ?? { column: 'layer', descending: false },
+    family: r.seq2seq && FAMILIES.includes(v.family as AttentionFamily) ? v.family! : r.seq2seq ? 'cross' : 'encoder',
+    outputToken: clamp(v.outputToken ?? 0, 0, Math.max(0, (r.seq2seq?.output.length ?? 1) - 1)),
   };
 }

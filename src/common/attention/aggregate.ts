@@ -3,7 +3,7 @@
  * interesting heads. Pure: the webview and tests use it.
  */
 import type { AttentionResult, HeadChoice } from '../protocol';
-import { attentionRow, headAttention } from './layout';
+import { attentionRow, FamilyShape, familyMatrix, headAttention } from './layout';
 
 /** A [T, T] matrix, row-major. */
 export type Matrix = Float32Array;
@@ -147,4 +147,44 @@ export function headSummary(r: AttentionResult, layer: number, head: number): He
     cls: cls.length ? toCls / T : undefined,
     sep: sep.length ? toSep / T : undefined,
   };
+}
+
+/**
+ * One family's map of a layer (one head, or the mean of its heads: Σ_h A[layer, h] / H), or the mean over
+ * its layers, [queries, keys]: the same means as above for any family, cross-attention included.
+ */
+export function familyMap(f: FamilyShape, layer: number | 'mean', head: HeadChoice): Matrix {
+  const n = f.queries * f.keys;
+  const out = new Float32Array(n); // [queries, keys]
+  const layers = layer === 'mean' ? Array.from({ length: f.layers }, (_, l) => l) : [layer];
+  const heads = head === 'mean' ? Array.from({ length: f.heads }, (_, h) => h) : [head];
+  const w = 1 / (layers.length * heads.length);
+  for (const l of layers)
+    for (const h of heads) {
+      const a = familyMatrix(f, l, h);
+      for (let i = 0; i < n; i++) out[i] += a[i] * w;
+    }
+  return out;
+}
+
+/**
+ * A self-attention family (the encoder's or the decoder's) as a result of its own, for the views made for
+ * one square map (rollout composes square maps; cross-attention maps the output onto the source, so it has none).
+ */
+export function familyAsResult(r: AttentionResult, f: FamilyShape, tokens: AttentionResult['tokens']): AttentionResult {
+  return { ...r, tokens, attention: f.data, model: { ...r.model, layers: f.layers, heads: f.heads } };
+}
+
+/** The query tokens that attend to key `k` most in a family's layer (one head or the mean), strongest first. */
+export function topReaders(
+  f: FamilyShape,
+  layer: number,
+  head: HeadChoice,
+  k: number,
+  n: number,
+): { token: number; weight: number }[] {
+  const map = familyMap(f, layer, head); // [queries, keys]
+  return Array.from({ length: f.queries }, (_, q) => ({ token: q, weight: map[q * f.keys + k] }))
+    .sort((a, b) => b.weight - a.weight)
+    .slice(0, n);
 }
