@@ -11,6 +11,7 @@ import type { AttentionResult } from '../../src/common/protocol';
 import { FAMILIES } from '../../src/common/protocol';
 import { familyLayerIndex, familyRow, familyShape } from '../../src/common/attention/layout';
 import { LoadedSeq2Seq } from '../../src/worker/seq2seq';
+import { hoverMarkdown } from '../../src/host/editor/hoverText';
 import { runtime, spec } from '../support/models';
 
 const MODEL = 'marian-mini-dates';
@@ -121,6 +122,16 @@ describe('marian-mini-dates (fp32)', () => {
       }
     });
   }
+
+  test('the hover over a source word lists the output tokens that read it most', async () => {
+    const r = await m.explain('Tuesday, December 1, 2026', 512, 3);
+    const month = r.tokens.findIndex((t) => t.label === ' December');
+    const md = hoverMarkdown(r, 1, 'mean', month);
+    const readers = md.split('(cross-attention, decoder layer 2, mean of 4 heads):')[1];
+    assert.ok(readers, md);
+    // The month "12" reads "December" with weight 1.00 in layer 2 (SOURCE.txt's alignment check).
+    assert.match(readers.trim().split('\n')[0], /^- “12” \(#2\) — (9\d\.\d|100\.0)%$/);
+  });
 
   test('rows sum to 1 (cross-attention over the source), decoder self-attention is causal', async () => {
     const r = await m.explain('Sat, the 4th of July 1970', 512, 2);

@@ -1,5 +1,6 @@
 /** The hover's markdown, as a pure function of a result (so hostile text can be tested without VS Code). */
-import { topAttended } from '../../common/attention/aggregate';
+import { topAttended, topReaders } from '../../common/attention/aggregate';
+import { familyShape } from '../../common/attention/layout';
 import type { AttentionResult, HeadChoice } from '../../common/protocol';
 
 export const SHOW_PANEL_COMMAND = 'attentionLens.showPanel';
@@ -32,9 +33,28 @@ export function hoverMarkdown(r: AttentionResult, layer: number, head: HeadChoic
     ...topAttended(r, layer, head, q, 3).map(
       (t) => `- ${name(t.token)} (#${t.token}) — ${(100 * t.weight).toFixed(1)}%`,
     ),
+    ...crossReaders(r, layer, head, q),
     '',
     `[Open in the Attention Lens ` +
       `panel](command:${SHOW_PANEL_COMMAND}?${encodeURIComponent(JSON.stringify([{ token: q }]))})`,
   ];
   return lines.join('\n');
+}
+
+/** Encoder–decoder results: the output tokens whose cross-attention reads source token k most. */
+function crossReaders(r: AttentionResult, layer: number, head: HeadChoice, k: number): string[] {
+  const s = r.seq2seq;
+  if (!s) return [];
+  const f = familyShape(r, 'cross');
+  const l = Math.min(layer, f.layers - 1);
+  const h = head === 'mean' ? head : Math.min(head, f.heads - 1);
+  const which = h === 'mean' ? `mean of ${f.heads} heads` : `head ${h + 1}`;
+  return [
+    '',
+    `Output tokens that read it most (cross-attention, decoder layer ${l + 1}, ${which}):`,
+    '',
+    ...topReaders(f, l, h, k, 3).map(
+      (t) => `- “${escapeMarkdown(s.output[t.token].label)}” (#${t.token}) — ${(100 * t.weight).toFixed(1)}%`,
+    ),
+  ];
 }
