@@ -153,7 +153,12 @@ export class Shell {
     const { result: r } = this.store.state!;
     const m = r.model;
     const runtime = m.runtime === 'native' ? 'native ONNX Runtime' : 'WebAssembly';
-    const kind = m.causal ? 'decoder (causal mask)' : 'encoder (sees both directions)';
+    const kind = r.seq2seq
+      ? `encoder–decoder (the other tabs show the encoder; the decoder: Translation tab, ` +
+        `${r.seq2seq.decoderLayers} layers × ${r.seq2seq.heads} heads)`
+      : m.causal
+        ? 'decoder (causal mask)'
+        : 'encoder (sees both directions)';
     const facts =
       `${m.modelType} · ${kind} · ${m.layers} layers × ${m.heads} heads · hidden ${m.hidden} · ` +
       `${m.dtype} (${m.file}) · ${r.tokens.length} tokens · ${r.timings.inferenceMs.toFixed(0)} ms on ${runtime}`;

@@ -64,7 +64,13 @@ export function configShape(config: Record<string, unknown>): { layers?: number;
   const count = (v: unknown) => (Number.isInteger(Number(v)) && Number(v) > 0 ? Number(v) : undefined);
   return {
     layers: count(config.num_hidden_layers ?? config.n_layer ?? config.n_layers),
-    heads: count(config.num_attention_heads ?? config.n_head ?? config.n_heads ?? config.num_heads),
+    heads: count(
+      config.num_attention_heads ??
+        config.n_head ??
+        config.n_heads ??
+        config.num_heads ??
+        config.encoder_attention_heads,
+    ),
   };
 }
 

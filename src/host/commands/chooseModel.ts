@@ -2,12 +2,14 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
 import { readSettings } from '../config';
-import type { Dtype } from '../../common/protocol';
+import { DTYPES, type Dtype } from '../../common/protocol';
 import {
   cacheFolder,
   configShape,
   dtypesPresent,
+  encoderDecoderFiles,
   HUB_MODELS,
+  isEncoderDecoderFolder,
   isModelFolder,
   listModelFolders,
   onnxFile,
@@ -40,6 +42,11 @@ const sizeOf = (file: string) => {
 
 /** The dtypes a folder has, the chosen one with its size ("fp32, q8 (4.1 MB), q4"), or that it lacks the chosen one. */
 function dtypesOf(dir: string, chosen: Dtype): string {
+  if (isEncoderDecoderFolder(dir)) {
+    const both = DTYPES.filter((d) => encoderDecoderFiles(dir, d));
+    const lacks = both.includes(chosen) ? '' : `: no ${chosen}`;
+    return `encoder–decoder, ${both.join(', ') || 'no encoder and decoder pair'}${lacks}`;
+  }
   const present = dtypesPresent(dir);
   const listed = present.map((d) => (d === chosen ? `${d} (${sizeOf(path.join(dir, onnxFile(d)))})` : d)).join(', ');
   return present.includes(chosen) ? listed : `${listed || 'no graph'}: no ${chosen}`;
