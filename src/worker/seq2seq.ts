@@ -5,7 +5,7 @@
  * runs the decoder without a cache on everything written so far, so the last step is a teacher-forced
  * pass over the whole output and its taps are the attention shown: nothing is recomputed for the picture.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { AttentionResult, ModelSpec, ScratchLayer, Seq2SeqResult, WalkData } from '../common/protocol';
 import { familyOfLayerIndex, familyRow, familyShape, hiddenState } from '../common/attention/layout';
@@ -14,7 +14,7 @@ import { ScratchUnavailableError, UnsupportedModelError, UserFacingError } from 
 import { MAX_OUTPUT_TOKENS } from '../common/limits';
 import { checkModelFolder, encoderDecoderFiles } from '../node/catalog';
 import { describeMethod, scratchTolerance } from './dtypes';
-import { LoadedModel, RUN_GONE } from './explainer';
+import { LoadedModel, MAX_MODEL_BYTES, RUN_GONE } from './explainer';
 import { emptyPastDims, FeedTensor, tensor } from './feeds';
 import { withHeads, withRunScales } from './layerWeights';
 import { firstRows, readAttention, rowsProblem, RunTensor } from './readOutputs';
@@ -54,6 +54,12 @@ export class LoadedSeq2Seq {
   static async load(spec: ModelSpec, runtime: RuntimeOptions): Promise<LoadedSeq2Seq> {
     const files = encoderDecoderFiles(spec.folder, spec.dtype);
     if (!files) throw new UserFacingError(checkModelFolder(spec.folder, spec.dtype) ?? `${spec.folder}: no decoder`);
+    const bytes = [files.encoder, files.decoder].reduce((n, f) => n + statSync(path.join(spec.folder, f)).size, 0);
+    if (bytes > MAX_MODEL_BYTES)
+      throw new UserFacingError(
+        `${path.basename(spec.folder)}: the encoder and decoder are ${(bytes / 2 ** 30).toFixed(1)} GiB together, ` +
+          `too large for WebAssembly (limit ${(MAX_MODEL_BYTES / 2 ** 30).toFixed(1)} GiB): try dtype q8 or q4.`,
+      );
     const encoder = await LoadedModel.load({ ...spec, fileBase: 'encoder_model' }, runtime);
     const { tf, ort, sessionOptions } = await startRuntime(runtime);
     const c = encoder.config;

@@ -10,6 +10,7 @@ import * as ort from 'onnxruntime-web';
 import type { AttentionResult } from '../../src/common/protocol';
 import { FAMILIES } from '../../src/common/protocol';
 import { familyLayerIndex, familyRow, familyShape } from '../../src/common/attention/layout';
+import { familyAsResult, familyMap, rollout } from '../../src/common/attention/aggregate';
 import { LoadedSeq2Seq } from '../../src/worker/seq2seq';
 import { hoverMarkdown } from '../../src/host/editor/hoverText';
 import { runtime, spec } from '../support/models';
@@ -151,6 +152,19 @@ describe('marian-mini-dates (fp32)', () => {
           }
     }
     assert.equal(familyShape(r, 'cross').keys, r.tokens.length);
+    // The panel's rollout of the decoder family: a causal map whose rows still sum to 1.
+    const decoder = familyShape(r, 'decoder');
+    const T = decoder.queries;
+    const roll = rollout(familyAsResult(r, decoder, r.seq2seq!.output), 1);
+    assert.equal(roll.length, T * T);
+    for (let q = 0; q < T; q++) {
+      const row = roll.subarray(q * T, (q + 1) * T);
+      assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+      assert.ok(row.subarray(q + 1).every((p) => p === 0));
+    }
+    // The mean over heads of a cross layer keeps rows summing to 1 over the source.
+    const mean = familyMap(familyShape(r, 'cross'), 0, 'mean');
+    assert.ok(Math.abs(mean.subarray(0, r.tokens.length).reduce((a, b) => a + b, 0) - 1) < 1e-5);
   });
 });
 
