@@ -20,6 +20,7 @@ import { scratchTab } from './tabs/scratch';
 import { translationTab } from './tabs/translation';
 import { el, headName, section, TabContext, TabModule, TabView } from './tabs/tab';
 import { renderTokens, TokenStrip } from './views/tokens';
+import { describeMemory } from '../src/common/memory';
 
 const MODULES: Record<Tab, TabModule> = {
   attention: attentionTab,
@@ -166,7 +167,7 @@ export class Shell {
       'header',
       {},
       el('h1', { textContent: m.label }),
-      el('p', { className: 'facts', textContent: facts }),
+      el('p', { className: 'facts', textContent: facts, title: r.workerMemory ? describeMemory(r.workerMemory) : '' }),
     );
     if (r.truncated) {
       const cut = `Only the first ${r.truncated.keptTokens} of ${r.truncated.totalTokens} tokens were explained.`;

@@ -9,6 +9,7 @@ import type { WalkStep } from './attention/reconstruct';
 import { Infer, int, literal, MessageOf, messages, object, oneOf, requests, Schema, text } from './schema';
 import type { Progress, Reply, Request } from './rpc';
 import { MAX_EXPORT_CHARS, MAX_INDEX } from './limits';
+import type { WorkerMemory } from './memory';
 
 /**
  * A model's ONNX file variant, named and valued as transformers.js' `dtype` option, with the suffix of
@@ -82,6 +83,8 @@ export interface AttentionResult {
   timings: { loadMs: number; inferenceMs: number };
   /** Where the worker wrote `attention` and `hiddenStates` (raw float32, in pieces), for the panel to load. */
   tensorFiles?: { attention: string[]; hiddenStates: string[] };
+  /** The model worker's memory when it delivered this run (the panel header's tooltip). */
+  workerMemory?: WorkerMemory;
   /**
    * Encoder–decoder models only: the output and the decoder's two attention families. `tokens`,
    * `attention` and `hiddenStates` above are then the encoder's (the source text and its self-attention).

@@ -11,6 +11,8 @@ export interface Settings {
   /** Set when the dtype came from the deprecated attentionLens.precision: the old value, to say so once. */
   dtypeFromPrecision?: string;
   maxTokens: number;
+  /** Minutes without a request after which the model worker is ended, giving its memory back; 0: never. */
+  releaseAfterMinutes: number;
   threads: number;
   /** Set when the threads setting asked for more than the machine's cores. */
   threadsNotice?: string;
@@ -26,6 +28,7 @@ export function readSettings(): Settings {
     model: c.get<string>('model', '').trim(),
     ...readDtype(c),
     maxTokens: Math.max(2, Math.min(4096, c.get<number>('maxTokens', 512))),
+    releaseAfterMinutes: Math.max(0, c.get<number>('releaseAfterMinutes', 5)) || 0,
     threads,
     threadsNotice: notice,
     runtime: (['auto', 'wasm', 'native'] as const).find((r) => r === c.get<string>('runtime')) ?? 'auto',

@@ -16,6 +16,8 @@ import type {
 } from '../common/protocol';
 import { counter, Requester } from '../common/rpc';
 import type { RuntimeOptions } from '../common/protocol';
+import { mib } from '../common/memory';
+import { IdleRelease, modelKey, RELEASED_RUN_BUSY, removeFiles, RunRecall } from './workerLifetime';
 
 export class CancelledError extends Error {
   constructor() {
@@ -30,6 +32,16 @@ export class EngineClient {
   private readonly ids = counter();
   /** Explains not yet answered, failed or cancelled (queries are about the shown run: a newer explain keeps them). */
   private readonly explains = new Set<number>();
+  /** Counts started workers: which one made a run (see RunRecall). */
+  private generation = 0;
+  /** The model the running worker was last asked for (modelKey). */
+  private workerModel: string | undefined;
+  private readonly recall = new RunRecall();
+  private readonly idle = new IdleRelease(
+    () => this.releaseAfterMs(),
+    () => this.busy,
+    () => void this.release('idle'),
+  );
 
   /** `runtime` is read each time a worker starts, so a changed thread setting applies to the next one. */
   constructor(
@@ -38,6 +50,8 @@ export class EngineClient {
     private readonly onLog: (level: 'info' | 'warning', message: string) => void = () => undefined,
     /** Where the worker writes the tensors of the runs it delivers (see AttentionResult.tensorFiles). */
     private readonly tensorDir?: string,
+    /** After this long without a request the worker is ended to give its memory back (0: never). */
+    private readonly releaseAfterMs: () => number = () => 0,
   ) {}
 
   private ensureWorker(): Requester<WorkerMethods> {
@@ -59,6 +73,7 @@ export class EngineClient {
     w.on('exit', (code) => fail(`exit code ${code}`));
     this.worker = w;
     this.requests = requests;
+    this.generation++;
     return requests;
   }
 
@@ -70,12 +85,20 @@ export class EngineClient {
     onProgress?: (m: string) => void,
   ): { id: number; result: Promise<AttentionResult> } {
     for (const id of [...this.explains]) this.cancel(id);
+    // Another model: a new worker, so that the old one's WebAssembly memory goes back to the system.
+    if (this.workerModel !== undefined && this.workerModel !== modelKey(model)) void this.release(`${model.id} chosen`);
     const params = { model, text, maxTokens, tensorDir: this.tensorDir };
     const run = this.ensureWorker().request('explain', params, onProgress);
+    this.workerModel = modelKey(model);
     this.explains.add(run.id);
+    const generation = this.generation;
     const settled = () => this.explains.delete(run.id);
     run.result.then(settled, settled);
-    return run;
+    run.result.then(
+      (r) => void removeFiles(this.recall.delivered(r, params, generation)),
+      () => undefined,
+    );
+    return { id: run.id, result: this.tracked(run.result) };
   }
 
   /** An explain is under way (not yet answered, failed or cancelled). */
@@ -85,12 +108,68 @@ export class EngineClient {
 
   /** A follow-up question about a run: one layer from scratch. Does not cancel runs. */
   scratch(query: ScratchQuery): Promise<ScratchLayer> {
-    return this.ensureWorker().request('scratch', query).result;
+    return this.aboutRun(query, (q) => this.ensureWorker().request('scratch', q).result);
   }
 
   /** A follow-up question about a run: one token's walk. Does not cancel runs. */
   walk(query: WalkQuery): Promise<WalkData> {
-    return this.ensureWorker().request('walk', query).result;
+    return this.aboutRun(query, (q) => this.ensureWorker().request('walk', q).result);
+  }
+
+  /** Asks about a run; a run of an ended worker is explained again first (RunRecall). */
+  private async aboutRun<Q extends { runId: number }, R extends { runId: number }>(
+    query: Q,
+    ask: (q: Q) => Promise<R>,
+  ): Promise<R> {
+    this.ensureWorker();
+    const runId = await this.recall.runIdIn(query.runId, this.generation, (params) =>
+      this.explaining
+        ? Promise.reject(new Error(RELEASED_RUN_BUSY))
+        : this.tracked(this.ensureWorker().request('explain', params).result).then((r) => r.runId),
+    );
+    return { ...(await this.tracked(ask({ ...query, runId }))), runId: query.runId };
+  }
+
+  /** The running worker's thread id; undefined when none runs (never started, released or stopped). */
+  get workerThreadId(): number | undefined {
+    return this.worker?.threadId;
+  }
+
+  /** A request is waiting for the worker. */
+  get busy(): boolean {
+    return (this.requests?.waiting.length ?? 0) > 0;
+  }
+
+  /** The idle time counts from each request's start and end. */
+  private tracked<T>(p: Promise<T>): Promise<T> {
+    this.idle.touch();
+    const touch = () => this.idle.touch();
+    p.then(touch, touch);
+    return p;
+  }
+
+  /**
+   * Ends the worker, which returns its memory (WebAssembly memory never shrinks while it lives); the next
+   * request starts a new one. Requests still waiting fail with a sentence saying why.
+   */
+  async release(why: string): Promise<boolean> {
+    const [w, requests] = [this.worker, this.requests];
+    this.idle.stop();
+    if (!w || !requests) return false;
+    this.worker = undefined;
+    this.requests = undefined;
+    this.workerModel = undefined;
+    const error = new Error(`The model was released to give its memory back (${why}): ask again.`);
+    for (const id of requests.waiting) requests.abandon(id, error);
+    const [before, t0] = [process.memoryUsage.rss(), performance.now()];
+    await w.terminate();
+    const ms = performance.now() - t0;
+    this.onLog(
+      'info',
+      `Released the model worker (${why}) in ${ms.toFixed(0)} ms: process RSS ${mib(before)} → ` +
+        `${mib(process.memoryUsage.rss())} MiB`,
+    );
+    return true;
   }
 
   cancel(id: number): void {
@@ -104,6 +183,7 @@ export class EngineClient {
   }
 
   async dispose(): Promise<void> {
+    this.idle.stop();
     this.cancelAll();
     await this.worker?.terminate();
     this.worker = undefined;

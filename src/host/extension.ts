@@ -53,6 +53,7 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
       if (readSettings().runtime === 'native') notify('warning', message);
     },
     tensorDir,
+    () => readSettings().releaseAfterMinutes * 60_000,
   );
   const store = new ResultStore();
   const panel = new AttentionPanel(ext, tensorDir, (entry, token) => revealToken(entry, token), {
@@ -108,6 +109,12 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('attentionLens.threads') || e.affectsConfiguration('attentionLens.runtime'))
         void client.dispose();
+      // Another model: give the loaded one's memory back now rather than at the next explain.
+      if (
+        (e.affectsConfiguration('attentionLens.model') || e.affectsConfiguration('attentionLens.dtype')) &&
+        !client.busy
+      )
+        void client.release('another model was chosen');
     }),
   );
   return {

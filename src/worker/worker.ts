@@ -9,6 +9,8 @@ import { RuntimeOptions, startRuntime } from './runtime';
 import { describeError, UserFacingError } from '../common/errors';
 import { isEncoderDecoderFolder } from '../node/catalog';
 import { LoadedSeq2Seq } from './seq2seq';
+import { watchWasmMemory, workerMemory } from './memory';
+import { describeMemory } from '../common/memory';
 
 /** A loaded model of either kind; both answer the same questions about their runs. */
 type AnyModel = LoadedModel | LoadedSeq2Seq;
@@ -18,6 +20,11 @@ const runtime = workerData as RuntimeOptions;
 const testRunDelayMs = Number(process.env.ATTENTION_LENS_TEST_RUN_DELAY_MS ?? 0);
 const port = parentPort!;
 const post = (m: WorkerResponse, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+/** The worker's memory in the output channel after each load and explain (issue 15). */
+const logMemory = (what: string) =>
+  post({ type: 'log', level: 'info', message: `${what}; ${describeMemory(workerMemory())}` });
+
+watchWasmMemory(); // before the runtime creates its WebAssembly memory
 
 startRuntime(runtime).then(
   (r) =>
@@ -81,8 +88,12 @@ async function modelFor(spec: ModelSpec, id: number): Promise<AnyModel> {
       model: (async () => {
         await previous?.then((m) => m.dispose()).catch(() => undefined);
         // Encoder–decoder folders (encoder_model.onnx + a decoder) translate; seq2seq.ts.
-        if (!spec.fileBase && isEncoderDecoderFolder(spec.folder)) return LoadedSeq2Seq.load(spec, runtime);
-        return LoadedModel.load(spec, runtime);
+        const loaded =
+          !spec.fileBase && isEncoderDecoderFolder(spec.folder)
+            ? await LoadedSeq2Seq.load(spec, runtime)
+            : await LoadedModel.load(spec, runtime);
+        logMemory(`Loaded ${spec.id} (${spec.dtype})`);
+        return loaded;
       })(),
     };
     current.model.catch(() => {
@@ -137,6 +148,8 @@ port.on('message', async (req: WorkerRequest) => {
     }
     shown = { runId: id, model, files: tensorFiles && [...tensorFiles.attention, ...tensorFiles.hiddenStates] };
     result.tensorFiles = tensorFiles;
+    result.workerMemory = workerMemory();
+    logMemory(`Explained ${result.tokens.length} tokens in ${result.timings.inferenceMs.toFixed(0)} ms`);
     // The worker keeps the attention for follow-up queries, so the host gets a copy of it; the hidden
     // states are not needed again here and move to the host without a copy.
     const sent = { ...result, attention: result.attention.slice() };
