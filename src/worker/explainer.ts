@@ -120,8 +120,13 @@ export class LoadedModel {
     const { tf, ort, backend, sessionOptions } = await startRuntime(runtime);
     const configText = has('config.json') ? await readFile(path.join(spec.folder, 'config.json'), 'utf8') : '{}';
     const config = JSON.parse(configText) as Record<string, unknown>;
-    const { patched, externalData, ...graph } = await readModelGraph(file, configShape(config).heads);
-    // Only the runtime holds the graph from here on (the file's bytes are garbage once readModelGraph returns).
+    const { patched, externalData, ...graph } = await readModelGraph(
+      file,
+      configShape(config).heads,
+      backend === 'wasm',
+    );
+    // Only the runtime holds the graph from here on (the file's bytes are garbage once the session is made:
+    // on WebAssembly they are its external data, externalWeights.ts).
     // The session is fed directly from the graph's declared inputs (feeds.ts); transformers.js only tokenizes.
     // Weights in model.onnx_data: ORT is given the graph as bytes, so it gets the data file's bytes too.
     const ortOptions = externalData.length ? { ...sessionOptions, externalData } : sessionOptions;

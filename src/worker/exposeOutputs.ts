@@ -21,14 +21,14 @@ export interface ExposedModel extends ExposedNames {
   innerNames: ExposedNames;
 }
 
-const key = (b: Uint8Array) => `${b.byteOffset}:${b.length}`;
+export const key = (b: Uint8Array) => `${b.byteOffset}:${b.length}`;
 
 /**
  * A message as the pieces it will be written from: views of the original bytes, new headers and
  * new fields. Nothing is copied until the whole model is written once at the end; a model's weights
  * are most of its bytes, and copying them at each level of nesting cost seconds and GBs.
  */
-type Pieces = Uint8Array[];
+export type Pieces = Uint8Array[];
 
 const sizeOf = (pieces: Pieces) => pieces.reduce((n, p) => n + p.length, 0);
 
@@ -93,14 +93,15 @@ function renamed(taps: GraphTaps, outputOf: (inner: string) => string): ExposedN
   };
 }
 
-export function exposeTaps(model: OnnxModel, modelTaps: ModelTaps): ExposedModel {
+/** `swaps`: other fields of the top graph to replace, by key() (externalWeights.ts: the initializers). */
+export function exposeTaps(model: OnnxModel, modelTaps: ModelTaps, swaps = new Map<string, Pieces>()): ExposedModel {
   const graph = model.graph;
   const existing = new Set([...graph.outputs, ...graph.inputs]);
 
   if (modelTaps.kind === 'flat') {
     const added = tapNames(modelTaps.taps).filter((n) => !existing.has(n));
     // Fused attention: the side branches' nodes come first, then the outputs that read them.
-    const newGraph = rebuild(graph.bytes, new Map(), [...(modelTaps.taps.extraNodes ?? []), ...added.map(tapOutput)]);
+    const newGraph = rebuild(graph.bytes, swaps, [...(modelTaps.taps.extraNodes ?? []), ...added.map(tapOutput)]);
     return {
       bytes: concat(rebuild(model.bytes, new Map([[key(graph.bytes), newGraph]]))),
       ...modelTaps.taps,
@@ -131,7 +132,7 @@ export function exposeTaps(model: OnnxModel, modelTaps: ModelTaps): ExposedModel
     branchNodeBytes,
     outer.map((n) => encodeString(2, n)),
   );
-  const newGraph = rebuild(graph.bytes, new Map([[key(ifNode.bytes), newNode]]), outer.map(tapOutput));
+  const newGraph = rebuild(graph.bytes, new Map([[key(ifNode.bytes), newNode], ...swaps]), outer.map(tapOutput));
   const outputOf = new Map(thenNames.map((n, i) => [n, outer[i]]));
   return {
     bytes: concat(rebuild(model.bytes, new Map([[key(graph.bytes), newGraph]]))),

@@ -4,7 +4,8 @@
  * copied out so that nothing references the file's bytes afterwards.
  */
 import { readFile } from 'node:fs/promises';
-import { exposeTaps, ExposedNames } from './exposeOutputs';
+import { exposeTaps, ExposedNames, key } from './exposeOutputs';
+import { externalInitializers, WEIGHTS_LOCATION } from './externalWeights';
 import { findModelTaps, GraphIndex, layerGraph } from './graphTaps';
 import { layerWeights, PendingLayerWeights } from './layerWeights';
 import { parseModel } from './onnxModel';
@@ -40,12 +41,18 @@ function vocabOf(index: GraphIndex, idsInput: string): number | undefined {
   return undefined;
 }
 
-export async function readModelGraph(file: string, heads: number | undefined): Promise<ModelGraph> {
+/** `weightsOutside`: hand the weights to the session as external data (ONNX Runtime Web; externalWeights.ts). */
+export async function readModelGraph(
+  file: string,
+  heads: number | undefined,
+  weightsOutside = false,
+): Promise<ModelGraph> {
   const bytes = await readFile(file);
   const external = externalFiles(file);
   const original = parseModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), external.read);
   checkExternalFiles(original, file, external);
-  const { bytes: patched, ...names } = exposeTaps(original, findModelTaps(original));
+  const outside = weightsOutside ? externalInitializers(original.graph.bytes, original.bytes, key) : undefined;
+  const { bytes: patched, ...names } = exposeTaps(original, findModelTaps(original), outside?.swaps);
   const index = new GraphIndex(original.graph);
   const plan = planFeeds(graphValueInfo(original.graph).inputs, index);
   let weights: PendingLayerWeights[] | Error;
@@ -60,5 +67,7 @@ export async function readModelGraph(file: string, heads: number | undefined): P
     weights = e instanceof Error ? e : new UnsupportedModelError(String(e));
   }
   const ids = plan.inputs.find((p) => p.role === 'ids')!.info.name;
-  return { patched, names, weights, plan, vocabSize: vocabOf(index, ids), externalData: external.sessionFiles() };
+  const externalData = external.sessionFiles();
+  if (outside?.swaps.size) externalData.push({ path: WEIGHTS_LOCATION, data: original.bytes });
+  return { patched, names, weights, plan, vocabSize: vocabOf(index, ids), externalData };
 }
