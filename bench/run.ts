@@ -22,6 +22,7 @@ import {
   webviewSection,
 } from './report';
 import { SYNTHETIC_MODELS, SyntheticName, syntheticModel } from './syntheticModels';
+import { ReleaseLine, releaseSection } from './releaseReport';
 import { MODELS, modelsDir, PRECISIONS } from '../test/support/models';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -109,6 +110,12 @@ function benchLoad(folders: string[], runs: number): LoadLine[] {
   return lines;
 }
 
+/** Memory as the extension host holds it, and giving it back: BERT-base size, int8 and fp32 (bench/release.ts). */
+function benchRelease(runs: number): ReleaseLine[] {
+  const folder = syntheticModel('bert-base-random');
+  return ['q8', 'fp32'].flatMap((p) => jsonLines<ReleaseLine>(child('release.ts', [folder, p, String(runs)])));
+}
+
 /** Sections of docs/PERFORMANCE.md measured by other runs (marked <!-- kept -->) survive a regeneration. */
 function keptSections(): string {
   let old: string;
@@ -131,6 +138,7 @@ async function main() {
   const folders = [...MODELS.map((n) => path.join(modelsDir, n)), ...synthetic];
   const { lines: inference, probes } = benchInference(folders, RUNS);
   const load = benchLoad(folders, RUNS);
+  const release = benchRelease(RUNS);
   const webview = await benchWebview(RUNS);
   for (const f of webview) console.log(JSON.stringify(f));
   const host = await hostBusy(syntheticModel('bert-base-random'), RUNS);
@@ -145,6 +153,7 @@ async function main() {
     gemm: probes,
     inference,
     load,
+    release,
     webview,
     host,
   };
@@ -172,6 +181,8 @@ async function main() {
     scratchSection(inference),
     '',
     loadSection(load),
+    '',
+    releaseSection(release),
     '',
     webviewSection(webview),
     '',
