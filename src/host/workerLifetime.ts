@@ -29,6 +29,9 @@ const realTimers: Timers = {
   clear: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
+/** setTimeout fires at once beyond this (2^31 − 1 ms, 24.8 days): longer waits are this long. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** Calls `release` once `idleMs()` has passed since the last touch() while `busy()` is false (0: never). */
 export class IdleRelease {
   private handle: unknown;
@@ -45,11 +48,14 @@ export class IdleRelease {
     this.stop();
     const ms = this.idleMs();
     if (!(ms > 0)) return;
-    this.handle = this.timers.set(() => {
-      this.handle = undefined;
-      if (this.busy()) this.touch();
-      else this.release();
-    }, ms);
+    this.handle = this.timers.set(
+      () => {
+        this.handle = undefined;
+        if (this.busy()) this.touch();
+        else this.release();
+      },
+      Math.min(ms, MAX_TIMEOUT_MS),
+    );
   }
 
   stop(): void {

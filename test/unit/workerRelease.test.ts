@@ -174,6 +174,9 @@ test('IdleRelease: counts from the last touch, waits while busy, never with 0', 
   idle.touch();
   idle.stop();
   assert.equal(t.pending(), undefined, 'stop() clears the wait');
+  ms = 1e12;
+  idle.touch();
+  assert.equal(t.pending()?.ms, 2 ** 31 - 1, 'beyond what setTimeout can wait: its longest wait');
   ms = 0;
   idle.touch();
   assert.equal(t.pending(), undefined, '0 means never');
