@@ -31,11 +31,14 @@ export function rowsProblem(t: RunTensor, L: number, width?: number): string | u
   return `it has shape ${shape(d)}, not [1, ${L}, ${width ?? 'width'}]`;
 }
 
-/** The first T rows of a [1, L, width] activation, as [T, width]. */
+/**
+ * The first T rows of a [1, L, width] activation, as [T, width]: the runtime's own array when nothing is
+ * cut (a copy would only double the memory), else a copy (a view would keep the padding rows alive).
+ */
 export function firstRows(name: string, t: RunTensor, T: number, L: number): Float32Array {
   const data = floatData(name, t);
   const width = data.length / L;
-  return data.slice(0, T * width);
+  return T === L ? data : data.slice(0, T * width);
 }
 
 /**
