@@ -6,6 +6,7 @@
  */
 
 import type { WalkStep } from './attention/reconstruct';
+import type { Predictions } from './predict/predictions';
 import { Infer, int, literal, MessageOf, messages, object, oneOf, requests, Schema, text } from './schema';
 import type { Progress, Reply, Request } from './rpc';
 import { MAX_EXPORT_CHARS, MAX_INDEX } from './limits';
@@ -90,6 +91,10 @@ export interface AttentionResult {
    * `attention` and `hiddenStates` above are then the encoder's (the source text and its self-attention).
    */
   seq2seq?: Seq2SeqResult;
+  /** What the model predicts at each position, from its own logits (top k only; common/predict/predictions.ts). */
+  predictions?: Predictions;
+  /** Why there are no predictions (the graph has no logits output, …). */
+  predictionsNote?: string;
 }
 
 /** The attention families of an encoder–decoder model (attention/layout.ts reads each). */

@@ -19,6 +19,7 @@ import { firstRows, floatData, readAttention, readStates, rowsProblem, RunTensor
 import { Backend, Ort, RuntimeOptions, startRuntime } from './runtime';
 import { TextTokens } from './textTokens';
 import { fusedCheck } from './fused/check';
+import { readPredictions } from './predictions';
 
 const DECODER_TYPES = new Set([
   'gpt2',
@@ -242,6 +243,7 @@ export class LoadedModel {
       hiddenStatesNote: states.note,
       truncated: totalTokens > T ? { totalTokens, keptTokens: T } : undefined,
       timings: { loadMs: this.loadMs, inferenceMs: performance.now() - t0 },
+      ...readPredictions(raw, T, L, this.causal, (id) => this.text?.labelOf(id) ?? `#${id}`, this.text?.maskId),
     };
     this.runs.delete(runId); // re-inserted last: the newest run is the last in the map's order
     this.runs.set(runId, { result, ...this.scratchInputs(outputs, T, L, heads) });

@@ -59,12 +59,12 @@ export class TextTokens {
     const tokenStrings = ids.map((id) => this.idToToken[id] ?? '');
     const special = ids.map((id) => this.specialIds.has(id));
     const spans = alignTokens(text, tokenStrings, special, this.style);
-    const tokens = ids.map((id, i) => ({ id, label: this.label(id), ...spans[i], special: special[i] }));
+    const tokens = ids.map((id, i) => ({ id, label: this.labelOf(id), ...spans[i], special: special[i] }));
     return { ids, tokens, totalTokens };
   }
 
   /** How a token reads: its characters (word-boundary markers as spaces), or its bytes when it holds part of one. */
-  private label(id: number): string {
+  labelOf(id: number): string {
     const token = this.idToToken[id] ?? '';
     if (this.specialIds.has(id)) return token;
     const bytes = tokenBytes(token, this.style);
@@ -75,9 +75,15 @@ export class TextTokens {
     return lead + bytesLabel(bytes.subarray(lead.length));
   }
 
+  /** The tokenizer's mask token ([MASK]), for masked language models; undefined when it has none. */
+  get maskId(): number | undefined {
+    const id = (this.tokenizer as unknown as { mask_token_id?: number | null }).mask_token_id;
+    return typeof id === 'number' ? id : undefined;
+  }
+
   /** Tokens a model wrote (not in any text: empty spans). */
   describe(ids: number[]): TokenInfo[] {
-    return ids.map((id) => ({ id, label: this.label(id), start: 0, end: 0, special: this.specialIds.has(id) }));
+    return ids.map((id) => ({ id, label: this.labelOf(id), start: 0, end: 0, special: this.specialIds.has(id) }));
   }
 
   /** Token ids as text, as the tokenizer decodes them, special tokens dropped. */
