@@ -18,6 +18,7 @@ import { headsTab } from './tabs/heads';
 import { modelTab } from './tabs/model';
 import { scratchTab } from './tabs/scratch';
 import { translationTab } from './tabs/translation';
+import { predictionsTab } from './tabs/predictions';
 import { el, headName, section, TabContext, TabModule, TabView } from './tabs/tab';
 import { renderTokens, TokenStrip } from './views/tokens';
 import { describeMemory } from '../src/common/memory';
@@ -29,6 +30,7 @@ const MODULES: Record<Tab, TabModule> = {
   embeddings: embeddingsTab,
   scratch: scratchTab,
   translation: translationTab,
+  predictions: predictionsTab,
 };
 
 const AGGREGATION_NAMES: [Aggregation, string][] = [

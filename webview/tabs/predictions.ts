@@ -1,0 +1,89 @@
+/**
+ * The Predictions tab: what the model predicts at the focused position, from its own logits, with a
+ * temperature control (exact: the worker sent log Σ exp(z / τ) over the whole vocabulary for each τ).
+ */
+import { TEMPERATURES } from '../../src/common/predict/predictions';
+import { displayLabel } from '../../src/common/tokenLabel';
+import { singleSelect } from '../controls';
+import { renderPredictionTable } from '../views/predictionTable';
+import { el, section, TabModule } from './tab';
+
+/** The chosen temperature, by its index in TEMPERATURES; kept while the panel lives (τ = 1 first). */
+let temperature: number = TEMPERATURES.indexOf(1);
+
+const TEMPERATURE_HELP =
+  'Probabilities are softmax(z / τ) over the whole vocabulary, from the model’s own logits z at this position. ' +
+  'τ = 1 is the model’s distribution; τ < 1 sharpens it (the largest logit takes more), τ > 1 flattens it ' +
+  'toward uniform. Dividing by τ never changes the order of the tokens, only how far apart their ' +
+  'probabilities are: this is what a sampler’s temperature does.';
+
+export const predictionsTab: TabModule = {
+  id: 'predictions',
+  title: 'Predictions',
+  needs: ['result', 'token', 'palette'],
+  render(ctx) {
+    const { result: r, view: v } = ctx.state;
+    const p = r.predictions;
+    if (!p) {
+      const why = r.predictionsNote ?? 'This result has no predictions.';
+      return { element: section('Predictions', '', el('p', { className: 'banner busy', textContent: why })) };
+    }
+    const body = el('div', { className: 'predictions-tab' });
+    const draw = () => {
+      const t = v.token;
+      const token = `“${displayLabel(r.tokens[t].label)}”`;
+      const next = r.tokens[t + 1];
+      const actual = p.kind === 'next' ? next?.id : r.tokens[t].id;
+      const control = singleSelect(
+        'Temperature τ',
+        TEMPERATURES.map((tau, i) => [i, String(tau)] as [number, string]),
+        temperature,
+        (i) => {
+          temperature = i;
+          draw();
+        },
+      );
+      const table = renderPredictionTable(p, t, temperature, actual);
+      const title =
+        p.kind === 'next'
+          ? `After ${token} (position ${t + 1}) the model predicts`
+          : `At ${token} (position ${t + 1}) the model guesses`;
+      const help =
+        p.kind === 'next'
+          ? 'A causal decoder’s row at a position sees only that token and the ones before it (the causal mask ' +
+            'hides the future), so this is its guess for the next token, made without seeing it.' +
+            (next
+              ? ` The token really there next, ${displayLabel(next.label)}, is highlighted if it is in the list.`
+              : '')
+          : p.maskId !== undefined && r.tokens[t].id === p.maskId
+            ? 'A masked language model sees the whole text on both sides of the blank; these are its guesses for ' +
+              'the masked token.'
+            : 'A masked language model guesses each token from the whole text; at a token that is not masked it ' +
+              'sees the answer, so this is mostly a check. Mask a token to see a real guess.';
+      body.replaceChildren(el('div', { className: 'controls' }, control), section(title, help, table));
+      body.append(el('p', { className: 'help', textContent: TEMPERATURE_HELP }));
+      if (p.kind === 'masked') body.append(maskList(ctx));
+    };
+    draw();
+    return { element: body };
+  },
+};
+
+/** Masked LMs: the [MASK] positions of the selection, each a button that focuses it. */
+function maskList({ state: { result: r }, setView }: Parameters<TabModule['render']>[0]): HTMLElement {
+  const p = r.predictions!;
+  const masks = r.tokens.map((tok, i) => (tok.id === p.maskId ? i : -1)).filter((i) => i >= 0);
+  const list = el('p', { className: 'help' });
+  if (!masks.length) {
+    list.textContent =
+      'The selection has no mask token: write [MASK] (the tokenizer’s mask token) where a word should go.';
+    return list;
+  }
+  list.append(`Mask tokens in the selection (${masks.length}): `);
+  for (const i of masks) {
+    const b = el('button', { className: 'linkish', textContent: `position ${i + 1}` });
+    b.addEventListener('click', () => setView({ token: i }));
+    list.append(b, ' ');
+  }
+  return list;
+}
