@@ -7,6 +7,7 @@
 
 import type { WalkStep } from './attention/reconstruct';
 import type { Predictions } from './predict/predictions';
+import type { Sampling } from './predict/sample';
 import { Infer, int, literal, MessageOf, messages, object, oneOf, requests, Schema, text } from './schema';
 import type { Progress, Reply, Request } from './rpc';
 import { MAX_EXPORT_CHARS, MAX_INDEX } from './limits';
@@ -95,6 +96,26 @@ export interface AttentionResult {
   predictions?: Predictions;
   /** Why there are no predictions (the graph has no logits output, …). */
   predictionsNote?: string;
+  /** Set by Continue Selection: the tokens after `generation.promptTokens` were written by the model. */
+  generation?: Generation;
+}
+
+/**
+ * What Continue Selection generated. The run's tokens are the prompt and every generated token but the
+ * last (it was never read back); step s (1-based) is the row of token promptTokens − 2 + s, which chose ids[s − 1].
+ */
+export interface Generation {
+  promptTokens: number;
+  ids: number[];
+  labels: string[];
+  /** The generated text, as the tokenizer decodes it. */
+  text: string;
+  sampling: Sampling;
+  stoppedBy: 'maxNewTokens' | 'endOfText' | 'context';
+  /** Each step read only its new token with a key/value cache (else the whole text was run again). */
+  cache: boolean;
+  /** Largest |Δ| between the attention rows read at each step and the teacher-forced pass's rows. */
+  stepRowsMaxAbsDiff: number;
 }
 
 /** The attention families of an encoder–decoder model (attention/layout.ts reads each). */

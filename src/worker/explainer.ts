@@ -173,6 +173,34 @@ export class LoadedModel {
     return this.run(ids, tokens, text, totalTokens, runId, t0);
   }
 
+  /** Generation (generate.ts): the tokenizer, how to feed the graph, the attention taps, one raw run. */
+  get tokenizer(): TextTokens | undefined {
+    return this.text;
+  }
+
+  get feedPlan(): ModelGraph['plan'] {
+    return this.graph.plan;
+  }
+
+  get attentionTaps(): string[] {
+    return this.graph.names.layers.map((l) => l.attention);
+  }
+
+  async runFeeds(feeds: ReturnType<typeof makeFeeds>): Promise<Record<string, RuntimeTensor>> {
+    const tensors = Object.fromEntries(
+      Object.entries(feeds).map(([k, f]) => [
+        k,
+        new this.ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims),
+      ]),
+    );
+    return (await this.session.run(tensors)) as unknown as Record<string, RuntimeTensor>;
+  }
+
+  /** A run on given tokens (a prompt and what the model generated after it). */
+  explainTokens(ids: number[], tokens: TokenInfo[], text: string, runId: number): Promise<AttentionResult> {
+    return this.run(ids, tokens, text, ids.length, runId, performance.now());
+  }
+
   /** A run on token ids without text (a graph with no tokenizer); each token is labelled by its id. */
   async explainIds(ids: number[], runId = 0): Promise<AttentionResult> {
     const t0 = performance.now();

@@ -1,0 +1,187 @@
+/**
+ * Continue Selection: the model writes up to N tokens after the selection, one per step, each step
+ * reading only the newest token with the keys and values of the earlier ones kept (the KV cache, as
+ * transformers.js' generate does), through the same patched graph the panel reads. Each step's
+ * attention row of the token it read is kept; at the end one teacher-forced pass over prompt + output
+ * gives the full matrices the panel shows, and is checked against those per-step rows.
+ */
+import type { AttentionResult, Generation, TokenInfo } from '../common/protocol';
+import { UserFacingError } from '../common/errors';
+import { attentionRow } from '../common/attention/layout';
+import { nextToken, Sampling, seededRandom } from '../common/predict/sample';
+import type { LoadedModel } from './explainer';
+import { FeedPlan, FeedTensor, makeFeeds, tensor } from './feeds';
+import { outputAsFloat32, RuntimeTensor } from './dtypes';
+import { LOGITS } from './predictions';
+
+export interface GenerateHooks {
+  /** After each new token: the step, the most steps there can be, and the text generated so far. */
+  onToken(step: number, steps: number, text: string): void;
+  /** Checked before each step: true stops generation and nothing is returned. */
+  cancelled(): boolean;
+}
+
+/** The cache output that feeds a cache input next step: past_key_values.N.key ← present.N.key. */
+const presentOf = (past: string) => past.replace(/^past_key_values/, 'present');
+
+/** The token ids that end a text, from config.json (one id or a list). */
+function endIds(config: Record<string, unknown>): Set<number> {
+  const e = config.eos_token_id;
+  return new Set((Array.isArray(e) ? e : [e]).filter((x): x is number => typeof x === 'number'));
+}
+
+/** Feeds for one cached step: `ids` new tokens after `past` cached ones, the cache taken from `prev`'s outputs. */
+function stepFeeds(
+  plan: FeedPlan,
+  ids: number[],
+  past: number,
+  prev: Record<string, RuntimeTensor>,
+): Record<string, FeedTensor> {
+  const n = ids.length;
+  const feeds: Record<string, FeedTensor> = {};
+  for (const { info, role } of plan.inputs) {
+    const t = (values: number[], dims: number[]) => tensor(info.elemType, values, dims, info.name);
+    if (role === 'ids') feeds[info.name] = t(ids, [1, n]);
+    else if (role === 'mask') feeds[info.name] = t(new Array<number>(past + n).fill(1), [1, past + n]);
+    else if (role === 'positions')
+      feeds[info.name] = t(
+        Array.from({ length: n }, (_, i) => past + i),
+        [1, n],
+      );
+    else if (role === 'tokenTypes') feeds[info.name] = t(new Array<number>(n).fill(0), [1, n]);
+    else if (role === 'useCacheBranch') feeds[info.name] = t([1], [1]);
+    else if (role === 'past') {
+      const c = prev[presentOf(info.name)];
+      feeds[info.name] = { type: c.type, data: c.data as FeedTensor['data'], dims: c.dims };
+    }
+  }
+  return feeds;
+}
+
+/** Query row `q` of every layer's attention over its first `keys` keys: [layers, heads, keys]. */
+function rowsOf(raw: Record<string, RuntimeTensor>, taps: string[], q: number, keys: number): Float32Array[] {
+  return taps.flatMap((name) => {
+    const t = raw[name];
+    const [Q, K] = t.dims.slice(-2);
+    const heads = t.dims.slice(0, -2).reduce((a, b) => a * b, 1);
+    const data = outputAsFloat32(t, name); // [1, heads, Q, K]
+    return Array.from({ length: heads }, (_, h) => data.slice((h * Q + q) * K, (h * Q + q) * K + keys));
+  });
+}
+
+/** Continues `prompt`; undefined when cancelled. The result is the teacher-forced pass, with `generation` set. */
+export async function generate(
+  model: LoadedModel,
+  prompt: string,
+  maxNewTokens: number,
+  sampling: Sampling,
+  maxTokens: number,
+  runId: number,
+  hooks: GenerateHooks,
+): Promise<AttentionResult | undefined> {
+  const text = model.tokenizer;
+  if (!text) throw new UserFacingError(`${model.spec.folder} has no tokenizer.json, so it cannot read text.`);
+  if (!model.causal) {
+    throw new UserFacingError(
+      'Continue Selection needs a decoder (a text-generation model such as GPT-2 or Llama); this model reads ' +
+        'the whole text at once. Choose a decoder with Attention Lens: Choose Model.',
+    );
+  }
+  const context = model.maxPositions;
+  const { ids: promptIds, tokens: promptTokens } = text.tokenize(prompt, Math.min(maxTokens, context));
+  const P = promptIds.length;
+  if (P === 0) throw new UserFacingError('The selection has no tokens to continue: select some text.');
+  // The last new token is never read back, so the context can hold one token fewer than the output.
+  const steps = Math.min(maxNewTokens, context - P + 1);
+  if (steps < 1) {
+    throw new UserFacingError(
+      `The selection fills the model's context (${context} tokens): select less to continue it.`,
+    );
+  }
+  const plan = model.feedPlan;
+  const taps = model.attentionTaps;
+  const ends = endIds(model.config);
+  const random = seededRandom(sampling.seed);
+  const fed = [...promptIds];
+  const generated: number[] = [];
+  const stepRows: Float32Array[][] = [];
+  let raw = await model.runFeeds(makeFeeds(plan, fed, true));
+  // The KV cache works where every cache input has its present output and nothing is padded.
+  const cached =
+    plan.hasPast &&
+    plan.fixedLength === undefined &&
+    plan.inputs.every((p) => p.role !== 'mask4d' && (p.role !== 'past' || presentOf(p.info.name) in raw));
+  let stoppedBy: Generation['stoppedBy'] = 'maxNewTokens';
+  for (let s = 0; s < steps; s++) {
+    if (hooks.cancelled()) return undefined;
+    const q = cached && s > 0 ? 0 : fed.length - 1; // the row of the token read last
+    const logits = outputAsFloat32(raw[LOGITS], LOGITS);
+    const V = raw[LOGITS].dims[2];
+    const id = nextToken(logits.subarray(q * V, (q + 1) * V), sampling, random);
+    stepRows.push(rowsOf(raw, taps, q, fed.length));
+    generated.push(id);
+    hooks.onToken(s + 1, steps, continuation(text, promptIds, generated));
+    if (ends.has(id)) {
+      stoppedBy = 'endOfText';
+      break;
+    }
+    if (s === steps - 1) {
+      if (steps < maxNewTokens) stoppedBy = 'context';
+      break;
+    }
+    fed.push(id);
+    raw = await model.runFeeds(cached ? stepFeeds(plan, [id], fed.length - 1, raw) : makeFeeds(plan, fed, true));
+  }
+  if (hooks.cancelled()) return undefined;
+  const added = continuation(text, promptIds, generated);
+  const tokens = [...promptTokens, ...generatedTokens(text, promptIds, generated.slice(0, -1), prompt.length)];
+  const result = await model.explainTokens(fed, tokens, prompt + added, runId);
+  result.generation = {
+    promptTokens: P,
+    ids: generated,
+    labels: generated.map((id) => text.labelOf(id)),
+    text: added,
+    sampling,
+    stoppedBy,
+    cache: cached,
+    stepRowsMaxAbsDiff: stepDifference(result, stepRows, P),
+  };
+  return result;
+}
+
+/** Largest |Δ| between the rows read at each step and the same rows of the teacher-forced pass. */
+function stepDifference(r: AttentionResult, stepRows: Float32Array[][], P: number): number {
+  let worst = 0;
+  stepRows.forEach((rows, s) => {
+    const q = P - 1 + s;
+    rows.forEach((row, i) => {
+      const full = attentionRow(r, Math.floor(i / r.model.heads), i % r.model.heads, q);
+      // Keys after q are masked (exact zeros): comparing the first q + 1 covers the whole row.
+      for (let j = 0; j < row.length; j++) worst = Math.max(worst, Math.abs(row[j] - full[j]));
+    });
+  });
+  return worst;
+}
+
+/** The text the generated ids add after the prompt, as the tokenizer decodes prompt + output. */
+function continuation(text: NonNullable<LoadedModel['tokenizer']>, prompt: number[], generated: number[]): string {
+  const before = text.decode(prompt);
+  const all = text.decode([...prompt, ...generated]);
+  return all.startsWith(before) ? all.slice(before.length) : text.decode(generated);
+}
+
+/** Tokens for the generated ids, their spans placed after the prompt's `offset` characters. */
+function generatedTokens(
+  text: NonNullable<LoadedModel['tokenizer']>,
+  prompt: number[],
+  ids: number[],
+  offset: number,
+): TokenInfo[] {
+  let start = offset;
+  return ids.map((id, i) => {
+    const end = offset + continuation(text, prompt, ids.slice(0, i + 1)).length;
+    const token = { id, label: text.labelOf(id), start, end: Math.max(start, end), special: false };
+    start = token.end;
+    return token;
+  });
+}
