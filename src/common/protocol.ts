@@ -213,6 +213,18 @@ export type WorkerMethods = {
     params: { model: ModelSpec; text: string; maxTokens: number; tensorDir?: string };
     result: AttentionResult;
   };
+  /** Continue Selection: the model writes up to maxNewTokens after `text` (worker/generate.ts). */
+  generate: {
+    params: {
+      model: ModelSpec;
+      text: string;
+      maxTokens: number;
+      maxNewTokens: number;
+      sampling: Sampling;
+      tensorDir?: string;
+    };
+    result: AttentionResult;
+  };
   /** One layer recomputed from the model's weights. */
   scratch: { params: ScratchQuery; result: ScratchLayer };
   /** One query token's attention, step by step. */

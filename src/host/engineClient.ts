@@ -84,18 +84,36 @@ export class EngineClient {
     maxTokens: number,
     onProgress?: (m: string) => void,
   ): { id: number; result: Promise<AttentionResult> } {
+    return this.startRun('explain', { model, text, maxTokens, tensorDir: this.tensorDir }, onProgress);
+  }
+
+  /** Continues `text` with the model's own tokens (a decoder); cancels whatever explain was still running. */
+  generate(
+    params: Omit<WorkerMethods['generate']['params'], 'tensorDir'>,
+    onProgress?: (m: string) => void,
+  ): { id: number; result: Promise<AttentionResult> } {
+    return this.startRun('generate', { ...params, tensorDir: this.tensorDir }, onProgress);
+  }
+
+  /** A run the panel will show: a newer one cancels it. */
+  private startRun<K extends 'explain' | 'generate'>(
+    method: K,
+    params: WorkerMethods[K]['params'],
+    onProgress?: (m: string) => void,
+  ): { id: number; result: Promise<AttentionResult> } {
     for (const id of [...this.explains]) this.cancel(id);
     // Another model: a new worker, so that the old one's WebAssembly memory goes back to the system.
+    const model = params.model;
     if (this.workerModel !== undefined && this.workerModel !== modelKey(model)) void this.release(`${model.id} chosen`);
-    const params = { model, text, maxTokens, tensorDir: this.tensorDir };
-    const run = this.ensureWorker().request('explain', params, onProgress);
+    const run = this.ensureWorker().request(method, params, onProgress);
     this.workerModel = modelKey(model);
     this.explains.add(run.id);
     const generation = this.generation;
     const settled = () => this.explains.delete(run.id);
     run.result.then(settled, settled);
     run.result.then(
-      (r) => void removeFiles(this.recall.delivered(r, params, generation)),
+      // Only an explain is run again after a release (a generation is not: sampling, and its token count).
+      (r) => void removeFiles(this.recall.delivered(r, method === 'explain' ? params : undefined, generation)),
       () => undefined,
     );
     return { id: run.id, result: this.tracked(run.result) };

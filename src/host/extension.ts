@@ -11,6 +11,7 @@ import { SHOW_PANEL_COMMAND } from './editor/hoverText';
 import { ExplainedSelection, ResultStore, VERSION_UNKNOWN } from './editor/results';
 import { AttentionPanel } from './panel/panel';
 import { explainSelection, explainText } from './commands/explainSelection';
+import { continueSelection } from './commands/continueSelection';
 import { restoredState } from './panel/restore';
 import { chooseModel } from './commands/chooseModel';
 import { exportView } from './commands/exportView';
@@ -19,6 +20,7 @@ import { notify } from './notify';
 /** What the integration tests reach through the extension's exports. */
 export interface AttentionLensApi {
   explainSelection(): Promise<ExplainedSelection | undefined>;
+  continueSelection(): Promise<ExplainedSelection | undefined>;
   readonly store: ResultStore;
   isPanelOpen(): boolean;
   /** The tint levels the editor shows for the hovered token, and the status bar text. */
@@ -85,6 +87,9 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
     vscode.commands.registerCommand('attentionLens.explainSelection', async () => {
       await explainSelection(deps);
     }),
+    vscode.commands.registerCommand('attentionLens.continueSelection', async () => {
+      await continueSelection(deps);
+    }),
     vscode.commands.registerCommand(SHOW_PANEL_COMMAND, (arg?: { token?: number }) => {
       const token = Number.isInteger(arg?.token) ? arg!.token : undefined;
       panel.show(store.last, token !== undefined ? { token } : undefined);
@@ -119,6 +124,7 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
   );
   return {
     explainSelection: () => explainSelection(deps),
+    continueSelection: () => continueSelection(deps),
     store,
     isPanelOpen: () => panel.isOpen,
     tint,

@@ -71,7 +71,8 @@ export class IdleRelease {
 export class RunRecall {
   private last?: {
     runId: number;
-    params: ExplainParams;
+    /** How to explain it again; none for a run that cannot be (a generation). */
+    params: ExplainParams | undefined;
     generation: number;
     files: string[];
     /** The same explain in a later worker: its run id there. */
@@ -82,7 +83,7 @@ export class RunRecall {
    * A run reached the host. Returns the tensor files of the run it replaces when the worker that wrote them
    * was ended (a restarted worker does not know them, so it would not remove them).
    */
-  delivered(result: AttentionResult, params: ExplainParams, generation: number): string[] {
+  delivered(result: AttentionResult, params: ExplainParams | undefined, generation: number): string[] {
     const previous = this.last;
     const files = result.tensorFiles ? [...result.tensorFiles.attention, ...result.tensorFiles.hiddenStates] : [];
     this.last = { runId: result.runId, params, generation, files };
@@ -91,7 +92,7 @@ export class RunRecall {
 
   /** The model of the last run the host received. */
   get model(): ModelSpec | undefined {
-    return this.last?.params.model;
+    return this.last?.params?.model;
   }
 
   /**
@@ -105,10 +106,10 @@ export class RunRecall {
     explainAgain: (params: ExplainParams) => Promise<number>,
   ): Promise<number> {
     const l = this.last;
-    if (!l || l.runId !== runId || l.generation === generation) return Promise.resolve(runId);
+    if (!l?.params || l.runId !== runId || l.generation === generation) return Promise.resolve(runId);
     if (l.again?.generation !== generation) {
       // No tensor files: the panel already has this run's tensors.
-      const again = { generation, runId: explainAgain({ ...l.params, tensorDir: undefined }) };
+      const again = { generation, runId: explainAgain({ ...l.params!, tensorDir: undefined }) };
       l.again = again;
       again.runId.catch(() => l.again === again && (l.again = undefined));
     }

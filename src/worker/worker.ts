@@ -14,6 +14,7 @@ import { describeMemory } from '../common/memory';
 
 /** A loaded model of either kind; both answer the same questions about their runs. */
 type AnyModel = LoadedModel | LoadedSeq2Seq;
+import { generate } from './generate';
 
 const runtime = workerData as RuntimeOptions;
 /** Fault injection for the end-to-end tests only: hold each run this long, so that a person's Cancel can land. */
@@ -103,13 +104,29 @@ async function modelFor(spec: ModelSpec, id: number): Promise<AnyModel> {
   return current.model;
 }
 
+/** Continue Selection: each new token is said as progress (the host streams it to the panel). */
+function continued(req: Extract<WorkerRequest, { method: 'generate' }>, model: AnyModel) {
+  const { id, params: p } = req;
+  if (!(model instanceof LoadedModel)) {
+    throw new UserFacingError(
+      'Continue Selection needs a decoder (a text-generation model such as GPT-2 or Llama); an encoder–decoder ' +
+        'model writes its output with Explain Selection.',
+    );
+  }
+  return generate(model, p.text, p.maxNewTokens, p.sampling, p.maxTokens, id, {
+    onToken: (step, steps, text) =>
+      post({ type: 'progress', inReplyTo: id, message: `Generated ${step} of at most ${steps} tokens: ${text}` }),
+    cancelled: () => cancelled.has(id),
+  });
+}
+
 port.on('message', async (req: WorkerRequest) => {
   if (req.type === 'cancel') {
     if (running.has(req.id)) cancelled.add(req.id);
     return;
   }
   const { id } = req;
-  if (req.method !== 'explain') {
+  if (req.method !== 'explain' && req.method !== 'generate') {
     try {
       const q = req.params;
       const model = shown?.runId === q.runId ? shown.model : await current?.model;
@@ -132,7 +149,8 @@ port.on('message', async (req: WorkerRequest) => {
     const model = await modelFor(spec, id);
     if (cancelled.delete(id)) return;
     post({ type: 'progress', inReplyTo: id, message: 'Running the model…' });
-    const result = await model.explain(text, maxTokens, id);
+    const result = req.method === 'explain' ? await model.explain(text, maxTokens, id) : await continued(req, model);
+    if (!result) return model.forget(id); // generation cancelled between steps
     // Held after the run, as a long inference would be, so that Cancel lands on a run that finishes.
     if (testRunDelayMs > 0) await new Promise((r) => setTimeout(r, testRunDelayMs));
     if (cancelled.has(id)) return model.forget(id);

@@ -14,12 +14,16 @@ test('commands have a category and are reachable from the palette, the context m
   );
   assert.deepEqual(ids.sort(), [
     'attentionLens.chooseModel',
+    'attentionLens.continueSelection',
     'attentionLens.explainSelection',
     'attentionLens.showPanel',
   ]);
   assert.deepEqual(
     pkg.contributes.menus['editor/context'].map((m: { command: string; when: string }) => [m.command, m.when]),
-    [['attentionLens.explainSelection', 'editorHasSelection']],
+    [
+      ['attentionLens.explainSelection', 'editorHasSelection'],
+      ['attentionLens.continueSelection', 'editorHasSelection'],
+    ],
   );
   assert.equal(pkg.contributes.keybindings[0].command, 'attentionLens.explainSelection');
 });

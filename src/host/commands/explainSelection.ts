@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { readSettings } from '../config';
+import { readSettings, type Settings } from '../config';
+import type { AttentionResult, ModelSpec } from '../../common/protocol';
 import { CancelledError, EngineClient } from '../engineClient';
 import { describeError, plainText } from '../../common/errors';
 import { notify } from '../notify';
@@ -47,6 +48,23 @@ export interface ExplainDeps {
   log?: (message: string) => void;
 }
 
+/** How a run starts: Explain runs the model on the text; Continue Selection generates after it first. */
+export interface RunStarter {
+  verb: string;
+  start(
+    deps: ExplainDeps,
+    spec: ModelSpec,
+    text: string,
+    settings: Settings,
+    onProgress: (m: string) => void,
+  ): { id: number; result: Promise<AttentionResult> };
+}
+
+const explainRun: RunStarter = {
+  verb: 'Explaining',
+  start: (deps, spec, text, settings, onProgress) => deps.client.explain(spec, text, settings.maxTokens, onProgress),
+};
+
 export async function explainSelection(deps: ExplainDeps): Promise<ExplainedSelection | undefined> {
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
@@ -78,6 +96,7 @@ export async function explainText(
   source?: { uri: string; offset: number },
   version = VERSION_UNKNOWN,
   note?: string,
+  how: RunStarter = explainRun,
 ): Promise<ExplainedSelection | undefined> {
   const settings = readSettings();
   const busy = measureHostBusy();
@@ -86,10 +105,10 @@ export async function explainText(
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Attention Lens', cancellable: true },
       async (progress, token) => {
-        progress.report({ message: plainText(`Explaining with ${spec.id}…`) });
-        if (deps.panel.isOpen) deps.panel.post({ type: 'busy', message: `Explaining with ${spec.id}…` });
+        progress.report({ message: plainText(`${how.verb} with ${spec.id}…`) });
+        if (deps.panel.isOpen) deps.panel.post({ type: 'busy', message: `${how.verb} with ${spec.id}…` });
         const onProgress = (message: string) => progress.report({ message: plainText(message) });
-        const run = deps.client.explain(spec, text, settings.maxTokens, onProgress);
+        const run = how.start(deps, spec, text, settings, onProgress);
         const sub = token.onCancellationRequested(() => deps.client.cancel(run.id));
         try {
           return await run.result;

@@ -1,0 +1,55 @@
+/**
+ * Attention Lens: Continue Selection. The model (a decoder) writes up to N tokens after the selection,
+ * streamed into the progress notification and the panel's banner, Cancel stopping it between tokens;
+ * then the panel shows the attention over prompt + output (worker/generate.ts).
+ */
+import * as vscode from 'vscode';
+import type { Sampling } from '../../common/predict/sample';
+import { notify } from '../notify';
+import type { ExplainedSelection } from '../editor/results';
+import { ExplainDeps, explainText, RunStarter, textToExplain } from './explainSelection';
+
+/** The attentionLens.generation.* settings. */
+export function generationSettings(): { maxNewTokens: number; sampling: Sampling } {
+  const c = vscode.workspace.getConfiguration('attentionLens.generation');
+  const num = (key: string, fallback: number, lo: number, hi: number) =>
+    Math.min(hi, Math.max(lo, Number(c.get<number>(key, fallback)) || fallback));
+  return {
+    maxNewTokens: Math.round(num('maxNewTokens', 20, 1, 512)),
+    sampling: {
+      strategy: c.get<string>('strategy') === 'sample' ? 'sample' : 'greedy',
+      temperature: num('temperature', 1, 0.01, 100),
+      topK: Math.round(num('topK', 50, 0, 1e6)),
+      topP: num('topP', 1, 0.01, 1),
+      seed: Math.round(num('seed', 1, 0, 2 ** 31)),
+    },
+  };
+}
+
+const continueRun: RunStarter = {
+  verb: 'Continuing',
+  start(deps, spec, text, settings, onProgress) {
+    const { maxNewTokens, sampling } = generationSettings();
+    return deps.client.generate({ model: spec, text, maxTokens: settings.maxTokens, maxNewTokens, sampling }, (m) => {
+      onProgress(m);
+      // The panel streams the tokens in its banner while they come.
+      if (deps.panel.isOpen) deps.panel.post({ type: 'busy', message: m });
+    });
+  },
+};
+
+export async function continueSelection(deps: ExplainDeps): Promise<ExplainedSelection | undefined> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    notify('info', 'open a file and select some text first.');
+    return undefined;
+  }
+  const what = textToExplain(editor);
+  if ('error' in what) {
+    notify('info', what.error.replace('to explain', 'to continue'));
+    return undefined;
+  }
+  const document = editor.document;
+  const source = { uri: document.uri.toString(), offset: document.offsetAt(what.range.start) };
+  return explainText(deps, what.text, source, document.version, what.note, continueRun);
+}
