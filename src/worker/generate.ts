@@ -113,6 +113,8 @@ export async function generate(
     plan.inputs.every((p) => p.role !== 'mask4d' && (p.role !== 'past' || presentOf(p.info.name) in raw));
   let stoppedBy: Generation['stoppedBy'] = 'maxNewTokens';
   for (let s = 0; s < steps; s++) {
+    // A run resolves in microtasks: yield to the event loop so that a Cancel message can land between steps.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     if (hooks.cancelled()) return undefined;
     const q = cached && s > 0 ? 0 : fed.length - 1; // the row of the token read last
     const logits = outputAsFloat32(raw[LOGITS], LOGITS);

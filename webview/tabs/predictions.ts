@@ -6,10 +6,14 @@ import { TEMPERATURES } from '../../src/common/predict/predictions';
 import { displayLabel } from '../../src/common/tokenLabel';
 import { singleSelect } from '../controls';
 import { renderPredictionTable } from '../views/predictionTable';
+import { renderGenerationSteps } from '../views/generationSteps';
+import type { AttentionResult } from '../../src/common/protocol';
 import { el, section, TabModule } from './tab';
 
 /** The chosen temperature, by its index in TEMPERATURES; kept while the panel lives (τ = 1 first). */
 let temperature: number = TEMPERATURES.indexOf(1);
+/** Continue Selection's step, per run. */
+let step = { runId: -1, step: 1 };
 
 const TEMPERATURE_HELP =
   'Probabilities are softmax(z / τ) over the whole vocabulary, from the model’s own logits z at this position. ' +
@@ -20,7 +24,7 @@ const TEMPERATURE_HELP =
 export const predictionsTab: TabModule = {
   id: 'predictions',
   title: 'Predictions',
-  needs: ['result', 'token', 'palette'],
+  needs: ['result', 'token', 'layer', 'head', 'palette'],
   render(ctx) {
     const { result: r, view: v } = ctx.state;
     const p = r.predictions;
@@ -63,6 +67,7 @@ export const predictionsTab: TabModule = {
       body.replaceChildren(el('div', { className: 'controls' }, control), section(title, help, table));
       body.append(el('p', { className: 'help', textContent: TEMPERATURE_HELP }));
       if (p.kind === 'masked') body.append(maskList(ctx));
+      if (r.generation) body.prepend(generationSection(r, v.layer, v.head));
     };
     draw();
     return { element: body };
@@ -86,4 +91,43 @@ function maskList({ state: { result: r }, setView }: Parameters<TabModule['rende
     list.append(b, ' ');
   }
   return list;
+}
+
+const STOPPED = {
+  maxNewTokens: 'the most new tokens asked for (attentionLens.generation.maxNewTokens)',
+  endOfText: 'the model wrote its end-of-text token',
+  context: 'the model’s context is full',
+};
+
+/** Continue Selection's output: what was generated, how its attention was obtained, and the step control. */
+function generationSection(r: AttentionResult, layer: number, head: Parameters<typeof renderGenerationSteps>[2]) {
+  const g = r.generation!;
+  if (step.runId !== r.runId) step = { runId: r.runId, step: 1 };
+  const how =
+    (g.cache
+      ? 'Generated one token per step, each step reading only its new token with the keys and values of the ' +
+        'earlier ones kept (the KV cache). '
+      : 'Generated one token per step, each step running the whole text again (this graph has no usable cache). ') +
+    'The matrices shown come from one teacher-forced pass over prompt + output through the same graph; they equal ' +
+    `the rows read at each step to max |Δ| = ${g.stepRowsMaxAbsDiff.toExponential(1)}. ` +
+    (g.sampling.strategy === 'greedy'
+      ? 'Greedy: the most likely token each time.'
+      : `Sampled at τ = ${g.sampling.temperature}, top-k ${g.sampling.topK || 'all'}, top-p ${g.sampling.topP}, ` +
+        `seed ${g.sampling.seed}.`) +
+    ` Stopped: ${STOPPED[g.stoppedBy]}.`;
+  const host = el('div');
+  const draw = () =>
+    host.replaceChildren(
+      renderGenerationSteps(r, layer, head, step.step, (s) => {
+        step = { runId: r.runId, step: s };
+        draw();
+      }),
+    );
+  draw();
+  const generated = el(
+    'p',
+    { className: 'generated-text' },
+    el('span', { className: 'generated', textContent: g.text }),
+  );
+  return section(`Generated ${g.ids.length} tokens`, how, el('div', {}, generated, host));
 }
