@@ -329,3 +329,37 @@ export function targetsSection(
       `thread each).`,
   ].join('\n');
 }
+
+export interface GenerationLine {
+  model: string;
+  promptTokens: number;
+  newTokens: number;
+  /** Continue Selection end to end: the KV-cache steps and the teacher-forced pass over prompt + output. */
+  oursTokensPerSecond: number;
+  /** The steps alone (to the last new token). */
+  oursLoopTokensPerSecond: number;
+  theirsTokensPerSecond: number;
+  runs: number;
+}
+
+export function generationSection(lines: GenerationLine[]): string {
+  const rows = lines.map((l) => {
+    const ratio = l.oursTokensPerSecond / l.theirsTokensPerSecond;
+    return (
+      `| ${l.model} | ${l.promptTokens} + ${l.newTokens} | ${l.oursTokensPerSecond.toFixed(1)} | ` +
+      `${l.oursLoopTokensPerSecond.toFixed(1)} | ${l.theirsTokensPerSecond.toFixed(1)} | ${ratio.toFixed(2)} ` +
+      `${ratio >= 0.9 ? '✓' : '✗'} |`
+    );
+  });
+  return [
+    '## Generation: Continue Selection against transformers.js generate (issue 13)',
+    '',
+    'Greedy, fp32, onnxruntime-web with one thread, the same prompt and number of new tokens; median of the runs. ' +
+      'Ours reads every layer’s attention at every step (the patched graph, with the KV cache) and ends with one ' +
+      'teacher-forced pass over prompt + output; transformers.js runs the plain graph. Target: ratio ≥ 0.9.',
+    '',
+    '| model | tokens (prompt + new) | ours, tokens/s | ours, steps only | transformers.js generate | ratio |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}

@@ -13,6 +13,8 @@ import { simdPeak } from './simdPeak';
 import {
   boundSection,
   GemmProbe,
+  GenerationLine,
+  generationSection,
   inferenceSection,
   InferenceLine,
   loadSection,
@@ -139,6 +141,9 @@ async function main() {
   const { lines: inference, probes } = benchInference(folders, RUNS);
   const load = benchLoad(folders, RUNS);
   const release = benchRelease(RUNS);
+  const generationModels = ['gpt2-mini-shakespeare', 'stories260K'].map((n) => path.join(modelsDir, n));
+  const generation = jsonLines<GenerationLine>(child('generation.ts', [String(RUNS), '32', ...generationModels]));
+  for (const g of generation) console.log(JSON.stringify(g));
   const webview = await benchWebview(RUNS);
   for (const f of webview) console.log(JSON.stringify(f));
   const host = await hostBusy(syntheticModel('bert-base-random'), RUNS);
@@ -156,6 +161,7 @@ async function main() {
     release,
     webview,
     host,
+    generation,
   };
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   writeFileSync(
@@ -187,6 +193,8 @@ async function main() {
     webviewSection(webview),
     '',
     hostBusySection(host),
+    '',
+    generationSection(generation),
     '',
   ].join('\n');
   writeFileSync(path.join(root, 'docs/PERFORMANCE.md'), doc + keptSections());

@@ -11,7 +11,7 @@ import { repoRoot, spec } from '../support/models';
 
 const workerPath = path.join(repoRoot, 'dist/worker.js');
 
-test('Cancel mid-generation: the run rejects as cancelled, leaves no result or files; the next one completes', async () => {
+test('Cancel mid-generation: rejected as cancelled, no result or files left; the next run completes', async () => {
   const tensorDir = mkdtempSync(path.join(tmpdir(), 'al-generate-'));
   const client = new EngineClient(
     workerPath,
