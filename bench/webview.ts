@@ -1,14 +1,19 @@
 /**
  * Paint and hover times of the real panel bundle in headless Chromium, for BERT-base-shaped
  * results (12 layers × 12 heads, hidden 768) at 128 and 512 tokens. Synthetic attention (random
- * rows that sum to 1): the timing depends on the shapes, not on the numbers.
+ * rows that sum to 1): the timing depends on the shapes, not on the numbers. A result reaches the
+ * page as in VS Code: the message without its tensors, and the URLs of the tensor files (served from
+ * the page's origin), which the panel fetches.
  */
 import type { Page } from 'playwright-core';
 import type { AttentionResult } from '../src/common/protocol';
 import { seededRandom } from '../src/common/attention/scoring';
 import { launchBrowser } from '../test/support/codeServer';
-import { sendToPanel, startWebviewServer } from '../test/support/webviewHarness';
+import { resultMessage, sendToPanel, startWebviewServer } from '../test/support/webviewHarness';
 import { Stat, stat } from './stats';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { repoRoot } from '../test/support/models';
 
 export function syntheticResult(T: number, layers = 12, heads = 12, hidden = 768): AttentionResult {
   const rnd = seededRandom(T);
@@ -42,22 +47,14 @@ export function syntheticResult(T: number, layers = 12, heads = 12, hidden = 768
 }
 
 /**
- * Milliseconds from an event (or, for a message, from its postMessage: the test page's own fetch
- * of the data is not the panel's time) until the frame after it is painted.
+ * Milliseconds from an event until the frame after it is painted (two animation frames later),
+ * through the browser driver (its round trips included, see the floor figures).
  */
-async function timeUntilPainted(
-  page: Page,
-  act: () => Promise<void>,
-  from: 'event' | 'message' = 'event',
-): Promise<number> {
+async function timeUntilPainted(page: Page, act: () => Promise<void>): Promise<number> {
   await page.evaluate(() => {
     (window as unknown as { __t0: number }).__t0 = performance.now();
   });
   await act();
-  if (from === 'message')
-    await page.evaluate(() => {
-      (window as unknown as { __t0: number }).__t0 = performance.getEntriesByName('harness:posted').at(-1)!.startTime;
-    });
   return page.evaluate(
     () =>
       new Promise<number>((resolve) =>
@@ -69,9 +66,27 @@ async function timeUntilPainted(
 }
 
 /**
- * The same, measured inside the page: from dispatching the event to the second animation frame after
- * it, without the browser driver's round trips (which load on a shared machine inflates). A string,
- * so that the bundler adds no helper the page lacks.
+ * Inside the page, from the last result message posted to it: milliseconds until the second animation frame after
+ * the panel marked `name` (its first render of the result, or the grid's last thumbnail), and until the tensors were
+ * fetched. A string, so that the bundler adds no helper the page lacks.
+ */
+const sinceMessage = (page: Page, name: string, maxFrames = 3000) =>
+  page.evaluate(`(async () => {
+  const posted = performance.getEntriesByName('harness:posted').at(-1).startTime;
+  const after = (n) => performance.getEntriesByName(n).find((e) => e.startTime >= posted);
+  const frame = () => new Promise((r) => requestAnimationFrame(r));
+  for (let i = 0; !after(${JSON.stringify(name)}); i++) {
+    if (i > ${maxFrames}) throw new Error('no ${name} after the message');
+    await frame();
+  }
+  await frame();
+  const fetched = after('attention-lens:first-fetched');
+  return { ms: performance.now() - posted, fetchMs: fetched ? fetched.startTime - posted : NaN };
+})()`) as Promise<{ ms: number; fetchMs: number }>;
+
+/**
+ * The same for an event, measured inside the page: from dispatching it to the second animation frame after it,
+ * without the browser driver's round trips (which load on a shared machine inflates).
  */
 const inPage = (page: Page, event: 'click' | 'mousemove', selector: string, index: number) =>
   page.evaluate(`(async () => {
@@ -88,42 +103,65 @@ const inPage = (page: Page, event: 'click' | 'mousemove', selector: string, inde
   return performance.now() - t0;
 })()`) as Promise<number>;
 
-/** The last render()'s own duration (script and DOM work, before layout and paint). */
+/**
+ * The panel's own work (script and DOM, before layout and paint) after the last message until the view was drawn
+ * from its data: the sum of its renders (the result's, and the one when the tensors the tab reads arrived).
+ */
+const renderAfterMessage = (page: Page, viewMark: string) =>
+  page.evaluate((mark) => {
+    const posted = performance.getEntriesByName('harness:posted').at(-1)!.startTime;
+    const view = performance.getEntriesByName(mark).find((e) => e.startTime >= posted)!.startTime;
+    return performance
+      .getEntriesByName('attention-lens:render')
+      .filter((e) => e.startTime >= posted && e.startTime <= view)
+      .reduce((sum, e) => sum + e.duration, 0);
+  }, viewMark);
+
+/** The last render()'s own duration. */
 const lastRender = (page: Page) =>
   page.evaluate(() => performance.getEntriesByName('attention-lens:render').at(-1)?.duration ?? NaN);
-
-/** From the page's postMessage of a result to the panel's handler: the copy of its tensors, not the panel's work. */
-const lastArrival = (page: Page) =>
-  page.evaluate(() =>
-    ['attention-lens:received', 'harness:posted']
-      .map((name) => performance.getEntriesByName(name).at(-1)?.startTime ?? NaN)
-      .reduce((received, posted) => received - posted),
-  );
 
 const lastHover = (page: Page) =>
   page.evaluate(() => performance.getEntriesByName('attention-lens:hover').at(-1)?.duration ?? NaN);
 
 export interface WebviewFigures {
   tokens: number;
-  headViewHoverHandlerMs: Stat;
-  gridRenderMs: Stat;
+  /** A new result on the Attention tab (the default view): message → tensors fetched → matrix painted. */
+  resultPaintMs: Stat;
+  /** Of it: from the message until the panel had fetched the tensor files the view reads. */
+  tensorFetchMs: Stat;
+  /** Of it: the panel's render() for the result. */
+  resultRenderMs: Stat;
+  /** A new result on All heads: message → the grid's first paint. */
   gridPaintMs: Stat;
+  gridRenderMs: Stat;
+  /** Message → every thumbnail of the grid drawn (equal to the first paint when the grid is drawn at once). */
+  gridCompleteMs: Stat;
   summariesReadyMs: Stat;
-  matrixPaintMs: Stat;
+  headViewHoverHandlerMs: Stat;
   headViewHoverMs: Stat;
   heatmapHoverMs: Stat;
   tokenFocusMs: Stat;
   /** The measure's own floor here: the same click and mouse move on the page's title, which has no handler. */
   clickFloorMs: Stat;
   moveFloorMs: Stat;
-  /** Of "one matrix: message to paint", the part before the panel's handler runs (the structured clone). */
-  messageArrivalMs: Stat;
   tokenFocusInPageMs: Stat;
+  /** A token focus on All heads (the strip, nothing else), in page. */
+  gridTokenFocusInPageMs: Stat;
   heatmapHoverInPageMs: Stat;
+  /** render() for a token focus on the Attention tab. */
+  tokenFocusRenderMs: Stat;
 }
 
-export async function benchWebview(runs: number): Promise<WebviewFigures[]> {
-  const server = await startWebviewServer();
+/** `bundle`: another build of the panel (e.g. an older commit's) to measure instead of dist/webview.js. */
+export async function benchWebview(runs: number, bundle?: string): Promise<WebviewFigures[]> {
+  const server = await startWebviewServer(bundle);
+  // The panel marks when a tab is drawn from its data; an older bundle drew it in its first render after the message.
+  const viewMark = readFileSync(bundle ?? path.join(repoRoot, 'dist/webview.js'), 'utf8').includes(
+    'attention-lens:view',
+  )
+    ? 'attention-lens:view'
+    : 'attention-lens:render';
   const browser = await launchBrowser();
   const out: WebviewFigures[] = [];
   try {
@@ -133,15 +171,12 @@ export async function benchWebview(runs: number): Promise<WebviewFigures[]> {
       await page.setViewportSize({ width: 1400, height: 1000 });
       await page.exposeFunction('__toHost', () => undefined);
       await page.goto(`${server.url}?theme=dark`);
-      const show = async (tab: string) => {
+      const show = async (tab: string, until = viewMark) => {
         await page.evaluate((t) => {
           (window as unknown as { __state: unknown }).__state = { view: { tab: t } };
         }, tab);
-        return timeUntilPainted(
-          page,
-          () => sendToPanel(page, { type: 'result', result: { ...r, runId: Math.random() } }),
-          'message',
-        );
+        await sendToPanel(page, resultMessage({ ...r, runId: Math.random() }));
+        return sinceMessage(page, until);
       };
       const repeat = async (f: () => Promise<number>) => {
         await f(); // warm-up
@@ -151,22 +186,31 @@ export async function benchWebview(runs: number): Promise<WebviewFigures[]> {
       };
       const gridRenders: number[] = [];
       const summaries: number[] = [];
+      const complete: number[] = [];
+      let gridMarks = true; // an older bundle draws the grid at once and marks no completion
       const gridPaintMs = await repeat(async () => {
-        const t = await show('model');
-        gridRenders.push(await lastRender(page));
+        const { ms } = await show('model');
+        gridRenders.push(await renderAfterMessage(page, viewMark));
+        const done =
+          gridMarks && (await sinceMessage(page, 'attention-lens:grid-complete', 600).catch(() => undefined));
+        gridMarks = !!done;
+        complete.push(done ? done.ms : ms);
         await page.locator('table.summaries').waitFor();
-        summaries.push(await page.evaluate(() => performance.now() - (window as unknown as { __t0: number }).__t0));
-        return t;
+        summaries.push(
+          await page.evaluate(
+            () => performance.now() - performance.getEntriesByName('harness:posted').at(-1)!.startTime,
+          ),
+        );
+        return ms;
       });
-      const gridRenderMs = stat(gridRenders.slice(1));
-      const summariesReadyMs = stat(summaries.slice(1));
-      const arrivals: number[] = [];
-      const matrixPaintMs = await repeat(async () => {
-        const t = await show('attention');
-        arrivals.push(await lastArrival(page));
-        return t;
+      const fetches: number[] = [];
+      const renders: number[] = [];
+      const resultPaintMs = await repeat(async () => {
+        const { ms, fetchMs } = await show('attention');
+        fetches.push(fetchMs);
+        renders.push(await renderAfterMessage(page, viewMark));
+        return ms;
       });
-      const messageArrivalMs = stat(arrivals.slice(1));
       const clickFloorMs = await repeat(() => timeUntilPainted(page, () => page.locator('h1').click()));
       const moveFloorMs = await repeat(async () => {
         const box = (await page.locator('h1').boundingBox())!;
@@ -186,8 +230,15 @@ export async function benchWebview(runs: number): Promise<WebviewFigures[]> {
             .click(),
         ),
       );
-      const tokenFocusInPageMs = await repeat(() => inPage(page, 'click', '.token', Math.floor(Math.random() * T)));
+      const focusRenders: number[] = [];
+      const tokenFocusInPageMs = await repeat(async () => {
+        const ms = await inPage(page, 'click', '.token', Math.floor(Math.random() * T));
+        focusRenders.push(await lastRender(page));
+        return ms;
+      });
       const heatmapHoverInPageMs = await repeat(() => inPage(page, 'mousemove', 'canvas.heatmap', 0));
+      await show('model');
+      const gridTokenFocusInPageMs = await repeat(() => inPage(page, 'click', '.token', Math.floor(Math.random() * T)));
       await show('heads');
       const handler: number[] = [];
       const headViewHoverMs = await repeat(async () => {
@@ -199,22 +250,26 @@ export async function benchWebview(runs: number): Promise<WebviewFigures[]> {
         handler.push(await lastHover(page));
         return t;
       });
-      const headViewHoverHandlerMs = stat(handler.slice(1));
+      const tail = (xs: number[]) => stat(xs.slice(1)); // without the warm-up
       out.push({
         tokens: T,
-        headViewHoverHandlerMs,
-        gridRenderMs,
+        resultPaintMs,
+        tensorFetchMs: tail(fetches),
+        resultRenderMs: tail(renders),
         gridPaintMs,
-        summariesReadyMs,
-        matrixPaintMs,
+        gridRenderMs: tail(gridRenders),
+        gridCompleteMs: tail(complete),
+        summariesReadyMs: tail(summaries),
+        headViewHoverHandlerMs: tail(handler),
         headViewHoverMs,
         heatmapHoverMs,
         tokenFocusMs,
         clickFloorMs,
         moveFloorMs,
-        messageArrivalMs,
         tokenFocusInPageMs,
+        gridTokenFocusInPageMs,
         heatmapHoverInPageMs,
+        tokenFocusRenderMs: tail(focusRenders),
       });
       await page.close();
     }

@@ -14,3 +14,10 @@ export const MAX_INDEX = 1e6;
  * max_length or its decoder's positions say so). Each greedy step reruns the decoder over the output so far.
  */
 export const MAX_OUTPUT_TOKENS = 128;
+
+/**
+ * Tensor files for the panel hold at most this many floats (16 MiB; see tensorPieces): a webview resource request that
+ * takes longer than 30 s fails (HTTP 408 from VS Code's service worker; measured: 151 MB of BERT-base attention under
+ * load).
+ */
+export const PIECE_FLOATS = 4 * 2 ** 20;

@@ -11,6 +11,7 @@ import { isEncoderDecoderFolder } from '../node/catalog';
 import { LoadedSeq2Seq } from './seq2seq';
 import { watchWasmMemory, workerMemory } from './memory';
 import { describeMemory } from '../common/memory';
+import { tensorPieces } from '../common/attention/layout';
 
 /** A loaded model of either kind; both answer the same questions about their runs. */
 type AnyModel = LoadedModel | LoadedSeq2Seq;
@@ -56,24 +57,19 @@ const cancelled = new Set<number>();
  */
 let shown: { runId: number; model: AnyModel; files?: string[] } | undefined;
 
-/**
- * A webview resource request that takes longer than 30 s fails (HTTP 408 from VS Code's service
- * worker; measured: 151 MB of BERT-base attention under load), so tensors are written in pieces.
- */
-const PIECE_FLOATS = 4 * 2 ** 20; // 16 MiB
-
-/** Writes a run's tensors for the panel to load, off the extension host's main thread. */
+/** Writes a run's tensors for the panel to load, off the extension host's main thread, in pieces (tensorPieces). */
 async function writeTensors(dir: string, runId: number, r: AttentionResult): Promise<AttentionResult['tensorFiles']> {
   await mkdir(dir, { recursive: true });
-  const write = async (name: string, x: Float32Array) => {
-    const files: string[] = [];
-    for (let start = 0, i = 0; start < x.length || i === 0; start += PIECE_FLOATS, i++) {
-      files.push(path.join(dir, `${runId}.${name}.${i}.f32`));
-      await writeFile(files[i], x.subarray(start, start + PIECE_FLOATS));
-    }
+  const pieces = tensorPieces(r);
+  const write = async (name: string, x: Float32Array, ranges: [number, number][]) => {
+    const files = ranges.map((_, i) => path.join(dir, `${runId}.${name}.${i}.f32`));
+    for (const [i, [start, end]] of ranges.entries()) await writeFile(files[i], x.subarray(start, end));
     return files;
   };
-  return { attention: await write('attention', r.attention), hiddenStates: await write('hidden', r.hiddenStates) };
+  return {
+    attention: await write('attention', r.attention, pieces.attention),
+    hiddenStates: await write('hidden', r.hiddenStates, pieces.hiddenStates),
+  };
 }
 
 const removeFiles = (files: string[] = []) =>

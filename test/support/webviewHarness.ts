@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import type { AttentionResult, HostToWebview, WebviewMethods, WebviewToHost } from '../../src/common/protocol';
 import { replyOf } from '../../src/common/rpc';
+import { tensorPieces } from '../../src/common/attention/layout';
 import type { LoadedModel } from '../../src/worker/explainer';
 import { repoRoot } from './models';
 
@@ -64,6 +65,9 @@ export interface WebviewServer {
   url: string;
   /** Makes a message available to the page as /msg/<id>.json and /msg/<id>.bin. */
   put(id: string, msg: HostToWebview): void;
+  /** Serves a tensor file as /tensors/<name> (what the worker writes and VS Code serves to the webview). */
+  putFile(name: string, data: Float32Array): string;
+  dropFile(name: string): void;
   close(): Promise<void>;
 }
 
@@ -89,11 +93,15 @@ function encode(msg: HostToWebview): [string, Buffer] {
   return [json, Buffer.concat(parts)];
 }
 
-/** Serves the page, its scripts and the messages for it on 127.0.0.1. */
-export async function startWebviewServer(): Promise<WebviewServer> {
+/**
+ * Serves the page, its scripts and the messages for it on 127.0.0.1. `bundle`: another build of the panel
+ * (dist/webview.js by default), e.g. an older commit's, for the benchmark's before and after.
+ */
+export async function startWebviewServer(bundle = path.join(repoRoot, 'dist/webview.js')): Promise<WebviewServer> {
   const messages = new Map<string, [string, Buffer]>();
+  const tensorFiles = new Map<string, Buffer>();
   const files: Record<string, [string, string]> = {
-    '/webview.js': ['text/javascript', readFileSync(path.join(repoRoot, 'dist/webview.js'), 'utf8')],
+    '/webview.js': ['text/javascript', readFileSync(bundle, 'utf8')],
     '/panel.css': ['text/css', readFileSync(path.join(repoRoot, 'media/panel.css'), 'utf8')],
     // The stand-in for VS Code: messages from the panel go to the test through an exposed function.
     '/stub.js': [
@@ -140,6 +148,11 @@ export async function startWebviewServer(): Promise<WebviewServer> {
         .end(msg[2] === 'json' ? json : bin);
       return;
     }
+    const tensor = /^\/tensors\/([\w.]+)$/.exec(url.pathname);
+    if (tensor && tensorFiles.has(tensor[1])) {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(tensorFiles.get(tensor[1]));
+      return;
+    }
     const f = files[url.pathname];
     if (!f) return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': f[0] }).end(f[1]);
@@ -149,6 +162,11 @@ export async function startWebviewServer(): Promise<WebviewServer> {
   current = {
     url,
     put: (id, m) => messages.set(id, encode(m)),
+    putFile: (name, data) => {
+      tensorFiles.set(name, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      return `${url}tensors/${name}`;
+    },
+    dropFile: (name) => tensorFiles.delete(name),
     close: () =>
       new Promise((r) => {
         server.closeAllConnections();
@@ -159,6 +177,32 @@ export async function startWebviewServer(): Promise<WebviewServer> {
 }
 
 let nextId = 0;
+/** The files of the last results (a BERT-base result at 512 tokens is 171 MB): older ones are dropped. */
+const served: string[][] = [];
+
+/**
+ * The result message as the extension host sends it when the worker wrote the tensors to files: the result with
+ * empty tensors, and the URLs of the files (split as the worker splits them), which the panel fetches from this page's
+ * origin.
+ */
+export function resultMessage(r: AttentionResult): Extract<HostToWebview, { type: 'result' }> {
+  const id = `r${nextId++}`;
+  const ranges = tensorPieces(r);
+  const pieces = (name: 'attention' | 'hiddenStates', x: Float32Array) => {
+    const urls = ranges[name].map(([start, end], i) =>
+      current!.putFile(`${id}.${name}.${i}.f32`, x.subarray(start, end)),
+    );
+    served.push(urls.map((u) => u.slice(u.lastIndexOf('/') + 1)));
+    while (served.length > 4) for (const f of served.shift()!) current!.dropFile(f);
+    return urls;
+  };
+  const empty = new Float32Array(0);
+  return {
+    type: 'result',
+    result: { ...r, attention: empty, hiddenStates: empty },
+    tensors: { attention: pieces('attention', r.attention), hiddenStates: pieces('hiddenStates', r.hiddenStates) },
+  };
+}
 
 /** Sends a message to the panel as the extension host would (typed arrays arrive as typed arrays). */
 export async function sendToPanel(page: Page, msg: HostToWebview): Promise<void> {
@@ -168,8 +212,8 @@ export async function sendToPanel(page: Page, msg: HostToWebview): Promise<void>
 }
 
 /**
- * Opens the panel in a fresh page, shows `result`, and answers its queries with `model`. Returns the messages the
- * panel sent.
+ * Opens the panel in a fresh page, shows `result` (its tensors fetched from files, as in VS Code), and answers its
+ * queries with `model`. Returns the messages the panel sent.
  */
 export async function openPanel(
   page: Page,
@@ -181,7 +225,7 @@ export async function openPanel(
   const sent: WebviewToHost[] = [];
   await page.exposeFunction('__toHost', async (m: WebviewToHost) => {
     sent.push(m);
-    if (m.type === 'ready') await sendToPanel(page, { type: 'result', result });
+    if (m.type === 'ready') await sendToPanel(page, resultMessage(result));
     if (m.type !== 'request') return;
     // Export: the host would show a save dialog; here the person closes it (no path).
     const answer =

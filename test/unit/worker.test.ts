@@ -200,6 +200,7 @@ test("the worker writes the shown run's tensors for the panel, removed once anot
       const b = Buffer.concat(pieces.map((f) => readFileSync(f)));
       return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
     };
+    assert.equal(files.attention.length, first.model.layers, 'one file per layer: the panel fetches its view first');
     assert.deepEqual(read(files.attention), first.attention, 'the attention, number for number');
     assert.deepEqual(read(files.hiddenStates), first.hiddenStates, 'the hidden states, number for number');
     const second = await client.explain(spec('bert-mini-shakespeare', 'q8'), 'a second text', 512).result;

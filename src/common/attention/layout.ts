@@ -11,6 +11,7 @@
  *     cross       [Ld, heads, T, S]         row t: where the step writing output t reads the source
  */
 import type { AttentionFamily, AttentionResult, HeadChoice, ScratchLayer, ViewSelection } from '../protocol';
+import { PIECE_FLOATS } from '../limits';
 
 type Shaped = Pick<AttentionResult, 'tokens' | 'model'>;
 
@@ -114,6 +115,28 @@ export const attentionSize = (r: Shaped) => r.model.layers * r.model.heads * r.t
 /** How many numbers the hidden states hold: states·T·hidden. */
 export const hiddenStatesSize = (r: Shaped & Pick<AttentionResult, 'hiddenStateCount'>) =>
   r.hiddenStateCount * r.tokens.length * r.model.hidden;
+
+/**
+ * The files a result's tensors are written to for the panel, as [start, end) ranges of the flat arrays: the
+ * attention one layer per file (the panel fetches the layer it shows first), split further where a layer is
+ * over PIECE_FLOATS; the hidden states in pieces of PIECE_FLOATS. At least one file each, even when empty.
+ */
+export function tensorPieces(
+  r: Shaped & Pick<AttentionResult, 'hiddenStateCount'>,
+  maxFloats = PIECE_FLOATS,
+): { attention: [number, number][]; hiddenStates: [number, number][] } {
+  const split = (start: number, end: number, out: [number, number][]) => {
+    for (let at = start; at < end; at += maxFloats) out.push([at, Math.min(end, at + maxFloats)]);
+  };
+  const attention: [number, number][] = [];
+  for (let l = 0; l < r.model.layers; l++) split(attentionOffset(r, l, 0), attentionOffset(r, l + 1, 0), attention);
+  const hiddenStates: [number, number][] = [];
+  split(0, hiddenStatesSize(r), hiddenStates);
+  return {
+    attention: attention.length ? attention : [[0, 0]],
+    hiddenStates: hiddenStates.length ? hiddenStates : [[0, 0]],
+  };
+}
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(lo, v), hi);
 
