@@ -2,8 +2,8 @@
  * The panel figures alone (bench/webview.ts), without the model benchmarks: `npm run bench:panel`.
  * Prints one JSON line per token count; BENCH_RUNS as for npm run bench. BENCH_PANEL_BUNDLE: another build of the panel
  * to measure (e.g. an older commit's dist/webview.js) instead of this one's. BENCH_PANEL_BEFORE: an older build to
- * compare with this one, alternated over BENCH_ROUNDS rounds (2): writes bench/results/panel-<date>.json and prints
- * the before/after table (bench/report.ts) for docs/PERFORMANCE.md.
+ * compare with this one, alternated over BENCH_ROUNDS rounds (2): writes bench/results/panel-<date>T<hhmm>.json and
+ * prints the before/after table (bench/report.ts) for docs/PERFORMANCE.md.
  */
 import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -26,7 +26,7 @@ async function compare(before: string): Promise<void> {
     console.error(`round ${i + 1} done`);
   }
   const meta = { date: started.toISOString(), runs: RUNS, before, loadAverage: load };
-  const file = path.join(__dirname, 'results', `panel-${started.toISOString().slice(0, 10)}.json`);
+  const file = path.join(__dirname, 'results', `panel-${started.toISOString().slice(0, 16).replace(':', '')}.json`);
   writeFileSync(file, JSON.stringify({ ...meta, rounds }, null, 2) + '\n');
   console.log(panelComparisonSection(meta, rounds));
 }

@@ -7,9 +7,9 @@ import type { HostToWebview, WebviewMethods, WebviewNotice, WebviewToHost } from
 import { SCRATCH_UNAVAILABLE } from '../src/common/protocol';
 import { Requester } from '../src/common/rpc';
 import { MAX_SELECTION_CHARS } from '../src/common/limits';
-import { attentionSize, hiddenStatesSize } from '../src/common/attention/layout';
 import type { Store } from './store';
-import type { ViewState } from './state';
+import { clampView, ViewState } from './state';
+import { DataNeed, loadFailure, piecedTensors, ResultTensors } from './tensors';
 
 interface VsCodeApi {
   postMessage(m: WebviewToHost): void;
@@ -21,6 +21,8 @@ declare function acquireVsCodeApi(): VsCodeApi;
 export interface HostEvents {
   banner(kind: 'busy' | 'info' | 'error', message: string): void;
   clearBanner(): void;
+  /** What the panel will show first for `view`: those tensor pieces are fetched before the others. */
+  firstNeed(view: ViewState): DataNeed;
 }
 
 export class Host {
@@ -91,44 +93,55 @@ export class Host {
     });
   }
 
-  /** Counts results, so that one whose tensors arrive after a newer result's is dropped. */
-  private resultSeq = 0;
+  /** Stops the fetch of the previous result's tensors when a newer result arrives. */
+  private loading: AbortController | undefined;
 
-  /** A result, with its tensors fetched from the files the worker wrote when the host sent their URLs. */
-  private async receive(msg: Extract<HostToWebview, { type: 'result' }>): Promise<void> {
+  /**
+   * A result. When the host sent the URLs of the files the worker wrote, the panel shows the result at once and
+   * fetches its tensors piece by piece, the pieces of the view on screen first (see tensors.ts).
+   */
+  private receive(msg: Extract<HostToWebview, { type: 'result' }>): void {
     // Read by the benchmark: when the message (and any tensors in it, copied by postMessage) has arrived.
     performance.mark('attention-lens:received');
-    const seq = ++this.resultSeq;
+    this.loading?.abort();
     const r = msg.result;
-    if (msg.tensors) {
-      try {
-        [r.attention, r.hiddenStates] = await Promise.all([
-          fetchFloats(msg.tensors.attention, attentionSize(r)),
-          fetchFloats(msg.tensors.hiddenStates, hiddenStatesSize(r)),
-        ]);
-      } catch (e) {
-        const why = `The panel could not load the result (${(e as Error).message}): explain the text again.`;
-        if (seq === this.resultSeq) this.events.banner('error', why);
-        return;
-      }
-      if (seq !== this.resultSeq) return;
+    const loading = new AbortController();
+    const failed = (e: Error) => {
+      if (!loading.signal.aborted) this.events.banner('error', loadFailure(e));
+    };
+    let tensors: ResultTensors | undefined;
+    try {
+      tensors = msg.tensors && piecedTensors(r, msg.tensors);
+    } catch (e) {
+      return failed(e as Error);
     }
+    this.loading = loading;
     const saved = (this.vscode.getState() as { view?: Partial<ViewState> } | undefined)?.view ?? {};
     // Questions about the previous run are dropped, answered or not.
     for (const id of this.requests.waiting) this.requests.abandon(id, new Error('abandoned'));
     this.asked.clear();
     this.events.clearBanner();
     const view = { ...saved, token: undefined, headViewHeads: undefined, ...msg.focus };
-    this.store.setResult(r, view, msg.source);
+    this.store.setResult(r, view, msg.source, tensors);
     // The host's hover, tint and status bar follow the panel's (possibly restored) layer and head.
     this.viewChanged();
+    if (!tensors) return;
+    const loaded = tensors;
+    const first = this.events.firstNeed(this.store.state?.view ?? clampView(r, view));
+    const arrived = () => {
+      if (loaded.complete) performance.mark('attention-lens:fetched'); // read by the benchmark
+      this.store.tensorsArrived(loaded);
+    };
+    // After the first view's pieces: one frame for its paint before the other pieces compete for the CPU.
+    const painted = () => new Promise<void>((done) => requestAnimationFrame(() => setTimeout(done)));
+    loaded.load(first, loading.signal, arrived, painted).catch(failed);
   }
 
   private route(msg: HostToWebview): void {
     if (this.requests.receive(msg)) return;
     switch (msg.type) {
       case 'result':
-        void this.receive(msg);
+        this.receive(msg);
         break;
       case 'cancelled':
         this.events.banner(
@@ -147,20 +160,4 @@ export class Host {
         break;
     }
   }
-}
-
-/** Raw float32 from the URLs the host gave (the worker's tensor files, in order), checked against their length. */
-async function fetchFloats(urls: string[], length: number): Promise<Float32Array> {
-  const floats = new Float32Array(length);
-  let at = 0;
-  for (const url of urls) {
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const piece = new Float32Array(await response.arrayBuffer());
-    if (at + piece.length > length) break;
-    floats.set(piece, at);
-    at += piece.length;
-  }
-  if (at !== length) throw new Error(`the files hold another number of values than ${length}`);
-  return floats;
 }

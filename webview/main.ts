@@ -6,6 +6,7 @@ import { readPalette } from './colors';
 import { Host } from './host';
 import { Shell } from './shell';
 import { Store } from './store';
+import { NEEDS_EVERYTHING } from './tensors';
 
 const app = document.getElementById('app')!;
 const widthOf = () => Math.max(240, app.clientWidth - 24);
@@ -16,6 +17,7 @@ let shell: Shell | undefined;
 const host = new Host(store, {
   banner: (kind, message) => shell?.banner(kind, message),
   clearBanner: () => shell?.clearBanner(),
+  firstNeed: (view) => shell?.firstNeed(view) ?? NEEDS_EVERYTHING,
 });
 shell = new Shell(app, store, host);
 

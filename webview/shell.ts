@@ -22,6 +22,7 @@ import { predictionsTab } from './tabs/predictions';
 import { el, headName, section, TabContext, TabModule, TabView } from './tabs/tab';
 import { renderTokens, TokenStrip } from './views/tokens';
 import { describeMemory } from '../src/common/memory';
+import { DataNeed, NEEDS_EVERYTHING } from './tensors';
 
 const MODULES: Record<Tab, TabModule> = {
   attention: attentionTab,
@@ -67,7 +68,10 @@ export class Shell {
   private tokensHelp: HTMLElement | undefined;
   private tabButtons: HTMLElement[] = [];
   private panel: HTMLElement | undefined;
-  private tab: { id: Tab; view: TabView } | undefined;
+  /** The tab on screen; `waiting` while the tensors it reads are still being fetched. */
+  private tab: { id: Tab; view: TabView; waiting?: boolean } | undefined;
+  /** Whether the strip shows the weights of the current layer (they may not have arrived yet). */
+  private stripColoured = false;
 
   constructor(
     private readonly app: HTMLElement,
@@ -100,6 +104,13 @@ export class Shell {
     if (changed.has('layer') || changed.has('head') || changed.has('token')) this.host.viewChanged();
   };
 
+  /** What the view on screen reads first: the tab's tensors and the strip's layer. */
+  firstNeed(v: ViewState): DataNeed {
+    const tab = MODULES[v.tab].data?.(v) ?? NEEDS_EVERYTHING;
+    const layers = tab.attentionLayers === 'all' ? 'all' : [v.layer, ...tab.attentionLayers];
+    return { attentionLayers: layers, hiddenStates: tab.hiddenStates };
+  }
+
   private context(): TabContext {
     return {
       state: this.store.state!,
@@ -121,8 +132,11 @@ export class Shell {
       this.setSelect('Head', v.head);
       this.setSelect('Show', v.aggregation);
     }
-    if (changed.has('result') || STRIP_KEYS.some((k) => changed.has(k))) {
-      this.strip!.update(v.token, rowOf(s.result, v.layer, v.head, v.token), this.store.palette);
+    const stripArrived = changed.has('tensors') && !this.stripColoured && s.tensors.hasLayer(v.layer);
+    if (changed.has('result') || STRIP_KEYS.some((k) => changed.has(k)) || stripArrived) {
+      this.stripColoured = s.tensors.hasLayer(v.layer);
+      const row = this.stripColoured ? rowOf(s.result, v.layer, v.head, v.token) : undefined;
+      this.strip!.update(v.token, row, this.store.palette);
       const who = `“${displayLabel(s.result.tokens[v.token].label)}”`;
       const heads = (v.head === MEAN_OF_HEADS ? 'the ' : '') + headName(v.head, s.result.model.heads);
       this.tokensHelp!.textContent =
@@ -130,13 +144,22 @@ export class Shell {
         `in layer ${v.layer + 1}, ${heads}. Click a token to focus it; Shift+click shows it in the editor.`;
     }
     const module = MODULES[v.tab];
-    if (changed.has('result') || this.tab?.id !== v.tab || module.needs.some((k) => changed.has(k))) {
+    const need = module.data?.(v) ?? NEEDS_EVERYTHING;
+    const arrived = this.tab?.waiting && changed.has('tensors') && (s.tensors.has(need) || s.tensors.failed);
+    if (changed.has('result') || this.tab?.id !== v.tab || module.needs.some((k) => changed.has(k)) || arrived) {
       this.tabButtons.forEach((b) => {
         const selected = b.dataset.tab === v.tab;
         b.setAttribute('aria-selected', String(selected));
         b.tabIndex = selected ? 0 : -1;
       });
-      this.tab = { id: v.tab, view: module.render(this.context()) };
+      if (s.tensors.has(need)) {
+        this.tab = { id: v.tab, view: module.render(this.context()) };
+        performance.mark('attention-lens:view'); // read by the benchmark: the tab drawn from its data
+      } else {
+        const why = s.tensors.failed ?? 'Loading the tensors this tab shows…';
+        this.tab = { id: v.tab, view: { element: el('p', { className: 'help loading', textContent: why }) } };
+        this.tab.waiting = true;
+      }
       this.panel!.setAttribute('aria-labelledby', `tab-${v.tab}`);
       this.panel!.replaceChildren(this.tab.view.element);
     } else {
@@ -244,6 +267,8 @@ export class Shell {
               const data = await pngOfView(r, palette);
               if (data) await this.host.export({ format, view: v.tab, data });
             } else if (format === 'svg') {
+              if (!this.store.state!.tensors.has(attentionTab.data!(v)))
+                return this.banner('busy', 'The attention is still loading: export again in a moment.');
               const { matrix, title: t } = matrixOf(r, v);
               await this.host.export({ format, view: v.tab, data: svgOfView(r, matrix, t, palette) });
             } else {

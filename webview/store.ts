@@ -6,6 +6,7 @@
 import type { AttentionResult, ScratchLayer, WalkData } from '../src/common/protocol';
 import type { Palette } from './colors';
 import { clampView, ViewState } from './state';
+import { ResultTensors } from './tensors';
 
 export interface PanelState {
   result: AttentionResult;
@@ -21,6 +22,8 @@ export interface PanelState {
   seed: number;
   /** Where the shown text came from; saved with the view for a window reload. */
   source: { uri: string; offset: number } | undefined;
+  /** Which of the result's tensors have arrived (they are fetched piece by piece after the message). */
+  tensors: ResultTensors;
 }
 
 /**
@@ -28,7 +31,7 @@ export interface PanelState {
  * only when the theme changes, the width only on resize: reading them in every render would force
  * the browser to lay out the old page first).
  */
-export type Key = 'result' | keyof ViewState | 'scratch' | 'walk' | 'seed' | 'palette' | 'width';
+export type Key = 'result' | keyof ViewState | 'scratch' | 'walk' | 'seed' | 'palette' | 'width' | 'tensors';
 
 export type Listener = (changed: ReadonlySet<Key>) => void;
 
@@ -50,7 +53,12 @@ export class Store {
   }
 
   /** A new run: everything changes; answers about the previous run are forgotten. */
-  setResult(result: AttentionResult, view: Partial<ViewState>, source: PanelState['source']): void {
+  setResult(
+    result: AttentionResult,
+    view: Partial<ViewState>,
+    source: PanelState['source'],
+    tensors = new ResultTensors(result),
+  ): void {
     this.state = {
       result,
       view: clampView(result, view),
@@ -60,6 +68,7 @@ export class Store {
       walk: undefined,
       seed: 1,
       source,
+      tensors,
     };
     this.emit(new Set<Key>(['result']));
   }
@@ -100,6 +109,11 @@ export class Store {
     if (this.state?.result.runId !== w.runId) return;
     this.state.walk = w;
     this.emit(new Set<Key>(['walk']));
+  }
+
+  /** More of the shown result's tensors arrived. */
+  tensorsArrived(tensors: ResultTensors): void {
+    if (this.state?.tensors === tensors) this.emit(new Set<Key>(['tensors']));
   }
 
   nextSeed(): void {

@@ -1,7 +1,7 @@
 /** The all-heads grid's thumbnails: where each head lands in the atlas, and means over pooled cells. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { thumbnails } from '../../webview/views/grid';
+import { thumbnailLayer, thumbnails } from '../../webview/views/grid';
 import type { AttentionResult } from '../../src/common/protocol';
 
 function result(layers: number, heads: number, T: number, attention: number[]): AttentionResult {
@@ -42,4 +42,23 @@ test('more tokens than pixels: each cell is the mean of the weights it covers, s
   assert.equal(n, 2);
   const mean = (xs: number[]) => Math.round((xs.reduce((s, x) => s + x, 0) / xs.length) * 255);
   assert.deepEqual([...atlas], [mean([0.5, 0.3, 0.1, 0.1]), mean([0.2, 0.8]), mean([0.6, 0.4]), mean([0])]);
+});
+
+test('layer by layer (as its attention arrives), the same atlas as all at once; other layers untouched', () => {
+  const T = 5;
+  const weights = Array.from({ length: 3 * 2 * T * T }, (_, i) => ((i * 37) % 11) / 10);
+  const whole = thumbnails(result(3, 2, T, weights), 3);
+  const r = result(3, 2, T, weights);
+  const { n, atlas, done } = thumbnailLayer(r, 3, 1);
+  assert.deepEqual(done, [false, true, false]);
+  const layerSize = 2 * n * n; // heads · n²
+  assert.deepEqual([...atlas.subarray(layerSize, 2 * layerSize)], [...whole.atlas.subarray(layerSize, 2 * layerSize)]);
+  assert.ok(
+    atlas.subarray(layerSize, 2 * layerSize).some((x) => x > 0),
+    'layer 2 has colour',
+  );
+  assert.deepEqual([...atlas.subarray(0, layerSize)], new Array(layerSize).fill(0), 'layer 1 not computed yet');
+  thumbnailLayer(r, 3, 0);
+  thumbnailLayer(r, 3, 2);
+  assert.deepEqual([...atlas], [...whole.atlas]);
 });

@@ -26,6 +26,16 @@ export const attentionTab: TabModule = {
   id: 'attention',
   title: 'Attention',
   needs: ['result', 'layer', 'head', 'aggregation', 'palette', 'width'],
+  // One layer's head or mean; the mean over layers reads every layer, the rollout the layers up to this one.
+  data: (v) => ({
+    attentionLayers:
+      v.aggregation === 'mean-layers'
+        ? 'all'
+        : v.aggregation === 'rollout'
+          ? Array.from({ length: v.layer + 1 }, (_, l) => l)
+          : [v.layer],
+    hiddenStates: false,
+  }),
   render({ state: { result: r, view: v }, palette, width, setView }) {
     const { matrix, title } = matrixOf(r, v);
     const heat = el('div', { className: 'heatmap-host' });

@@ -7,6 +7,7 @@ export const embeddingsTab: TabModule = {
   id: 'embeddings',
   title: 'Embeddings',
   needs: ['result', 'hiddenState', 'palette', 'width'],
+  data: () => ({ attentionLayers: [], hiddenStates: true }),
   render({ state: { result: r, view: v }, palette, width, setView }) {
     // Some graphs expose no (or not every) hidden state: the note says why, no other tensor stands in.
     const note = r.hiddenStatesNote && el('p', { className: 'banner busy', textContent: r.hiddenStatesNote });

@@ -8,6 +8,7 @@ export const headsTab: TabModule = {
   id: 'heads',
   title: 'Head view',
   needs: ['result', 'layer', 'headViewHeads', 'palette'],
+  data: (v) => ({ attentionLayers: [v.layer], hiddenStates: false }),
   render({ state: { result: r, view: v }, palette, setView }) {
     const pick = el('fieldset', { className: 'head-picks' }, el('legend', { textContent: 'Heads to draw' }));
     for (let h = 0; h < r.model.heads; h++) {

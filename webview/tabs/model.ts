@@ -7,26 +7,36 @@ export const modelTab: TabModule = {
   id: 'model',
   title: 'All heads',
   needs: ['result', 'layer', 'head', 'sort', 'palette'],
-  render({ state: { result: r, view: v }, palette, setView }) {
+  // The first layer's row: the grid draws the others as they arrive, the summaries once all are in.
+  data: () => ({ attentionLayers: [0], hiddenStates: false }),
+  render({ state: { result: r, view: v, tensors }, palette, setView }) {
     const open = (layer: number, head: number) => setView({ layer, head, aggregation: 'layer', tab: 'attention' });
-    const grid = el('div');
-    renderGrid(grid, r, v, palette, open);
+    const gridHost = el('div');
+    const grid = renderGrid(gridHost, r, v, palette, open, (l) => tensors.hasLayer(l));
     const table = el('div');
-    renderSummaries(
-      table,
-      r,
-      v.sort,
-      (column) =>
-        setView({
-          sort: { column, descending: v.sort.column === column ? !v.sort.descending : column !== 'layer' },
-        }),
-      open,
-    );
+    const summarise = () =>
+      renderSummaries(
+        table,
+        r,
+        v.sort,
+        (column) =>
+          setView({
+            sort: { column, descending: v.sort.column === column ? !v.sort.descending : column !== 'layer' },
+          }),
+        open,
+      );
+    let summarised = tensors.complete;
+    if (summarised) summarise();
+    else table.append(el('p', { className: 'help', textContent: 'Summarising once every layer has arrived…' }));
     return {
       element: el(
         'div',
         {},
-        section('All layers × heads', 'Each thumbnail is one head’s attention matrix. Choose one to open it.', grid),
+        section(
+          'All layers × heads',
+          'Each thumbnail is one head’s attention matrix. Choose one to open it.',
+          gridHost,
+        ),
         section(
           'Head summaries',
           'Numbers that point at the heads worth a look: uniform heads have entropy near 1; ' +
@@ -34,6 +44,15 @@ export const modelTab: TabModule = {
           table,
         ),
       ),
+      // More layers arrived: draw their thumbnails; with the last one, summarise.
+      update: (changed) => {
+        if (!changed.has('tensors')) return;
+        grid.drawArrived();
+        if (!summarised && tensors.complete) {
+          summarised = true;
+          summarise();
+        }
+      },
     };
   },
 };

@@ -9,6 +9,8 @@ export const scratchTab: TabModule = {
   id: 'scratch',
   title: 'From scratch',
   needs: ['result', 'layer', 'head', 'token', 'scratch', 'walk', 'seed', 'palette'],
+  // The runtime's map of the layer; the from-scratch numbers come from the worker.
+  data: (v) => ({ attentionLayers: [v.layer], hiddenStates: false }),
   render({ state, palette, host, setView, nextSeed }) {
     const { result: r, view: v, scratch, walk } = state;
     if (state.scratchUnavailable) {

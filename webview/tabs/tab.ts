@@ -1,9 +1,19 @@
-/** What a tab of the panel is: the data it draws from, how it draws, and how it follows smaller changes. */
+/**
+ * What a tab of the panel is: the data it draws from, how it draws, and how it follows smaller changes.
+ * A new tab is one module (`TabModule`) added to the shell's MODULES and to TABS in state.ts:
+ * - `needs`: the store keys whose change redraws it (`render` again);
+ * - `data(view)`: the tensors `render` reads (e.g. one layer's attention); the shell shows "Loading…"
+ *   until they have arrived, fetches them before the others for the tab on screen, and never lets a
+ *   view read a piece that is not in (it would be zeros);
+ * - `update(changed)` on the view it returned: follows the other keys in place (a token focus moves
+ *   an outline; 'tensors' draws more of a view that paints as pieces arrive, like the grid).
+ */
 import type { HeadChoice } from '../../src/common/protocol';
 import type { Palette } from '../colors';
 import type { Host } from '../host';
 import type { Key, PanelState } from '../store';
 import type { Tab, ViewState } from '../state';
+import type { DataNeed } from '../tensors';
 
 export interface TabContext {
   state: PanelState;
@@ -25,6 +35,8 @@ export interface TabModule {
   title: string;
   /** What the tab draws from: a change to any of these redraws the tab; other changes go to `update`. */
   needs: readonly Key[];
+  /** The tensors `render` reads for `view`; all of them when left out. */
+  data?(view: ViewState): DataNeed;
   render(ctx: TabContext): TabView;
 }
 

@@ -61,12 +61,13 @@ export function renderHeatmap(
   ctx.scale(dpr, dpr);
   ctx.font = o.palette.font;
   const fg = `rgb(${o.palette.foreground.join(',')})`;
-  const cells = matrixCanvas(
-    T,
-    T,
-    (q, k) => (r.model.causal && k > q ? MASKED : matrix[q * T + k]),
-    weightTable(o.palette),
-  );
+  // The cells as one array (matrixCanvas's fast path: no call per cell, 262 144 of them at 512 tokens).
+  let values = matrix;
+  if (r.model.causal) {
+    values = Float32Array.from(matrix);
+    for (let q = 0; q < T; q++) values.fill(MASKED, q * T + q + 1, (q + 1) * T);
+  }
+  const cells = matrixCanvas(T, T, values, weightTable(o.palette));
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(cells, m, m, T * cell, T * cell);
   if (showLabels) {
