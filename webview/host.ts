@@ -132,8 +132,12 @@ export class Host {
       if (loaded.complete) performance.mark('attention-lens:fetched'); // read by the benchmark
       this.store.tensorsArrived(loaded);
     };
-    // After the first view's pieces: one frame for its paint before the other pieces compete for the CPU.
-    const painted = () => new Promise<void>((done) => requestAnimationFrame(() => setTimeout(done)));
+    // After the first view's pieces: one frame for its paint before the other pieces compete for the CPU (a hidden
+    // panel, kept alive by retainContextWhenHidden, gets no frames: it goes on at once).
+    const painted = () =>
+      new Promise<void>((done) =>
+        document.visibilityState === 'hidden' ? done() : requestAnimationFrame(() => setTimeout(done)),
+      );
     loaded.load(first, loading.signal, arrived, painted).catch(failed);
   }
 
