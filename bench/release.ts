@@ -9,7 +9,7 @@
 import * as path from 'node:path';
 import { tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AttentionResult, Dtype } from '../src/common/protocol';
+import type { Dtype, HostResult } from '../src/common/protocol';
 import { EngineClient } from '../src/host/engineClient';
 import { mib } from '../src/common/memory';
 import { repeatedText } from '../test/support/models';
@@ -31,7 +31,7 @@ async function main() {
     tensorDir,
   );
   /** The host keeps the last result (ResultStore), so the bench does too. */
-  let kept: AttentionResult | undefined;
+  let kept: HostResult | undefined;
   const explain = async (T: number) => {
     const t0 = performance.now();
     kept = await client.explain(spec, repeatedText(spec.id, T), T).result;

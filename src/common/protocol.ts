@@ -147,6 +147,18 @@ export interface Seq2SeqResult {
   generateMs: number;
 }
 
+/** The arrays of a result: the worker keeps them and the panel loads them from `tensorFiles`. */
+export type ResultArrays = 'attention' | 'hiddenStates';
+
+/**
+ * A result as the extension host receives it: everything but the arrays (170 MB for BERT-base at 512 tokens, whose
+ * structured clone and garbage would stall the editor), and where the worker wrote them. The arrays are typed
+ * `never`, so a reply that carries them cannot be written; the host asks the worker for the rows it needs (`row`).
+ */
+export type HostResult = Omit<AttentionResult, ResultArrays | 'tensorFiles'> & { [K in ResultArrays]?: never } & {
+  tensorFiles: NonNullable<AttentionResult['tensorFiles']>;
+};
+
 // ---- host <-> worker -------------------------------------------------------------------------
 
 export interface ModelSpec {
@@ -204,14 +216,19 @@ const scratchQuery = object({ runId: id, layer: index });
 const walkQuery = object({ runId: id, layer: index, head: index, token: index });
 export type ScratchQuery = Infer<typeof scratchQuery>;
 export type WalkQuery = Infer<typeof walkQuery>;
+/** One row of attention (a head's, or the mean of the layer's heads): where `token` looks. Asked by the host only. */
+export type RowQuery = { runId: number } & ViewSelection;
 
 // ---- host <-> worker -------------------------------------------------------------------------
 
 export type WorkerMethods = {
-  /** `tensorDir`: where to write the tensors of a run the host receives (AttentionResult.tensorFiles). */
+  /**
+   * `tensorDir`: where to write the tensors of a run the host receives (HostResult.tensorFiles). `keep`: an earlier
+   * run the editor's hover still refers to, kept beside the new one (the worker drops every other run).
+   */
   explain: {
-    params: { model: ModelSpec; text: string; maxTokens: number; tensorDir?: string };
-    result: AttentionResult;
+    params: { model: ModelSpec; text: string; maxTokens: number; tensorDir: string; keep?: number };
+    result: HostResult;
   };
   /** Continue Selection: the model writes up to maxNewTokens after `text` (worker/generate.ts). */
   generate: {
@@ -221,10 +238,13 @@ export type WorkerMethods = {
       maxTokens: number;
       maxNewTokens: number;
       sampling: Sampling;
-      tensorDir?: string;
+      tensorDir: string;
+      keep?: number;
     };
-    result: AttentionResult;
+    result: HostResult;
   };
+  /** One row of a kept run's attention, [T], for the editor's hover and tint. */
+  row: { params: RowQuery; result: Float32Array };
   /** One layer recomputed from the model's weights. */
   scratch: { params: ScratchQuery; result: ScratchLayer };
   /** One query token's attention, step by step. */
@@ -299,8 +319,6 @@ export type HostToWebview =
       tensors?: { attention: string[]; hiddenStates: string[] };
     }
   | { type: 'busy'; message: string }
-  /** The run the busy banner announced was cancelled; the panel keeps what it showed. */
-  | { type: 'cancelled' }
   /** The run the busy banner announced was cancelled; the panel keeps what it showed. */
   | { type: 'cancelled' }
   | { type: 'error'; message: string }

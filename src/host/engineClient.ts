@@ -4,8 +4,9 @@
  */
 import { Worker } from 'node:worker_threads';
 import type {
-  AttentionResult,
+  HostResult,
   ModelSpec,
+  RowQuery,
   ScratchLayer,
   ScratchQuery,
   WalkData,
@@ -48,8 +49,8 @@ export class EngineClient {
     private readonly workerPath: string,
     private readonly runtime: () => RuntimeOptions,
     private readonly onLog: (level: 'info' | 'warning', message: string) => void = () => undefined,
-    /** Where the worker writes the tensors of the runs it delivers (see AttentionResult.tensorFiles). */
-    private readonly tensorDir?: string,
+    /** Where the worker writes the tensors of the runs it delivers (see HostResult.tensorFiles). */
+    private readonly tensorDir: string,
     /** After this long without a request the worker is ended to give its memory back (0: never). */
     private readonly releaseAfterMs: () => number = () => 0,
   ) {}
@@ -77,21 +78,25 @@ export class EngineClient {
     return requests;
   }
 
-  /** Explains `text`; cancels whatever explain was still running. */
+  /**
+   * Explains `text`; cancels whatever explain was still running. `keep`: an earlier run the editor's hover still
+   * refers to, which the worker keeps beside the new one (it drops all others).
+   */
   explain(
     model: ModelSpec,
     text: string,
     maxTokens: number,
     onProgress?: (m: string) => void,
-  ): { id: number; result: Promise<AttentionResult> } {
-    return this.startRun('explain', { model, text, maxTokens, tensorDir: this.tensorDir }, onProgress);
+    keep?: number,
+  ): { id: number; result: Promise<HostResult> } {
+    return this.startRun('explain', { model, text, maxTokens, tensorDir: this.tensorDir, keep }, onProgress);
   }
 
   /** Continues `text` with the model's own tokens (a decoder); cancels whatever explain was still running. */
   generate(
     params: Omit<WorkerMethods['generate']['params'], 'tensorDir'>,
     onProgress?: (m: string) => void,
-  ): { id: number; result: Promise<AttentionResult> } {
+  ): { id: number; result: Promise<HostResult> } {
     return this.startRun('generate', { ...params, tensorDir: this.tensorDir }, onProgress);
   }
 
@@ -100,7 +105,7 @@ export class EngineClient {
     method: K,
     params: WorkerMethods[K]['params'],
     onProgress?: (m: string) => void,
-  ): { id: number; result: Promise<AttentionResult> } {
+  ): { id: number; result: Promise<HostResult> } {
     for (const id of [...this.explains]) this.cancel(id);
     // Another model: a new worker, so that the old one's WebAssembly memory goes back to the system.
     const model = params.model;
@@ -127,6 +132,12 @@ export class EngineClient {
   /** A follow-up question about a run: one layer from scratch. Does not cancel runs. */
   scratch(query: ScratchQuery): Promise<ScratchLayer> {
     return this.aboutRun(query, (q) => this.ensureWorker().request('scratch', q).result);
+  }
+
+  /** One row of a kept run's attention, [T] (the hover's and tint's). Does not cancel runs. */
+  row(query: RowQuery): Promise<Float32Array> {
+    const ask = async (q: RowQuery) => ({ runId: q.runId, row: await this.ensureWorker().request('row', q).result });
+    return this.aboutRun(query, ask).then((a) => a.row);
   }
 
   /** A follow-up question about a run: one token's walk. Does not cancel runs. */

@@ -6,6 +6,7 @@ import { precisionMigrationNotice, readSettings } from './config';
 import { EngineClient } from './engineClient';
 import { AttentionHoverProvider } from './editor/hover';
 import { AttentionTint } from './editor/tint';
+import { AttentionRows } from './editor/rows';
 import { AttentionStatus } from './editor/statusBar';
 import { SHOW_PANEL_COMMAND } from './editor/hoverText';
 import { ExplainedSelection, ResultStore, VERSION_UNKNOWN } from './editor/results';
@@ -107,7 +108,7 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
     }),
     vscode.languages.registerHoverProvider(
       { pattern: '**' },
-      new AttentionHoverProvider(store, () => panel.view, tint),
+      new AttentionHoverProvider(store, () => panel.view, tint, new AttentionRows((q) => client.row(q))),
     ),
     // Closing the panel while a run is going means the person no longer wants it.
     panel.onDidClose(() => client.cancelAll()),

@@ -8,7 +8,7 @@
  * new worker (same model, text and limit, so the same numbers) and is answered about that run.
  */
 import { rm } from 'node:fs/promises';
-import type { AttentionResult, ModelSpec, WorkerMethods } from '../common/protocol';
+import type { HostResult, ModelSpec, WorkerMethods } from '../common/protocol';
 
 export type ExplainParams = WorkerMethods['explain']['params'];
 
@@ -83,7 +83,7 @@ export class RunRecall {
    * A run reached the host. Returns the tensor files of the run it replaces when the worker that wrote them
    * was ended (a restarted worker does not know them, so it would not remove them).
    */
-  delivered(result: AttentionResult, params: ExplainParams | undefined, generation: number): string[] {
+  delivered(result: HostResult, params: ExplainParams | undefined, generation: number): string[] {
     const previous = this.last;
     const files = result.tensorFiles ? [...result.tensorFiles.attention, ...result.tensorFiles.hiddenStates] : [];
     this.last = { runId: result.runId, params, generation, files };
@@ -108,8 +108,8 @@ export class RunRecall {
     const l = this.last;
     if (!l?.params || l.runId !== runId || l.generation === generation) return Promise.resolve(runId);
     if (l.again?.generation !== generation) {
-      // No tensor files: the panel already has this run's tensors.
-      const again = { generation, runId: explainAgain({ ...l.params!, tensorDir: undefined }) };
+      // Its tensor files are written again: the worker keeps no run without them (the host reads no arrays).
+      const again = { generation, runId: explainAgain(l.params!) };
       l.again = again;
       again.runId.catch(() => l.again === again && (l.again = undefined));
     }

@@ -1,17 +1,16 @@
 /** worker_threads entry: keeps loaded models warm and runs them off the extension host's main thread. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import * as path from 'node:path';
-import type { AttentionResult, ModelSpec, WorkerMethods, WorkerRequest, WorkerResponse } from '../common/protocol';
+import type { HostResult, ModelSpec, WorkerMethods, WorkerRequest, WorkerResponse } from '../common/protocol';
 import { errorReply, replyOf } from '../common/rpc';
-import { LoadedModel, RUN_GONE } from './explainer';
+import { LoadedModel } from './explainer';
+import { attentionRowOf, KeptRuns } from './keptRuns';
+import { removeTensorFiles, writeTensors } from '../node/tensorFiles';
 import { RuntimeOptions, startRuntime } from './runtime';
 import { describeError, UserFacingError } from '../common/errors';
 import { isEncoderDecoderFolder } from '../node/catalog';
 import { LoadedSeq2Seq } from './seq2seq';
 import { watchWasmMemory, workerMemory } from './memory';
 import { describeMemory } from '../common/memory';
-import { tensorPieces } from '../common/attention/layout';
 
 /** A loaded model of either kind; both answer the same questions about their runs. */
 type AnyModel = LoadedModel | LoadedSeq2Seq;
@@ -51,29 +50,10 @@ let current: { key: string; model: Promise<AnyModel> } | undefined;
 const running = new Set<number>();
 const cancelled = new Set<number>();
 /**
- * The last run the host received: the one its panel shows, and the only one follow-up questions are
- * about. Kept until another run reaches the host, even across a model switch (the from-scratch
- * answers need the model's copied weights, not its session). Cancelled runs never replace it.
+ * The runs the host's questions are about (which, and why: keptRuns.ts): the shown run and one a hover refers to.
+ * Kept across a model switch (the from-scratch answers need the model's copied weights, not its session).
  */
-let shown: { runId: number; model: AnyModel; files?: string[] } | undefined;
-
-/** Writes a run's tensors for the panel to load, off the extension host's main thread, in pieces (tensorPieces). */
-async function writeTensors(dir: string, runId: number, r: AttentionResult): Promise<AttentionResult['tensorFiles']> {
-  await mkdir(dir, { recursive: true });
-  const pieces = tensorPieces(r);
-  const write = async (name: string, x: Float32Array, ranges: [number, number][]) => {
-    const files = ranges.map((_, i) => path.join(dir, `${runId}.${name}.${i}.f32`));
-    for (const [i, [start, end]] of ranges.entries()) await writeFile(files[i], x.subarray(start, end));
-    return files;
-  };
-  return {
-    attention: await write('attention', r.attention, pieces.attention),
-    hiddenStates: await write('hidden', r.hiddenStates, pieces.hiddenStates),
-  };
-}
-
-const removeFiles = (files: string[] = []) =>
-  Promise.all(files.map((f) => rm(f, { force: true }))).catch(() => undefined);
+const kept = new KeptRuns();
 
 async function modelFor(spec: ModelSpec, id: number): Promise<AnyModel> {
   const key = keyOf(spec);
@@ -125,9 +105,11 @@ port.on('message', async (req: WorkerRequest) => {
   if (req.method !== 'explain' && req.method !== 'generate') {
     try {
       const q = req.params;
-      const model = shown?.runId === q.runId ? shown.model : await current?.model;
-      if (!model) throw new UserFacingError(RUN_GONE);
-      if (req.method === 'scratch') {
+      const { model, result } = kept.get(q.runId);
+      if (req.method === 'row') {
+        const row = attentionRowOf(result, req.params);
+        post(replyOf<WorkerMethods>(id, row), [row.buffer as ArrayBuffer]);
+      } else if (req.method === 'scratch') {
         const scratch = model.scratchLayer(q.runId, q.layer);
         post(replyOf<WorkerMethods>(id, scratch), [scratch.attention.buffer as ArrayBuffer]);
       } else {
@@ -139,7 +121,7 @@ port.on('message', async (req: WorkerRequest) => {
     }
     return;
   }
-  const { model: spec, text, maxTokens, tensorDir } = req.params;
+  const { model: spec, text, maxTokens, tensorDir, keep } = req.params;
   running.add(id);
   try {
     const model = await modelFor(spec, id);
@@ -150,25 +132,22 @@ port.on('message', async (req: WorkerRequest) => {
     // Held after the run, as a long inference would be, so that Cancel lands on a run that finishes.
     if (testRunDelayMs > 0) await new Promise((r) => setTimeout(r, testRunDelayMs));
     if (cancelled.has(id)) return model.forget(id);
-    // A file the panel cannot read is not fatal: the host then sends the tensors itself.
-    const tensorFiles = tensorDir ? await writeTensors(tensorDir, id, result).catch(() => undefined) : undefined;
+    // The panel has no other way to the tensors: the host never holds them (HostResult).
+    const tensorFiles = await writeTensors(tensorDir, id, result).catch((e) => {
+      model.forget(id);
+      throw new UserFacingError(`The result could not be written to ${tensorDir} for the panel: ${describeError(e)}`);
+    });
     if (cancelled.delete(id)) {
-      void removeFiles(tensorFiles && [...tensorFiles.attention, ...tensorFiles.hiddenStates]);
+      void removeTensorFiles(tensorFiles);
       return model.forget(id);
     }
-    if (shown && shown.runId !== id) {
-      shown.model.forget(shown.runId);
-      await removeFiles(shown.files);
-    }
-    shown = { runId: id, model, files: tensorFiles && [...tensorFiles.attention, ...tensorFiles.hiddenStates] };
-    result.tensorFiles = tensorFiles;
+    await kept.show({ runId: id, model, result, files: tensorFiles }, keep);
     result.workerMemory = workerMemory();
     logMemory(`Explained ${result.tokens.length} tokens in ${result.timings.inferenceMs.toFixed(0)} ms`);
-    // The worker keeps the attention for follow-up queries, so the host gets a copy of it; the hidden
-    // states are not needed again here and move to the host without a copy.
-    const sent = { ...result, attention: result.attention.slice() };
-    const moved = [sent.attention.buffer as ArrayBuffer, sent.hiddenStates.buffer as ArrayBuffer];
-    post(replyOf<WorkerMethods>(id, sent), moved);
+    // The arrays stay here (rows are asked for); the host gets the rest, a few kB.
+    const { attention: _attention, hiddenStates: _hiddenStates, ...rest } = result;
+    const sent: HostResult = { ...rest, tensorFiles };
+    post(replyOf<WorkerMethods>(id, sent));
   } catch (e) {
     if (!cancelled.has(id)) post(errorReply<WorkerMethods>(id, describeError(e, spec)));
   } finally {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LoadedModel } from '../../src/worker/explainer';
 import { escapeMarkdown, hoverMarkdown } from '../../src/host/editor/hoverText';
+import { rowOf } from '../../src/common/attention/aggregate';
 import { repoRoot, runtime, spec } from '../support/models';
 
 const corpus = JSON.parse(readFileSync(path.join(repoRoot, 'test/fixtures/hostile-inputs.json'), 'utf8')) as string[];
@@ -42,7 +43,7 @@ for (const name of ['bert-mini-shakespeare', 'gpt2-mini-shakespeare', 'stories26
         if (text.startsWith('word word')) assert.ok(r.truncated, 'long input is cut, and says so');
 
         if (T === 0) return;
-        const md = hoverMarkdown(r, r.model.layers - 1, 'mean', T - 1);
+        const md = hoverMarkdown(r, r.model.layers - 1, 'mean', T - 1, rowOf(r, r.model.layers - 1, 'mean', T - 1));
         const withoutOurLink = md.replace(
           /\[Open in the Attention Lens panel\]\(command:attentionLens\.showPanel\?[^)\s]+\)$/,
           '',

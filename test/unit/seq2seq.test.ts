@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-web';
 import type { AttentionResult } from '../../src/common/protocol';
 import { FAMILIES } from '../../src/common/protocol';
 import { familyLayerIndex, familyRow, familyShape } from '../../src/common/attention/layout';
-import { familyAsResult, familyMap, rollout } from '../../src/common/attention/aggregate';
+import { familyAsResult, familyMap, rollout, rowOf } from '../../src/common/attention/aggregate';
 import { LoadedSeq2Seq } from '../../src/worker/seq2seq';
 import { hoverMarkdown } from '../../src/host/editor/hoverText';
 import { runtime, spec } from '../support/models';
@@ -127,7 +127,7 @@ describe('marian-mini-dates (fp32)', () => {
   test('the hover over a source word lists the output tokens that read it most', async () => {
     const r = await m.explain('Tuesday, December 1, 2026', 512, 3);
     const month = r.tokens.findIndex((t) => t.label === ' December');
-    const md = hoverMarkdown(r, 1, 'mean', month);
+    const md = hoverMarkdown(r, 1, 'mean', month, rowOf(r, 1, 'mean', month));
     const readers = md.split('(cross-attention, decoder layer 2, mean of 4 heads):')[1];
     assert.ok(readers, md);
     // The month "12" reads "December" with weight 1.00 in layer 2 (SOURCE.txt's alignment check).

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { EngineClient } from '../../src/host/engineClient';
 import { ExplainParams, IdleRelease, RunRecall, Timers } from '../../src/host/workerLifetime';
-import type { AttentionResult } from '../../src/common/protocol';
+import type { HostResult } from '../../src/common/protocol';
 import { repoRoot, sampleText, spec } from '../support/models';
 
 const workerPath = path.join(repoRoot, 'dist/worker.js');
@@ -14,7 +14,7 @@ const runtime = () => ({ wasmDir: path.join(repoRoot, 'dist/ort'), threads: 2 })
 const bert = spec('bert-mini-shakespeare', 'q8');
 
 /** A client whose log lines are kept, and a promise for the first line matching a pattern. */
-function client(releaseAfterMs = 0, tensorDir?: string) {
+function client(releaseAfterMs = 0, tensorDir = path.join(tmpdir(), 'attention-lens-release-test')) {
   const logs: string[] = [];
   const waiters: [RegExp, (line: string) => void][] = [];
   const c = new EngineClient(
@@ -185,7 +185,7 @@ test('IdleRelease: counts from the last touch, waits while busy, never with 0', 
 test('RunRecall: only the last delivered run of an ended worker is explained again, once per worker', async () => {
   const recall = new RunRecall();
   const result = (runId: number, files: string[]) =>
-    ({ runId, tensorFiles: { attention: files, hiddenStates: [] } }) as unknown as AttentionResult;
+    ({ runId, tensorFiles: { attention: files, hiddenStates: [] } }) as unknown as HostResult;
   const params: ExplainParams = { model: bert, text: 'x', maxTokens: 512, tensorDir: '/t' };
   assert.deepEqual(recall.delivered(result(1, ['a']), params, 1), []);
   assert.deepEqual(recall.delivered(result(2, ['b']), params, 1), [], 'same worker: it removes its own files');
@@ -195,7 +195,7 @@ test('RunRecall: only the last delivered run of an ended worker is explained aga
   assert.equal(await recall.runIdIn(1, 2, again), 1, 'an older run is passed through');
   assert.equal(await recall.runIdIn(2, 2, again), 41);
   assert.equal(await recall.runIdIn(2, 2, again), 41, 'explained again once per worker');
-  assert.deepEqual(asked, [{ ...params, tensorDir: undefined }], 'without tensor files: the panel has them');
+  assert.deepEqual(asked, [params], 'with its tensor files: the worker keeps no run without them');
   assert.equal(await recall.runIdIn(2, 3, again), 42);
   assert.deepEqual(recall.delivered(result(3, ['c']), params, 3), ['b'], "an ended worker's files are removed");
 });

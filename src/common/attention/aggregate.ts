@@ -26,15 +26,9 @@ export function rowOf(r: AttentionResult, layer: number, head: HeadChoice, q: nu
   return mean;
 }
 
-/** The tokens q attends to most, strongest first. */
-export function topAttended(
-  r: AttentionResult,
-  layer: number,
-  head: HeadChoice,
-  q: number,
-  n: number,
-): { token: number; weight: number }[] {
-  return Array.from(rowOf(r, layer, head, q), (weight, token) => ({ token, weight }))
+/** The tokens a row of attention [T] (rowOf) attends to most: the `n` largest weights, strongest first. */
+export function topOfRow(row: ArrayLike<number>, n: number): { token: number; weight: number }[] {
+  return Array.from(row, (weight, token) => ({ token, weight }))
     .sort((a, b) => b.weight - a.weight)
     .slice(0, n);
 }

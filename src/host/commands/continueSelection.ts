@@ -28,9 +28,10 @@ export function generationSettings(): { maxNewTokens: number; sampling: Sampling
 
 const continueRun: RunStarter = {
   verb: 'Continuing',
-  start(deps, spec, text, settings, onProgress) {
+  start(deps, spec, text, settings, onProgress, keep) {
     const { maxNewTokens, sampling } = generationSettings();
-    return deps.client.generate({ model: spec, text, maxTokens: settings.maxTokens, maxNewTokens, sampling }, (m) => {
+    const params = { model: spec, text, maxTokens: settings.maxTokens, maxNewTokens, sampling, keep };
+    return deps.client.generate(params, (m) => {
       onProgress(m);
       // The panel streams the tokens in its banner while they come.
       if (deps.panel.isOpen) deps.panel.post({ type: 'busy', message: m });

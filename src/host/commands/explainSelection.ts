@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { readSettings, type Settings } from '../config';
-import type { AttentionResult, ModelSpec } from '../../common/protocol';
+import type { HostResult, ModelSpec } from '../../common/protocol';
 import { CancelledError, EngineClient } from '../engineClient';
 import { describeError, plainText } from '../../common/errors';
 import { notify } from '../notify';
@@ -57,12 +57,15 @@ export interface RunStarter {
     text: string,
     settings: Settings,
     onProgress: (m: string) => void,
-  ): { id: number; result: Promise<AttentionResult> };
+    /** An earlier run to keep in the worker beside this one. */
+    keep?: number,
+  ): { id: number; result: Promise<HostResult> };
 }
 
 const explainRun: RunStarter = {
   verb: 'Explaining',
-  start: (deps, spec, text, settings, onProgress) => deps.client.explain(spec, text, settings.maxTokens, onProgress),
+  start: (deps, spec, text, settings, onProgress, keep) =>
+    deps.client.explain(spec, text, settings.maxTokens, onProgress, keep),
 };
 
 export async function explainSelection(deps: ExplainDeps): Promise<ExplainedSelection | undefined> {
@@ -108,7 +111,10 @@ export async function explainText(
         progress.report({ message: plainText(`${how.verb} with ${spec.id}…`) });
         if (deps.panel.isOpen) deps.panel.post({ type: 'busy', message: `${how.verb} with ${spec.id}…` });
         const onProgress = (message: string) => progress.report({ message: plainText(message) });
-        const run = how.start(deps, spec, text, settings, onProgress);
+        // The previously explained document's run stays in the worker for its hover (keptRuns.ts).
+        const last = deps.store.last;
+        const keep = last && last.uri.toString() !== source?.uri ? last.result.runId : undefined;
+        const run = how.start(deps, spec, text, settings, onProgress, keep);
         const sub = token.onCancellationRequested(() => deps.client.cancel(run.id));
         try {
           return await run.result;

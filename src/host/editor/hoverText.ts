@@ -1,5 +1,5 @@
 /** The hover's markdown, as a pure function of a result (so hostile text can be tested without VS Code). */
-import { topAttended, topReaders } from '../../common/attention/aggregate';
+import { topOfRow, topReaders } from '../../common/attention/aggregate';
 import { familyShape } from '../../common/attention/layout';
 import type { AttentionResult, HeadChoice } from '../../common/protocol';
 
@@ -21,7 +21,14 @@ export function escapeMarkdown(s: string): string {
   );
 }
 
-export function hoverMarkdown(r: AttentionResult, layer: number, head: HeadChoice, q: number): string {
+/** `row`: where token `q` looks in that layer and head (or mean of heads), [T], as the worker answered it. */
+export function hoverMarkdown(
+  r: Pick<AttentionResult, 'tokens' | 'model' | 'seq2seq'>,
+  layer: number,
+  head: HeadChoice,
+  q: number,
+  row: Float32Array,
+): string {
   const name = (i: number) => `“${escapeMarkdown(r.tokens[i].label)}”`;
   const which = head === 'mean' ? `mean of ${r.model.heads} heads` : `head ${head + 1}`;
   const where = `layer ${layer + 1}, ${which}`;
@@ -30,9 +37,7 @@ export function hoverMarkdown(r: AttentionResult, layer: number, head: HeadChoic
     '',
     'Attends most to:',
     '',
-    ...topAttended(r, layer, head, q, 3).map(
-      (t) => `- ${name(t.token)} (#${t.token}) — ${(100 * t.weight).toFixed(1)}%`,
-    ),
+    ...topOfRow(row, 3).map((t) => `- ${name(t.token)} (#${t.token}) — ${(100 * t.weight).toFixed(1)}%`),
     ...crossReaders(r, layer, head, q),
     '',
     `[Open in the Attention Lens ` +
@@ -42,10 +47,16 @@ export function hoverMarkdown(r: AttentionResult, layer: number, head: HeadChoic
 }
 
 /** Encoder–decoder results: the output tokens whose cross-attention reads source token k most. */
-function crossReaders(r: AttentionResult, layer: number, head: HeadChoice, k: number): string[] {
+function crossReaders(
+  r: Pick<AttentionResult, 'tokens' | 'model' | 'seq2seq'>,
+  layer: number,
+  head: HeadChoice,
+  k: number,
+): string[] {
   const s = r.seq2seq;
   if (!s) return [];
-  const f = familyShape(r, 'cross');
+  // The cross family is read from seq2seq alone (its arrays are small and reach the host); the encoder's is not.
+  const f = familyShape({ ...r, attention: new Float32Array(0) }, 'cross');
   const l = Math.min(layer, f.layers - 1);
   const h = head === 'mean' ? head : Math.min(head, f.heads - 1);
   const which = h === 'mean' ? `mean of ${f.heads} heads` : `head ${h + 1}`;

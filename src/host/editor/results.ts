@@ -1,6 +1,6 @@
 /** The last explained selection of each document, which the hover and the panel read. */
 import * as vscode from 'vscode';
-import type { AttentionResult } from '../../common/protocol';
+import type { HostResult } from '../../common/protocol';
 
 /** The document's version was not known when explained (after a window reload): see ResultStore.get. */
 export const VERSION_UNKNOWN = -1;
@@ -11,7 +11,8 @@ export interface ExplainedSelection {
   version: number;
   /** Offset of the selection's first character in the document. */
   offset: number;
-  result: AttentionResult;
+  /** Without its arrays: the worker keeps them and answers for rows (AttentionRows). */
+  result: HostResult;
 }
 
 export class ResultStore {
@@ -19,7 +20,7 @@ export class ResultStore {
   private latest: ExplainedSelection | undefined;
   private readonly changed = new vscode.EventEmitter<ExplainedSelection>();
   readonly onDidChange = this.changed.event;
-  /** A closed document's tensors are not kept (the panel holds its own copy of what it shows). */
+  /** A closed document's result is not kept (the worker may still keep its run: keptRuns.ts). */
   private readonly closing = vscode.workspace.onDidCloseTextDocument((d) => this.byDocument.delete(d.uri.toString()));
 
   set(entry: ExplainedSelection): void {

@@ -4,9 +4,6 @@
  * and every user, can set them).
  */
 import * as vscode from 'vscode';
-import { rowOf } from '../../common/attention/aggregate';
-import { clampSelection } from '../../common/attention/layout';
-import type { HeadChoice } from '../../common/protocol';
 import type { ExplainedSelection } from './results';
 
 const TINT_LEVELS = 5;
@@ -33,13 +30,12 @@ export class AttentionTint implements vscode.Disposable {
   /** The token each level's ranges belong to, for tests and the status line. */
   current: { token: number; levels: number[] } | undefined;
 
-  show(document: vscode.TextDocument, entry: ExplainedSelection, q: number, layer: number, head: HeadChoice): void {
+  /** `row`: where token `q` looks in the layer and head shown (AttentionRows), [T]. */
+  show(document: vscode.TextDocument, entry: ExplainedSelection, q: number, row: Float32Array): void {
     const editor = vscode.window.visibleTextEditors.find((e) => e.document === document);
     if (!editor) return;
     if (this.tinted && this.tinted !== editor) this.clear();
     const r = entry.result;
-    const at = clampSelection(r, { layer, head, token: q });
-    const row = rowOf(r, at.layer, at.head, at.token);
     // Scaled by the largest weight on a token that has characters: [CLS]/[SEP] often take the most and cannot be
     // tinted.
     const visible = (k: number) => !r.tokens[k].special && r.tokens[k].start < r.tokens[k].end;

@@ -1,8 +1,8 @@
 /** The Attention Lens webview panel: one per window, fed from the ResultStore. */
 import * as vscode from 'vscode';
 import {
-  AttentionResult,
   ExportRequest,
+  HostResult,
   HostToWebview,
   MEAN_OF_HEADS,
   parseWebviewMessage,
@@ -41,7 +41,7 @@ export class AttentionPanel {
 
   constructor(
     private readonly extensionUri: vscode.Uri,
-    /** Where the worker writes the tensors of the run the panel shows (AttentionResult.tensorFiles). */
+    /** Where the worker writes the tensors of the run the panel shows (HostResult.tensorFiles). */
     private readonly tensorDir: string,
     private readonly onReveal: (entry: ExplainedSelection, token: number) => void,
     private readonly answers: PanelAnswers,
@@ -57,20 +57,18 @@ export class AttentionPanel {
     if (entry && entry !== this.shown) {
       this.shown = entry;
       const source = { uri: entry.uri.toString(), offset: entry.offset };
-      this.post({ ...this.resultMessage(entry.result), focus, source });
+      this.post({ ...this.resultMessage(entry.result, this.panel!.webview), focus, source });
     } else if (focus) {
       this.post({ type: 'focus', focus });
     }
   }
 
   /**
-   * The result without its tensors when the worker wrote them to files: the webview fetches those
-   * itself, so they never pass through this thread (a BERT-base explain at 512 tokens is 170 MB).
+   * The result with empty arrays and the URLs of its tensor files: the webview fetches those itself, so
+   * they never pass through this thread (a BERT-base explain at 512 tokens is 170 MB; the host has none).
    */
-  private resultMessage(r: AttentionResult): Extract<HostToWebview, { type: 'result' }> {
+  private resultMessage(r: HostResult, webview: vscode.Webview): Extract<HostToWebview, { type: 'result' }> {
     const files = r.tensorFiles;
-    if (!files || !this.panel) return { type: 'result', result: r };
-    const webview = this.panel.webview;
     const urls = (pieces: string[]) => pieces.map((f) => webview.asWebviewUri(vscode.Uri.file(f)).toString());
     const empty = new Float32Array(0);
     return {

@@ -2,6 +2,15 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { api, explainFirstLine, hoverText, openSample, useModel } from './helpers';
+import type { ExplainedSelection } from '../../../src/host/editor/results';
+import { readTensors } from '../../../src/node/tensorFiles';
+
+/** Every typed array in a value, with its size: the extension host must hold none of a result's tensors. */
+function typedArrays(v: unknown, at = 'result'): string[] {
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return [`${at} (${v.byteLength} bytes)`];
+  if (typeof v !== 'object' || v === null) return [];
+  return Object.entries(v).flatMap(([k, x]) => typedArrays(x, `${at}.${k}`));
+}
 
 describe('Attention Lens in VS Code', function () {
   this.timeout(120_000);
@@ -32,17 +41,14 @@ describe('Attention Lens in VS Code', function () {
     ['stories260K', 5, 8, true],
   ] as const) {
     it(`Explain Selection with ${model} yields ${layers} layers × ${heads} heads`, async () => {
-      await api();
+      const lens = await api();
       await useModel(model);
-      const entry = await explainFirstLine<{
-        result: {
-          model: { layers: number; heads: number; causal: boolean };
-          tokens: unknown[];
-          attention: Float32Array;
-        };
-      }>(await openSample());
+      const entry = await explainFirstLine<ExplainedSelection>(await openSample());
       assert.ok(entry, 'the command returns the explained selection');
-      const r = entry.result;
+      // Issue #11: the worker keeps the tensors; the host receives none (not even one copy of a row).
+      assert.deepEqual(typedArrays(entry.result), [], 'the host holds no tensors of the result');
+      assert.deepEqual(typedArrays(lens.store.last), [], 'nor does its store');
+      const r = await readTensors(entry.result); // what the panel loads
       assert.equal(r.model.layers, layers);
       assert.equal(r.model.heads, heads);
       assert.equal(r.model.causal, causal);
@@ -74,21 +80,26 @@ describe('Attention Lens in VS Code', function () {
       const lens = await api();
       await useModel('bert-mini-shakespeare');
       const editor = await openSample();
-      const entry = await explainFirstLine<{
-        result: { tokens: { special: boolean }[]; attention: Float32Array; model: { layers: number; heads: number } };
-      }>(editor);
-      await hoverText(editor.document, new vscode.Position(0, 7));
+      const entry = await explainFirstLine<ExplainedSelection>(editor);
+      const hover = await hoverText(editor.document, new vscode.Position(0, 7));
       const tinted = lens.tint.current;
       assert.ok(tinted, 'the editor is tinted');
-      const r = entry!.result;
+      const r = await readTensors(entry!.result); // the tensors as the worker wrote them
       const T = r.tokens.length;
-      // The panel's default view: last layer, mean of heads.
+      // The panel's default view: last layer, mean of heads, computed here from all heads' rows.
       const row = Array.from({ length: T }, (_, k) => {
         let s = 0;
         for (let h = 0; h < r.model.heads; h++)
           s += r.attention[(((r.model.layers - 1) * r.model.heads + h) * T + tinted.token) * T + k] / r.model.heads;
         return s;
       });
+      const top3 = row
+        .map((w, k) => ({ w, k }))
+        .sort((a, b) => b.w - a.w)
+        .slice(0, 3)
+        .map((t) => `#${t.k})`);
+      assert.deepEqual(hover.match(/#\d+\)/g), top3, `the hover lists the 3 most attended tokens:\n${hover}`);
+      assert.match(hover, new RegExp(`${(100 * row[Number(top3[0].slice(1, -1))]).toFixed(1)}%`), 'with weights');
       const strongest = row
         .map((w, k) => (r.tokens[k].special ? -1 : w))
         .reduce((best, w, k, all) => (w > all[best] ? k : best), 0);

@@ -1,0 +1,57 @@
+/**
+ * A run's tensors on disk (HostResult.tensorFiles): written by the worker, fetched by the panel, and read back by
+ * the extension host only when the person exports them. Raw float32 in pieces, in the order of attention/layout.ts.
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { AttentionResult, HostResult } from '../common/protocol';
+import { attentionSize, hiddenStatesSize, tensorPieces } from '../common/attention/layout';
+
+export type TensorFiles = HostResult['tensorFiles'];
+
+/** Writes a run's tensors for the panel to load, off the extension host's main thread, in pieces (tensorPieces). */
+export async function writeTensors(dir: string, runId: number, r: AttentionResult): Promise<TensorFiles> {
+  await mkdir(dir, { recursive: true });
+  const pieces = tensorPieces(r);
+  const write = async (name: string, x: Float32Array, ranges: [number, number][]) => {
+    const files = ranges.map((_, i) => path.join(dir, `${runId}.${name}.${i}.f32`));
+    for (const [i, [start, end]] of ranges.entries()) await writeFile(files[i], x.subarray(start, end));
+    return files;
+  };
+  return {
+    attention: await write('attention', r.attention, pieces.attention),
+    hiddenStates: await write('hidden', r.hiddenStates, pieces.hiddenStates),
+  };
+}
+
+export const tensorFileList = (files?: TensorFiles): string[] =>
+  files ? [...files.attention, ...files.hiddenStates] : [];
+
+export const removeTensorFiles = (files?: TensorFiles) =>
+  Promise.all(tensorFileList(files).map((f) => rm(f, { force: true }))).then(
+    () => undefined,
+    () => undefined,
+  );
+
+/** The pieces joined into one array of `floats` numbers; a missing or short file is an error that says so. */
+async function readFloats(pieces: string[], floats: number): Promise<Float32Array> {
+  const out = new Float32Array(floats);
+  let at = 0;
+  for (const f of pieces) {
+    const b = await readFile(f);
+    if (at + b.byteLength / 4 > floats) throw new Error(`${f} holds more numbers than the result has`);
+    new Uint8Array(out.buffer, at * 4, b.byteLength).set(b); // byte copy: b need not be 4-byte aligned
+    at += b.byteLength / 4;
+  }
+  if (at !== floats) throw new Error(`the tensor files hold ${at} numbers, the result has ${floats}`);
+  return out;
+}
+
+/** The whole result, its arrays read back from the files the worker wrote (for an export of the tensors). */
+export async function readTensors(r: HostResult): Promise<AttentionResult> {
+  const [attention, hiddenStates] = await Promise.all([
+    readFloats(r.tensorFiles.attention, attentionSize(r)),
+    readFloats(r.tensorFiles.hiddenStates, hiddenStatesSize(r)),
+  ]);
+  return { ...r, attention, hiddenStates };
+}

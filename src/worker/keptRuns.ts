@@ -1,0 +1,58 @@
+/**
+ * Which runs the worker keeps for questions, and the rows of attention the extension host asks for. The host never
+ * holds a run's arrays (HostResult): its hover and tint ask for one row at a time, the panel for from-scratch layers.
+ */
+import { rowOf } from '../common/attention/aggregate';
+import { UserFacingError } from '../common/errors';
+import { MEAN_OF_HEADS, type AttentionResult, type RowQuery } from '../common/protocol';
+import { removeTensorFiles, type TensorFiles } from '../node/tensorFiles';
+import { RUN_GONE, type LoadedModel } from './explainer';
+import type { LoadedSeq2Seq } from './seq2seq';
+
+export interface KeptRun {
+  runId: number;
+  /** The model that ran it (its from-scratch inputs and copied weights stay usable after a model switch). */
+  model: LoadedModel | LoadedSeq2Seq;
+  result: AttentionResult;
+  /** Where its tensors were written for the panel; only the shown run keeps its files. */
+  files?: TensorFiles;
+}
+
+/**
+ * Kept, at most two runs (a BERT-base run at 512 tokens holds ≈ 190 MB: attention, hidden states, layer inputs):
+ * - the shown run, the newest the host received: the panel shows it and asks about it (from scratch, walk, export);
+ * - one earlier run that a document's hover still refers to, named by the host when it asks for the new run (the
+ *   previously explained document's), so that hovering it keeps working. Its tensor files are removed.
+ * Every other run is dropped with its files; questions about it get RUN_GONE. Cancelled runs never enter.
+ */
+export class KeptRuns {
+  /** Newest first. */
+  private runs: KeptRun[] = [];
+
+  get(runId: number): KeptRun {
+    const run = this.runs.find((r) => r.runId === runId);
+    if (!run) throw new UserFacingError(RUN_GONE);
+    return run;
+  }
+
+  /** `run` is now the shown run; `keep` is an earlier run still referred to. Drops the rest. */
+  async show(run: KeptRun, keep?: number): Promise<void> {
+    const earlier = this.runs.find((r) => r.runId === keep && r.runId !== run.runId);
+    const dropped = this.runs.filter((r) => r !== earlier && r.runId !== run.runId);
+    this.runs = earlier ? [run, earlier] : [run];
+    for (const r of dropped) r.model.forget(r.runId);
+    const unshown = earlier?.files;
+    if (earlier) earlier.files = undefined;
+    await Promise.all([...dropped.map((r) => removeTensorFiles(r.files)), removeTensorFiles(unshown)]);
+  }
+}
+
+/** One row of a run's attention, [T]: a head's, or the mean of the layer's heads (aggregate.ts rowOf). */
+export function attentionRowOf(r: AttentionResult, q: RowQuery): Float32Array {
+  const headOk = q.head === MEAN_OF_HEADS || q.head < r.model.heads;
+  // The host clamps its selection to the result (clampSelection); anything else is a wrong question, not a row.
+  if (q.layer >= r.model.layers || !headOk || q.token >= r.tokens.length) {
+    throw new UserFacingError('No such layer, head or token.');
+  }
+  return rowOf(r, q.layer, q.head, q.token).slice(); // [T], a copy: its buffer is transferred, not the attention's
+}
