@@ -43,6 +43,11 @@ export async function hostBusy(folder: string, runs: number): Promise<HostBusyFi
     'attentionLens.model': path.resolve(folder),
     'attentionLens.precision': 'int8',
     'attentionLens.maxTokens': 512,
+    // VS Code's remote port finder (ExtHostTunnelService) runs `ls -l /proc/*/fd`, `ps` and reads /proc on this
+    // thread every ≥ 2 s (20 × its own duration, so more under load): most of the busy time measured with it on is
+    // its, not the extension's (profiled: docs/PERFORMANCE.md). Off, the figure is what an explain costs.
+    'remote.autoForwardPorts': false,
+    'remote.autoForwardPortsSource': 'output',
   };
   const cs = await startCodeServer(settings);
   writeFileSync(path.join(cs.workspace, 'long.txt'), `${repeatedText('bert', 600)}\n`);

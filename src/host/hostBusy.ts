@@ -2,8 +2,28 @@
  * How long the extension host's main thread is busy over a span: event loop utilisation (time spent
  * running code rather than waiting) and the longest stall, which is what freezes other extensions.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import * as path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+
+/**
+ * A folder (for benchmarks): each measured span is also written there as a CPU profile of this thread
+ * (host-<time>.cpuprofile, for Chrome DevTools or `npx tsx bench/profileSummary.ts`), to see what the busy time was.
+ */
+const PROFILE_DIR = process.env.ATTENTION_LENS_HOST_PROFILE;
+
+/** Starts V8's sampling profiler on this thread; the returned function stops it and writes the profile. */
+function startProfile(): () => void {
+  const session = new Session();
+  session.connect();
+  session.post('Profiler.enable', () => session.post('Profiler.start'));
+  return () =>
+    session.post('Profiler.stop', (err, res) => {
+      if (!err) writeFileSync(path.join(PROFILE_DIR!, `host-${Date.now()}.cpuprofile`), JSON.stringify(res.profile));
+      session.disconnect();
+    });
+}
 
 export interface HostBusy {
   /** Time the main thread ran code, in ms. */
@@ -35,7 +55,9 @@ export function measureHostBusy(): () => HostBusy {
   delay.enable();
   const t0 = performance.now();
   const cpu0 = mainThreadCpuMs();
+  const stopProfile = PROFILE_DIR ? startProfile() : undefined;
   return () => {
+    stopProfile?.();
     delay.disable();
     const used = performance.eventLoopUtilization(start);
     const cpu1 = mainThreadCpuMs();
