@@ -5,7 +5,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import * as path from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 
 /**
  * A folder (for benchmarks): each measured span is also written there as a CPU profile of this thread
@@ -13,16 +14,34 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
  */
 const PROFILE_DIR = process.env.ATTENTION_LENS_HOST_PROFILE;
 
-/** Starts V8's sampling profiler on this thread; the returned function stops it and writes the profile. */
+/**
+ * Starts V8's sampling profiler on this thread, and records its garbage collections (kind, duration, heap before
+ * and after); the returned function stops both and writes host-<time>.cpuprofile and host-<time>.gc.json.
+ */
 function startProfile(): () => void {
   const session = new Session();
   session.connect();
   session.post('Profiler.enable', () => session.post('Profiler.start'));
-  return () =>
+  const t0 = performance.now();
+  const gcs: object[] = [{ heapBefore: getHeapStatistics() }];
+  const gc = new PerformanceObserver((list) =>
+    list
+      .getEntries()
+      .forEach((e) => gcs.push({ atMs: e.startTime - t0, ms: e.duration, detail: (e as { detail?: unknown }).detail })),
+  );
+  gc.observe({ entryTypes: ['gc'] });
+  return () => {
+    gc.disconnect();
+    const name = `host-${Date.now()}`;
+    writeFileSync(
+      path.join(PROFILE_DIR!, `${name}.gc.json`),
+      JSON.stringify([...gcs, { heapAfter: getHeapStatistics() }]),
+    );
     session.post('Profiler.stop', (err, res) => {
-      if (!err) writeFileSync(path.join(PROFILE_DIR!, `host-${Date.now()}.cpuprofile`), JSON.stringify(res.profile));
+      if (!err) writeFileSync(path.join(PROFILE_DIR!, `${name}.cpuprofile`), JSON.stringify(res.profile));
       session.disconnect();
     });
+  };
 }
 
 export interface HostBusy {
