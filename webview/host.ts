@@ -70,6 +70,17 @@ export class Host {
     );
   }
 
+  /** Asks once per run for one layer's value norms; an answer or the reason for none lands in the store. */
+  askValueNorms(runId: number, layer: number): void {
+    const key = `valueNorms ${runId} ${layer}`;
+    if (this.asked.has(key)) return;
+    this.asked.add(key);
+    this.requests.request('valueNorms', { runId, layer }).result.then(
+      (v) => this.store.addValueNorms(runId, layer, v),
+      (e: Error) => e.message === 'abandoned' || this.store.addValueNorms(runId, layer, e.message),
+    );
+  }
+
   async export(params: WebviewMethods['export']['params']): Promise<void> {
     try {
       const { path } = await this.requests.request('export', params).result;

@@ -20,6 +20,7 @@ import { scratchTab } from './tabs/scratch';
 import { translationTab } from './tabs/translation';
 import { predictionsTab } from './tabs/predictions';
 import { el, headName, section, TabContext, TabModule, TabView } from './tabs/tab';
+import { valueNormsTab } from './tabs/valueNorms';
 import { renderTokens, TokenStrip } from './views/tokens';
 import { describeMemory } from '../src/common/memory';
 import { DataNeed, NEEDS_EVERYTHING } from './tensors';
@@ -32,6 +33,7 @@ const MODULES: Record<Tab, TabModule> = {
   scratch: scratchTab,
   translation: translationTab,
   predictions: predictionsTab,
+  values: valueNormsTab,
 };
 
 const AGGREGATION_NAMES: [Aggregation, string][] = [

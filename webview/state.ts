@@ -2,7 +2,16 @@ import type { AttentionFamily, AttentionResult, ViewSelection } from '../src/com
 import { FAMILIES } from '../src/common/protocol';
 import { clampSelection } from '../src/common/attention/layout';
 
-export const TABS = ['attention', 'heads', 'model', 'embeddings', 'scratch', 'translation', 'predictions'] as const;
+export const TABS = [
+  'attention',
+  'heads',
+  'model',
+  'embeddings',
+  'scratch',
+  'translation',
+  'predictions',
+  'values',
+] as const;
 export type Tab = (typeof TABS)[number];
 
 /**

@@ -3,7 +3,7 @@
  * repaints only when something it draws from changed: a token focus touches the strip and the
  * highlighted row, not the tabs that do not show it.
  */
-import type { AttentionResult, ScratchLayer, WalkData } from '../src/common/protocol';
+import type { AttentionResult, ScratchLayer, ValueNormsLayer, WalkData } from '../src/common/protocol';
 import type { Palette } from './colors';
 import { clampView, ViewState } from './state';
 import { ResultTensors } from './tensors';
@@ -18,6 +18,8 @@ export interface PanelState {
   /** Why a question about the shown run got no answer: shown in place of "Recomputing…" until the next result. */
   queryFailed: string | undefined;
   walk: WalkData | undefined;
+  /** Value norms by layer (issue #14), or why a layer's could not be computed. */
+  valueNorms: Map<number, ValueNormsLayer | string>;
   /** Seed of the "what if" hard sample. */
   seed: number;
   /** Where the shown text came from; saved with the view for a window reload. */
@@ -31,7 +33,8 @@ export interface PanelState {
  * only when the theme changes, the width only on resize: reading them in every render would force
  * the browser to lay out the old page first).
  */
-export type Key = 'result' | keyof ViewState | 'scratch' | 'walk' | 'seed' | 'palette' | 'width' | 'tensors';
+export type Key =
+  'result' | keyof ViewState | 'scratch' | 'walk' | 'seed' | 'palette' | 'width' | 'tensors' | 'valueNorms';
 
 export type Listener = (changed: ReadonlySet<Key>) => void;
 
@@ -66,6 +69,7 @@ export class Store {
       scratchUnavailable: undefined,
       queryFailed: undefined,
       walk: undefined,
+      valueNorms: new Map(),
       seed: 1,
       source,
       tensors,
@@ -114,6 +118,13 @@ export class Store {
   /** More of the shown result's tensors arrived. */
   tensorsArrived(tensors: ResultTensors): void {
     if (this.state?.tensors === tensors) this.emit(new Set<Key>(['tensors']));
+  }
+
+  /** A layer's value norms, or the sentence saying why it has none. */
+  addValueNorms(runId: number, layer: number, v: ValueNormsLayer | string): void {
+    if (this.state?.result.runId !== runId) return;
+    this.state.valueNorms.set(layer, v);
+    this.emit(new Set<Key>(['valueNorms']));
   }
 
   nextSeed(): void {

@@ -182,6 +182,24 @@ export interface ScratchLayer {
   tolerance: number;
 }
 
+/** One layer's value-weighted attention (Kobayashi et al. 2020; common/attention/valueNorms.ts). */
+export interface ValueNormsLayer {
+  runId: number;
+  layer: number;
+  /** [heads, T, T]: ‖α^h_ij · f_h(x_j)‖. */
+  perHead: Float32Array;
+  /** [T, T]: ‖Σ_h α^h_ij · f_h(x_j)‖. */
+  summed: Float32Array;
+  /** [T]: ‖attention output_i‖ / (‖attention output_i‖ + ‖residual_i‖); empty when the residual stream was not read. */
+  attentionShare: Float32Array;
+  /** max |Σ_h Σ_j α^h_ij f_h(x_j) + b_O − the attention-block output read from the graph|. */
+  maxAbsDiff: number;
+  /** int8 W_O only: max |Σ pieces + b_O − graph output|, the int8 rounding of the merged heads the pieces miss. */
+  quantizationGap?: number;
+  tolerance: number;
+  method: string;
+}
+
 /**
  * Every quantity of one query token's attention in one head (attention/reconstruct.ts walk()), and the runtime's
  * own row.
@@ -215,6 +233,8 @@ export type ViewSelection = Infer<typeof viewSelection>;
 const scratchQuery = object({ runId: id, layer: index });
 const walkQuery = object({ runId: id, layer: index, head: index, token: index });
 export type ScratchQuery = Infer<typeof scratchQuery>;
+/** The same question shape: one layer of one run. */
+const valueNormsQuery = scratchQuery;
 export type WalkQuery = Infer<typeof walkQuery>;
 /** One row of attention (a head's, or the mean of the layer's heads): where `token` looks. Asked by the host only. */
 export type RowQuery = { runId: number } & ViewSelection;
@@ -249,6 +269,8 @@ export type WorkerMethods = {
   scratch: { params: ScratchQuery; result: ScratchLayer };
   /** One query token's attention, step by step. */
   walk: { params: WalkQuery; result: WalkData };
+  /** One layer's value-weighted attention. */
+  valueNorms: { params: ScratchQuery; result: ValueNormsLayer };
 };
 
 export type WorkerRequest = Request<WorkerMethods> | { type: 'cancel'; id: number };
@@ -279,7 +301,7 @@ const WEBVIEW_NOTICES = {
 };
 
 /** Questions the webview asks the host, each answered by a reply with its id. */
-const WEBVIEW_REQUESTS = { scratch: scratchQuery, walk: walkQuery, export: exportRequest };
+const WEBVIEW_REQUESTS = { scratch: scratchQuery, walk: walkQuery, export: exportRequest, valueNorms: valueNormsQuery };
 
 /** What each webview question is answered with. */
 interface WebviewResults {
@@ -287,6 +309,7 @@ interface WebviewResults {
   walk: WalkData;
   /** The saved file, or no path when the person closed the save dialog. */
   export: { path?: string };
+  valueNorms: ValueNormsLayer;
 }
 
 export type WebviewMethods = {

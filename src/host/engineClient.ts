@@ -9,6 +9,7 @@ import type {
   RowQuery,
   ScratchLayer,
   ScratchQuery,
+  ValueNormsLayer,
   WalkData,
   WalkQuery,
   WorkerMethods,
@@ -199,6 +200,11 @@ export class EngineClient {
         `${mib(process.memoryUsage.rss())} MiB`,
     );
     return true;
+  }
+
+  /** A follow-up question about a run: one layer's value norms. Does not cancel runs. */
+  valueNorms(query: ScratchQuery): Promise<ValueNormsLayer> {
+    return this.ensureWorker().request('valueNorms', query).result;
   }
 
   cancel(id: number): void {

@@ -62,6 +62,7 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
   const panel = new AttentionPanel(ext, tensorDir, (entry, token) => revealToken(entry, token), {
     scratch: (q) => client.scratch(q),
     walk: (q) => client.walk(q),
+    valueNorms: (q) => client.valueNorms(q),
     export: exportView,
   });
   const storage = context.globalStorageUri.fsPath;

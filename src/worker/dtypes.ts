@@ -41,7 +41,7 @@ export function tapsAsFloat32(
   names: ExposedNames,
 ): Record<string, Float32Tensor> {
   const tapped = [
-    ...names.layers.flatMap((l) => [l.attention, l.attentionInput, l.hiddenIn, ...l.runtimeScales]),
+    ...names.layers.flatMap((l) => [l.attention, l.attentionInput, l.hiddenIn, l.attentionOutput, ...l.runtimeScales]),
     // Fused attention: the side branches' check scalars (fused/check.ts).
     ...names.layers.flatMap((l) => (l.fusedCheck ? [l.fusedCheck.maxAbsDiff, l.fusedCheck.maxAbsOutput] : [])),
     ...(names.finalHidden ? [names.finalHidden] : []),

@@ -6,8 +6,15 @@
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { AttentionResult, ModelSpec, ScratchLayer, TokenInfo, WalkData } from '../common/protocol';
-import { attentionRow } from '../common/attention/layout';
+import type {
+  AttentionResult,
+  ModelSpec,
+  ScratchLayer,
+  TokenInfo,
+  ValueNormsLayer,
+  WalkData,
+} from '../common/protocol';
+import { attentionOffset, attentionRow, hiddenState } from '../common/attention/layout';
 import { compare, headVectors, layerAttention, LayerWeights, walk } from '../common/attention/reconstruct';
 import { ScratchUnavailableError, UnsupportedModelError, UserFacingError } from '../common/errors';
 import { checkModelFolder, configShape, externalDataFile, onnxFile } from '../node/catalog';
@@ -20,6 +27,7 @@ import { Backend, Ort, RuntimeOptions, startRuntime } from './runtime';
 import { TextTokens } from './textTokens';
 import { fusedCheck } from './fused/check';
 import { readPredictions } from './predictions';
+import { blockOutputRows, valueNormsLayer } from './valueNormsRun';
 
 const DECODER_TYPES = new Set([
   'gpt2',
@@ -66,6 +74,10 @@ interface RunInternals {
   runtimeScales: Map<string, number>;
   /** Why this run's taps cannot feed the from-scratch module. */
   scratchProblem?: string;
+  /** Per layer, the attention block's output [T, hidden] (value norms' check), or why it was not read. */
+  attentionOutputs: (Float32Array | string)[];
+  /** The residual stream as in result.hiddenStates: a copy, since the worker hands the result's to the host. */
+  states: Float32Array;
 }
 
 export interface LoadOptions {
@@ -274,7 +286,7 @@ export class LoadedModel {
       ...readPredictions(raw, T, L, this.causal, (id) => this.text?.labelOf(id) ?? `#${id}`, this.text?.maskId),
     };
     this.runs.delete(runId); // re-inserted last: the newest run is the last in the map's order
-    this.runs.set(runId, { result, ...this.scratchInputs(outputs, T, L, heads) });
+    this.runs.set(runId, { result, states: result.hiddenStates.slice(), ...this.scratchInputs(outputs, T, L, heads) });
     return result;
   }
 
@@ -284,11 +296,12 @@ export class LoadedModel {
     T: number,
     L: number,
     heads: number,
-  ): Omit<RunInternals, 'result'> {
+  ): Omit<RunInternals, 'result' | 'states'> {
     const { layers, innerNames } = this.graph.names;
     const runtimeScales = new Map<string, number>();
     const attentionInputs: Float32Array[] = [];
     let scratchProblem: string | undefined;
+    const attentionOutputs = layers.map((l) => blockOutputRows(l.attentionOutput, outputs, T, L));
     layers.forEach((l, k) => {
       const problem = rowsProblem(outputs[l.attentionInput], L);
       const inner = innerNames.layers[k];
@@ -311,7 +324,7 @@ export class LoadedModel {
         this.graph.weights = e as Error;
       }
     }
-    return { attentionInputs, runtimeScales, scratchProblem };
+    return { attentionInputs, runtimeScales, scratchProblem, attentionOutputs };
   }
 
   private get newest(): RunInternals | undefined {
@@ -365,6 +378,26 @@ export class LoadedModel {
     const method = this.methodOf(w);
     const tolerance = scratchTolerance(this.computeType);
     return { runId, layer, attention: probabilities, maxAbsDiffPerHead: cmp.maxAbsDiffPerHead, method, tolerance };
+  }
+
+  /** One layer's value-weighted attention, checked against the graph's attention-block output. */
+  valueNorms(runId: number, layer: number): ValueNormsLayer {
+    const run = this.runOf(runId);
+    const r = run.result;
+    const w = this.layerWeights(run)[layer];
+    if (!w) throw new UserFacingError(`The model has no layer ${layer + 1}.`);
+    const o = this.graph.outputProjections;
+    return valueNormsLayer({
+      runId,
+      layer,
+      attention: r.attention.subarray(attentionOffset(r, layer, 0), attentionOffset(r, layer + 1, 0)),
+      x: run.attentionInputs[layer],
+      w,
+      o: o instanceof Error ? o : o[layer],
+      tapped: run.attentionOutputs[layer],
+      residual: layer < r.hiddenStateCount ? hiddenState({ ...r, hiddenStates: run.states }, layer) : undefined,
+      tolerance: scratchTolerance(this.computeType),
+    });
   }
 
   /** Every step of one query token's attention in one head, from scratch. */

@@ -64,6 +64,7 @@ function tapNames(taps: GraphTaps): string[] {
     l.attention,
     l.attentionInput,
     l.hiddenIn,
+    l.attentionOutput,
     ...l.runtimeScales,
     ...fusedCheckNames(l),
   ]);
@@ -81,6 +82,7 @@ function renamed(taps: GraphTaps, outputOf: (inner: string) => string): ExposedN
       attention: outputOf(l.attention),
       attentionInput: outputOf(l.attentionInput),
       hiddenIn: l.hiddenIn && outputOf(l.hiddenIn),
+      attentionOutput: l.attentionOutput && outputOf(l.attentionOutput),
       runtimeScales: l.runtimeScales.map(outputOf),
       fusedCheck: l.fusedCheck && {
         ...l.fusedCheck,

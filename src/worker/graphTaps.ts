@@ -9,6 +9,7 @@ import { UnsupportedModelError } from '../common/errors';
 import { attentionSoftmaxes, findScores } from './graph/attentionSoftmax';
 import { finalState, residualOf } from './graph/residual';
 import { foldScalar, isShapeScalar } from './graph/scale';
+import { attentionBlockOutput } from './graph/attentionOutput';
 import { fusedGraphTaps } from './fused/taps'; // fused attention (issue #10)
 import { refuseOtherFused, refuseSearchWrapper } from './fused/index';
 
@@ -21,6 +22,8 @@ export interface LayerTaps {
   hiddenIn?: string;
   /** Scale factors on the scores that the graph computes at run time (e.g. GPT-2's √d from tensor shapes). */
   runtimeScales: string[];
+  /** The attention block's output (after the output projection and its bias), added to the residual stream. */
+  attentionOutput?: string;
   /** Fused attention only: the side branch's check, max |P·V − the operator's output| (fused/core.ts). */
   fusedCheck?: { maxAbsDiff: string; maxAbsOutput: string; fp16: boolean };
 }
@@ -154,6 +157,18 @@ export function scoreScales(
   throw new UnsupportedModelError(`cannot follow the path from ${softmax.name} to its scores`);
 }
 
+/** The attention block's output as a tap (value norms, issue #14), when the graph shows where it is. */
+function blockOutput(index: GraphIndex, softmax: OnnxNode): Pick<LayerTaps, 'attentionOutput'> {
+  const attentionOutput = attentionBlockOutput(index, softmax);
+  return attentionOutput ? { attentionOutput } : {};
+}
+
+/** Branch taps are paired by position: a block output found in one branch only is tapped in neither. */
+function pairBlockOutputs(a: GraphTaps, b: GraphTaps): void {
+  if (a.layers.every((l, k) => !!l.attentionOutput === !!b.layers[k].attentionOutput)) return;
+  for (const l of [...a.layers, ...b.layers]) delete l.attentionOutput;
+}
+
 function layerTaps(index: GraphIndex, softmax: OnnxNode): LayerTaps {
   const scores = scoresOf(index, softmax);
   const proj = index.findUp(scores.inputs[0], (n) => isProjection(index, n));
@@ -163,7 +178,8 @@ function layerTaps(index: GraphIndex, softmax: OnnxNode): LayerTaps {
   const runtimeScales = scoreScales(index, softmax, scores)
     .map((s) => s.operand)
     .filter((o) => foldScalar(index, o) === undefined);
-  return { attention: softmax.outputs[0], attentionInput, hiddenIn: residualOf(index, attentionInput), runtimeScales };
+  const hiddenIn = residualOf(index, attentionInput);
+  return { attention: softmax.outputs[0], attentionInput, hiddenIn, runtimeScales, ...blockOutput(index, softmax) };
 }
 
 function findTaps(graph: OnnxGraph, outer?: GraphIndex): GraphTaps {
@@ -216,6 +232,7 @@ export function findModelTaps(model: OnnxModel): ModelTaps {
     const thenTaps = findTaps(thenG, outer);
     const elseTaps = findTaps(elseG, outer);
     if (thenTaps.layers.length > 0 && thenTaps.layers.length === elseTaps.layers.length) {
+      pairBlockOutputs(thenTaps, elseTaps);
       return { kind: 'branched', ifNode: n, thenTaps, elseTaps };
     }
   }

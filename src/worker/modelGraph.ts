@@ -14,6 +14,8 @@ import { graphValueInfo } from './graph/valueInfo';
 import { UnsupportedModelError } from '../common/errors';
 import { fusedLayerWeights } from './fused/weights';
 import { checkExternalFiles, externalFiles } from './externalData';
+import { outputProjections } from './outputProjection';
+import type { Projection } from '../common/attention/reconstruct';
 
 export interface ModelGraph {
   patched: Uint8Array;
@@ -21,6 +23,8 @@ export interface ModelGraph {
   /** Copied out of the graph; the error says why the from-scratch view cannot work. */
   weights: PendingLayerWeights[] | Error;
   plan: FeedPlan;
+  /** Each layer's output projection (value norms), or why it cannot be read. */
+  outputProjections: Projection[] | Error;
   /** Rows of the token embedding table (the ids the graph can take), when it is a plain Gather of the ids. */
   vocabSize?: number;
   /** model.onnx_data and the like, for the session (the patched graph still refers to them). */
@@ -56,18 +60,21 @@ export async function readModelGraph(
   const index = new GraphIndex(original.graph);
   const plan = planFeeds(graphValueInfo(original.graph).inputs, index);
   let weights: PendingLayerWeights[] | Error;
+  let outputs: Projection[] | Error = new UnsupportedModelError('fused attention operators hide the output projection');
   try {
     // Fused attention operators (fused/weights.ts) take their projections as inputs; there is no Softmax.
     const fused = fusedLayerWeights(original, heads);
     const inner = fused ? undefined : layerGraph(original);
     // Without a head count from config.json, the heads are split once a run shows them.
     weights = fused ?? inner!.softmaxes.map((s) => layerWeights(inner!.index, s, heads));
+    if (inner) outputs = outputProjections(inner.index, names.innerNames);
   } catch (e) {
     // Inference still works; only the from-scratch view cannot, and says why when asked.
     weights = e instanceof Error ? e : new UnsupportedModelError(String(e));
+    outputs = weights;
   }
   const ids = plan.inputs.find((p) => p.role === 'ids')!.info.name;
   const externalData = external.sessionFiles();
   if (outside?.swaps.size) externalData.push({ path: WEIGHTS_LOCATION, data: original.bytes });
-  return { patched, names, weights, plan, vocabSize: vocabOf(index, ids), externalData };
+  return { patched, names, weights, outputProjections: outputs, plan, vocabSize: vocabOf(index, ids), externalData };
 }

@@ -112,6 +112,12 @@ port.on('message', async (req: WorkerRequest) => {
       } else if (req.method === 'scratch') {
         const scratch = model.scratchLayer(q.runId, q.layer);
         post(replyOf<WorkerMethods>(id, scratch), [scratch.attention.buffer as ArrayBuffer]);
+      } else if (req.method === 'valueNorms') {
+        const norms = model.valueNorms(q.runId, q.layer);
+        post(replyOf<WorkerMethods>(id, norms), [
+          norms.perHead.buffer as ArrayBuffer,
+          norms.summed.buffer as ArrayBuffer,
+        ]);
       } else {
         const { runId, layer, head, token } = req.params;
         post(replyOf<WorkerMethods>(id, model.walk(runId, layer, head, token)));

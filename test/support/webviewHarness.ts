@@ -233,7 +233,9 @@ export async function openPanel(
         ? model.scratchLayer(m.params.runId, m.params.layer)
         : m.method === 'walk'
           ? model.walk(m.params.runId, m.params.layer, m.params.head, m.params.token)
-          : {};
+          : m.method === 'valueNorms'
+            ? model.valueNorms(m.params.runId, m.params.layer)
+            : {};
     await sendToPanel(page, replyOf<WebviewMethods>(m.id, answer));
   });
   await page.goto(`${url}?theme=${theme}`);

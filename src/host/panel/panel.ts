@@ -20,6 +20,7 @@ import { CancelledError } from '../engineClient';
 export interface PanelAnswers {
   scratch(query: ScratchQuery): Promise<WebviewMethods['scratch']['result']>;
   walk(query: WalkQuery): Promise<WebviewMethods['walk']['result']>;
+  valueNorms(query: ScratchQuery): Promise<WebviewMethods['valueNorms']['result']>;
   /** The saved file's path, or undefined when the person closed the save dialog. */
   export(entry: ExplainedSelection, request: ExportRequest): Promise<string | undefined>;
 }
@@ -135,7 +136,9 @@ export class AttentionPanel {
             ? this.answers.scratch(m.params)
             : m.method === 'walk'
               ? this.answers.walk(m.params)
-              : this.shown
+              : m.method === 'valueNorms'
+                ? this.answers.valueNorms(m.params)
+                : this.shown
                 ? this.answers.export(this.shown, m.params).then((path) => ({ path }))
                 : Promise.reject(new Error('There is nothing to export: explain a selection first.'));
         answer.then(

@@ -1,0 +1,109 @@
+/**
+ * Value-weighted attention, after Kobayashi, Kuribayashi, Yokoi and Inui (2020), "Attention is Not
+ * Only a Weight: Analyzing Transformers with Vector Norms". A head's output for token i is
+ *
+ *   o_h(i) = Σ_j α^h_ij · f_h(x_j),   f_h(x) = (x·W_V^h + b_V^h)·W_O^h
+ *
+ * (W_O^h: the rows of the output projection that read head h), and the block's output is
+ * Σ_h o_h(i) + b_O. ‖α^h_ij · f_h(x_j)‖ is how much token j moves token i through head h: a large
+ * weight on a token whose transformed value is small moves little.
+ */
+import type { Projection } from './reconstruct';
+import type { Tensor } from './tensor';
+
+/** The projection's weight as float, [cols, d_in] (dynamic-int8 weights times their column scales). */
+export function floatWeight(p: Projection): Tensor {
+  if (p.kind === 'float') return p.wT;
+  const [cols, dIn] = p.wT.shape;
+  const out = new Float32Array(cols * dIn);
+  const scale = p.wScale!;
+  for (let c = 0; c < cols; c++) {
+    const s = scale[scale.length === 1 ? 0 : c];
+    for (let r = 0; r < dIn; r++) out[c * dIn + r] = p.wT.data[c * dIn + r] * s;
+  }
+  return { data: out, shape: [cols, dIn] };
+}
+
+/**
+ * f_h(x_j) for every head and token: values [T, d] per head (bias included) times W_O^h.
+ * `wO` is W_O by output column, [hidden, heads·d]: column c, rows h·d … h·d + d − 1 read head h.
+ */
+export function transformedValues(values: Tensor[], wO: Tensor): Tensor[] {
+  const [hidden, dIn] = wO.shape;
+  return values.map((v, h) => {
+    const [T, d] = v.shape;
+    if (dIn !== values.length * d) throw new Error(`W_O reads ${dIn} values, not ${values.length} heads × ${d}`);
+    const out = new Float32Array(T * hidden); // [T, hidden]
+    for (let j = 0; j < T; j++) {
+      for (let c = 0; c < hidden; c++) {
+        let s = 0;
+        for (let r = 0; r < d; r++) s += v.data[j * d + r] * wO.data[c * dIn + h * d + r];
+        out[j * hidden + c] = s;
+      }
+    }
+    return { data: out, shape: [T, hidden] };
+  });
+}
+
+const norm = (x: Float32Array, from: number, n: number) => {
+  let s = 0;
+  for (let i = from; i < from + n; i++) s += x[i] * x[i];
+  return Math.sqrt(s);
+};
+
+export interface ValueNorms {
+  /** [heads, T, T]: ‖α^h_ij · f_h(x_j)‖ = α^h_ij · ‖f_h(x_j)‖. */
+  perHead: Float32Array;
+  /** [T, T]: ‖Σ_h α^h_ij · f_h(x_j)‖, the vectors summed over heads before the norm (the paper's layer-level view). */
+  summed: Float32Array;
+  /** [T, hidden]: Σ_h Σ_j α^h_ij · f_h(x_j) + b_O, the block's output rebuilt from the pieces. */
+  output: Float32Array;
+}
+
+/** `attention`: [heads, T, T] probabilities; `f`: transformedValues; `bias`: b_O (if any). */
+export function valueNorms(attention: Float32Array, f: Tensor[], bias?: Float32Array): ValueNorms {
+  const heads = f.length;
+  const [T, hidden] = f[0].shape;
+  const fNorms = f.map((t) => Float32Array.from({ length: T }, (_, j) => norm(t.data, j * hidden, hidden)));
+  const perHead = new Float32Array(heads * T * T);
+  for (let h = 0; h < heads; h++)
+    for (let i = 0; i < T; i++)
+      for (let j = 0; j < T; j++) perHead[(h * T + i) * T + j] = attention[(h * T + i) * T + j] * fNorms[h][j];
+  const summed = new Float32Array(T * T);
+  const output = new Float32Array(T * hidden);
+  const pair = new Float64Array(hidden); // Σ_h α^h_ij f_h(x_j) for one (i, j)
+  for (let i = 0; i < T; i++) {
+    const o = output.subarray(i * hidden, (i + 1) * hidden);
+    if (bias) o.set(bias);
+    for (let j = 0; j < T; j++) {
+      pair.fill(0);
+      for (let h = 0; h < heads; h++) {
+        const a = attention[(h * T + i) * T + j];
+        if (a === 0) continue; // masked keys move nothing
+        const fj = f[h].data.subarray(j * hidden, (j + 1) * hidden);
+        for (let c = 0; c < hidden; c++) pair[c] += a * fj[c];
+      }
+      let s = 0;
+      for (let c = 0; c < hidden; c++) {
+        s += pair[c] * pair[c];
+        o[c] += pair[c];
+      }
+      summed[i * T + j] = Math.sqrt(s);
+    }
+  }
+  return { perHead, summed, output };
+}
+
+/**
+ * For each token, the share of the layer's update that comes through attention:
+ * ‖a_i‖ / (‖a_i‖ + ‖r_i‖), a_i the attention block's output, r_i the residual stream it is added to.
+ * (A norm ratio in the spirit of Kobayashi et al. 2021's mixing ratio; it ignores the angle between them.)
+ */
+export function attentionShare(output: Float32Array, residual: Float32Array, T: number): Float32Array {
+  const hidden = output.length / T;
+  return Float32Array.from({ length: T }, (_, i) => {
+    const a = norm(output, i * hidden, hidden);
+    const r = norm(residual, i * hidden, hidden);
+    return a + r > 0 ? a / (a + r) : 0;
+  });
+}

@@ -1,0 +1,70 @@
+/** The views beyond raw weights (issue #14) in a real browser, fed by a real model's answers. */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { BrowserContext, Page } from 'playwright-core';
+import { LoadedModel } from '../../src/worker/explainer';
+import type { AttentionResult } from '../../src/common/protocol';
+import { launchBrowser } from '../support/codeServer';
+import { runtime, spec } from '../support/models';
+import { openPanel, startWebviewServer } from '../support/webviewHarness';
+
+const SENTENCE = 'Once upon a time, there was a little girl named Lily.';
+
+describe('views beyond the weights in Chromium', { timeout: 180_000 }, () => {
+  let gpt2: LoadedModel;
+  let r: AttentionResult;
+  let server: Awaited<ReturnType<typeof startWebviewServer>>;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let context: BrowserContext;
+
+  before(async () => {
+    gpt2 = await LoadedModel.load(spec('gpt2-mini-shakespeare', 'fp32'), runtime);
+    r = await gpt2.explain(SENTENCE, 512, 5);
+    server = await startWebviewServer();
+    browser = await launchBrowser();
+    context = browser.context;
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await gpt2?.dispose();
+  });
+
+  const open = async (): Promise<Page> => {
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 1000, height: 1400 });
+    await openPanel(page, server.url, 'dark', r, gpt2);
+    return page;
+  };
+
+  test('Value norms: weights and norms of the layer, the check, and the attention share per token', async () => {
+    const page = await open();
+    await page.getByRole('tab', { name: 'Value norms' }).click();
+    const maps = page.locator('canvas.norm-map');
+    await maps.first().waitFor();
+    const T = r.tokens.length;
+    assert.equal(await maps.count(), 2, 'weights beside norms');
+    for (let i = 0; i < 2; i++) {
+      assert.equal(await maps.nth(i).getAttribute('data-rows'), String(T));
+      assert.equal(await maps.nth(i).getAttribute('data-cols'), String(T));
+    }
+    // The mean of heads is chosen: the norms are summed over heads, the model's own numbers.
+    const title = await page.locator('h2', { hasText: 'Value norms · Layer' }).textContent();
+    const layer = Number(/Layer (\d+)/.exec(title ?? '')?.[1]) - 1;
+    const v = gpt2.valueNorms(5, layer);
+    const largest = Math.max(...v.summed);
+    assert.ok(Math.abs(Number(await maps.nth(1).getAttribute('data-max')) - largest) < 1e-6);
+    const box = (await maps.nth(1).boundingBox())!;
+    await page.mouse.move(box.x + box.width / (2 * T), box.y + box.height - box.height / (2 * T));
+    const readout = await page.locator('.value-norms figure').nth(1).locator('.readout').textContent();
+    const want = `norm ${v.summed[(T - 1) * T].toPrecision(4)}`;
+    assert.ok(readout?.includes(want), `${readout} has ${want}`);
+    const check = page.locator('.value-check');
+    assert.match((await check.textContent()) ?? '', /max \|Δ\| .* \(expected within 1\.0e-4/);
+    assert.equal(await check.getAttribute('class'), 'facts value-check ok');
+    assert.equal(await page.locator('.share-table tr').count(), T);
+    const first = await page.locator('.share-table tr').first().locator('td').nth(2).textContent();
+    assert.equal(first, v.attentionShare[0].toFixed(3));
+    await page.close();
+  });
+});
