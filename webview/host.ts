@@ -81,6 +81,17 @@ export class Host {
     );
   }
 
+  /** Asks once per run for one state's logit lens; an answer or the reason for none lands in the store. */
+  askLogitLens(runId: number, layer: number): void {
+    const key = `logitLens ${runId} ${layer}`;
+    if (this.asked.has(key)) return;
+    this.asked.add(key);
+    this.requests.request('logitLens', { runId, layer }).result.then(
+      (v) => this.store.addLogitLens(runId, layer, v),
+      (e: Error) => e.message === 'abandoned' || this.store.addLogitLens(runId, layer, e.message),
+    );
+  }
+
   async export(params: WebviewMethods['export']['params']): Promise<void> {
     try {
       const { path } = await this.requests.request('export', params).result;

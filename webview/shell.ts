@@ -21,6 +21,7 @@ import { translationTab } from './tabs/translation';
 import { predictionsTab } from './tabs/predictions';
 import { el, headName, section, TabContext, TabModule, TabView } from './tabs/tab';
 import { valueNormsTab } from './tabs/valueNorms';
+import { logitLensTab } from './tabs/logitLens';
 import { renderTokens, TokenStrip } from './views/tokens';
 import { describeMemory } from '../src/common/memory';
 import { DataNeed, NEEDS_EVERYTHING } from './tensors';
@@ -34,6 +35,7 @@ const MODULES: Record<Tab, TabModule> = {
   translation: translationTab,
   predictions: predictionsTab,
   values: valueNormsTab,
+  lens: logitLensTab,
 };
 
 const AGGREGATION_NAMES: [Aggregation, string][] = [

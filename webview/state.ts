@@ -11,6 +11,7 @@ export const TABS = [
   'translation',
   'predictions',
   'values',
+  'lens',
 ] as const;
 export type Tab = (typeof TABS)[number];
 

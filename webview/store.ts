@@ -3,7 +3,7 @@
  * repaints only when something it draws from changed: a token focus touches the strip and the
  * highlighted row, not the tabs that do not show it.
  */
-import type { AttentionResult, ScratchLayer, ValueNormsLayer, WalkData } from '../src/common/protocol';
+import type { AttentionResult, LogitLensLayer, ScratchLayer, ValueNormsLayer, WalkData } from '../src/common/protocol';
 import type { Palette } from './colors';
 import { clampView, ViewState } from './state';
 import { ResultTensors } from './tensors';
@@ -20,6 +20,8 @@ export interface PanelState {
   walk: WalkData | undefined;
   /** Value norms by layer (issue #14), or why a layer's could not be computed. */
   valueNorms: Map<number, ValueNormsLayer | string>;
+  /** The logit lens by state (0 = embeddings), or why a state's could not be computed. */
+  logitLens: Map<number, LogitLensLayer | string>;
   /** Seed of the "what if" hard sample. */
   seed: number;
   /** Where the shown text came from; saved with the view for a window reload. */
@@ -34,7 +36,16 @@ export interface PanelState {
  * the browser to lay out the old page first).
  */
 export type Key =
-  'result' | keyof ViewState | 'scratch' | 'walk' | 'seed' | 'palette' | 'width' | 'tensors' | 'valueNorms';
+  | 'result'
+  | keyof ViewState
+  | 'scratch'
+  | 'walk'
+  | 'seed'
+  | 'palette'
+  | 'width'
+  | 'tensors'
+  | 'valueNorms'
+  | 'logitLens';
 
 export type Listener = (changed: ReadonlySet<Key>) => void;
 
@@ -70,6 +81,7 @@ export class Store {
       queryFailed: undefined,
       walk: undefined,
       valueNorms: new Map(),
+      logitLens: new Map(),
       seed: 1,
       source,
       tensors,
@@ -125,6 +137,13 @@ export class Store {
     if (this.state?.result.runId !== runId) return;
     this.state.valueNorms.set(layer, v);
     this.emit(new Set<Key>(['valueNorms']));
+  }
+
+  /** A state's logit lens, or the sentence saying why it has none. */
+  addLogitLens(runId: number, layer: number, v: LogitLensLayer | string): void {
+    if (this.state?.result.runId !== runId) return;
+    this.state.logitLens.set(layer, v);
+    this.emit(new Set<Key>(['logitLens']));
   }
 
   nextSeed(): void {

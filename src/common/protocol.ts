@@ -200,6 +200,24 @@ export interface ValueNormsLayer {
   method: string;
 }
 
+/** The logit lens of one residual-stream state (0 = embeddings … layers = after the last layer). */
+export interface LogitLensLayer {
+  runId: number;
+  /** The state: 0 = the embedding output, s = after layer s. */
+  layer: number;
+  k: number;
+  /** [T, k]: the top token ids per position, largest first, and their probabilities (softmax over the vocabulary). */
+  ids: Int32Array;
+  probabilities: Float32Array;
+  labels: string[];
+  /** max |head(stream after the last layer) − the graph's logits| over `checkedPositions` positions. */
+  maxAbsDiff: number;
+  checkedPositions: number;
+  tolerance: number;
+  /** Pre-norm models: the final norm is applied to each state before the unembedding. */
+  includesFinalNorm: boolean;
+}
+
 /**
  * Every quantity of one query token's attention in one head (attention/reconstruct.ts walk()), and the runtime's
  * own row.
@@ -271,6 +289,8 @@ export type WorkerMethods = {
   walk: { params: WalkQuery; result: WalkData };
   /** One layer's value-weighted attention. */
   valueNorms: { params: ScratchQuery; result: ValueNormsLayer };
+  /** One state's logit lens (`layer`: 0 = embeddings … layers). */
+  logitLens: { params: ScratchQuery; result: LogitLensLayer };
 };
 
 export type WorkerRequest = Request<WorkerMethods> | { type: 'cancel'; id: number };
@@ -301,7 +321,13 @@ const WEBVIEW_NOTICES = {
 };
 
 /** Questions the webview asks the host, each answered by a reply with its id. */
-const WEBVIEW_REQUESTS = { scratch: scratchQuery, walk: walkQuery, export: exportRequest, valueNorms: valueNormsQuery };
+const WEBVIEW_REQUESTS = {
+  scratch: scratchQuery,
+  walk: walkQuery,
+  export: exportRequest,
+  valueNorms: valueNormsQuery,
+  logitLens: scratchQuery,
+};
 
 /** What each webview question is answered with. */
 interface WebviewResults {
@@ -310,6 +336,7 @@ interface WebviewResults {
   /** The saved file, or no path when the person closed the save dialog. */
   export: { path?: string };
   valueNorms: ValueNormsLayer;
+  logitLens: LogitLensLayer;
 }
 
 export type WebviewMethods = {

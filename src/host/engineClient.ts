@@ -10,6 +10,7 @@ import type {
   ScratchLayer,
   ScratchQuery,
   ValueNormsLayer,
+  LogitLensLayer,
   WalkData,
   WalkQuery,
   WorkerMethods,
@@ -205,6 +206,11 @@ export class EngineClient {
   /** A follow-up question about a run: one layer's value norms. Does not cancel runs. */
   valueNorms(query: ScratchQuery): Promise<ValueNormsLayer> {
     return this.ensureWorker().request('valueNorms', query).result;
+  }
+
+  /** A follow-up question about a run: one state's logit lens. Does not cancel runs. */
+  logitLens(query: ScratchQuery): Promise<LogitLensLayer> {
+    return this.ensureWorker().request('logitLens', query).result;
   }
 
   cancel(id: number): void {

@@ -63,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
     scratch: (q) => client.scratch(q),
     walk: (q) => client.walk(q),
     valueNorms: (q) => client.valueNorms(q),
+    logitLens: (q) => client.logitLens(q),
     export: exportView,
   });
   const storage = context.globalStorageUri.fsPath;

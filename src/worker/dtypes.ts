@@ -45,6 +45,7 @@ export function tapsAsFloat32(
     // Fused attention: the side branches' check scalars (fused/check.ts).
     ...names.layers.flatMap((l) => (l.fusedCheck ? [l.fusedCheck.maxAbsDiff, l.fusedCheck.maxAbsOutput] : [])),
     ...(names.finalHidden ? [names.finalHidden] : []),
+    ...(names.lensInput ? [names.lensInput] : []),
   ];
   const out: Record<string, Float32Tensor> = {};
   for (const n of new Set(tapped)) {

@@ -12,6 +12,7 @@ import type {
   ScratchLayer,
   TokenInfo,
   ValueNormsLayer,
+  LogitLensLayer,
   WalkData,
 } from '../common/protocol';
 import { attentionOffset, attentionRow, hiddenState } from '../common/attention/layout';
@@ -28,6 +29,7 @@ import { TextTokens } from './textTokens';
 import { fusedCheck } from './fused/check';
 import { readPredictions } from './predictions';
 import { blockOutputRows, valueNormsLayer } from './valueNormsRun';
+import { lensRunData, LensRunData, logitLensLayer } from './logitLensRun';
 
 const DECODER_TYPES = new Set([
   'gpt2',
@@ -76,6 +78,8 @@ interface RunInternals {
   scratchProblem?: string;
   /** Per layer, the attention block's output [T, hidden] (value norms' check), or why it was not read. */
   attentionOutputs: (Float32Array | string)[];
+  /** What the logit lens needs of this run, or why it has none. */
+  lens: LensRunData | string;
   /** The residual stream as in result.hiddenStates: a copy, since the worker hands the result's to the host. */
   states: Float32Array;
 }
@@ -286,7 +290,13 @@ export class LoadedModel {
       ...readPredictions(raw, T, L, this.causal, (id) => this.text?.labelOf(id) ?? `#${id}`, this.text?.maskId),
     };
     this.runs.delete(runId); // re-inserted last: the newest run is the last in the map's order
-    this.runs.set(runId, { result, states: result.hiddenStates.slice(), ...this.scratchInputs(outputs, T, L, heads) });
+    const lens = lensRunData(this.graph.lens, raw, names.lensInput, T, L);
+    this.runs.set(runId, {
+      result,
+      lens,
+      states: result.hiddenStates.slice(),
+      ...this.scratchInputs(outputs, T, L, heads),
+    });
     return result;
   }
 
@@ -296,7 +306,7 @@ export class LoadedModel {
     T: number,
     L: number,
     heads: number,
-  ): Omit<RunInternals, 'result' | 'states'> {
+  ): Omit<RunInternals, 'result' | 'states' | 'lens'> {
     const { layers, innerNames } = this.graph.names;
     const runtimeScales = new Map<string, number>();
     const attentionInputs: Float32Array[] = [];
@@ -398,6 +408,25 @@ export class LoadedModel {
       residual: layer < r.hiddenStateCount ? hiddenState({ ...r, hiddenStates: run.states }, layer) : undefined,
       tolerance: scratchTolerance(this.computeType),
     });
+  }
+
+  /** One state's logit lens: top `k` tokens per position (state 0 = embeddings … layers = after the last). */
+  logitLens(runId: number, layer: number, k = 5): LogitLensLayer {
+    const run = this.runOf(runId);
+    const r = run.result;
+    if (layer > r.model.layers) throw new UserFacingError(`The model has no layer ${layer}.`);
+    const T = r.tokens.length;
+    // After the last layer: the head's own input (the final norm's input in pre-norm models).
+    const state =
+      layer === r.model.layers
+        ? typeof run.lens === 'string'
+          ? undefined
+          : run.lens.input
+        : layer < r.hiddenStateCount
+          ? hiddenState({ ...r, hiddenStates: run.states }, layer)
+          : undefined;
+    const labelOf = (id: number) => this.text?.describe([id])[0].label ?? `#${id}`;
+    return logitLensLayer(this.graph.lens, run.lens, runId, layer, state, T, k, labelOf);
   }
 
   /** Every step of one query token's attention in one head, from scratch. */

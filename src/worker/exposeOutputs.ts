@@ -11,6 +11,8 @@ export interface ExposedNames {
   layers: LayerTaps[];
   finalHidden?: string;
   finalHiddenNote?: string;
+  /** The logit lens's input (flat graphs only). */
+  lensInput?: string;
   /** Fused attention operators whose probabilities the side branches reconstruct. */
   fusedOps?: string[];
 }
@@ -69,6 +71,7 @@ function tapNames(taps: GraphTaps): string[] {
     ...fusedCheckNames(l),
   ]);
   if (taps.finalHidden) names.push(taps.finalHidden);
+  if (taps.lensInput) names.push(taps.lensInput);
   return [...new Set(names.filter((n): n is string => !!n))];
 }
 

@@ -34,6 +34,8 @@ export interface GraphTaps {
   finalHidden?: string;
   /** Why `finalHidden` is left out. */
   finalHiddenNote?: string;
+  /** The stream the logit lens's head reads (lensProgram.ts), tapped for its check. */
+  lensInput?: string;
   /** Fused attention only: GraphProto.node fields to append (the side branches), and the operators. */
   extraNodes?: Uint8Array[];
   fusedOps?: string[];

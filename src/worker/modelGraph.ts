@@ -15,6 +15,7 @@ import { UnsupportedModelError } from '../common/errors';
 import { fusedLayerWeights } from './fused/weights';
 import { checkExternalFiles, externalFiles } from './externalData';
 import { outputProjections } from './outputProjection';
+import { lensOf, LensProgram } from './lensProgram';
 import type { Projection } from '../common/attention/reconstruct';
 
 export interface ModelGraph {
@@ -25,6 +26,8 @@ export interface ModelGraph {
   plan: FeedPlan;
   /** Each layer's output projection (value norms), or why it cannot be read. */
   outputProjections: Projection[] | Error;
+  /** The logit lens's head, copied out of the graph, or why there is none. */
+  lens: LensProgram | Error;
   /** Rows of the token embedding table (the ids the graph can take), when it is a plain Gather of the ids. */
   vocabSize?: number;
   /** model.onnx_data and the like, for the session (the patched graph still refers to them). */
@@ -56,7 +59,9 @@ export async function readModelGraph(
   const original = parseModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), external.read);
   checkExternalFiles(original, file, external);
   const outside = weightsOutside ? externalInitializers(original.graph.bytes, original.bytes, key) : undefined;
-  const { bytes: patched, ...names } = exposeTaps(original, findModelTaps(original), outside?.swaps);
+  const taps = findModelTaps(original);
+  const lens = lensOf(original, taps);
+  const { bytes: patched, ...names } = exposeTaps(original, taps, outside?.swaps);
   const index = new GraphIndex(original.graph);
   const plan = planFeeds(graphValueInfo(original.graph).inputs, index);
   let weights: PendingLayerWeights[] | Error;
@@ -76,5 +81,6 @@ export async function readModelGraph(
   const ids = plan.inputs.find((p) => p.role === 'ids')!.info.name;
   const externalData = external.sessionFiles();
   if (outside?.swaps.size) externalData.push({ path: WEIGHTS_LOCATION, data: original.bytes });
-  return { patched, names, weights, outputProjections: outputs, plan, vocabSize: vocabOf(index, ids), externalData };
+  const vocabSize = vocabOf(index, ids);
+  return { patched, names, weights, outputProjections: outputs, lens, plan, vocabSize, externalData };
 }

@@ -96,6 +96,12 @@ function continued(req: Extract<WorkerRequest, { method: 'generate' }>, model: A
   });
 }
 
+/** Value norms and the logit lens read one stack of layers; encoder–decoder models are not wired yet. */
+function singleStack(model: unknown): LoadedModel {
+  if (model instanceof LoadedModel) return model;
+  throw new UserFacingError('Value norms and the logit lens are not yet available for encoder–decoder models.');
+}
+
 port.on('message', async (req: WorkerRequest) => {
   if (req.type === 'cancel') {
     if (running.has(req.id)) cancelled.add(req.id);
@@ -113,10 +119,16 @@ port.on('message', async (req: WorkerRequest) => {
         const scratch = model.scratchLayer(q.runId, q.layer);
         post(replyOf<WorkerMethods>(id, scratch), [scratch.attention.buffer as ArrayBuffer]);
       } else if (req.method === 'valueNorms') {
-        const norms = model.valueNorms(q.runId, q.layer);
+        const norms = singleStack(model).valueNorms(q.runId, q.layer);
         post(replyOf<WorkerMethods>(id, norms), [
           norms.perHead.buffer as ArrayBuffer,
           norms.summed.buffer as ArrayBuffer,
+        ]);
+      } else if (req.method === 'logitLens') {
+        const lens = singleStack(model).logitLens(q.runId, q.layer);
+        post(replyOf<WorkerMethods>(id, lens), [
+          lens.ids.buffer as ArrayBuffer,
+          lens.probabilities.buffer as ArrayBuffer,
         ]);
       } else {
         const { runId, layer, head, token } = req.params;

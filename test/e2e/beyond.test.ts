@@ -7,12 +7,15 @@ import type { AttentionResult } from '../../src/common/protocol';
 import { launchBrowser } from '../support/codeServer';
 import { runtime, spec } from '../support/models';
 import { openPanel, startWebviewServer } from '../support/webviewHarness';
+import { displayLabel } from '../../src/common/tokenLabel';
 
 const SENTENCE = 'Once upon a time, there was a little girl named Lily.';
 
 describe('views beyond the weights in Chromium', { timeout: 180_000 }, () => {
   let gpt2: LoadedModel;
+  let stories: LoadedModel;
   let r: AttentionResult;
+  let rs: AttentionResult;
   let server: Awaited<ReturnType<typeof startWebviewServer>>;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let context: BrowserContext;
@@ -20,6 +23,8 @@ describe('views beyond the weights in Chromium', { timeout: 180_000 }, () => {
   before(async () => {
     gpt2 = await LoadedModel.load(spec('gpt2-mini-shakespeare', 'fp32'), runtime);
     r = await gpt2.explain(SENTENCE, 512, 5);
+    stories = await LoadedModel.load(spec('stories260K', 'fp32'), runtime);
+    rs = await stories.explain(SENTENCE, 512, 6);
     server = await startWebviewServer();
     browser = await launchBrowser();
     context = browser.context;
@@ -28,12 +33,13 @@ describe('views beyond the weights in Chromium', { timeout: 180_000 }, () => {
     await browser?.close();
     await server?.close();
     await gpt2?.dispose();
+    await stories?.dispose();
   });
 
-  const open = async (): Promise<Page> => {
+  const open = async (result = r, model = gpt2): Promise<Page> => {
     const page = await context.newPage();
     await page.setViewportSize({ width: 1000, height: 1400 });
-    await openPanel(page, server.url, 'dark', r, gpt2);
+    await openPanel(page, server.url, 'dark', result, model);
     return page;
   };
 
@@ -65,6 +71,24 @@ describe('views beyond the weights in Chromium', { timeout: 180_000 }, () => {
     assert.equal(await page.locator('.share-table tr').count(), T);
     const first = await page.locator('.share-table tr').first().locator('td').nth(2).textContent();
     assert.equal(first, v.attentionShare[0].toFixed(3));
+    await page.close();
+  });
+
+  test('Logit lens: one row per state, one cell per token, each the model’s own top token', async () => {
+    const page = await open(rs, stories);
+    await page.getByRole('tab', { name: 'Logit lens' }).click();
+    await page.locator('.lens-check').waitFor();
+    const L = rs.model.layers;
+    await page.waitForFunction((n) => !document.querySelector('.lens-grid')?.textContent?.includes('…') && n > 0, L);
+    const rows = page.locator('.lens-grid tbody tr');
+    assert.equal(await rows.count(), L + 1);
+    assert.equal(await rows.first().locator('td').count(), rs.tokens.length);
+    const last = stories.logitLens(6, L);
+    const once = rs.tokens.findIndex((t) => t.label.trim() === 'Once');
+    const cell = rows.nth(L).locator('td').nth(once);
+    assert.equal(await cell.textContent(), displayLabel(last.labels[once * last.k]));
+    assert.ok((await cell.getAttribute('title'))?.includes(last.probabilities[once * last.k].toFixed(3)));
+    assert.match((await page.locator('.lens-check').textContent()) ?? '', /max \|Δ\| .* over \d+ positions/);
     await page.close();
   });
 });

@@ -235,7 +235,9 @@ export async function openPanel(
           ? model.walk(m.params.runId, m.params.layer, m.params.head, m.params.token)
           : m.method === 'valueNorms'
             ? model.valueNorms(m.params.runId, m.params.layer)
-            : {};
+            : m.method === 'logitLens'
+              ? model.logitLens(m.params.runId, m.params.layer)
+              : {};
     await sendToPanel(page, replyOf<WebviewMethods>(m.id, answer));
   });
   await page.goto(`${url}?theme=${theme}`);

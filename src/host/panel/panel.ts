@@ -21,6 +21,7 @@ export interface PanelAnswers {
   scratch(query: ScratchQuery): Promise<WebviewMethods['scratch']['result']>;
   walk(query: WalkQuery): Promise<WebviewMethods['walk']['result']>;
   valueNorms(query: ScratchQuery): Promise<WebviewMethods['valueNorms']['result']>;
+  logitLens(query: ScratchQuery): Promise<WebviewMethods['logitLens']['result']>;
   /** The saved file's path, or undefined when the person closed the save dialog. */
   export(entry: ExplainedSelection, request: ExportRequest): Promise<string | undefined>;
 }
@@ -138,9 +139,11 @@ export class AttentionPanel {
               ? this.answers.walk(m.params)
               : m.method === 'valueNorms'
                 ? this.answers.valueNorms(m.params)
-                : this.shown
-                ? this.answers.export(this.shown, m.params).then((path) => ({ path }))
-                : Promise.reject(new Error('There is nothing to export: explain a selection first.'));
+                : m.method === 'logitLens'
+                  ? this.answers.logitLens(m.params)
+                  : this.shown
+                    ? this.answers.export(this.shown, m.params).then((path) => ({ path }))
+                    : Promise.reject(new Error('There is nothing to export: explain a selection first.'));
         answer.then(
           (result) => this.post(replyOf<WebviewMethods>(id, result)),
           // Closing the panel cancels its questions: that is not an error to show.

@@ -1,0 +1,228 @@
+/**
+ * The logit lens's head (issue #14): the nodes of the graph between the residual stream after the
+ * last layer and the `logits` output (the final norm, a masked-LM transform, the unembedding),
+ * copied out at load and evaluated in float32 on any layer's residual stream. Found by structure:
+ * every node downstream of the stream and upstream of the logits; each must read only the stream's
+ * descendants and constants, or the lens is refused with the reason.
+ */
+import type { OnnxModel, OnnxNode } from './onnxModel';
+import { GraphIndex, ModelTaps } from './graphTaps';
+import { UnsupportedModelError } from '../common/errors';
+import { literalValue } from './graph/scale';
+import { normSource } from './graph/residual';
+import { erf } from '../common/attention/ops';
+
+/** A value inside the head: [rows, cols] row-major; a constant may be a scalar or a vector (rows = 1). */
+interface Value {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+interface Step {
+  op: string;
+  inputs: string[];
+  output: string;
+  /** epsilon, alpha, axis... */
+  attrs: Record<string, number>;
+}
+
+export interface LensProgram {
+  /** The stream the head reads: the final norm's input (pre-norm models) or the last layer's output. */
+  input: string;
+  /** True when `input` is before the final norm, so the norm is part of the lens (pre-norm models). */
+  includesFinalNorm: boolean;
+  logits: string;
+  steps: Step[];
+  constants: Map<string, Value>;
+}
+
+const LAYOUT = new Set(['Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Cast', 'Flatten']);
+const BINARY: Record<string, (a: number, b: number) => number> = {
+  Add: (a, b) => a + b,
+  Sub: (a, b) => a - b,
+  Mul: (a, b) => a * b,
+  Div: (a, b) => a / b,
+  Pow: (a, b) => (b === 2 ? a * a : a ** b),
+};
+const UNARY: Record<string, (x: number) => number> = {
+  Sqrt: Math.sqrt,
+  Reciprocal: (x) => 1 / x,
+  Erf: erf,
+  Tanh: Math.tanh,
+  Neg: (x) => -x,
+  Sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+};
+const SUPPORTED = new Set([
+  ...LAYOUT,
+  ...Object.keys(BINARY),
+  ...Object.keys(UNARY),
+  'MatMul',
+  'Gemm',
+  'ReduceMean',
+  'LayerNormalization',
+  'SimplifiedLayerNormalization',
+  'Transpose',
+]);
+
+/** The head between `finalHidden` (or the final norm's input) and the graph's logits; refuses with the reason. */
+export function lensProgram(
+  index: GraphIndex,
+  finalHidden: string | undefined,
+  lastLayerInput: string | undefined,
+): LensProgram {
+  const logits = index.graph.outputs.find((o) => o === 'logits') ?? index.graph.outputs.find((o) => /logits/.test(o));
+  if (!logits) throw new UnsupportedModelError('the graph has no logits output (the model has no output head)');
+  if (!finalHidden) throw new UnsupportedModelError('the residual stream after the last layer was not found');
+  // Post-norm models feed each layer the output of a norm (the stream states already normalised);
+  // pre-norm ones the residual sum itself, which the final norm normalises before the head.
+  const includesFinalNorm = !!lastLayerInput && normSource(index, lastLayerInput) === undefined;
+  const input = includesFinalNorm ? normSource(index, finalHidden) : finalHidden;
+  if (!input) throw new UnsupportedModelError('the final norm in front of the output head could not be read');
+  const down = new Set<string>([input]);
+  for (const n of index.graph.nodes) if (n.inputs.some((i) => down.has(i))) n.outputs.forEach((o) => down.add(o));
+  if (!down.has(logits)) throw new UnsupportedModelError(`the logits are not computed from ${input}`);
+  const up = new Set<string>([logits]);
+  for (const n of [...index.graph.nodes].reverse())
+    if (n.outputs.some((o) => up.has(o))) n.inputs.forEach((i) => up.add(i));
+  const nodes = index.graph.nodes.filter(
+    (n) => n.inputs.some((i) => down.has(i)) && n.outputs.some((o) => down.has(o) && up.has(o)),
+  );
+  const constants = new Map<string, Value>();
+  const steps = nodes.map((n) => stepOf(index, n, down, constants));
+  return { input, includesFinalNorm, logits, steps, constants };
+}
+
+function stepOf(index: GraphIndex, n: OnnxNode, down: Set<string>, constants: Map<string, Value>): Step {
+  if (!SUPPORTED.has(n.opType)) throw new UnsupportedModelError(`the output head uses ${n.opType} (${n.name})`);
+  const inputs =
+    n.opType === 'Reshape' || n.opType === 'Squeeze' || n.opType === 'Unsqueeze'
+      ? [n.inputs[0]]
+      : n.inputs.filter(Boolean);
+  for (const i of inputs) {
+    if (down.has(i) || constants.has(i)) continue;
+    const value = constantOf(index, i);
+    if (!value)
+      throw new UnsupportedModelError(`the output head reads ${i}, which is neither the stream nor a constant`);
+    constants.set(i, value);
+  }
+  const attrs: Record<string, number> = {};
+  for (const [k, a] of n.attributes) if (a.f !== undefined || a.i !== undefined) attrs[k] = Number(a.f ?? a.i);
+  const perm = n.attributes.get('perm')?.ints;
+  if (n.opType === 'Transpose' && down.has(n.inputs[0]) && perm && perm.at(-1) !== perm.length - 1)
+    throw new UnsupportedModelError('the output head transposes the stream');
+  return { op: n.opType, inputs, output: n.outputs[0], attrs };
+}
+
+/** A constant as [rows, cols] (a matrix), a vector or a scalar; a Transpose of a constant matrix is folded. */
+function constantOf(index: GraphIndex, name: string): Value | undefined {
+  const p = index.producer.get(name);
+  if (p?.opType === 'Transpose') {
+    const m = constantOf(index, p.inputs[0]);
+    return m && transposed(m);
+  }
+  const data = literalValue(index, name);
+  if (!data) return undefined;
+  const dims = index.initializer(name)?.dims ?? p?.attributes.get('value')?.t?.dims ?? [];
+  const cols = dims.length ? dims[dims.length - 1] : 1;
+  return { data, rows: data.length / cols, cols };
+}
+
+/** The logits [T, vocab] of a residual stream [T, hidden], through the copied head. */
+export function runLens(p: LensProgram, stream: Float32Array, T: number): Float32Array {
+  const values = new Map<string, Value>(p.constants);
+  values.set(p.input, { data: stream, rows: T, cols: stream.length / T });
+  for (const s of p.steps)
+    values.set(
+      s.output,
+      evaluate(
+        s,
+        s.inputs.map((i) => values.get(i)!),
+      ),
+    );
+  return values.get(p.logits)!.data;
+}
+
+function evaluate(s: Step, [a, b, c]: Value[]): Value {
+  if (LAYOUT.has(s.op) || s.op === 'Transpose') return a;
+  const unary = UNARY[s.op];
+  if (unary) return { ...a, data: a.data.map(unary) };
+  const binary = BINARY[s.op];
+  if (binary) return broadcast(a, b, binary);
+  if (s.op === 'ReduceMean') {
+    const out = new Float32Array(a.rows);
+    for (let r = 0; r < a.rows; r++) {
+      let sum = 0;
+      for (let k = 0; k < a.cols; k++) sum += a.data[r * a.cols + k];
+      out[r] = sum / a.cols;
+    }
+    return { data: out, rows: a.rows, cols: 1 };
+  }
+  if (s.op === 'MatMul' || s.op === 'Gemm') {
+    const w = s.op === 'Gemm' && s.attrs.transB ? transposed(b) : b;
+    const y = matmul(a, w);
+    return c ? broadcast(y, c, BINARY.Add) : y;
+  }
+  // LayerNormalization(x, γ, β) / SimplifiedLayerNormalization(x, γ) over the last axis.
+  const eps = s.attrs.epsilon ?? 1e-5;
+  const out = new Float32Array(a.data.length);
+  for (let r = 0; r < a.rows; r++) {
+    const x = a.data.subarray(r * a.cols, (r + 1) * a.cols);
+    const mean = s.op === 'LayerNormalization' ? x.reduce((m, v) => m + v, 0) / a.cols : 0;
+    const variance = x.reduce((m, v) => m + (v - mean) ** 2, 0) / a.cols;
+    const inv = 1 / Math.sqrt(variance + eps);
+    for (let k = 0; k < a.cols; k++) out[r * a.cols + k] = (x[k] - mean) * inv * b.data[k] + (c ? c.data[k] : 0);
+  }
+  return { data: out, rows: a.rows, cols: a.cols };
+}
+
+/** a ∘ b, b a matrix of the same shape, a column [rows, 1], a row vector [cols] or a scalar. */
+function broadcast(a: Value, b: Value, f: (x: number, y: number) => number): Value {
+  // A constant on the left (Add(bias, x)) is the same as on the right for the ops in a head, except Sub/Div/Pow.
+  const [big, small, swapped] = a.data.length >= b.data.length ? [a, b, false] : [b, a, true];
+  const out = new Float32Array(big.data.length);
+  for (let r = 0; r < big.rows; r++)
+    for (let k = 0; k < big.cols; k++) {
+      const i = r * big.cols + k;
+      const j = small.data.length === big.data.length ? i : small.data.length === 1 ? 0 : small.cols === 1 ? r : k;
+      out[i] = swapped ? f(small.data[j], big.data[i]) : f(big.data[i], small.data[j]);
+    }
+  return { data: out, rows: big.rows, cols: big.cols };
+}
+
+function transposed(m: Value): Value {
+  const t = new Float32Array(m.data.length);
+  for (let r = 0; r < m.rows; r++) for (let c = 0; c < m.cols; c++) t[c * m.rows + r] = m.data[r * m.cols + c];
+  return { data: t, rows: m.cols, cols: m.rows };
+}
+
+/** [T, K]·[K, N], accumulated in float64 per output. */
+function matmul(a: Value, w: Value): Value {
+  if (a.cols !== w.rows)
+    throw new UnsupportedModelError(`the output head multiplies [.., ${a.cols}] by [${w.rows}, ..]`);
+  const out = new Float32Array(a.rows * w.cols);
+  const acc = new Float64Array(w.cols);
+  for (let r = 0; r < a.rows; r++) {
+    acc.fill(0);
+    for (let k = 0; k < a.cols; k++) {
+      const x = a.data[r * a.cols + k];
+      const row = w.data.subarray(k * w.cols, (k + 1) * w.cols);
+      for (let n = 0; n < w.cols; n++) acc[n] += x * row[n];
+    }
+    out.set(acc, r * w.cols);
+  }
+  return { data: out, rows: a.rows, cols: w.cols };
+}
+
+/** The lens of a model whose layers are in its main graph, its input added to the taps; or why there is none. */
+export function lensOf(model: OnnxModel, taps: ModelTaps): LensProgram | Error {
+  if (taps.kind !== 'flat') return new UnsupportedModelError("the model's layers sit inside an If node's branches");
+  try {
+    const t = taps.taps;
+    const lens = lensProgram(new GraphIndex(model.graph), t.finalHidden, t.layers.at(-1)?.hiddenIn);
+    t.lensInput = lens.input;
+    return lens;
+  } catch (e) {
+    return e instanceof Error ? e : new UnsupportedModelError(String(e));
+  }
+}
