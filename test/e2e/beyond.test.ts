@@ -8,6 +8,9 @@ import { launchBrowser } from '../support/codeServer';
 import { runtime, spec } from '../support/models';
 import { openPanel, startWebviewServer } from '../support/webviewHarness';
 import { displayLabel } from '../../src/common/tokenLabel';
+import { headRoles, inductionScore, roleScores } from '../../src/common/attention/headRoles';
+import { headSummary } from '../../src/common/attention/aggregate';
+import { headAttention } from '../../src/common/attention/layout';
 
 const SENTENCE = 'Once upon a time, there was a little girl named Lily.';
 
@@ -89,6 +92,28 @@ describe('views beyond the weights in Chromium', { timeout: 180_000 }, () => {
     assert.equal(await cell.textContent(), displayLabel(last.labels[once * last.k]));
     assert.ok((await cell.getAttribute('title'))?.includes(last.probabilities[once * last.k].toFixed(3)));
     assert.match((await page.locator('.lens-check').textContent()) ?? '', /max \|Δ\| .* over \d+ positions/);
+    await page.close();
+  });
+
+  test('Head roles: one badge per role a head passes, the same as the scores computed here', async () => {
+    const page = await open();
+    await page.getByRole('tab', { name: 'All heads' }).click();
+    const rows = page.locator('.roles-table tbody tr');
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), r.model.layers);
+    const ids = r.tokens.map((t) => t.id);
+    let badges = 0;
+    for (let l = 0; l < r.model.layers; l++) {
+      assert.equal(await rows.nth(l).locator('td[data-head]').count(), r.model.heads);
+      for (let h = 0; h < r.model.heads; h++) {
+        const want = headRoles(roleScores(headSummary(r, l, h), inductionScore(headAttention(r, l, h), ids)));
+        const cell = rows.nth(l).locator(`td[data-head="${h}"] .role-badge`);
+        assert.deepEqual(await cell.evaluateAll((bs) => bs.map((b) => (b as HTMLElement).dataset.role)), want);
+        badges += want.length;
+      }
+    }
+    assert.ok(badges > 0, 'some head has a role');
+    assert.equal(await page.locator('.roles-legend dt').count(), 7);
     await page.close();
   });
 });

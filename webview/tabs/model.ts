@@ -1,6 +1,7 @@
 /** The All heads tab: every layer × head as a thumbnail, and the sortable per-head summaries. */
 import { renderGrid } from '../views/grid';
 import { renderSummaries } from '../views/modelView';
+import { renderRoles } from '../views/roles';
 import { el, section, TabModule } from './tab';
 
 export const modelTab: TabModule = {
@@ -14,7 +15,7 @@ export const modelTab: TabModule = {
     const gridHost = el('div');
     const grid = renderGrid(gridHost, r, v, palette, open, (l) => tensors.hasLayer(l));
     const table = el('div');
-    const summarise = () =>
+    const summariseHeads = () =>
       renderSummaries(
         table,
         r,
@@ -25,6 +26,11 @@ export const modelTab: TabModule = {
           }),
         open,
       );
+    const roles = el('div');
+    const summarise = () => {
+      summariseHeads();
+      renderRoles(roles, r, open);
+    };
     let summarised = tensors.complete;
     if (summarised) summarise();
     else table.append(el('p', { className: 'help', textContent: 'Summarising once every layer has arrived…' }));
@@ -42,6 +48,13 @@ export const modelTab: TabModule = {
           'Numbers that point at the heads worth a look: uniform heads have entropy near 1; ' +
             'previous-token and [CLS]/[SEP] heads stand out in their columns.',
           table,
+        ),
+        section(
+          'Head roles',
+          'Where each head’s weights go, named by scores on this text: where the weights go, not what the ' +
+            'head moves (Value norms) or why. Induction needs a repeated sequence: explain a random run of ' +
+            'tokens written twice.',
+          roles,
         ),
       ),
       // More layers arrived: draw their thumbnails; with the last one, summarise.
