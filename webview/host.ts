@@ -72,24 +72,28 @@ export class Host {
 
   /** Asks once per run for one layer's value norms; an answer or the reason for none lands in the store. */
   askValueNorms(runId: number, layer: number): void {
-    const key = `valueNorms ${runId} ${layer}`;
-    if (this.asked.has(key)) return;
-    this.asked.add(key);
-    this.requests.request('valueNorms', { runId, layer }).result.then(
-      (v) => this.store.addValueNorms(runId, layer, v),
-      (e: Error) => e.message === 'abandoned' || this.store.addValueNorms(runId, layer, e.message),
-    );
+    this.askLayer('valueNorms', runId, layer, (v) => this.store.addValueNorms(runId, layer, v));
   }
 
   /** Asks once per run for one state's logit lens; an answer or the reason for none lands in the store. */
   askLogitLens(runId: number, layer: number): void {
-    const key = `logitLens ${runId} ${layer}`;
+    this.askLayer('logitLens', runId, layer, (v) => this.store.addLogitLens(runId, layer, v));
+  }
+
+  /** A question whose failure is the view's own answer (a sentence in place of the view), not a banner. */
+  private askLayer<M extends 'valueNorms' | 'logitLens'>(
+    method: M,
+    runId: number,
+    layer: number,
+    land: (answer: WebviewMethods[M]['result'] | string) => void,
+  ): void {
+    const key = `${method} ${runId} ${layer}`;
     if (this.asked.has(key)) return;
     this.asked.add(key);
-    this.requests.request('logitLens', { runId, layer }).result.then(
-      (v) => this.store.addLogitLens(runId, layer, v),
-      (e: Error) => e.message === 'abandoned' || this.store.addLogitLens(runId, layer, e.message),
-    );
+    const params = { runId, layer } as WebviewMethods[M]['params'];
+    this.requests.request(method, params).result.then(land, (e: Error) => {
+      if (e.message !== 'abandoned') land(e.message);
+    });
   }
 
   async export(params: WebviewMethods['export']['params']): Promise<void> {
