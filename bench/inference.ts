@@ -195,6 +195,10 @@ async function main() {
           const line = lines.get(T)!;
           line.scratchTokens = r.tokens.length;
           line.scratchOneLayerMs = await time(async () => model.scratchLayer(T, r.model.layers - 1));
+          line.valueNormsOneLayerMs = await time(async () => model.valueNorms(T, r.model.layers - 1)).catch(
+            () => undefined,
+          );
+          line.logitLensOneStateMs = await time(async () => model.logitLens(T, 0)).catch(() => undefined);
           if (T <= (name.endsWith('-random') ? 32 : 128))
             line.scratchAllLayersMs = await time(async () => {
               for (let l = 0; l < r.model.layers; l++) model.scratchLayer(T, l);

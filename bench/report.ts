@@ -14,6 +14,9 @@ export interface InferenceLine {
   withOutputsMs?: Stat;
   scratchOneLayerMs?: Stat;
   scratchAllLayersMs?: Stat;
+  /** Issue #14: one layer's value norms, and one state's logit lens (models with an output head). */
+  valueNormsOneLayerMs?: Stat;
+  logitLensOneStateMs?: Stat;
 }
 
 export interface LoadLine {

@@ -3,6 +3,7 @@
  * Not part of npm test: timings are figures to read, not assertions. BENCH_RUNS (default 5) runs
  * after a warm-up per figure.
  */
+import { beyondSection } from './beyond';
 import { cpus, totalmem } from 'node:os';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
@@ -185,6 +186,8 @@ async function main() {
     inferenceSection(inference, peak),
     '',
     scratchSection(inference),
+    '',
+    beyondSection(inference),
     '',
     loadSection(load),
     '',

@@ -10,7 +10,7 @@ import { GraphIndex, ModelTaps } from './graphTaps';
 import { UnsupportedModelError } from '../common/errors';
 import { literalValue } from './graph/scale';
 import { normSource } from './graph/residual';
-import { erf } from '../common/attention/ops';
+import { dotRows, erf } from '../common/attention/ops';
 
 /** A value inside the head: [rows, cols] row-major; a constant may be a scalar or a vector (rows = 1). */
 interface Value {
@@ -196,20 +196,19 @@ function transposed(m: Value): Value {
   return { data: t, rows: m.cols, cols: m.rows };
 }
 
-/** [T, K]·[K, N], accumulated in float64 per output. */
+/** The weights by output column, transposed once per program (the unembedding is the largest). */
+const byColumn = new WeakMap<Value, Float32Array>();
+
+/** [T, K]·[K, N] with the folder's dot-product kernel, 32 rows at a time (a [T, vocab] float64 block is large). */
 function matmul(a: Value, w: Value): Value {
   if (a.cols !== w.rows)
     throw new UnsupportedModelError(`the output head multiplies [.., ${a.cols}] by [${w.rows}, ..]`);
+  let wt = byColumn.get(w);
+  if (!wt) byColumn.set(w, (wt = transposed(w).data)); // [N, K]
   const out = new Float32Array(a.rows * w.cols);
-  const acc = new Float64Array(w.cols);
-  for (let r = 0; r < a.rows; r++) {
-    acc.fill(0);
-    for (let k = 0; k < a.cols; k++) {
-      const x = a.data[r * a.cols + k];
-      const row = w.data.subarray(k * w.cols, (k + 1) * w.cols);
-      for (let n = 0; n < w.cols; n++) acc[n] += x * row[n];
-    }
-    out.set(acc, r * w.cols);
+  for (let r = 0; r < a.rows; r += 32) {
+    const m = Math.min(32, a.rows - r);
+    out.set(dotRows(a.data.subarray(r * a.cols, (r + m) * a.cols), wt, m, a.cols, w.cols), r * w.cols);
   }
   return { data: out, rows: a.rows, cols: w.cols };
 }
