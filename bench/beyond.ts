@@ -7,7 +7,8 @@ export function beyondSection(lines: InferenceLine[]): string {
     .filter((l) => l.runtime === 'wasm' && l.threads === 1 && (l.valueNormsOneLayerMs || l.logitLensOneStateMs))
     .map((l) => {
       const cell = (s: InferenceLine['valueNormsOneLayerMs']) => (s ? fmtMs(s) : 'refused');
-      return `| ${l.model} | ${l.precision} | ${l.tokens} | ${cell(l.valueNormsOneLayerMs)} | ${cell(l.logitLensOneStateMs)} |`;
+      const figures = `${cell(l.valueNormsOneLayerMs)} | ${cell(l.logitLensOneStateMs)}`;
+      return `| ${l.model} | ${l.precision} | ${l.tokens} | ${figures} |`;
     });
   return [
     '## Value norms and the logit lens',
