@@ -205,12 +205,12 @@ export class EngineClient {
 
   /** A follow-up question about a run: one layer's value norms. Does not cancel runs. */
   valueNorms(query: ScratchQuery): Promise<ValueNormsLayer> {
-    return this.ensureWorker().request('valueNorms', query).result;
+    return this.aboutRun(query, (q) => this.ensureWorker().request('valueNorms', q).result);
   }
 
   /** A follow-up question about a run: one state's logit lens. Does not cancel runs. */
   logitLens(query: ScratchQuery): Promise<LogitLensLayer> {
-    return this.ensureWorker().request('logitLens', query).result;
+    return this.aboutRun(query, (q) => this.ensureWorker().request('logitLens', q).result);
   }
 
   cancel(id: number): void {
