@@ -8,7 +8,7 @@ import { SCRATCH_UNAVAILABLE } from '../src/common/protocol';
 import { Requester } from '../src/common/rpc';
 import { MAX_SELECTION_CHARS } from '../src/common/limits';
 import type { Store } from './store';
-import { clampView, ViewState } from './state';
+import { clampView, viewOfFocus, type ViewState } from './state';
 import { DataNeed, loadFailure, piecedTensors, ResultTensors } from './tensors';
 
 interface VsCodeApi {
@@ -147,7 +147,7 @@ export class Host {
     for (const id of this.requests.waiting) this.requests.abandon(id, new Error('abandoned'));
     this.asked.clear();
     this.events.clearBanner();
-    const view = { ...saved, token: undefined, headViewHeads: undefined, ...msg.focus };
+    const view = { ...saved, token: undefined, headViewHeads: undefined, ...viewOfFocus(msg.focus) };
     this.store.setResult(r, view, msg.source, tensors);
     // The host's hover, tint and status bar follow the panel's (possibly restored) layer and head.
     this.viewChanged();
@@ -180,7 +180,7 @@ export class Host {
         );
         break;
       case 'focus':
-        if (this.store.setView(msg.focus).size) this.viewChanged();
+        if (this.store.setView(viewOfFocus(msg.focus)).size) this.viewChanged();
         break;
       case 'busy':
         this.events.banner('busy', msg.message);

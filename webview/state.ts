@@ -1,4 +1,4 @@
-import type { AttentionFamily, AttentionResult, ViewSelection } from '../src/common/protocol';
+import type { AttentionFamily, AttentionResult, PanelFocus, ViewSelection } from '../src/common/protocol';
 import { FAMILIES } from '../src/common/protocol';
 import { clampSelection } from '../src/common/attention/layout';
 
@@ -33,6 +33,11 @@ export interface ViewState extends ViewSelection {
   /** Encoder–decoder models: the attention family the Translation tab shows, and its focused output token. */
   family: AttentionFamily;
   outputToken: number;
+}
+
+/** The host's focus as a view change: a tab the panel does not have is left out. */
+export function viewOfFocus({ tab, ...selection }: PanelFocus = {}): Partial<ViewState> {
+  return TABS.includes(tab as Tab) ? { ...selection, tab: tab as Tab } : selection;
 }
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(lo, v), hi);

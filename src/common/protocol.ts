@@ -245,6 +245,8 @@ export type HeadChoice = Infer<typeof headChoice>;
 const viewSelection = object({ layer: index, head: headChoice, token: index });
 /** What the panel shows: a layer, a head or the mean of heads, and the focused query token. */
 export type ViewSelection = Infer<typeof viewSelection>;
+/** What the host may ask the panel to show: a selection and the tab, by name (the panel keeps unknown names out). */
+export type PanelFocus = Partial<ViewSelection> & { tab?: string };
 
 // ---- questions about a run (the webview asks the host, the host asks the worker) ---------------
 
@@ -364,7 +366,7 @@ export type HostToWebview =
   | {
       type: 'result';
       result: AttentionResult;
-      focus?: Partial<ViewSelection>;
+      focus?: PanelFocus;
       source?: { uri: string; offset: number };
       tensors?: { attention: string[]; hiddenStates: string[] };
     }
@@ -372,7 +374,7 @@ export type HostToWebview =
   /** The run the busy banner announced was cancelled; the panel keeps what it showed. */
   | { type: 'cancelled' }
   | { type: 'error'; message: string }
-  | { type: 'focus'; focus: Partial<ViewSelection> }
+  | { type: 'focus'; focus: PanelFocus }
   | Reply<WebviewMethods>;
 
 /** Which ONNX Runtime the worker starts (the attentionLens.runtime setting), and with what. */

@@ -17,6 +17,7 @@ import { restoredState } from './panel/restore';
 import { chooseModel } from './commands/chooseModel';
 import { exportView } from './commands/exportView';
 import { notify } from './notify';
+import { TRY_EXAMPLE_COMMAND, tryExample } from './commands/examples';
 
 /** What the integration tests reach through the extension's exports. */
 export interface AttentionLensApi {
@@ -98,6 +99,7 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
       panel.show(store.last, token !== undefined ? { token } : undefined);
     }),
     vscode.commands.registerCommand('attentionLens.chooseModel', () => chooseModel(storage)),
+    vscode.commands.registerCommand(TRY_EXAMPLE_COMMAND, (id: unknown) => tryExample(deps, id)),
     // After a window reload VS Code hands back the panel with the state the webview saved: its view
     // and the text it showed. The numbers are not saved; the text is explained again, and the hover and
     // tint apply while the document holds that text where it was (checked when the document is next seen).
@@ -105,7 +107,7 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
       async deserializeWebviewPanel(restored: vscode.WebviewPanel, state: unknown) {
         panel.restore(restored);
         const saved = restoredState(state);
-        if (saved) await explainText(deps, saved.text, saved.source, VERSION_UNKNOWN);
+        if (saved) await explainText(deps, saved.text, { source: saved.source, version: VERSION_UNKNOWN });
       },
     }),
     vscode.languages.registerHoverProvider(

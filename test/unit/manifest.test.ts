@@ -17,6 +17,7 @@ test('commands have a category and are reachable from the palette, the context m
     'attentionLens.continueSelection',
     'attentionLens.explainSelection',
     'attentionLens.showPanel',
+    'attentionLens.tryExample',
   ]);
   assert.deepEqual(
     pkg.contributes.menus['editor/context'].map((m: { command: string; when: string }) => [m.command, m.when]),

@@ -52,5 +52,5 @@ export async function continueSelection(deps: ExplainDeps): Promise<ExplainedSel
   }
   const document = editor.document;
   const source = { uri: document.uri.toString(), offset: document.offsetAt(what.range.start) };
-  return explainText(deps, what.text, source, document.version, what.note, continueRun);
+  return explainText(deps, what.text, { source, version: document.version, note: what.note }, continueRun);
 }

@@ -6,6 +6,7 @@ import { describeError, plainText } from '../../common/errors';
 import { notify } from '../notify';
 import { resolveModel } from '../modelResolver';
 import type { AttentionPanel } from '../panel/panel';
+import type { PanelFocus } from '../../common/protocol';
 import { VERSION_UNKNOWN, type ExplainedSelection, type ResultStore } from '../editor/results';
 import { HostBusy, measureHostBusy } from '../hostBusy';
 
@@ -80,28 +81,34 @@ export async function explainSelection(deps: ExplainDeps): Promise<ExplainedSele
     return undefined;
   }
   const document = editor.document;
-  return explainText(
-    deps,
-    what.text,
-    { uri: document.uri.toString(), offset: document.offsetAt(what.range.start) },
-    document.version,
-    what.note,
-  );
+  return explainText(deps, what.text, {
+    source: { uri: document.uri.toString(), offset: document.offsetAt(what.range.start) },
+    version: document.version,
+    note: what.note,
+  });
 }
 
-/**
- * Explains `text` with the configured model and shows it. `source` says where the text sits; the
- * hover applies only while that document is still at `version` (VERSION_UNKNOWN: see ResultStore.get).
- */
+export interface ExplainOptions {
+  /** Where the text sits; the hover applies only while that document is at `version` (see ResultStore.get). */
+  source?: { uri: string; offset: number };
+  version?: number;
+  /** Said with the result (e.g. that only the current line was explained). */
+  note?: string;
+  /** A model for this run instead of the attentionLens.model setting (the walkthrough's examples). */
+  model?: string;
+  /** What the panel opens on. */
+  focus?: PanelFocus;
+}
+
+/** Explains `text` with the configured model (or `opts.model`) and shows it. */
 export async function explainText(
   deps: ExplainDeps,
   text: string,
-  source?: { uri: string; offset: number },
-  version = VERSION_UNKNOWN,
-  note?: string,
+  opts: ExplainOptions = {},
   how: RunStarter = explainRun,
 ): Promise<ExplainedSelection | undefined> {
-  const settings = readSettings();
+  const { source, version = VERSION_UNKNOWN, note } = opts;
+  const settings = { ...readSettings(), ...(opts.model ? { model: opts.model } : {}) };
   const busy = measureHostBusy();
   try {
     const spec = await resolveModel(settings, deps.storage);
@@ -130,7 +137,7 @@ export async function explainText(
       result,
     };
     deps.store.set(entry);
-    deps.panel.show(entry);
+    deps.panel.show(entry, opts.focus);
     logHostBusy(deps, result.tokens.length, busy);
     const notes = [
       note,

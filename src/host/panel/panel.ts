@@ -5,6 +5,7 @@ import {
   HostResult,
   HostToWebview,
   MEAN_OF_HEADS,
+  PanelFocus,
   parseWebviewMessage,
   ScratchQuery,
   ViewSelection,
@@ -53,7 +54,7 @@ export class AttentionPanel {
     return this.panel !== undefined;
   }
 
-  show(entry?: ExplainedSelection, focus?: Partial<ViewSelection>): void {
+  show(entry?: ExplainedSelection, focus?: PanelFocus): void {
     if (!this.panel) this.create();
     else this.panel.reveal(undefined, true);
     if (entry && entry !== this.shown) {

@@ -119,3 +119,21 @@ describe('Attention Lens in VS Code', function () {
     assert.doesNotMatch(text, /Attention Lens/);
   });
 });
+
+describe('The Get Started walkthrough', function () {
+  this.timeout(120_000);
+
+  it("a step's button explains its example with its own model, leaving the model setting alone", async () => {
+    const lens = await api();
+    await useModel('bert-mini-shakespeare');
+    await vscode.commands.executeCommand('attentionLens.tryExample', 'causal');
+    const shown = lens.store.last?.result;
+    assert.ok(shown, 'the example was explained');
+    assert.equal(shown.model.id, 'gpt2-mini-shakespeare');
+    assert.equal(shown.model.causal, true);
+    assert.equal(vscode.window.activeTextEditor?.document.getText(), shown.text, 'in an editor of its own');
+    assert.equal(vscode.workspace.getConfiguration('attentionLens').get('model'), 'bert-mini-shakespeare');
+    await vscode.commands.executeCommand('attentionLens.tryExample', 'no-such-example');
+    assert.equal(lens.store.last?.result, shown, 'an unknown example runs nothing');
+  });
+});
