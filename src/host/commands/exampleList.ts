@@ -18,7 +18,7 @@ export const EXAMPLES = {
   causal: { model: 'gpt2-mini-shakespeare', text: 'To be, or not to be, that is the question.', tab: 'attention' },
   heads: { model: 'gpt2-mini-shakespeare', text: 'To be, or not to be, that is the question.', tab: 'heads' },
   cross: { model: 'marian-mini-dates', text: 'Tuesday, December 1, 2026', tab: 'translation' },
-  predict: { model: 'gpt-nano-sort', text: '201102', tab: 'attention' },
+  predict: { model: 'gpt2-mini-shakespeare', text: 'To be, or not to be, that is the', tab: 'predictions' },
 } as const;
 
 export type ExampleId = keyof typeof EXAMPLES;
