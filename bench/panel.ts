@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchWebview, WebviewFigures } from './webview';
-import { panelComparisonSection } from './report';
+import { panelComparisonSection } from './panelReport';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 

@@ -22,8 +22,8 @@ import {
   LoadLine,
   scratchSection,
   targetsSection,
-  webviewSection,
 } from './report';
+import { webviewSection } from './panelReport';
 import { SYNTHETIC_MODELS, SyntheticName, syntheticModel } from './syntheticModels';
 import { ReleaseLine, releaseSection } from './releaseReport';
 import { MODELS, modelsDir, PRECISIONS } from '../test/support/models';

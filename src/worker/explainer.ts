@@ -17,42 +17,21 @@ import type {
 } from '../common/protocol';
 import { attentionOffset, attentionRow, hiddenState } from '../common/attention/layout';
 import { compare, headVectors, layerAttention, LayerWeights, walk } from '../common/attention/reconstruct';
-import { ScratchUnavailableError, UnsupportedModelError, UserFacingError } from '../common/errors';
+import { ScratchUnavailableError, UserFacingError } from '../common/errors';
 import { checkModelFolder, configShape, externalDataFile, onnxFile } from '../node/catalog';
-import { withHeads, withRunScales } from './layerWeights';
+import { withRunScales } from './layerWeights';
 import { ModelGraph, readModelGraph } from './modelGraph';
 import { makeFeeds } from './feeds';
 import { describeMethod, RuntimeTensor, scratchTolerance, tapsAsFloat32 } from './dtypes';
-import { firstRows, floatData, readAttention, readStates, rowsProblem, RunTensor } from './readOutputs';
+import { readAttention, readStates, RunTensor } from './readOutputs';
 import { Backend, Ort, RuntimeOptions, startRuntime } from './runtime';
 import { TextTokens } from './textTokens';
 import { fusedCheck } from './fused/check';
+import { RunInternals, scratchInputs } from './runInternals';
+import { configHidden, DECODER_TYPES } from './modelKinds';
 import { readPredictions } from './predictions';
-import { blockOutputRows, valueNormsLayer } from './valueNormsRun';
-import { lensRunData, LensRunData, logitLensLayer } from './logitLensRun';
-
-const DECODER_TYPES = new Set([
-  'gpt2',
-  'gpt_neo',
-  'gptj',
-  'gpt_bigcode',
-  'llama',
-  'mistral',
-  'qwen2',
-  'phi',
-  'phi3',
-  'gemma',
-  'gemma2',
-  'olmo',
-  'opt',
-  'bloom',
-  'falcon',
-  'codegen',
-  'starcoder2',
-  'stablelm',
-  'granite',
-  'smollm3',
-]);
+import { valueNormsLayer } from './valueNormsRun';
+import { lensRunData, logitLensLayer } from './logitLensRun';
 
 /**
  * The largest .onnx file we try to load. WASM memory is 32-bit (4 GiB) and must hold the graph
@@ -65,23 +44,6 @@ export const RUN_GONE = 'That result is no longer in memory: explain the selecti
 
 export function modelFilePath(spec: ModelSpec): string {
   return path.join(spec.folder, onnxFile(spec.dtype, spec.fileBase));
-}
-
-/** What a run leaves behind for follow-up questions about it. */
-interface RunInternals {
-  result: AttentionResult;
-  /** Per layer, the tensor the Q/K/V projections read, [T, d_model]. */
-  attentionInputs: Float32Array[];
-  /** Scales on the scores that the graph computes at run time, by their names inside the layer graph. */
-  runtimeScales: Map<string, number>;
-  /** Why this run's taps cannot feed the from-scratch module. */
-  scratchProblem?: string;
-  /** Per layer, the attention block's output [T, hidden] (value norms' check), or why it was not read. */
-  attentionOutputs: (Float32Array | string)[];
-  /** What the logit lens needs of this run, or why it has none. */
-  lens: LensRunData | string;
-  /** The residual stream as in result.hiddenStates: a copy, since the worker hands the result's to the host. */
-  states: Float32Array;
 }
 
 export interface LoadOptions {
@@ -294,47 +256,10 @@ export class LoadedModel {
     this.runs.set(runId, {
       result,
       lens,
-      states: result.hiddenStates.slice(),
-      ...this.scratchInputs(outputs, T, L, heads),
+      states: result.hiddenStates,
+      ...scratchInputs(this.graph, outputs, T, L, heads),
     });
     return result;
-  }
-
-  /** The layer inputs and run-time scales the from-scratch module needs, each checked, or why they cannot be used. */
-  private scratchInputs(
-    outputs: Record<string, RunTensor>,
-    T: number,
-    L: number,
-    heads: number,
-  ): Omit<RunInternals, 'result' | 'states' | 'lens'> {
-    const { layers, innerNames } = this.graph.names;
-    const runtimeScales = new Map<string, number>();
-    const attentionInputs: Float32Array[] = [];
-    let scratchProblem: string | undefined;
-    const attentionOutputs = layers.map((l) => blockOutputRows(l.attentionOutput, outputs, T, L));
-    layers.forEach((l, k) => {
-      const problem = rowsProblem(outputs[l.attentionInput], L);
-      const inner = innerNames.layers[k];
-      if (problem) scratchProblem ??= `the input of layer ${k + 1}'s projections (${inner.attentionInput}): ${problem}`;
-      else attentionInputs.push(firstRows(l.attentionInput, outputs[l.attentionInput], T, L));
-      l.runtimeScales.forEach((out, i) => {
-        const data = floatData(out, outputs[out]);
-        if (data.length !== 1) scratchProblem ??= `the scale ${inner.runtimeScales[i]} on the scores is not one number`;
-        runtimeScales.set(inner.runtimeScales[i], data[0]);
-      });
-    });
-    if (!(this.graph.weights instanceof Error)) {
-      try {
-        this.graph.weights = this.graph.weights.map((w) => (w.heads === 0 ? withHeads(w, heads) : w));
-        if (this.graph.weights[0]?.heads !== heads) {
-          const said = this.graph.weights[0]?.heads;
-          throw new UnsupportedModelError(`config.json says ${said} heads, the graph computes ${heads}`);
-        }
-      } catch (e) {
-        this.graph.weights = e as Error;
-      }
-    }
-    return { attentionInputs, runtimeScales, scratchProblem, attentionOutputs };
   }
 
   private get newest(): RunInternals | undefined {
@@ -448,10 +373,4 @@ export class LoadedModel {
   async dispose(): Promise<void> {
     await this.session.release();
   }
-}
-
-/** The width of the residual stream, under the names config.json uses across model families. */
-function configHidden(config: Record<string, unknown>): number | undefined {
-  const v = Number(config.hidden_size ?? config.n_embd ?? config.d_model ?? config.dim);
-  return Number.isInteger(v) && v > 0 ? v : undefined;
 }
