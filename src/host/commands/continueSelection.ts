@@ -5,9 +5,8 @@
  */
 import * as vscode from 'vscode';
 import type { Sampling } from '../../common/predict/sample';
-import { notify } from '../notify';
 import type { ExplainedSelection } from '../editor/results';
-import { ExplainDeps, explainText, RunStarter, textToExplain } from './explainSelection';
+import { ExplainDeps, explainSelection, RunStarter } from './explainSelection';
 
 /** The attentionLens.generation.* settings. */
 export function generationSettings(): { maxNewTokens: number; sampling: Sampling } {
@@ -28,6 +27,7 @@ export function generationSettings(): { maxNewTokens: number; sampling: Sampling
 
 const continueRun: RunStarter = {
   verb: 'Continuing',
+  infinitive: 'continue',
   start(deps, spec, text, settings, onProgress, keep) {
     const { maxNewTokens, sampling } = generationSettings();
     const params = { model: spec, text, maxTokens: settings.maxTokens, maxNewTokens, sampling, keep };
@@ -39,18 +39,5 @@ const continueRun: RunStarter = {
   },
 };
 
-export async function continueSelection(deps: ExplainDeps): Promise<ExplainedSelection | undefined> {
-  const editor = vscode.window.activeTextEditor;
-  if (!editor) {
-    notify('info', 'open a file and select some text first.');
-    return undefined;
-  }
-  const what = textToExplain(editor);
-  if ('error' in what) {
-    notify('info', what.error.replace('to explain', 'to continue'));
-    return undefined;
-  }
-  const document = editor.document;
-  const source = { uri: document.uri.toString(), offset: document.offsetAt(what.range.start) };
-  return explainText(deps, what.text, { source, version: document.version, note: what.note }, continueRun);
-}
+export const continueSelection = (deps: ExplainDeps): Promise<ExplainedSelection | undefined> =>
+  explainSelection(deps, continueRun);

@@ -51,7 +51,9 @@ export interface ExplainDeps {
 
 /** How a run starts: Explain runs the model on the text; Continue Selection generates after it first. */
 export interface RunStarter {
+  /** As in "Explaining with …", and "Select some text to explain". */
   verb: string;
+  infinitive: string;
   start(
     deps: ExplainDeps,
     spec: ModelSpec,
@@ -65,11 +67,16 @@ export interface RunStarter {
 
 const explainRun: RunStarter = {
   verb: 'Explaining',
+  infinitive: 'explain',
   start: (deps, spec, text, settings, onProgress, keep) =>
     deps.client.explain(spec, text, settings.maxTokens, onProgress, keep),
 };
 
-export async function explainSelection(deps: ExplainDeps): Promise<ExplainedSelection | undefined> {
+/** Runs `how` (default: Explain) on the primary selection, or the current line when nothing is selected. */
+export async function explainSelection(
+  deps: ExplainDeps,
+  how: RunStarter = explainRun,
+): Promise<ExplainedSelection | undefined> {
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
     notify('info', 'open a file and select some text first.');
@@ -77,15 +84,12 @@ export async function explainSelection(deps: ExplainDeps): Promise<ExplainedSele
   }
   const what = textToExplain(editor);
   if ('error' in what) {
-    notify('info', what.error);
+    notify('info', what.error.replace('to explain', `to ${how.infinitive}`));
     return undefined;
   }
   const document = editor.document;
-  return explainText(deps, what.text, {
-    source: { uri: document.uri.toString(), offset: document.offsetAt(what.range.start) },
-    version: document.version,
-    note: what.note,
-  });
+  const source = { uri: document.uri.toString(), offset: document.offsetAt(what.range.start) };
+  return explainText(deps, what.text, { source, version: document.version, note: what.note }, how);
 }
 
 export interface ExplainOptions {
