@@ -12,9 +12,10 @@ import { LoadedSeq2Seq } from './seq2seq';
 import { watchWasmMemory, workerMemory } from './memory';
 import { describeMemory } from '../common/memory';
 
+import { generate } from './generate';
+
 /** A loaded model of either kind; both answer the same questions about their runs. */
 type AnyModel = LoadedModel | LoadedSeq2Seq;
-import { generate } from './generate';
 
 const runtime = workerData as RuntimeOptions;
 /** Fault injection for the end-to-end tests only: hold each run this long, so that a person's Cancel can land. */
