@@ -1,7 +1,7 @@
 /** Runs inside VS Code's extension host (code-server here, @vscode/test-electron elsewhere). */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, explainFirstLine, hoverText, openSample, useModel } from './helpers';
+import { api, editorWith, explainFirstLine, hoverText, openSample, useModel } from './helpers';
 import type { ExplainedSelection } from '../../../src/host/editor/results';
 import { readTensors } from '../../../src/node/tensorFiles';
 
@@ -135,5 +135,26 @@ describe('The Get Started walkthrough', function () {
     assert.equal(vscode.workspace.getConfiguration('attentionLens').get('model'), 'bert-mini-shakespeare');
     await vscode.commands.executeCommand('attentionLens.tryExample', 'no-such-example');
     assert.equal(lens.store.last?.result, shown, 'an unknown example runs nothing');
+  });
+});
+
+describe('Continue Selection', function () {
+  this.timeout(120_000);
+
+  it('gpt-nano-sort writes the sorted digits after "201102", from the palette command', async () => {
+    const lens = await api();
+    await useModel('gpt-nano-sort');
+    const editor = await editorWith('201102');
+    editor.selection = new vscode.Selection(0, 0, 0, 6);
+    const returned = await vscode.commands.executeCommand('attentionLens.continueSelection');
+    assert.equal(returned, undefined, 'the command resolves to nothing');
+    const shown = lens.store.last?.result;
+    assert.ok(shown?.generation, 'a generation was shown');
+    assert.equal(shown.generation.text.replace(/\s/g, ''), '001122');
+    assert.equal(shown.generation.promptTokens, 6);
+    assert.equal(shown.tokens.length, 11, 'prompt + the generated tokens the model read back');
+    assert.equal(shown.generation.stoppedBy, 'context', "it wrote until the model's 11-token context was full");
+    assert.ok(shown.generation.stepRowsMaxAbsDiff <= 1e-5, 'per-step rows equal the teacher-forced pass');
+    assert.equal(editor.document.getText(), '201102', 'the document is not changed');
   });
 });
