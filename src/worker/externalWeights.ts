@@ -9,6 +9,7 @@
  * straight from the bytes we already hold into its tensor. The patched graph keeps only the structure.
  */
 import { Field, concat, encodeBytes, encodeString, encodeVarint, fields, Wire } from './protobuf';
+import { DATA_LOCATION_EXTERNAL, GRAPH_INITIALIZER, TensorField } from './onnxModel';
 
 /** The name the file's bytes are mounted under (a relative path: ORT refuses others). */
 export const WEIGHTS_LOCATION = 'attention-lens-weights.bin';
@@ -16,16 +17,8 @@ export const WEIGHTS_LOCATION = 'attention-lens-weights.bin';
 /** Smaller initializers (shapes, axes, scales) stay inside the graph, where ORT's optimisers read them. */
 const MIN_EXTERNAL_BYTES = 4096;
 
-/** TensorProto fields (onnx.proto). */
-const RAW_DATA = 9;
-const EXTERNAL_DATA = 13;
-const DATA_LOCATION = 14;
-const EXTERNAL = 1;
-/** GraphProto.initializer. */
-const INITIALIZER = 5;
-
 const entry = (key: string, value: string) =>
-  encodeBytes(EXTERNAL_DATA, concat([encodeString(1, key), encodeString(2, value)]));
+  encodeBytes(TensorField.ExternalData, concat([encodeString(1, key), encodeString(2, value)]));
 
 /**
  * For each large inline initializer of the graph `graphBytes` (a view into `file`): its replacement, a
@@ -40,23 +33,23 @@ export function externalInitializers(
   const swaps = new Map<string, Uint8Array[]>();
   let bytes = 0;
   for (const f of fields(graphBytes)) {
-    if (f.no !== INITIALIZER || f.wire !== Wire.Bytes) continue;
+    if (f.no !== GRAPH_INITIALIZER || f.wire !== Wire.Bytes) continue;
     const tensor: Field[] = [...fields(f.bytes)];
-    const raw = tensor.find((t) => t.no === RAW_DATA);
+    const raw = tensor.find((t) => t.no === TensorField.RawData);
     if (
       !raw ||
       raw.bytes.length < MIN_EXTERNAL_BYTES ||
-      tensor.some((t) => t.no === DATA_LOCATION && t.int === EXTERNAL)
+      tensor.some((t) => t.no === TensorField.DataLocation && t.int === DATA_LOCATION_EXTERNAL)
     )
       continue;
     const offset = raw.bytes.byteOffset - file.byteOffset;
     if (raw.bytes.buffer !== file.buffer || offset < 0 || offset + raw.bytes.length > file.length) continue;
     swaps.set(key(f.bytes), [
-      ...tensor.filter((t) => t.no !== RAW_DATA).map((t) => t.raw),
+      ...tensor.filter((t) => t.no !== TensorField.RawData).map((t) => t.raw),
       entry('location', WEIGHTS_LOCATION),
       entry('offset', String(offset)),
       entry('length', String(raw.bytes.length)),
-      encodeVarint(DATA_LOCATION, EXTERNAL),
+      encodeVarint(TensorField.DataLocation, DATA_LOCATION_EXTERNAL),
     ]);
     bytes += raw.bytes.length;
   }

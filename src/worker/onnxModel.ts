@@ -20,6 +20,23 @@ export const enum DataType {
   Int4 = 22,
 }
 
+/** TensorProto's field numbers (onnx.proto): read here, written by externalWeights.ts. */
+export const enum TensorField {
+  Dims = 1,
+  DataType = 2,
+  FloatData = 4,
+  Int32Data = 5,
+  Int64Data = 7,
+  Name = 8,
+  RawData = 9,
+  ExternalData = 13,
+  DataLocation = 14,
+}
+/** TensorProto.data_location's value for bytes kept outside the graph. */
+export const DATA_LOCATION_EXTERNAL = 1;
+/** GraphProto.initializer's field number. */
+export const GRAPH_INITIALIZER = 5;
+
 export interface OnnxTensor {
   name: string;
   dims: number[];
@@ -90,32 +107,32 @@ function parseTensor(buf: Uint8Array): OnnxTensor {
   const t: OnnxTensor = { name: '', dims: [], dataType: 0, external: false };
   for (const f of fields(buf)) {
     switch (f.no) {
-      case 1:
+      case TensorField.Dims:
         t.dims.push(...ints(f));
         break;
-      case 2:
+      case TensorField.DataType:
         t.dataType = f.int;
         break;
-      case 4:
+      case TensorField.FloatData:
         t.floatData = f;
         break;
-      case 5:
+      case TensorField.Int32Data:
         (t.int32Data ??= []).push(f);
         break;
-      case 7:
+      case TensorField.Int64Data:
         (t.int64Data ??= []).push(f);
         break;
-      case 8:
+      case TensorField.Name:
         t.name = str(f);
         break;
-      case 9:
+      case TensorField.RawData:
         t.raw = f.bytes;
         break;
-      case 13:
+      case TensorField.ExternalData:
         externalEntry(t, f.bytes);
         break;
-      case 14:
-        t.external = f.int === 1;
+      case TensorField.DataLocation:
+        t.external = f.int === DATA_LOCATION_EXTERNAL;
         break;
     }
   }
@@ -201,7 +218,7 @@ export function parseGraph(buf: Uint8Array): OnnxGraph {
       case 2:
         g.name = str(f);
         break;
-      case 5: {
+      case GRAPH_INITIALIZER: {
         const t = parseTensor(f.bytes);
         g.initializers.set(t.name, t);
         break;
