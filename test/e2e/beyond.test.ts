@@ -1,12 +1,11 @@
 /** The views beyond raw weights (issue #14) in a real browser, fed by a real model's answers. */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { LoadedModel } from '../../src/worker/explainer';
 import type { AttentionResult } from '../../src/common/protocol';
-import { launchBrowser } from '../support/codeServer';
 import { runtime, spec } from '../support/models';
-import { openPanel, startWebviewServer } from '../support/webviewHarness';
+import { chromiumPanel, openPanel } from '../support/webviewHarness';
 import { displayLabel } from '../../src/common/tokenLabel';
 import { headRoles, inductionScore, roleScores } from '../../src/common/attention/headRoles';
 import { headSummary } from '../../src/common/attention/aggregate';
@@ -15,34 +14,27 @@ import { headAttention } from '../../src/common/attention/layout';
 const SENTENCE = 'Once upon a time, there was a little girl named Lily.';
 
 describe('views beyond the weights in Chromium', { timeout: 180_000 }, () => {
+  const panel = chromiumPanel();
   let gpt2: LoadedModel;
   let stories: LoadedModel;
   let r: AttentionResult;
   let rs: AttentionResult;
-  let server: Awaited<ReturnType<typeof startWebviewServer>>;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let context: BrowserContext;
 
   before(async () => {
     gpt2 = await LoadedModel.load(spec('gpt2-mini-shakespeare', 'fp32'), runtime);
     r = await gpt2.explain(SENTENCE, 512, 5);
     stories = await LoadedModel.load(spec('stories260K', 'fp32'), runtime);
     rs = await stories.explain(SENTENCE, 512, 6);
-    server = await startWebviewServer();
-    browser = await launchBrowser();
-    context = browser.context;
   });
   after(async () => {
-    await browser?.close();
-    await server?.close();
     await gpt2?.dispose();
     await stories?.dispose();
   });
 
   const open = async (result = r, model = gpt2): Promise<Page> => {
-    const page = await context.newPage();
+    const page = await panel.newPage();
     await page.setViewportSize({ width: 1000, height: 1400 });
-    await openPanel(page, server.url, 'dark', result, model);
+    await openPanel(page, panel.url, 'dark', result, model);
     return page;
   };
 

@@ -6,14 +6,14 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { LoadedModel } from '../../src/worker/explainer';
 import { headSummary } from '../../src/common/attention/aggregate';
 import type { AttentionResult } from '../../src/common/protocol';
 import { attentionRow } from '../../src/common/attention/layout';
-import { launchBrowser, outputDir } from '../support/codeServer';
+import { outputDir } from '../support/codeServer';
 import { runtime, spec } from '../support/models';
-import { openPanel, startWebviewServer, Theme } from '../support/webviewHarness';
+import { chromiumPanel, openPanel, Theme } from '../support/webviewHarness';
 import { parseWebviewMessage, WebviewToHost } from '../../src/common/protocol';
 import { choose, chosen } from '../support/controls';
 import { displayLabel } from '../../src/common/tokenLabel';
@@ -21,13 +21,11 @@ import { displayLabel } from '../../src/common/tokenLabel';
 const SENTENCE = "The animal didn't cross the street because it was too tired.";
 
 describe('panel views in Chromium', { timeout: 180_000 }, () => {
+  const panel = chromiumPanel();
   let bert: LoadedModel;
   let gpt2: LoadedModel;
   let rb: AttentionResult;
   let rg: AttentionResult;
-  let server: Awaited<ReturnType<typeof startWebviewServer>>;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let context: BrowserContext;
 
   before(async () => {
     mkdirSync(outputDir, { recursive: true });
@@ -35,22 +33,17 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     gpt2 = await LoadedModel.load(spec('gpt2-mini-shakespeare', 'q8'), runtime);
     rb = await bert.explain(SENTENCE, 512, 1);
     rg = await gpt2.explain(SENTENCE, 512, 2);
-    server = await startWebviewServer();
-    browser = await launchBrowser();
-    context = browser.context;
   });
   after(async () => {
-    await browser?.close();
-    await server?.close();
     await bert?.dispose();
     await gpt2?.dispose();
   });
 
   let sent: WebviewToHost[] = [];
   const open = async (r: AttentionResult, theme: Theme = 'dark'): Promise<Page> => {
-    const page = await context.newPage();
+    const page = await panel.newPage();
     await page.setViewportSize({ width: 1000, height: 1400 });
-    sent = await openPanel(page, server.url, theme, r, r === rb ? bert : gpt2);
+    sent = await openPanel(page, panel.url, theme, r, r === rb ? bert : gpt2);
     return page;
   };
   /** Clicks an export button and returns the message the host receives, validated as the host does. */
@@ -338,9 +331,9 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     const llama = await LoadedModel.load(spec('stories260K', 'q8'), runtime);
     try {
       const r = await llama.explain('Once upon a time, there was a little girl named Lily.', 512, 3);
-      const page = await context.newPage();
+      const page = await panel.newPage();
       await page.setViewportSize({ width: 1000, height: 1400 });
-      await openPanel(page, server.url, 'dark', r, llama);
+      await openPanel(page, panel.url, 'dark', r, llama);
       const T = r.tokens.length;
       assert.equal(await page.locator('canvas.heatmap').getAttribute('data-tokens'), String(T));
       await tab(page, 'Head view');

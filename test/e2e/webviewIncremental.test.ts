@@ -3,12 +3,11 @@
  * and the highlighted row only, the all-heads grid is drawn layer by layer as the tensor files arrive, and a file
  * that cannot be fetched is said, never drawn as zeros.
  */
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { AttentionResult, HostToWebview } from '../../src/common/protocol';
-import { launchBrowser } from '../support/codeServer';
-import { resultMessage, sendToPanel, startWebviewServer } from '../support/webviewHarness';
+import { chromiumPanel, resultMessage, sendToPanel } from '../support/webviewHarness';
 import { syntheticResult } from '../../bench/webview';
 import { thumbnails } from '../../webview/views/grid';
 import { Palette, weightRGB } from '../../webview/colors';
@@ -18,24 +17,13 @@ const DARK = { background: [31, 31, 31], high: [55, 148, 255] } as unknown as Pa
 const GAP = 6; // webview/views/grid.ts
 
 describe('incremental panel updates in Chromium', { timeout: 180_000 }, () => {
-  let server: Awaited<ReturnType<typeof startWebviewServer>>;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let context: BrowserContext;
-  before(async () => {
-    server = await startWebviewServer();
-    browser = await launchBrowser();
-    context = browser.context;
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const panel = chromiumPanel();
 
   const show = async (msg: HostToWebview, tab: string): Promise<Page> => {
-    const page = await context.newPage();
+    const page = await panel.newPage();
     await page.setViewportSize({ width: 1400, height: 1000 });
     await page.exposeFunction('__toHost', () => undefined);
-    await page.goto(`${server.url}?theme=dark`);
+    await page.goto(`${panel.url}?theme=dark`);
     await page.evaluate((t) => ((window as unknown as { __state: unknown }).__state = { view: { tab: t } }), tab);
     await sendToPanel(page, msg);
     return page;
@@ -108,7 +96,7 @@ describe('incremental panel updates in Chromium', { timeout: 180_000 }, () => {
   test('a tensor file that cannot be fetched is said; no view is drawn from its missing layer', async () => {
     const r = syntheticResult(16, 3, 2, 8);
     const msg = resultMessage(r);
-    msg.tensors!.attention[0] = `${server.url}tensors/missing.f32`;
+    msg.tensors!.attention[0] = `${panel.url}tensors/missing.f32`;
     const page = await show(msg, 'attention');
     const why = 'The panel could not load the result (HTTP 404): explain the text again.';
     await page.locator('.banner.error', { hasText: why }).waitFor();

@@ -4,6 +4,7 @@
  * model. Queries (from scratch, walk) are answered by the same LoadedModel, as the worker would.
  */
 import * as http from 'node:http';
+import { after, before } from 'node:test';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -12,6 +13,7 @@ import { replyOf } from '../../src/common/rpc';
 import { tensorPieces } from '../../src/common/attention/layout';
 import type { LoadedModel } from '../../src/worker/explainer';
 import { repoRoot } from './models';
+import { launchBrowser } from './codeServer';
 
 export type Theme = 'dark' | 'light' | 'high-contrast';
 
@@ -243,4 +245,27 @@ export async function openPanel(
   await page.goto(`${url}?theme=${theme}`);
   await page.locator('h1').waitFor();
   return sent;
+}
+
+/**
+ * The test page's server and a Chromium for the describe block that calls it: started before its tests,
+ * closed after them. `url` and `newPage` are for the tests (not before the block's hooks have run).
+ */
+export function chromiumPanel(): { readonly url: string; newPage(): Promise<Page> } {
+  let server: WebviewServer | undefined;
+  let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+  before(async () => {
+    server = await startWebviewServer();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return {
+    get url() {
+      return server!.url;
+    },
+    newPage: () => browser!.context.newPage(),
+  };
 }
