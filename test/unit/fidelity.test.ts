@@ -1,24 +1,15 @@
 /** npm run fidelity on a few folders: one JSON line per model and dtype, with the fields the issue asks for. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { modelsDir, repoRoot } from '../support/models';
+import { fidelityLines } from '../support/fidelity';
+import { modelsDir } from '../support/models';
 
 test('fidelity: a bare graph on synthetic ids, a task-head graph, and a graph whose tokenizer does not fit', () => {
   const folders = ['ort-frag-gpt2-megatron', 'optimum-tiny-distilbert-sst2', 'genai-tiny-random-gpt2'].map((n) =>
     path.join(modelsDir, 'third-party', n),
   );
-  const run = spawnSync(path.join(repoRoot, 'node_modules/.bin/tsx'), ['scripts/fidelity.ts', ...folders], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
-  assert.equal(run.status, 0, run.stderr);
-  const lines = run.stdout
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = fidelityLines(folders);
   assert.deepEqual(
     lines.map((l) => [l.model, l.dtype]),
     folders.map((f) => [f, 'fp32']),

@@ -1,22 +1,13 @@
 /** npm run fidelity on an encoder–decoder folder: one JSON line per attention family and dtype. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { modelsDir, repoRoot } from '../support/models';
+import { fidelityLines } from '../support/fidelity';
+import { modelsDir } from '../support/models';
 
 test('fidelity: marian-mini-dates prints encoder, decoder and cross lines for fp32 and q8, each within 1e-4', () => {
   const folder = path.join(modelsDir, 'marian-mini-dates');
-  const run = spawnSync(path.join(repoRoot, 'node_modules/.bin/tsx'), ['scripts/fidelity.ts', folder], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
-  assert.equal(run.status, 0, run.stderr);
-  const lines = run.stdout
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = fidelityLines([folder]);
   assert.deepEqual(
     lines.map((l) => [l.dtype, l.family, l.layers, l.heads, l.causal]),
     ['fp32', 'q8'].flatMap((d) => [
