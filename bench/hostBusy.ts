@@ -19,6 +19,8 @@ export interface HostBusyFigure {
   tokens: number;
   busyMs: number[];
   cpuMs: number[];
+  /** Of cpuMs, the kernel's share (system calls, page faults, forks). */
+  systemMs: number[];
   longestStallMs: number[];
   wallMs: number[];
   /**
@@ -46,7 +48,7 @@ function extensionHostCpuMs(root: string): number | undefined {
 
 const LINE = new RegExp(
   'Explained (\\d+) tokens: extension host main thread busy (\\d+) ms of (\\d+) ms' +
-    ' \\(longest stall (\\d+) ms, CPU (\\d+) ms\\)',
+    ' \\(longest stall (\\d+) ms, CPU (\\d+) ms(?:, system (\\d+) ms)?\\)',
   'g',
 );
 
@@ -106,6 +108,8 @@ export async function hostBusy(folder: string, runs: number): Promise<HostBusyFi
       wallMs: lines.map((m) => Number(m[3])),
       longestStallMs: lines.map((m) => Number(m[4])),
       cpuMs: lines.map((m) => Number(m[5])),
+      systemMs: lines.map((m) => Number(m[6] ?? NaN)),
+      systemMs: lines.map((m) => Number(m[6] ?? NaN)),
     };
   } finally {
     await browser.close();

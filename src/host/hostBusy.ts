@@ -44,24 +44,34 @@ function startProfile(): () => void {
   };
 }
 
+/**
+ * The stall monitor's timer period. It wakes this thread each period for as long as the explain runs (seconds of
+ * inference in the worker): at 10 ms those wakeups cost more CPU than the explain itself (measured: 250 → 80 ms per
+ * warm 512-token explain at 1 s; docs/PERFORMANCE.md). A freeze shorter than this can go unseen; those that matter
+ * last seconds.
+ */
+const STALL_RESOLUTION_MS = 50;
+
 export interface HostBusy {
   /** Time the main thread ran code, in ms. */
   busyMs: number;
   wallMs: number;
-  /** The longest time the event loop could not turn, in ms (10 ms resolution). */
+  /** The longest time the event loop could not turn, in ms (up to STALL_RESOLUTION_MS too short). */
   longestStallMs: number;
   /**
    * CPU time of this thread (Linux only, 10 ms ticks): unlike busyMs it does not grow when other
    * processes hold the CPU while this thread runs.
    */
   cpuMs?: number;
+  /** Of cpuMs, the time in the kernel (system calls, page faults, process forks). */
+  systemMs?: number;
 }
 
-/** user + system CPU time of the main thread (its task id is the process id), from /proc; Linux only. */
-function mainThreadCpuMs(): number | undefined {
+/** user and system CPU time of the main thread (its task id is the process id), from /proc; Linux only. */
+function mainThreadCpuMs(): { user: number; system: number } | undefined {
   try {
     const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime in clock ticks of 10 ms (CLK_TCK 100)
+    return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 }; // clock ticks of 10 ms (CLK_TCK 100)
   } catch {
     return undefined;
   }
@@ -70,7 +80,7 @@ function mainThreadCpuMs(): number | undefined {
 /** Starts measuring; call the returned function to stop and read. */
 export function measureHostBusy(): () => HostBusy {
   const start = performance.eventLoopUtilization();
-  const delay = monitorEventLoopDelay({ resolution: 10 });
+  const delay = monitorEventLoopDelay({ resolution: STALL_RESOLUTION_MS });
   delay.enable();
   const t0 = performance.now();
   const cpu0 = mainThreadCpuMs();
@@ -80,8 +90,10 @@ export function measureHostBusy(): () => HostBusy {
     delay.disable();
     const used = performance.eventLoopUtilization(start);
     const cpu1 = mainThreadCpuMs();
-    const cpuMs = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
-    const longestStallMs = Math.max(0, delay.max / 1e6 - 10);
-    return { busyMs: used.active, wallMs: performance.now() - t0, longestStallMs, cpuMs };
+    const both = cpu0 && cpu1;
+    const systemMs = both ? cpu1.system - cpu0.system : undefined;
+    const cpuMs = both ? cpu1.user - cpu0.user + systemMs! : undefined;
+    const longestStallMs = Math.max(0, delay.max / 1e6 - STALL_RESOLUTION_MS);
+    return { busyMs: used.active, wallMs: performance.now() - t0, longestStallMs, cpuMs, systemMs };
   };
 }

@@ -173,7 +173,7 @@ function logHostBusy(deps: ExplainDeps, tokens: number, stop: () => HostBusy): v
   const sub = deps.panel.onDidChangeView(() => {
     sub.dispose();
     const b = stop();
-    const cpu = b.cpuMs === undefined ? '' : `, CPU ${b.cpuMs.toFixed(0)} ms`;
+    const cpu = b.cpuMs === undefined ? '' : `, CPU ${b.cpuMs.toFixed(0)} ms, system ${b.systemMs!.toFixed(0)} ms`;
     deps.log?.(
       `Explained ${tokens} tokens: extension host main thread busy ${b.busyMs.toFixed(0)} ms` +
         ` of ${b.wallMs.toFixed(0)} ms (longest stall ${b.longestStallMs.toFixed(0)} ms${cpu})` +
