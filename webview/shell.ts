@@ -218,7 +218,14 @@ export class Shell {
       this.controlsSlot.replaceChildren(this.controls.element);
     }
     const reveal = (token: number) => this.host.notify({ type: 'revealToken', token });
-    this.strip = renderTokens(this.stripHost, r, (token) => this.setView({ token }), reveal);
+    // An output token is read through the decoder's families: from the encoder's map, go to cross-attention.
+    const output = (i: number) =>
+      this.setView({
+        tab: 'translation',
+        outputToken: i,
+        ...(this.store.state?.view.family === 'encoder' ? { family: 'cross' as const } : {}),
+      });
+    this.strip = renderTokens(this.stripHost, r, (token) => this.setView({ token }), reveal, output);
     this.tab = undefined;
     if (!this.panel) {
       // The parts that do not depend on the result are built once.

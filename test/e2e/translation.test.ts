@@ -45,7 +45,7 @@ describe('translation with marian-mini-dates (code-server, Chromium)', { timeout
       await frame.locator('.output-text').waitFor({ timeout: 120_000 });
       assert.equal(await frame.locator('.output-text').textContent(), '2026-12-01');
       // The source strip: the date as the model reads it.
-      const tokens = await frame.locator('.tokens .token, .token-strip .token').allTextContents();
+      const tokens = await frame.locator('.tokens .token:not(.output)').allTextContents();
       assert.ok(
         tokens.some((t) => /December/.test(t)),
         `the source tokens show "December" (${tokens.join(' ')})`,
@@ -58,8 +58,11 @@ describe('translation with marian-mini-dates (code-server, Chromium)', { timeout
       assert.ok((await lines.count()) > 0, 'lines from output tokens to the source tokens they read');
       const queries = await frame.locator('svg.cross-lines text[data-side="query"]').allTextContents();
       assert.deepEqual(queries, ['·2026', '-', '12', '-', '01', '</s>']);
-      // Focus "12" (the month): the readout names the source token it reads most in layer 2, mean of heads.
-      await frame.locator('.output-strip .token').nth(2).click();
+      // The token strip shows the output after the source, as the model wrote it.
+      assert.deepEqual(await frame.locator('.tokens .token.output').allTextContents(), queries);
+      // Focus "12" (the month) from the strip: the readout names the source token it reads most in layer 2,
+      // mean of heads.
+      await frame.locator('.tokens .token.output').nth(2).click();
       await frame.locator('.readout', { hasText: /^12 → ·December/ }).waitFor();
       await frame.locator('.scratch-diffs').waitFor({ timeout: 30_000 });
       await page.screenshot({ path: path.join(outputDir, 'e2e-translation.png') });

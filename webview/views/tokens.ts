@@ -8,6 +8,26 @@ import type { AttentionResult } from '../../src/common/protocol';
 import { Palette, weightColor } from '../colors';
 import { displayLabel } from '../../src/common/tokenLabel';
 
+/** The output of an encoder–decoder result as chips after an arrow, or nothing. */
+function outputChips(r: AttentionResult): HTMLElement[] {
+  if (!r.seq2seq) return [];
+  const arrow = document.createElement('span');
+  arrow.className = 'strip-arrow';
+  arrow.textContent = '→';
+  arrow.title = 'The model’s output: choose a token to see what it read (Translation tab)';
+  return [
+    arrow,
+    ...r.seq2seq.output.map((t, i) => {
+      const b = document.createElement('button');
+      b.className = 'token output';
+      b.textContent = displayLabel(t.label);
+      b.dataset.output = String(i);
+      b.title = `output #${i} id ${t.id}`;
+      return b;
+    }),
+  ];
+}
+
 export interface TokenStrip {
   /**
    * Recolours the chips and moves the focus mark in place (no chip is rebuilt). `row`: the focused token's
@@ -16,11 +36,16 @@ export interface TokenStrip {
   update(focus: number, row: Float32Array | undefined, palette: Palette): void;
 }
 
+/**
+ * The strip of `r`'s tokens; for an encoder–decoder result, the output after them (`onOutput` focuses an output
+ * token: it is not in the editor, and its attention is the decoder's, drawn on the Translation tab).
+ */
 export function renderTokens(
   host: HTMLElement,
   r: AttentionResult,
   onFocus: (t: number) => void,
   onReveal: (t: number) => void,
+  onOutput: (t: number) => void,
 ): TokenStrip {
   const strip = document.createElement('div');
   strip.className = 'tokens';
@@ -37,13 +62,16 @@ export function renderTokens(
   const backdrop = document.createElement('canvas');
   backdrop.className = 'token-backdrop';
   backdrop.setAttribute('aria-hidden', 'true');
-  strip.append(backdrop, ...chips);
+  strip.append(backdrop, ...chips, ...outputChips(r));
   // One listener each for all chips (512 tokens would otherwise mean 1024 listeners per result).
+  const outputOf = (ev: Event) => (ev.target as Element).closest<HTMLElement>('.token.output')?.dataset.output;
   const chipOf = (ev: Event) => {
     const b = (ev.target as Element).closest<HTMLElement>('.token');
     return b ? Number(b.dataset.token) : undefined;
   };
   strip.addEventListener('click', (ev) => {
+    const o = outputOf(ev);
+    if (o !== undefined) return onOutput(Number(o));
     const i = chipOf(ev);
     if (i !== undefined) (ev.shiftKey ? onReveal : onFocus)(i);
   });
