@@ -3,6 +3,13 @@ import { SCRATCH_UNAVAILABLE, type ModelSpec } from './protocol';
 
 export class UserFacingError extends Error {}
 
+/** A run stopped part-way because its request was cancelled (nobody waits for its answer). */
+export class RunCancelledError extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
 /**
  * A message as plain text for VS Code's notifications, which turn `[label](command:…)`,
  * `(https:…)` and `(file:…)` links into clickable anchors: a word joiner (U+2060, invisible)

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { AttentionResult, ModelSpec, ScratchLayer, Seq2SeqResult, WalkData } from '../common/protocol';
 import { familyOfLayerIndex, familyRow, familyShape, hiddenState } from '../common/attention/layout';
 import { compare, headVectors, layerAttention, LayerWeights, walk } from '../common/attention/reconstruct';
-import { ScratchUnavailableError, UnsupportedModelError, UserFacingError } from '../common/errors';
+import { RunCancelledError, ScratchUnavailableError, UnsupportedModelError, UserFacingError } from '../common/errors';
 import { MAX_OUTPUT_TOKENS } from '../common/limits';
 import { checkModelFolder, encoderDecoderFiles } from '../node/catalog';
 import { describeMethod, scratchTolerance } from './dtypes';
@@ -107,8 +107,11 @@ export class LoadedSeq2Seq {
     return (await this.session.run(tensors)) as unknown as Record<string, RunTensor>;
   }
 
-  /** Translates `text` greedily and reads the three attention families of the result. */
-  async explain(text: string, maxTokens: number, runId = 0): Promise<AttentionResult> {
+  /**
+   * Translates `text` greedily and reads the three attention families of the result. `cancelled` is asked between
+   * steps: a Cancel lands after the step under way instead of after the whole output (then this throws).
+   */
+  async explain(text: string, maxTokens: number, runId = 0, cancelled = () => false): Promise<AttentionResult> {
     const t0 = performance.now();
     const r = await this.encoder.explain(text, maxTokens, runId);
     const S = r.tokens.length;
@@ -125,6 +128,12 @@ export class LoadedSeq2Seq {
     const written: number[] = [];
     let outputs: Record<string, RunTensor>;
     for (;;) {
+      // A step resolves in microtasks: yield to the event loop so that a Cancel message can land.
+      await new Promise((r) => setImmediate(r));
+      if (cancelled()) {
+        this.encoder.forget(runId);
+        throw new RunCancelledError();
+      }
       outputs = await this.decode([start, ...written], states, S);
       const logits = outputs.logits; // [1, T, vocab]
       const V = logits.dims[2];

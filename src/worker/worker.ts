@@ -146,7 +146,13 @@ port.on('message', async (req: WorkerRequest) => {
     const model = await modelFor(spec, id);
     if (cancelled.delete(id)) return;
     post({ type: 'progress', inReplyTo: id, message: 'Running the model…' });
-    const result = req.method === 'explain' ? await model.explain(text, maxTokens, id) : await continued(req, model);
+    const isCancelled = () => cancelled.has(id);
+    const result =
+      req.method !== 'explain'
+        ? await continued(req, model)
+        : model instanceof LoadedSeq2Seq
+          ? await model.explain(text, maxTokens, id, isCancelled)
+          : await model.explain(text, maxTokens, id);
     if (!result) return model.forget(id); // generation cancelled between steps
     // Held after the run, as a long inference would be, so that Cancel lands on a run that finishes.
     if (testRunDelayMs > 0) await new Promise((r) => setTimeout(r, testRunDelayMs));

@@ -12,6 +12,8 @@ import { FAMILIES } from '../../src/common/protocol';
 import { familyLayerIndex, familyRow, familyShape } from '../../src/common/attention/layout';
 import { familyAsResult, familyMap, rollout, rowOf } from '../../src/common/attention/aggregate';
 import { LoadedSeq2Seq } from '../../src/worker/seq2seq';
+import { RUN_GONE } from '../../src/worker/explainer';
+import { RunCancelledError } from '../../src/common/errors';
 import { hoverMarkdown } from '../../src/host/editor/hoverText';
 import { runtime, spec } from '../support/models';
 
@@ -123,6 +125,18 @@ describe('marian-mini-dates (fp32)', () => {
       }
     });
   }
+
+  test('a Cancel lands between greedy steps: the translation stops after the step under way', async () => {
+    let asked = 0;
+    await assert.rejects(
+      m.explain('Tuesday, December 1, 2026', 512, 4, () => ++asked > 2),
+      RunCancelledError,
+    );
+    // Asked before each step: two steps ran of the six this date takes, then it stopped.
+    assert.equal(asked, 3);
+    assert.throws(() => m.scratchLayer(4, 0), { message: RUN_GONE }, 'a cancelled run is not kept');
+    assert.equal((await m.explain('Tuesday, December 1, 2026', 512, 5)).seq2seq!.outputText, '2026-12-01');
+  });
 
   test('the hover over a source word lists the output tokens that read it most', async () => {
     const r = await m.explain('Tuesday, December 1, 2026', 512, 3);
