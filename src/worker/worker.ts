@@ -97,10 +97,21 @@ function continued(req: Extract<WorkerRequest, { method: 'generate' }>, model: A
   });
 }
 
-/** Value norms and the logit lens read one stack of layers; encoder–decoder models are not wired yet. */
-function singleStack(model: unknown): LoadedModel {
+/**
+ * The stack value norms read: the model's, or an encoder–decoder's encoder (the stack the other tabs show, whose
+ * attention blocks are tapped like any encoder's).
+ */
+function valueNormsStack(model: AnyModel): LoadedModel {
+  return model instanceof LoadedSeq2Seq ? model.encoder : model;
+}
+
+/** The logit lens reads a stack with the output head: an encoder–decoder's is its decoder, not read yet. */
+function lensStack(model: AnyModel): LoadedModel {
   if (model instanceof LoadedModel) return model;
-  throw new UserFacingError('Value norms and the logit lens are not yet available for encoder–decoder models.');
+  throw new UserFacingError(
+    'The logit lens is not yet available for encoder–decoder models: their output head reads the decoder’s ' +
+      'residual stream, and the tabs other than Translation show the encoder, which has no output head.',
+  );
 }
 
 port.on('message', async (req: WorkerRequest) => {
@@ -120,13 +131,13 @@ port.on('message', async (req: WorkerRequest) => {
         const scratch = model.scratchLayer(q.runId, q.layer);
         post(replyOf<WorkerMethods>(id, scratch), [scratch.attention.buffer as ArrayBuffer]);
       } else if (req.method === 'valueNorms') {
-        const norms = singleStack(model).valueNorms(q.runId, q.layer);
+        const norms = valueNormsStack(model).valueNorms(q.runId, q.layer);
         post(replyOf<WorkerMethods>(id, norms), [
           norms.perHead.buffer as ArrayBuffer,
           norms.summed.buffer as ArrayBuffer,
         ]);
       } else if (req.method === 'logitLens') {
-        const lens = singleStack(model).logitLens(q.runId, q.layer);
+        const lens = lensStack(model).logitLens(q.runId, q.layer);
         post(replyOf<WorkerMethods>(id, lens), [
           lens.ids.buffer as ArrayBuffer,
           lens.probabilities.buffer as ArrayBuffer,

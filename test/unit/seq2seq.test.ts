@@ -138,6 +138,16 @@ describe('marian-mini-dates (fp32)', () => {
     assert.equal((await m.explain('Tuesday, December 1, 2026', 512, 5)).seq2seq!.outputText, '2026-12-01');
   });
 
+  test('value norms of the encoder: Σ_j α_ij f(x_j) over heads + bias equals its attention output', async () => {
+    const r = await m.explain('Tuesday, December 1, 2026', 512, 6);
+    const S = r.tokens.length;
+    for (let layer = 0; layer < r.model.layers; layer++) {
+      const n = m.encoder.valueNorms(6, layer);
+      assert.equal(n.perHead.length, r.model.heads * S * S); // [H, S, S]
+      assert.ok(n.maxAbsDiff <= 1e-4, `layer ${layer + 1}: max |Δ| ${n.maxAbsDiff}`);
+    }
+  });
+
   test('the hover over a source word lists the output tokens that read it most', async () => {
     const r = await m.explain('Tuesday, December 1, 2026', 512, 3);
     const month = r.tokens.findIndex((t) => t.label === ' December');
