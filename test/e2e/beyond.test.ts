@@ -1,10 +1,12 @@
 /** The views beyond raw weights (issue #14) in a real browser, fed by a real model's answers. */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { LoadedModel } from '../../src/worker/explainer';
 import type { AttentionResult } from '../../src/common/protocol';
 import { runtime, spec } from '../support/models';
+import { outputDir } from '../support/codeServer';
 import { chromiumPanel, openPanel } from '../support/webviewHarness';
 import { displayLabel } from '../../src/common/tokenLabel';
 import { headRoles, inductionScore, roleScores } from '../../src/common/attention/headRoles';
@@ -66,6 +68,7 @@ describe('views beyond the weights in Chromium', { timeout: 180_000 }, () => {
     assert.equal(await page.locator('.share-table tr').count(), T);
     const first = await page.locator('.share-table tr').first().locator('td').nth(2).textContent();
     assert.equal(first, v.attentionShare[0].toFixed(3));
+    await page.locator('#tabpanel').screenshot({ path: path.join(outputDir, 'beyond-value-norms.png') });
     await page.close();
   });
 
@@ -84,6 +87,7 @@ describe('views beyond the weights in Chromium', { timeout: 180_000 }, () => {
     assert.equal(await cell.textContent(), displayLabel(last.labels[once * last.k]));
     assert.ok((await cell.getAttribute('title'))?.includes(last.probabilities[once * last.k].toFixed(3)));
     assert.match((await page.locator('.lens-check').textContent()) ?? '', /max \|Δ\| .* over \d+ positions/);
+    await page.locator('#tabpanel').screenshot({ path: path.join(outputDir, 'beyond-logit-lens.png') });
     await page.close();
   });
 
@@ -106,6 +110,7 @@ describe('views beyond the weights in Chromium', { timeout: 180_000 }, () => {
     }
     assert.ok(badges > 0, 'some head has a role');
     assert.equal(await page.locator('.roles-legend dt').count(), 7);
+    await page.locator('.roles-table').screenshot({ path: path.join(outputDir, 'beyond-head-roles.png') });
     await page.close();
   });
 });
