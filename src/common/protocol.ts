@@ -147,6 +147,24 @@ export interface Seq2SeqResult {
   generateMs: number;
 }
 
+/**
+ * "Mask this token" (masked LMs; worker/maskToken.ts): the run again with token `token` replaced by the mask
+ * token, its predictions there and how its attention changed. Rows are the masked position's (the query).
+ */
+export interface MaskedToken {
+  runId: number;
+  token: number;
+  /** The text as the masked run read it (the token's characters replaced by the mask token's). */
+  text: string;
+  /** The masked position's predictions, a Predictions of one row (T = 1), from the masked run's logits. */
+  predictions: Predictions;
+  /** [layers, heads, T]: the masked position's attention row in the run and in the masked run. */
+  before: Float32Array;
+  after: Float32Array;
+  /** [layers, heads]: max |Δ| over the whole T × T matrix between the two runs. */
+  maxAbsDiff: Float32Array;
+}
+
 /** The arrays of a result: the worker keeps them and the panel loads them from `tensorFiles`. */
 export type ResultArrays = 'attention' | 'hiddenStates';
 
@@ -256,6 +274,8 @@ export type ScratchQuery = Infer<typeof scratchQuery>;
 /** The same question shape: one layer of one run. */
 const valueNormsQuery = scratchQuery;
 export type WalkQuery = Infer<typeof walkQuery>;
+const maskQuery = object({ runId: id, token: index });
+export type MaskQuery = Infer<typeof maskQuery>;
 /** One row of attention (a head's, or the mean of the layer's heads): where `token` looks. Asked by the host only. */
 export type RowQuery = { runId: number } & ViewSelection;
 
@@ -293,6 +313,8 @@ export type WorkerMethods = {
   valueNorms: { params: ScratchQuery; result: ValueNormsLayer };
   /** One state's logit lens (`layer`: 0 = embeddings … layers). */
   logitLens: { params: ScratchQuery; result: LogitLensLayer };
+  /** The run again with one token masked (masked LMs). */
+  mask: { params: MaskQuery; result: MaskedToken };
 };
 
 export type WorkerRequest = Request<WorkerMethods> | { type: 'cancel'; id: number };
@@ -329,6 +351,7 @@ const WEBVIEW_REQUESTS = {
   export: exportRequest,
   valueNorms: valueNormsQuery,
   logitLens: scratchQuery,
+  mask: maskQuery,
 };
 
 /** What each webview question is answered with. */
@@ -339,6 +362,7 @@ interface WebviewResults {
   export: { path?: string };
   valueNorms: ValueNormsLayer;
   logitLens: LogitLensLayer;
+  mask: MaskedToken;
 }
 
 export type WebviewMethods = {

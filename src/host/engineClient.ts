@@ -11,6 +11,8 @@ import type {
   ScratchQuery,
   ValueNormsLayer,
   LogitLensLayer,
+  MaskedToken,
+  MaskQuery,
   WalkData,
   WalkQuery,
   WorkerMethods,
@@ -211,6 +213,11 @@ export class EngineClient {
   /** A follow-up question about a run: one state's logit lens. Does not cancel runs. */
   logitLens(query: ScratchQuery): Promise<LogitLensLayer> {
     return this.aboutRun(query, (q) => this.ensureWorker().request('logitLens', q).result);
+  }
+
+  /** A follow-up question about a run: the run again with one token masked (masked LMs). Does not cancel runs. */
+  mask(query: MaskQuery): Promise<MaskedToken> {
+    return this.aboutRun(query, (q) => this.ensureWorker().request('mask', q).result);
   }
 
   cancel(id: number): void {

@@ -65,6 +65,7 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
     walk: (q) => client.walk(q),
     valueNorms: (q) => client.valueNorms(q),
     logitLens: (q) => client.logitLens(q),
+    mask: (q) => client.mask(q),
     export: exportView,
   });
   const storage = context.globalStorageUri.fsPath;

@@ -13,6 +13,7 @@ import { watchWasmMemory, workerMemory } from './memory';
 import { describeMemory } from '../common/memory';
 
 import { generate } from './generate';
+import { maskToken } from './maskToken';
 
 /** A loaded model of either kind; both answer the same questions about their runs. */
 type AnyModel = LoadedModel | LoadedSeq2Seq;
@@ -128,16 +129,19 @@ port.on('message', async (req: WorkerRequest) => {
         const row = attentionRowOf(result, req.params);
         post(replyOf<WorkerMethods>(id, row), [row.buffer as ArrayBuffer]);
       } else if (req.method === 'scratch') {
-        const scratch = model.scratchLayer(q.runId, q.layer);
+        const scratch = model.scratchLayer(q.runId, req.params.layer);
         post(replyOf<WorkerMethods>(id, scratch), [scratch.attention.buffer as ArrayBuffer]);
       } else if (req.method === 'valueNorms') {
-        const norms = valueNormsStack(model).valueNorms(q.runId, q.layer);
+        const norms = valueNormsStack(model).valueNorms(q.runId, req.params.layer);
         post(replyOf<WorkerMethods>(id, norms), [
           norms.perHead.buffer as ArrayBuffer,
           norms.summed.buffer as ArrayBuffer,
         ]);
+      } else if (req.method === 'mask') {
+        const m = await maskToken(model, result, req.params.token, id);
+        post(replyOf<WorkerMethods>(id, m), [m.before.buffer, m.after.buffer, m.maxAbsDiff.buffer] as ArrayBuffer[]);
       } else if (req.method === 'logitLens') {
-        const lens = lensStack(model).logitLens(q.runId, q.layer);
+        const lens = lensStack(model).logitLens(q.runId, req.params.layer);
         post(replyOf<WorkerMethods>(id, lens), [
           lens.ids.buffer as ArrayBuffer,
           lens.probabilities.buffer as ArrayBuffer,

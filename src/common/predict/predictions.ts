@@ -131,3 +131,15 @@ export function probabilitiesAt(p: Predictions, t: number, ti: number): number[]
   const lse = p.logSumExp[t * p.temperatures.length + ti];
   return p.logits.slice(t * p.k, (t + 1) * p.k).map((z) => Math.exp(z / tau - lse));
 }
+
+/** Position t's predictions alone, as a Predictions of one row (T = 1). */
+export function predictionsRow(p: Predictions, t: number): Predictions {
+  const n = p.temperatures.length;
+  return {
+    ...p,
+    ids: p.ids.slice(t * p.k, (t + 1) * p.k), // [1, k]
+    labels: p.labels.slice(t * p.k, (t + 1) * p.k),
+    logits: p.logits.slice(t * p.k, (t + 1) * p.k),
+    logSumExp: p.logSumExp.slice(t * n, (t + 1) * n), // [1, temperatures]
+  };
+}

@@ -4,6 +4,7 @@ import {
   ExportRequest,
   HostResult,
   HostToWebview,
+  MaskQuery,
   MEAN_OF_HEADS,
   PanelFocus,
   parseWebviewMessage,
@@ -23,6 +24,7 @@ export interface PanelAnswers {
   walk(query: WalkQuery): Promise<WebviewMethods['walk']['result']>;
   valueNorms(query: ScratchQuery): Promise<WebviewMethods['valueNorms']['result']>;
   logitLens(query: ScratchQuery): Promise<WebviewMethods['logitLens']['result']>;
+  mask(query: MaskQuery): Promise<WebviewMethods['mask']['result']>;
   /** The saved file's path, or undefined when the person closed the save dialog. */
   export(entry: ExplainedSelection, request: ExportRequest): Promise<string | undefined>;
 }
@@ -142,9 +144,11 @@ export class AttentionPanel {
                 ? this.answers.valueNorms(m.params)
                 : m.method === 'logitLens'
                   ? this.answers.logitLens(m.params)
-                  : this.shown
-                    ? this.answers.export(this.shown, m.params).then((path) => ({ path }))
-                    : Promise.reject(new Error('There is nothing to export: explain a selection first.'));
+                  : m.method === 'mask'
+                    ? this.answers.mask(m.params)
+                    : this.shown
+                      ? this.answers.export(this.shown, m.params).then((path) => ({ path }))
+                      : Promise.reject(new Error('There is nothing to export: explain a selection first.'));
         answer.then(
           (result) => this.post(replyOf<WebviewMethods>(id, result)),
           // Closing the panel cancels its questions: that is not an error to show.
