@@ -72,25 +72,28 @@ export class Host {
 
   /** Asks once per run for one layer's value norms; an answer or the reason for none lands in the store. */
   askValueNorms(runId: number, layer: number): void {
-    this.askLayer('valueNorms', runId, layer, (v) => this.store.addValueNorms(runId, layer, v));
+    this.askLayer('valueNorms', { runId, layer }, (v) => this.store.addValueNorms(runId, layer, v));
   }
 
   /** Asks once per run for one state's logit lens; an answer or the reason for none lands in the store. */
   askLogitLens(runId: number, layer: number): void {
-    this.askLayer('logitLens', runId, layer, (v) => this.store.addLogitLens(runId, layer, v));
+    this.askLayer('logitLens', { runId, layer }, (v) => this.store.addLogitLens(runId, layer, v));
+  }
+
+  /** Asks once per run for the run again with `token` masked; the answer or the reason for none lands in the store. */
+  askMask(runId: number, token: number): void {
+    this.askLayer('mask', { runId, token }, (v) => this.store.addMasked(runId, token, v));
   }
 
   /** A question whose failure is the view's own answer (a sentence in place of the view), not a banner. */
-  private askLayer<M extends 'valueNorms' | 'logitLens'>(
+  private askLayer<M extends 'valueNorms' | 'logitLens' | 'mask'>(
     method: M,
-    runId: number,
-    layer: number,
+    params: WebviewMethods[M]['params'],
     land: (answer: WebviewMethods[M]['result'] | string) => void,
   ): void {
-    const key = `${method} ${runId} ${layer}`;
+    const key = `${method} ${JSON.stringify(params)}`;
     if (this.asked.has(key)) return;
     this.asked.add(key);
-    const params = { runId, layer } as WebviewMethods[M]['params'];
     this.requests.request(method, params).result.then(land, (e: Error) => {
       if (e.message !== 'abandoned') land(e.message);
     });

@@ -4,6 +4,7 @@
  * highlighted row, not the tabs that do not show it.
  */
 import type { AttentionResult, LogitLensLayer, ScratchLayer, ValueNormsLayer, WalkData } from '../src/common/protocol';
+import type { MaskedToken } from '../src/common/protocol';
 import type { Palette } from './colors';
 import { clampView, ViewState } from './state';
 import { ResultTensors } from './tensors';
@@ -22,6 +23,8 @@ export interface PanelState {
   valueNorms: Map<number, ValueNormsLayer | string>;
   /** The logit lens by state (0 = embeddings), or why a state's could not be computed. */
   logitLens: Map<number, LogitLensLayer | string>;
+  /** "Mask this token" by token, or why it could not be masked. */
+  masked: Map<number, MaskedToken | string>;
   /** Seed of the "what if" hard sample. */
   seed: number;
   /** Where the shown text came from; saved with the view for a window reload. */
@@ -45,7 +48,8 @@ export type Key =
   | 'width'
   | 'tensors'
   | 'valueNorms'
-  | 'logitLens';
+  | 'logitLens'
+  | 'masked';
 
 export type Listener = (changed: ReadonlySet<Key>) => void;
 
@@ -82,6 +86,7 @@ export class Store {
       walk: undefined,
       valueNorms: new Map(),
       logitLens: new Map(),
+      masked: new Map(),
       seed: 1,
       source,
       tensors,
@@ -144,6 +149,13 @@ export class Store {
     if (this.state?.result.runId !== runId) return;
     this.state.logitLens.set(layer, v);
     this.emit(new Set<Key>(['logitLens']));
+  }
+
+  /** A token's masked run, or the sentence saying why it has none. */
+  addMasked(runId: number, token: number, v: MaskedToken | string): void {
+    if (this.state?.result.runId !== runId) return;
+    this.state.masked.set(token, v);
+    this.emit(new Set<Key>(['masked']));
   }
 
   nextSeed(): void {

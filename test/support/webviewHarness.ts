@@ -12,6 +12,7 @@ import type { AttentionResult, HostToWebview, WebviewMethods, WebviewToHost } fr
 import { replyOf } from '../../src/common/rpc';
 import { tensorPieces } from '../../src/common/attention/layout';
 import type { LoadedModel } from '../../src/worker/explainer';
+import { maskToken } from '../../src/worker/maskToken';
 import { repoRoot } from './models';
 import { launchBrowser } from './codeServer';
 
@@ -239,7 +240,9 @@ export async function openPanel(
             ? model.valueNorms(m.params.runId, m.params.layer)
             : m.method === 'logitLens'
               ? model.logitLens(m.params.runId, m.params.layer)
-              : {};
+              : m.method === 'mask'
+                ? await maskToken(model, result, m.params.token, 1e9 + m.id)
+                : {};
     await sendToPanel(page, replyOf<WebviewMethods>(m.id, answer));
   });
   await page.goto(`${url}?theme=${theme}`);

@@ -7,6 +7,7 @@ import { displayLabel } from '../../src/common/tokenLabel';
 import { singleSelect } from '../controls';
 import { renderPredictionTable } from '../views/predictionTable';
 import { renderGenerationSteps } from '../views/generationSteps';
+import { renderMaskedToken } from '../views/maskedToken';
 import type { AttentionResult } from '../../src/common/protocol';
 import { el, section, TabModule } from './tab';
 
@@ -24,7 +25,7 @@ const TEMPERATURE_HELP =
 export const predictionsTab: TabModule = {
   id: 'predictions',
   title: 'Predictions',
-  needs: ['result', 'token', 'layer', 'head', 'palette'],
+  needs: ['result', 'token', 'layer', 'head', 'palette', 'masked'],
   render(ctx) {
     const { result: r, view: v } = ctx.state;
     const p = r.predictions;
@@ -67,6 +68,12 @@ export const predictionsTab: TabModule = {
       body.replaceChildren(el('div', { className: 'controls' }, control), section(title, help, table));
       body.append(el('p', { className: 'help', textContent: TEMPERATURE_HELP }));
       if (p.kind === 'masked') body.append(maskList(ctx));
+      if (p.kind === 'masked') {
+        const { layer, head } = v;
+        const masked = ctx.state.masked.get(t);
+        const ask = () => ctx.host.askMask(r.runId, t);
+        body.append(renderMaskedToken({ result: r, token: t, layer, head, temperature, masked, ask }));
+      }
       if (r.generation) body.prepend(generationSection(r, v.layer, v.head));
     };
     draw();

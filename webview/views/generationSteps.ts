@@ -42,6 +42,7 @@ export function renderGenerationSteps(
     if (j >= g.promptTokens) chip.classList.add('generated');
     if (j === q) chip.classList.add('query');
     chip.title = `${(w * 100).toFixed(1)} %`;
+    chip.dataset.weight = String(w); // the model's own number, for the tests
     const percent = Math.round(w * 100);
     chip.style.background = `color-mix(in srgb, var(--vscode-charts-blue, #3794ff) ${percent}%, transparent)`;
     strip.append(chip);
