@@ -27,6 +27,7 @@ import { webviewSection } from './panelReport';
 import { SYNTHETIC_MODELS, SyntheticName, syntheticModel } from './syntheticModels';
 import { ReleaseLine, releaseSection } from './releaseReport';
 import { MODELS, modelsDir, PRECISIONS } from '../test/support/models';
+import { TranslationLine, translationSection } from './translation';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const root = path.resolve(__dirname, '..');
@@ -145,6 +146,10 @@ async function main() {
   const generationModels = ['gpt2-mini-shakespeare', 'stories260K'].map((n) => path.join(modelsDir, n));
   const generation = jsonLines<GenerationLine>(child('generation.ts', [String(RUNS), '32', ...generationModels]));
   for (const g of generation) console.log(JSON.stringify(g));
+  const translation = jsonLines<TranslationLine>(
+    child('translation.ts', [String(RUNS), path.join(modelsDir, 'marian-mini-dates')]),
+  );
+  for (const t of translation) console.log(JSON.stringify(t));
   const webview = await benchWebview(RUNS);
   for (const f of webview) console.log(JSON.stringify(f));
   const host = await hostBusy(syntheticModel('bert-base-random'), RUNS);
@@ -163,6 +168,7 @@ async function main() {
     webview,
     host,
     generation,
+    translation,
   };
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   writeFileSync(
@@ -198,6 +204,8 @@ async function main() {
     hostBusySection(host),
     '',
     generationSection(generation),
+    '',
+    translationSection(translation),
     '',
   ].join('\n');
   writeFileSync(path.join(root, 'docs/PERFORMANCE.md'), doc + keptSections());
