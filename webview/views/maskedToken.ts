@@ -21,6 +21,9 @@ export interface MaskedView {
   ask(): void;
 }
 
+/** Tokens whose masked run was asked for ("runId token"); the answer, or why none, lands in the store. */
+const asked = new Set<string>();
+
 const percent = (w: number) => `${(w * 100).toFixed(1)} %`;
 
 export function renderMaskedToken(v: MaskedView): HTMLElement {
@@ -30,12 +33,17 @@ export function renderMaskedToken(v: MaskedView): HTMLElement {
   const box = el('div', { className: 'masked-token' });
   if (original.special || original.id === r.predictions?.maskId) return box; // nothing to mask
   if (m === undefined) {
+    const key = `${r.runId} ${t}`;
+    const running = 'Running the model with this token masked…';
+    // Asked already (the tab was redrawn before the answer): the question is under way, not to be asked again.
+    if (asked.has(key)) return el('p', { className: 'help masked-token', textContent: running });
     const status = el('span', { className: 'help' });
     const b = button(
       `Mask ${word} and run again`,
       () => {
+        asked.add(key);
         b.setAttribute('disabled', '');
-        status.textContent = 'Running the model with this token masked…';
+        status.textContent = running;
         v.ask();
       },
       {
