@@ -159,6 +159,8 @@ export class Shell {
       if (s.tensors.has(need)) {
         this.tab = { id: v.tab, view: module.render(this.context()) };
         performance.mark('attention-lens:view'); // read by the benchmark: the tab drawn from its data
+        // … and on screen: a task queued from the next frame runs once that frame is painted (bench/wait.ts).
+        requestAnimationFrame(() => setTimeout(() => performance.mark('attention-lens:painted')));
       } else {
         const why = s.tensors.failed ?? 'Loading the tensors this tab shows…';
         this.tab = { id: v.tab, view: { element: el('p', { className: 'help loading', textContent: why }) } };

@@ -12,6 +12,7 @@ import { Infer, int, literal, MessageOf, messages, object, oneOf, requests, Sche
 import type { Progress, Reply, Request } from './rpc';
 import { MAX_EXPORT_CHARS, MAX_INDEX } from './limits';
 import type { WorkerMemory } from './memory';
+import type { Timeline } from './timeline';
 
 /**
  * A model's ONNX file variant, named and valued as transformers.js' `dtype` option, with the suffix of
@@ -83,6 +84,8 @@ export interface AttentionResult {
   /** Set when the selection had more tokens than the limit and was cut. */
   truncated?: { totalTokens: number; keptTokens: number };
   timings: { loadMs: number; inferenceMs: number };
+  /** Moments of this explain, from the request to the reply (common/timeline.ts; the host adds its own). */
+  timeline?: Timeline;
   /** Where the worker wrote `attention` and `hiddenStates` (raw float32, in pieces), for the panel to load. */
   tensorFiles?: { attention: string[]; hiddenStates: string[] };
   /** The model worker's memory when it delivered this run (the panel header's tooltip). */

@@ -32,6 +32,8 @@ import { configHidden, DECODER_TYPES } from './modelKinds';
 import { readPredictions } from './predictions';
 import { valueNormsLayer } from './valueNormsRun';
 import { lensRunData, logitLensLayer } from './logitLensRun';
+import type { Timeline } from '../common/timeline';
+import { epochMs } from '../node/clock';
 
 /**
  * The largest .onnx file we try to load. WASM memory is 32-bit (4 GiB) and must hold the graph
@@ -202,6 +204,8 @@ export class LoadedModel {
     runId: number,
     t0: number,
   ): Promise<AttentionResult> {
+    const timeline: Timeline = [['tokenized', epochMs()]];
+    const at = (step: string) => timeline.push([step, epochMs()]);
     const feeds = makeFeeds(this.graph.plan, ids, this.causal);
     const tensors = Object.fromEntries(
       Object.entries(feeds).map(([k, f]) => [
@@ -211,8 +215,10 @@ export class LoadedModel {
     );
     // Every tap as float32, whatever precision the graph computes in (dtypes.ts).
     const raw = (await this.session.run(tensors)) as unknown as Record<string, RuntimeTensor>;
+    at('ran');
     this.computeType = raw[this.graph.names.layers[0]?.attention]?.type;
     const outputs: Record<string, RunTensor> = tapsAsFloat32(raw, this.graph.names);
+    at('taps as float32');
     const T = ids.length;
     const L = feeds[this.graph.plan.inputs.find((p) => p.role === 'ids')!.info.name].dims[1];
     const names = this.graph.names;
@@ -222,9 +228,11 @@ export class LoadedModel {
       T,
       L,
     );
+    at('attention copied');
     const hidden = configHidden(this.config) ?? outputs[names.layers[0].attentionInput].dims.at(-1)!;
     const stateNames = [...names.layers.map((l) => l.hiddenIn), names.finalHidden];
     const states = readStates(outputs, stateNames, names.finalHiddenNote, T, L, hidden);
+    at('states copied');
     const layers = names.layers.length;
     const result: AttentionResult = {
       runId,
@@ -249,8 +257,10 @@ export class LoadedModel {
       hiddenStatesNote: states.note,
       truncated: totalTokens > T ? { totalTokens, keptTokens: T } : undefined,
       timings: { loadMs: this.loadMs, inferenceMs: performance.now() - t0 },
+      timeline,
       ...readPredictions(raw, T, L, this.causal, (id) => this.text?.labelOf(id) ?? `#${id}`, this.text?.maskId),
     };
+    at('predictions read');
     this.runs.delete(runId); // re-inserted last: the newest run is the last in the map's order
     const lens = lensRunData(this.graph.lens, raw, names.lensInput, T, L);
     this.runs.set(runId, {
@@ -259,6 +269,7 @@ export class LoadedModel {
       states: result.hiddenStates,
       ...scratchInputs(this.graph, outputs, T, L, heads),
     });
+    at('kept for questions');
     return result;
   }
 

@@ -11,6 +11,8 @@ import { isEncoderDecoderFolder } from '../node/catalog';
 import { LoadedSeq2Seq } from './seq2seq';
 import { watchWasmMemory, workerMemory } from './memory';
 import { describeMemory } from '../common/memory';
+import type { Timeline } from '../common/timeline';
+import { epochMs } from '../node/clock';
 
 import { generate } from './generate';
 import { maskToken } from './maskToken';
@@ -157,8 +159,10 @@ port.on('message', async (req: WorkerRequest) => {
   }
   const { model: spec, text, maxTokens, tensorDir, keep } = req.params;
   running.add(id);
+  const timeline: Timeline = [['received', epochMs()]];
   try {
     const model = await modelFor(spec, id);
+    timeline.push(['model ready', epochMs()]);
     if (cancelled.delete(id)) return;
     post({ type: 'progress', inReplyTo: id, message: 'Running the model…' });
     const isCancelled = () => cancelled.has(id);
@@ -177,6 +181,7 @@ port.on('message', async (req: WorkerRequest) => {
       model.forget(id);
       throw new UserFacingError(`The result could not be written to ${tensorDir} for the panel: ${describeError(e)}`);
     });
+    timeline.push(...(result.timeline ?? []), ['tensor files written', epochMs()]);
     if (cancelled.delete(id)) {
       void removeTensorFiles(tensorFiles);
       return model.forget(id);
@@ -185,6 +190,7 @@ port.on('message', async (req: WorkerRequest) => {
     result.workerMemory = workerMemory();
     logMemory(`Explained ${result.tokens.length} tokens in ${result.timings.inferenceMs.toFixed(0)} ms`);
     // The arrays stay here (rows are asked for); the host gets the rest, a few kB.
+    result.timeline = [...timeline, ['replied', epochMs()]];
     const { attention: _attention, hiddenStates: _hiddenStates, ...rest } = result;
     const sent: HostResult = { ...rest, tensorFiles };
     post(replyOf<WorkerMethods>(id, sent));

@@ -105,6 +105,22 @@ test('bundled worker explains, with 2 WASM threads', async () => {
       progress.some((m) => m.startsWith('Loading')),
       'reports loading progress',
     );
+    // Where the time went (common/timeline.ts): every step of the request, in order, on one clock.
+    assert.deepEqual(
+      r.timeline?.map(([step]) => step),
+      ['received', 'model ready', 'tokenized', 'ran', 'taps as float32', 'attention copied', 'states copied'].concat([
+        'predictions read',
+        'kept for questions',
+        'tensor files written',
+        'replied',
+      ]),
+    );
+    const at = r.timeline!.map(([, ms]) => ms);
+    assert.ok(
+      at.every((ms, i) => i === 0 || ms >= at[i - 1]),
+      `moments in order: ${at.join(', ')}`,
+    );
+    assert.ok(at[0] > Date.parse('2025-01-01') && at.at(-1)! <= Date.now(), `epoch milliseconds: ${at[0]}`);
   } finally {
     await client.dispose();
   }

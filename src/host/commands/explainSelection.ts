@@ -9,6 +9,8 @@ import type { AttentionPanel } from '../panel/panel';
 import type { PanelFocus } from '../../common/protocol';
 import { VERSION_UNKNOWN, type ExplainedSelection, type ResultStore } from '../editor/results';
 import { HostBusy, measureHostBusy } from '../hostBusy';
+import { describeTimeline, type Timeline } from '../../common/timeline';
+import { epochMs } from '../../node/clock';
 
 import { MAX_SELECTION_CHARS } from '../../common/limits';
 
@@ -114,6 +116,7 @@ export async function explainText(
   const { source, version = VERSION_UNKNOWN, note } = opts;
   const settings = { ...readSettings(), ...(opts.model ? { model: opts.model } : {}) };
   const busy = measureHostBusy();
+  const timeline: Timeline = [['command', epochMs()]];
   try {
     const spec = await resolveModel(settings, deps.storage);
     const result = await vscode.window.withProgress(
@@ -134,6 +137,7 @@ export async function explainText(
         }
       },
     );
+    timeline.push(...(result.timeline ?? []), ['host has result', epochMs()]);
     const entry: ExplainedSelection = {
       uri: source ? vscode.Uri.parse(source.uri) : vscode.Uri.parse('untitled:Attention%20Lens'),
       version,
@@ -142,7 +146,8 @@ export async function explainText(
     };
     deps.store.set(entry);
     deps.panel.show(entry, opts.focus);
-    logHostBusy(deps, result.tokens.length, busy);
+    timeline.push(['posted to panel', epochMs()]);
+    logHostBusy(deps, result.tokens.length, busy, timeline);
     const notes = [
       note,
       result.truncated &&
@@ -168,11 +173,13 @@ export async function explainText(
  * Logs how long this thread was busy from the request until the panel had the result (the webview
  * answers a result with its view selection), so that what an explain costs the editor is visible.
  */
-function logHostBusy(deps: ExplainDeps, tokens: number, stop: () => HostBusy): void {
+function logHostBusy(deps: ExplainDeps, tokens: number, stop: () => HostBusy, timeline: Timeline): void {
   if (!deps.log || !deps.panel.isOpen) return;
   const sub = deps.panel.onDidChangeView(() => {
     sub.dispose();
     const b = stop();
+    // Where a person's wait went, step by step (bench/wait.ts reads this line).
+    deps.log?.(describeTimeline([...timeline, ['panel has result', epochMs()]]));
     const cpu = b.cpuMs === undefined ? '' : `, CPU ${b.cpuMs.toFixed(0)} ms, system ${b.systemMs!.toFixed(0)} ms`;
     deps.log?.(
       `Explained ${tokens} tokens: extension host main thread busy ${b.busyMs.toFixed(0)} ms` +
