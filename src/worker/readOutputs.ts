@@ -71,6 +71,8 @@ export function readAttention(
       attention = new Float32Array(names.length * heads * T * S);
     }
     const data = floatData(name, t);
+    // Nothing to cut (no padding, every key shown): the layer is one block, [heads, T, S], copied at once.
+    if (T === L && S === K) return attention.set(data, k * heads * T * S);
     for (let h = 0; h < heads; h++) {
       for (let q = 0; q < T; q++) {
         const from = (h * L + q) * K;
