@@ -22,7 +22,7 @@ export interface WaitRun {
 /** The parts of a wait, in order: [name, from moment, to moment]; a moment is a timeline step or a panel mark. */
 export const WAIT_PARTS: [string, string, string][] = [
   ['key to command (keybinding, page to extension host)', 'key', 'command'],
-  ['command to worker (model resolved, request message)', 'command', 'received'],
+  ['command to worker (model resolved, worker started when cold, message)', 'command', 'received'],
   ['model load', 'received', 'model ready'],
   ['tokenize', 'model ready', 'tokenized'],
   ['inference (session.run, outputs copied out of WebAssembly)', 'tokenized', 'ran'],
