@@ -26,6 +26,9 @@ import {
 import { webviewSection } from './panelReport';
 import { SYNTHETIC_MODELS, SyntheticName, syntheticModel } from './syntheticModels';
 import { ReleaseLine, releaseSection } from './releaseReport';
+import { benchWait, waitSectionOf } from './wait';
+import type { StageLine } from './stages';
+import { stagesSection } from './stagesReport';
 import { MODELS, modelsDir, PRECISIONS } from '../test/support/models';
 import { TranslationLine, translationSection } from './translation';
 
@@ -114,10 +117,18 @@ function benchLoad(folders: string[], runs: number): LoadLine[] {
   return lines;
 }
 
-/** Memory as the extension host holds it, and giving it back: BERT-base size, int8 and fp32 (bench/release.ts). */
+/**
+ * Memory as the extension host holds it, and giving it back (bench/release.ts): per model and precision, the
+ * encoder–decoder marian-mini-dates included.
+ */
 function benchRelease(runs: number): ReleaseLine[] {
-  const folder = syntheticModel('bert-base-random');
-  return ['q8', 'fp32'].flatMap((p) => jsonLines<ReleaseLine>(child('release.ts', [folder, p, String(runs)])));
+  const folders = [
+    ...(['bert-base-random', 'gpt2-small-random'] as const).map((n) => syntheticModel(n)),
+    ...['bert-mini-shakespeare', 'gpt2-mini-shakespeare', 'marian-mini-dates'].map((n) => path.join(modelsDir, n)),
+  ];
+  return folders.flatMap((folder) =>
+    PRECISIONS.flatMap((p) => jsonLines<ReleaseLine>(child('release.ts', [folder, p, String(runs)]))),
+  );
 }
 
 /** Sections of docs/PERFORMANCE.md measured by other runs (marked <!-- kept -->) survive a regeneration. */
@@ -143,6 +154,7 @@ async function main() {
   const { lines: inference, probes } = benchInference(folders, RUNS);
   const load = benchLoad(folders, RUNS);
   const release = benchRelease(RUNS);
+  const [stages] = jsonLines<StageLine>(child('stages.ts', [syntheticModel('bert-base-random'), String(RUNS)]));
   const generationModels = ['gpt2-mini-shakespeare', 'stories260K'].map((n) => path.join(modelsDir, n));
   const generation = jsonLines<GenerationLine>(child('generation.ts', [String(RUNS), '32', ...generationModels]));
   for (const g of generation) console.log(JSON.stringify(g));
@@ -154,6 +166,8 @@ async function main() {
   for (const f of webview) console.log(JSON.stringify(f));
   const host = await hostBusy(syntheticModel('bert-base-random'), RUNS);
   console.log(JSON.stringify(host));
+  // Last: it packages the extension (a production build into dist/).
+  const wait = await benchWait(syntheticModel('bert-base-random'), RUNS);
   const seconds = (Date.now() - started.getTime()) / 1000;
   const results = {
     date: started.toISOString(),
@@ -165,6 +179,8 @@ async function main() {
     inference,
     load,
     release,
+    stages,
+    wait,
     webview,
     host,
     generation,
@@ -199,9 +215,13 @@ async function main() {
     '',
     releaseSection(release),
     '',
+    stagesSection(stages),
+    '',
     webviewSection(webview),
     '',
     hostBusySection(host),
+    '',
+    waitSectionOf(wait),
     '',
     generationSection(generation),
     '',
