@@ -35,7 +35,7 @@ export function stagesSection(l: StageLine): string {
     '',
     `512 tokens, int8, ${s.runs.length} runs after one: explain() ${fmtMs(s.explainMs)}, max/min ` +
       `×${(s.explainMs.max / s.explainMs.min).toFixed(2)}; session.run ${fmtMs(ran)}. WebAssembly memory over the ` +
-      `runs (MiB): ${s.wasmMiB.join(', ')}.`,
+      `runs (MiB; it held the fp32 model too, and never shrinks): ${s.wasmMiB.join(', ')}.`,
     '',
     '| run | explain() ms | session.run ms | copies ms | GCs | GC pause ms | JS heap MiB before → after |',
     '|---|---|---|---|---|---|---|',
