@@ -117,8 +117,13 @@ export interface Generation {
   stoppedBy: 'maxNewTokens' | 'endOfText' | 'context';
   /** Each step read only its new token with a key/value cache (else the whole text was run again). */
   cache: boolean;
-  /** Largest |Δ| between the attention rows read at each step and the teacher-forced pass's rows. */
-  stepRowsMaxAbsDiff: number;
+  /**
+   * Where the matrices come from: `steps` = the prompt's pass and each cached step's rows, put together
+   * (worker/assembleSteps.ts); `pass` = one pass over prompt + output.
+   */
+  rowsFrom: 'steps' | 'pass';
+  /** With `pass`: largest |Δ| between the attention rows read at each step and that pass's rows. */
+  stepRowsMaxAbsDiff?: number;
 }
 
 /** The attention families of an encoder–decoder model (attention/layout.ts reads each). */

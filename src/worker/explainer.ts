@@ -213,14 +213,33 @@ export class LoadedModel {
         new this.ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims),
       ]),
     );
-    // Every tap as float32, whatever precision the graph computes in (dtypes.ts).
     const raw = (await this.session.run(tensors)) as unknown as Record<string, RuntimeTensor>;
     at('ran');
+    const L = feeds[this.graph.plan.inputs.find((p) => p.role === 'ids')!.info.name].dims[1];
+    return this.resultOf(raw, L, ids, tokens, text, totalTokens, runId, t0, timeline);
+  }
+
+  /**
+   * The result of outputs `raw` of the graph over L positions, the first ids.length of them real tokens.
+   * `timeline`: the explain's moments so far (each step here adds one).
+   */
+  resultOf(
+    raw: Record<string, RuntimeTensor>,
+    L: number,
+    ids: number[],
+    tokens: TokenInfo[],
+    text: string,
+    totalTokens: number,
+    runId: number,
+    t0: number,
+    timeline: Timeline = [],
+  ): AttentionResult {
+    const at = (step: string) => timeline.push([step, epochMs()]);
+    // Every tap as float32, whatever precision the graph computes in (dtypes.ts).
     this.computeType = raw[this.graph.names.layers[0]?.attention]?.type;
     const outputs: Record<string, RunTensor> = tapsAsFloat32(raw, this.graph.names);
     at('taps as float32');
     const T = ids.length;
-    const L = feeds[this.graph.plan.inputs.find((p) => p.role === 'ids')!.info.name].dims[1];
     const names = this.graph.names;
     const { heads, attention } = readAttention(
       outputs,

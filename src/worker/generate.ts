@@ -1,9 +1,10 @@
 /**
  * Continue Selection: the model writes up to N tokens after the selection, one per step, each step
  * reading only the newest token with the keys and values of the earlier ones kept (the KV cache, as
- * transformers.js' generate does), through the same patched graph the panel reads. Each step's
- * attention row of the token it read is kept; at the end one teacher-forced pass over prompt + output
- * gives the full matrices the panel shows, and is checked against those per-step rows.
+ * transformers.js' generate does), through the same patched graph the panel reads. The result over
+ * prompt + output is put together from the prompt's pass and the steps' rows (assembleSteps.ts): no
+ * pass is run twice. Where that cannot be done, a teacher-forced pass over prompt + output gives the
+ * matrices and is checked against each step's attention row.
  */
 import type { AttentionResult, Generation, TokenInfo } from '../common/protocol';
 import { UserFacingError } from '../common/errors';
@@ -13,6 +14,7 @@ import type { LoadedModel } from './explainer';
 import { FeedPlan, FeedTensor, makeFeeds, tensor } from './feeds';
 import { outputAsFloat32, RuntimeTensor } from './dtypes';
 import { LOGITS } from './predictions';
+import { assembleRuns } from './assembleSteps';
 
 export interface GenerateHooks {
   /** After each new token: the step, the most steps there can be, and the text generated so far. */
@@ -105,7 +107,9 @@ export async function generate(
   const fed = [...promptIds];
   const generated: number[] = [];
   const stepRows: Float32Array[][] = [];
-  let raw = await model.runFeeds(makeFeeds(plan, fed, true));
+  let feeds = makeFeeds(plan, fed, true);
+  let raw = await model.runFeeds(feeds);
+  const runs = [withoutCache(raw)]; // with the cache: the outputs the result is assembled from
   // The KV cache works where every cache input has its present output and nothing is padded.
   const cached =
     plan.hasPast &&
@@ -132,12 +136,15 @@ export async function generate(
       break;
     }
     fed.push(id);
-    raw = await model.runFeeds(cached ? stepFeeds(plan, [id], fed.length - 1, raw) : makeFeeds(plan, fed, true));
+    feeds = cached ? stepFeeds(plan, [id], fed.length - 1, raw) : makeFeeds(plan, fed, true);
+    raw = await model.runFeeds(feeds);
+    if (cached) runs.push(withoutCache(raw));
   }
   if (hooks.cancelled()) return undefined;
   const added = continuation(text, promptIds, generated);
   const tokens = [...promptTokens, ...generatedTokens(text, promptIds, generated.slice(0, -1), prompt.length)];
-  const result = await model.explainTokens(fed, tokens, prompt + added, runId);
+  const over = await resultOver(model, fed, tokens, prompt + added, runId, cached, cached ? runs : [raw], feeds);
+  const result = over.result;
   result.generation = {
     promptTokens: P,
     ids: generated,
@@ -146,9 +153,43 @@ export async function generate(
     sampling,
     stoppedBy,
     cache: cached,
-    stepRowsMaxAbsDiff: stepDifference(result, stepRows, P),
+    rowsFrom: over.rowsFrom,
+    stepRowsMaxAbsDiff: over.rowsFrom === 'pass' ? stepDifference(result, stepRows, P) : undefined,
   };
   return result;
+}
+
+/** A step's outputs without its key/value cache (the next step has read it; the result does not show it). */
+function withoutCache(raw: Record<string, RuntimeTensor>): Record<string, RuntimeTensor> {
+  return Object.fromEntries(Object.entries(raw).filter(([name]) => !name.startsWith('present')));
+}
+
+/**
+ * The result over `fed` (prompt + output but its last token), and where its rows come from: assembled
+ * from the cached `runs`; without a cache, the last run itself (it ran the whole of `fed`); where the
+ * runs cannot be assembled, a teacher-forced pass.
+ */
+async function resultOver(
+  model: LoadedModel,
+  fed: number[],
+  tokens: TokenInfo[],
+  text: string,
+  runId: number,
+  cached: boolean,
+  runs: Record<string, RuntimeTensor>[],
+  lastFeeds: Record<string, FeedTensor>,
+): Promise<{ result: AttentionResult; rowsFrom: Generation['rowsFrom'] }> {
+  const t0 = performance.now();
+  const T = fed.length;
+  if (!cached) {
+    // Padded to L positions where the graph's length is fixed.
+    const L = lastFeeds[model.feedPlan.inputs.find((p) => p.role === 'ids')!.info.name].dims[1];
+    return { result: model.resultOf(runs[0], L, fed, tokens, text, T, runId, t0), rowsFrom: 'pass' };
+  }
+  const assembled = assembleRuns(runs, T - runs.length + 1, (name) => name.startsWith('present'));
+  if (typeof assembled === 'string')
+    return { result: await model.explainTokens(fed, tokens, text, runId), rowsFrom: 'pass' };
+  return { result: model.resultOf(assembled, T, fed, tokens, text, T, runId, t0), rowsFrom: 'steps' };
 }
 
 /** Largest |Δ| between the rows read at each step and the same rows of the teacher-forced pass. */

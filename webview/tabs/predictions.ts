@@ -115,8 +115,12 @@ function generationSection(r: AttentionResult, layer: number, head: Parameters<t
       ? 'Generated one token per step, each step reading only its new token with the keys and values of the ' +
         'earlier ones kept (the KV cache). '
       : 'Generated one token per step, each step running the whole text again (this graph has no usable cache). ') +
-    'The matrices shown come from one teacher-forced pass over prompt + output through the same graph; they equal ' +
-    `the rows read at each step to max |Δ| = ${g.stepRowsMaxAbsDiff.toExponential(1)}. ` +
+    (g.rowsFrom === 'steps'
+      ? 'The matrices shown are the prompt’s pass with, below it, the row each step computed for the token it ' +
+        'read, over every token before it: the numbers the model computed while it generated, none run twice. ' +
+        'A teacher-forced pass over prompt + output gives the same rows (checked in the tests to 1e-5). '
+      : 'The matrices shown come from one pass over prompt + output through the same graph; they equal the rows ' +
+        `read at each step to max |Δ| = ${g.stepRowsMaxAbsDiff?.toExponential(1) ?? '(not measured)'}. `) +
     (g.sampling.strategy === 'greedy'
       ? 'Greedy: the most likely token each time.'
       : `Sampled at τ = ${g.sampling.temperature}, top-k ${g.sampling.topK || 'all'}, top-p ${g.sampling.topP}, ` +
