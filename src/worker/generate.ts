@@ -104,6 +104,7 @@ export async function generate(
   const taps = model.attentionTaps;
   const ends = endIds(model.config);
   const random = seededRandom(sampling.seed);
+  const continuation = continuationOf(text, promptIds);
   const fed = [...promptIds];
   const generated: number[] = [];
   const stepRows: Float32Array[][] = [];
@@ -126,7 +127,7 @@ export async function generate(
     const id = nextToken(logits.subarray(q * V, (q + 1) * V), sampling, random);
     stepRows.push(rowsOf(raw, taps, q, fed.length));
     generated.push(id);
-    hooks.onToken(s + 1, steps, continuation(text, promptIds, generated));
+    hooks.onToken(s + 1, steps, continuation(generated));
     if (ends.has(id)) {
       stoppedBy = 'endOfText';
       break;
@@ -141,8 +142,8 @@ export async function generate(
     if (cached) runs.push(withoutCache(raw));
   }
   if (hooks.cancelled()) return undefined;
-  const added = continuation(text, promptIds, generated);
-  const tokens = [...promptTokens, ...generatedTokens(text, promptIds, generated.slice(0, -1), prompt.length)];
+  const added = continuation(generated);
+  const tokens = [...promptTokens, ...generatedTokens(text, continuation, generated.slice(0, -1), prompt.length)];
   const over = await resultOver(model, fed, tokens, prompt + added, runId, cached, cached ? runs : [raw], feeds);
   const result = over.result;
   result.generation = {
@@ -206,23 +207,28 @@ function stepDifference(r: AttentionResult, stepRows: Float32Array[][], P: numbe
   return worst;
 }
 
-/** The text the generated ids add after the prompt, as the tokenizer decodes prompt + output. */
-function continuation(text: NonNullable<LoadedModel['tokenizer']>, prompt: number[], generated: number[]): string {
+/** The text generated ids add after the prompt, as the tokenizer decodes prompt + output (the prompt decoded once). */
+function continuationOf(
+  text: NonNullable<LoadedModel['tokenizer']>,
+  prompt: number[],
+): (generated: number[]) => string {
   const before = text.decode(prompt);
-  const all = text.decode([...prompt, ...generated]);
-  return all.startsWith(before) ? all.slice(before.length) : text.decode(generated);
+  return (generated) => {
+    const all = text.decode([...prompt, ...generated]);
+    return all.startsWith(before) ? all.slice(before.length) : text.decode(generated);
+  };
 }
 
 /** Tokens for the generated ids, their spans placed after the prompt's `offset` characters. */
 function generatedTokens(
   text: NonNullable<LoadedModel['tokenizer']>,
-  prompt: number[],
+  continuation: (generated: number[]) => string,
   ids: number[],
   offset: number,
 ): TokenInfo[] {
   let start = offset;
   return ids.map((id, i) => {
-    const end = offset + continuation(text, prompt, ids.slice(0, i + 1)).length;
+    const end = offset + continuation(ids.slice(0, i + 1)).length;
     const token = { id, label: text.labelOf(id), start, end: Math.max(start, end), special: false };
     start = token.end;
     return token;

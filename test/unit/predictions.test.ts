@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { LoadedModel } from '../../src/worker/explainer';
 import * as predict from '../../src/common/predict/predictions';
 
-const { logSumExp, lseAllTemperatures, probabilitiesAt, TEMPERATURES, topK } = predict;
+const { expNonPositive, logSumExp, lseAllTemperatures, probabilitiesAt, TEMPERATURES, topK } = predict;
 import { runtime, sampleText, spec } from '../support/models';
 import { ownLogits } from '../support/ownLogits';
 
@@ -18,6 +18,16 @@ test('topK keeps the k largest, largest first, and logSumExp is stable', () => {
   const z = Array.from({ length: 1000 }, (_, j) => Math.sin(j) * 20);
   const all = lseAllTemperatures(z);
   TEMPERATURES.forEach((tau, i) => assert.ok(Math.abs(all[i] - logSumExp(z, tau)) < 1e-9, `τ ${tau}`));
+});
+
+test('expNonPositive equals Math.exp to 1e-13 relative from 0 down to −700, and underflows to 0', () => {
+  let worst = 0;
+  for (let x = 0; x > -700; x -= 0.0137) worst = Math.max(worst, Math.abs(expNonPositive(x) / Math.exp(x) - 1));
+  assert.ok(worst < 1e-13, `relative error ${worst}`);
+  assert.equal(expNonPositive(0), 1);
+  assert.equal(expNonPositive(-1e6), 0);
+  assert.equal(expNonPositive(-Infinity), 0);
+  assert.ok(Number.isNaN(expNonPositive(NaN)));
 });
 
 /** softmax(z / τ)_i recomputed in float64 from the whole row. */
