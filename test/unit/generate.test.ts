@@ -113,7 +113,7 @@ test('gpt2-mini-shakespeare: greedy generation equals transformers.js generate t
     assert.equal(steps.at(-1), g.text);
     const diff = await againstTeacherForced(model, r);
     assert.ok(diff < 1e-5, `assembled steps vs teacher-forced pass: ${diff}`);
-    // The teacher-forced pass predicts at its last position the last generated token (greedy).
+    // The result predicts at its last position the last generated token (greedy).
     const p = r.predictions!;
     assert.equal(p.ids[(r.tokens.length - 1) * p.k], g.ids.at(-1));
   } finally {
