@@ -151,12 +151,15 @@ export class Host {
     this.asked.clear();
     this.events.clearBanner();
     const view = { ...saved, token: undefined, headViewHeads: undefined, ...viewOfFocus(msg.focus) };
+    // The first view's pieces are requested before the panel is built, so that they travel while it is.
+    if (tensors) this.fetch(tensors, clampView(r, view), loading.signal, failed);
     this.store.setResult(r, view, msg.source, tensors);
     // The host's hover, tint and status bar follow the panel's (possibly restored) layer and head.
     this.viewChanged();
-    if (!tensors) return;
-    const loaded = tensors;
-    const first = this.events.firstNeed(this.store.state?.view ?? clampView(r, view));
+  }
+
+  /** Fetches a result's tensors: those `view` shows first, then the rest; the store hears of each piece. */
+  private fetch(loaded: ResultTensors, view: ViewState, signal: AbortSignal, failed: (e: Error) => void): void {
     const arrived = () => {
       if (loaded.complete) performance.mark('attention-lens:fetched'); // read by the benchmark
       this.store.tensorsArrived(loaded);
@@ -167,7 +170,7 @@ export class Host {
       new Promise<void>((done) =>
         document.visibilityState === 'hidden' ? done() : requestAnimationFrame(() => setTimeout(done)),
       );
-    loaded.load(first, loading.signal, arrived, painted).catch(failed);
+    loaded.load(this.events.firstNeed(view), signal, arrived, painted).catch(failed);
   }
 
   private route(msg: HostToWebview): void {

@@ -3,7 +3,6 @@
  * screen. A new result builds it; any other change repaints only the parts that draw from what
  * changed (the store names it), and the tab on screen redraws only for the keys it declares.
  */
-import { rowOf } from '../src/common/attention/aggregate';
 import { displayLabel } from '../src/common/tokenLabel';
 import { MEAN_OF_HEADS } from '../src/common/protocol';
 import { button, singleSelect } from './controls';
@@ -108,11 +107,10 @@ export class Shell {
     if (changed.has('layer') || changed.has('head') || changed.has('token')) this.host.viewChanged();
   };
 
-  /** What the view on screen reads first: the tab's tensors and the strip's layer. */
+  /** What the view on screen reads first: the tab's tensors and the strip's head (or mean of heads). */
   firstNeed(v: ViewState): DataNeed {
     const tab = MODULES[v.tab].data?.(v) ?? NEEDS_EVERYTHING;
-    const layers = tab.attentionLayers === 'all' ? 'all' : [v.layer, ...tab.attentionLayers];
-    return { attentionLayers: layers, hiddenStates: tab.hiddenStates };
+    return { ...tab, slices: [...(tab.slices ?? []), { layer: v.layer, head: v.head }] };
   }
 
   private context(): TabContext {
@@ -136,10 +134,11 @@ export class Shell {
       this.setSelect('Head', v.head);
       this.setSelect('Show', v.aggregation);
     }
-    const stripArrived = changed.has('tensors') && !this.stripColoured && s.tensors.hasLayer(v.layer);
+    const stripSlice = { layer: v.layer, head: v.head };
+    const stripArrived = changed.has('tensors') && !this.stripColoured && s.tensors.hasSlice(stripSlice);
     if (changed.has('result') || STRIP_KEYS.some((k) => changed.has(k)) || stripArrived) {
-      this.stripColoured = s.tensors.hasLayer(v.layer);
-      const row = this.stripColoured ? rowOf(s.result, v.layer, v.head, v.token) : undefined;
+      this.stripColoured = s.tensors.hasSlice(stripSlice);
+      const row = this.stripColoured ? s.tensors.row(stripSlice, v.token) : undefined;
       this.strip!.update(v.token, row, this.store.palette);
       const who = `“${displayLabel(s.result.tokens[v.token].label)}”`;
       const heads = (v.head === MEAN_OF_HEADS ? 'the ' : '') + headName(v.head, s.result.model.heads);
@@ -282,7 +281,7 @@ export class Shell {
             } else if (format === 'svg') {
               if (!this.store.state!.tensors.has(attentionTab.data!(v)))
                 return this.banner('busy', 'The attention is still loading: export again in a moment.');
-              const { matrix, title: t } = matrixOf(r, v);
+              const { matrix, title: t } = matrixOf(r, v, this.store.state!.tensors);
               await this.host.export({ format, view: v.tab, data: svgOfView(r, matrix, t, palette) });
             } else {
               await this.host.export({ format, view: 'tensors' });

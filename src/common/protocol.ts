@@ -86,8 +86,11 @@ export interface AttentionResult {
   timings: { loadMs: number; inferenceMs: number };
   /** Moments of this explain, from the request to the reply (common/timeline.ts; the host adds its own). */
   timeline?: Timeline;
-  /** Where the worker wrote `attention` and `hiddenStates` (raw float32, in pieces), for the panel to load. */
-  tensorFiles?: { attention: string[]; hiddenStates: string[] };
+  /**
+   * Where the worker wrote `attention` and `hiddenStates` (raw float32, in pieces), for the panel to load; and
+   * `headMeans`, each layer's mean of heads (aggregate.ts meansOverHeads), the panel's default view.
+   */
+  tensorFiles?: { attention: string[]; hiddenStates: string[]; headMeans?: string[] };
   /** The model worker's memory when it delivered this run (the panel header's tooltip). */
   workerMemory?: WorkerMemory;
   /**
@@ -400,7 +403,7 @@ export type HostToWebview =
       result: AttentionResult;
       focus?: PanelFocus;
       source?: { uri: string; offset: number };
-      tensors?: { attention: string[]; hiddenStates: string[] };
+      tensors?: { attention: string[]; hiddenStates: string[]; headMeans?: string[] };
     }
   | { type: 'busy'; message: string }
   /** The run the busy banner announced was cancelled; the panel keeps what it showed. */

@@ -8,6 +8,7 @@
  * new worker (same model, text and limit, so the same numbers) and is answered about that run.
  */
 import { rm } from 'node:fs/promises';
+import { tensorFileList } from '../node/tensorFiles';
 import type { HostResult, ModelSpec, WorkerMethods } from '../common/protocol';
 
 export type ExplainParams = WorkerMethods['explain']['params'];
@@ -85,7 +86,7 @@ export class RunRecall {
    */
   delivered(result: HostResult, params: ExplainParams | undefined, generation: number): string[] {
     const previous = this.last;
-    const files = result.tensorFiles ? [...result.tensorFiles.attention, ...result.tensorFiles.hiddenStates] : [];
+    const files = tensorFileList(result.tensorFiles);
     this.last = { runId: result.runId, params, generation, files };
     return previous && previous.generation !== generation ? previous.files : [];
   }

@@ -6,10 +6,14 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { AttentionResult, HostResult } from '../common/protocol';
 import { attentionSize, hiddenStatesSize, tensorPieces } from '../common/attention/layout';
+import { meansOverHeads } from '../common/attention/aggregate';
 
 export type TensorFiles = HostResult['tensorFiles'];
 
-/** Writes a run's tensors for the panel to load, off the extension host's main thread, in pieces (tensorPieces). */
+/**
+ * Writes a run's tensors for the panel to load, off the extension host's main thread, in pieces (tensorPieces), and
+ * each layer's mean of heads (the panel's default view, painted before the layers arrive).
+ */
 export async function writeTensors(dir: string, runId: number, r: AttentionResult): Promise<TensorFiles> {
   await mkdir(dir, { recursive: true });
   const pieces = tensorPieces(r);
@@ -19,13 +23,14 @@ export async function writeTensors(dir: string, runId: number, r: AttentionResul
     return files;
   };
   return {
+    headMeans: await write('mean', meansOverHeads(r), pieces.headMeans),
     attention: await write('attention', r.attention, pieces.attention),
     hiddenStates: await write('hidden', r.hiddenStates, pieces.hiddenStates),
   };
 }
 
 export const tensorFileList = (files?: TensorFiles): string[] =>
-  files ? [...files.attention, ...files.hiddenStates] : [];
+  files ? [...(files.headMeans ?? []), ...files.attention, ...files.hiddenStates] : [];
 
 export const removeTensorFiles = (files?: TensorFiles) =>
   Promise.all(tensorFileList(files).map((f) => rm(f, { force: true }))).then(

@@ -10,6 +10,7 @@ import type { AttentionResult, HostToWebview } from '../../src/common/protocol';
 import { chromiumPanel, resultMessage, sendToPanel } from '../support/webviewHarness';
 import { syntheticResult } from '../../bench/webview';
 import { thumbnails } from '../../webview/views/grid';
+import { meanOverHeads } from '../../src/common/attention/aggregate';
 import { Palette, weightRGB } from '../../webview/colors';
 
 /** The dark theme of the harness, as the panel reads it: editor background and charts-blue. */
@@ -90,6 +91,34 @@ describe('incremental panel updates in Chromium', { timeout: 180_000 }, () => {
     assert.deepEqual(got, want);
     await page.locator('table.summaries').waitFor({ timeout: 60_000 });
     assert.equal(await page.locator('table.summaries tbody tr').count(), 3 * 4);
+    await page.close();
+  });
+
+  test("the default view is painted from the layer's mean file alone, every cell the mean's colour", async () => {
+    const r = syntheticResult(16, 3, 4, 8);
+    const msg = resultMessage(r);
+    // The last layer's attention cannot be fetched: the mean of its heads is drawn from its own file all the same.
+    msg.tensors!.attention[2] = `${panel.url}tensors/missing.f32`; // 16 tokens: a layer per file
+    const page = await show(msg, 'attention');
+    await page.locator('.banner.error', { hasText: 'HTTP 404' }).waitFor();
+    await page.locator('h2', { hasText: 'Layer 3, mean of 4 heads' }).waitFor();
+    const got = await page.locator('canvas.heatmap').evaluate((c: HTMLCanvasElement) => {
+      const scale = c.width / parseFloat(c.style.width);
+      const [m, cell, T] = [Number(c.dataset.margin), Number(c.dataset.cell), Number(c.dataset.tokens)];
+      const ctx = c.getContext('2d')!;
+      return Array.from({ length: T * T }, (_, i) => {
+        const [x, y] = [m + ((i % T) + 0.5) * cell, m + (Math.floor(i / T) + 0.5) * cell].map((v) => v * scale);
+        return [...ctx.getImageData(Math.floor(x), Math.floor(y), 1, 1).data.slice(0, 3)];
+      });
+    });
+    const mean = meanOverHeads(r, 2);
+    assert.deepEqual(
+      got,
+      Array.from(mean, (w) => weightRGB(DARK, Math.round(w * 255) / 255)),
+    );
+    const readout = await page.locator('.heatmap-host .readout').innerText();
+    const strongest = mean.subarray(0, 16).reduce((b, w, k, row) => (w > row[b] ? k : b), 0);
+    assert.equal(readout, `tok0 → tok${strongest}: ${mean[strongest].toFixed(4)}`);
     await page.close();
   });
 

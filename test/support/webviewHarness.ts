@@ -11,6 +11,7 @@ import type { Page } from 'playwright-core';
 import type { AttentionResult, HostToWebview, WebviewMethods, WebviewToHost } from '../../src/common/protocol';
 import { replyOf } from '../../src/common/rpc';
 import { tensorPieces } from '../../src/common/attention/layout';
+import { meansOverHeads } from '../../src/common/attention/aggregate';
 import type { LoadedModel } from '../../src/worker/explainer';
 import { maskToken } from '../../src/worker/maskToken';
 import { repoRoot } from './models';
@@ -191,19 +192,23 @@ const served: string[][] = [];
 export function resultMessage(r: AttentionResult): Extract<HostToWebview, { type: 'result' }> {
   const id = `r${nextId++}`;
   const ranges = tensorPieces(r);
-  const pieces = (name: 'attention' | 'hiddenStates', x: Float32Array) => {
+  const pieces = (name: 'attention' | 'headMeans' | 'hiddenStates', x: Float32Array) => {
     const urls = ranges[name].map(([start, end], i) =>
       current!.putFile(`${id}.${name}.${i}.f32`, x.subarray(start, end)),
     );
     served.push(urls.map((u) => u.slice(u.lastIndexOf('/') + 1)));
-    while (served.length > 4) for (const f of served.shift()!) current!.dropFile(f);
+    while (served.length > 6) for (const f of served.shift()!) current!.dropFile(f);
     return urls;
   };
   const empty = new Float32Array(0);
   return {
     type: 'result',
     result: { ...r, attention: empty, hiddenStates: empty },
-    tensors: { attention: pieces('attention', r.attention), hiddenStates: pieces('hiddenStates', r.hiddenStates) },
+    tensors: {
+      headMeans: pieces('headMeans', meansOverHeads(r)),
+      attention: pieces('attention', r.attention),
+      hiddenStates: pieces('hiddenStates', r.hiddenStates),
+    },
   };
 }
 

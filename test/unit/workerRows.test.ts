@@ -6,12 +6,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { EngineClient } from '../../src/host/engineClient';
 import { AttentionRows } from '../../src/host/editor/rows';
 import { readTensors } from '../../src/node/tensorFiles';
 import { attentionRow } from '../../src/common/attention/layout';
+import { meanOverHeads } from '../../src/common/attention/aggregate';
 import { LoadedModel } from '../../src/worker/explainer';
 import type { AttentionResult, HostResult, RowQuery } from '../../src/common/protocol';
 import { repoRoot, runtime, sampleText, spec } from '../support/models';
@@ -66,6 +67,11 @@ test("rows equal the tensor files' rows, the mean of heads is their mean, the fi
   }
   const { layers, heads } = r.model;
   const T = r.tokens.length;
+  assert.equal(r.tensorFiles.headMeans?.length, layers, "a file per layer for the panel's mean of heads");
+  for (let l = 0; l < layers; l++) {
+    const mean: Float32Array = new Float32Array(Uint8Array.from(readFileSync(r.tensorFiles.headMeans![l])).buffer);
+    assert.deepEqual(mean, meanOverHeads(full, l), `layer ${l}: the mean of the layer's file, bit for bit`);
+  }
   for (const [layer, token] of [
     [0, 0],
     [layers - 1, T - 1],

@@ -1,12 +1,13 @@
 /** The Attention tab: one matrix (a head, the mean of a layer's heads, the mean over layers, or the rollout). */
 import type { AttentionResult } from '../../src/common/protocol';
-import { headMatrix, Matrix, meanOverHeads, meanOverLayers, rollout } from '../../src/common/attention/aggregate';
+import { headMatrix, Matrix, meanOverLayers, rollout } from '../../src/common/attention/aggregate';
+import type { ResultTensors } from '../tensors';
 import type { Aggregation, ViewState } from '../state';
 import { renderHeatmap } from '../views/heatmap';
 import { el, headName, section, TabModule } from './tab';
 
 /** The matrix the tab shows for a view, and its title; the SVG export draws the same. */
-export function matrixOf(r: AttentionResult, v: ViewState): { matrix: Matrix; title: string } {
+export function matrixOf(r: AttentionResult, v: ViewState, tensors: ResultTensors): { matrix: Matrix; title: string } {
   switch (v.aggregation) {
     case 'mean-layers':
       return {
@@ -17,7 +18,7 @@ export function matrixOf(r: AttentionResult, v: ViewState): { matrix: Matrix; ti
       return { matrix: rollout(r, v.layer), title: `Attention rollout through layers 1–${v.layer + 1}` };
     default:
       return v.head === 'mean'
-        ? { matrix: meanOverHeads(r, v.layer), title: `Layer ${v.layer + 1}, mean of ${r.model.heads} heads` }
+        ? { matrix: tensors.meanOfHeads(v.layer), title: `Layer ${v.layer + 1}, mean of ${r.model.heads} heads` }
         : { matrix: headMatrix(r, v.layer, v.head), title: `Layer ${v.layer + 1}, head ${v.head + 1}` };
   }
 }
@@ -26,18 +27,17 @@ export const attentionTab: TabModule = {
   id: 'attention',
   title: 'Attention',
   needs: ['result', 'layer', 'head', 'aggregation', 'palette', 'width'],
-  // One layer's head or mean; the mean over layers reads every layer, the rollout the layers up to this one.
-  data: (v) => ({
-    attentionLayers:
-      v.aggregation === 'mean-layers'
-        ? 'all'
-        : v.aggregation === 'rollout'
-          ? Array.from({ length: v.layer + 1 }, (_, l) => l)
-          : [v.layer],
-    hiddenStates: false,
-  }),
-  render({ state: { result: r, view: v }, palette, width, setView }) {
-    const { matrix, title } = matrixOf(r, v);
+  // One head, or a layer's mean of heads (its own file); the mean over layers reads every layer, the rollout the
+  // layers up to this one.
+  data: (v) =>
+    v.aggregation === 'layer'
+      ? { attentionLayers: [], slices: [{ layer: v.layer, head: v.head }], hiddenStates: false }
+      : {
+          attentionLayers: v.aggregation === 'rollout' ? Array.from({ length: v.layer + 1 }, (_, l) => l) : 'all',
+          hiddenStates: false,
+        },
+  render({ state: { result: r, view: v, tensors }, palette, width, setView }) {
+    const { matrix, title } = matrixOf(r, v, tensors);
     const heat = el('div', { className: 'heatmap-host' });
     const onFocus = (token: number) => setView({ token });
     const heatmap = renderHeatmap(heat, r, matrix, title, { palette, width, focus: v.token, onFocus });

@@ -64,7 +64,7 @@ export function renderHeatmap(
   // The cells as one array (matrixCanvas's fast path: no call per cell, 262 144 of them at 512 tokens).
   let values = matrix;
   if (r.model.causal) {
-    values = Float32Array.from(matrix);
+    values = matrix.slice(); // [T, T], a copy: the matrix may be a view of the tensors
     for (let q = 0; q < T; q++) values.fill(MASKED, q * T + q + 1, (q + 1) * T);
   }
   const cells = matrixCanvas(T, T, values, weightTable(o.palette));

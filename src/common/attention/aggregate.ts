@@ -3,7 +3,7 @@
  * interesting heads. Pure: the webview and tests use it.
  */
 import type { AttentionResult, HeadChoice } from '../protocol';
-import { attentionRow, FamilyShape, familyMatrix, headAttention } from './layout';
+import { attentionRow, FamilyShape, familyMatrix, headAttention, headMeanOffset } from './layout';
 
 /** A [T, T] matrix, row-major. */
 export type Matrix = Float32Array;
@@ -42,6 +42,16 @@ export function meanOverHeads(r: AttentionResult, layer: number): Matrix {
     const a = headAttention(r, layer, h); // [T, T]
     for (let i = 0; i < T * T; i++) out[i] += a[i] / H;
   }
+  return out;
+}
+
+/**
+ * Every layer's mean of heads, [layers, T, T]: meanOverHeads of each layer, the same numbers bit for bit. The worker
+ * writes it beside the attention, so that the panel paints its default view (a layer's mean) from T·T numbers.
+ */
+export function meansOverHeads(r: AttentionResult): Float32Array {
+  const out = new Float32Array(headMeanOffset(r, r.model.layers)); // [layers, T, T]
+  for (let l = 0; l < r.model.layers; l++) out.set(meanOverHeads(r, l), headMeanOffset(r, l));
   return out;
 }
 

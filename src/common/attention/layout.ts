@@ -11,7 +11,7 @@
  *     cross       [Ld, heads, T, S]         row t: where the step writing output t reads the source
  */
 import type { AttentionFamily, AttentionResult, HeadChoice, ScratchLayer, ViewSelection } from '../protocol';
-import { PIECE_FLOATS } from '../limits';
+import { HEAD_PIECE_FLOATS, PIECE_FLOATS } from '../limits';
 
 type Shaped = Pick<AttentionResult, 'tokens' | 'model'>;
 
@@ -116,26 +116,39 @@ export const attentionSize = (r: Shaped) => r.model.layers * r.model.heads * r.t
 export const hiddenStatesSize = (r: Shaped & Pick<AttentionResult, 'hiddenStateCount'>) =>
   r.hiddenStateCount * r.tokens.length * r.model.hidden;
 
+/** Offset of layer l's mean of heads in every layer's means [layers, T, T] (headMeans): l·T·T. */
+export const headMeanOffset = (r: Shaped, layer: number) => layer * r.tokens.length ** 2;
+
 /**
- * The files a result's tensors are written to for the panel, as [start, end) ranges of the flat arrays: the
- * attention one layer per file (the panel fetches the layer it shows first), split further where a layer is
- * over PIECE_FLOATS; the hidden states in pieces of PIECE_FLOATS. At least one file each, even when empty.
+ * The files a result's tensors are written to for the panel, as [start, end) ranges of the flat arrays:
+ * - attention by layer, and within a layer by groups of whole heads of at least `headFloats` (one head per file
+ *   from 256 tokens on; a small layer is one file), so that the panel fetches the head it shows first;
+ * - headMeans [layers, T, T] (each layer's mean of heads, aggregate.ts meansOverHeads) one layer per file: the
+ *   default view, fetched before anything else;
+ * - the hidden states in pieces of `maxFloats`.
+ * Any piece over `maxFloats` is split further. At least one file each, even when empty.
  */
 export function tensorPieces(
   r: Shaped & Pick<AttentionResult, 'hiddenStateCount'>,
   maxFloats = PIECE_FLOATS,
-): { attention: [number, number][]; hiddenStates: [number, number][] } {
+  headFloats = HEAD_PIECE_FLOATS,
+): { attention: [number, number][]; headMeans: [number, number][]; hiddenStates: [number, number][] } {
   const split = (start: number, end: number, out: [number, number][]) => {
     for (let at = start; at < end; at += maxFloats) out.push([at, Math.min(end, at + maxFloats)]);
   };
+  const H = r.model.heads;
+  const group = Math.max(1, Math.min(H, Math.floor(headFloats / r.tokens.length ** 2)));
   const attention: [number, number][] = [];
-  for (let l = 0; l < r.model.layers; l++) split(attentionOffset(r, l, 0), attentionOffset(r, l + 1, 0), attention);
+  const headMeans: [number, number][] = [];
+  for (let l = 0; l < r.model.layers; l++) {
+    for (let h = 0; h < H; h += group)
+      split(attentionOffset(r, l, h), attentionOffset(r, l, Math.min(H, h + group)), attention);
+    split(headMeanOffset(r, l), headMeanOffset(r, l + 1), headMeans);
+  }
   const hiddenStates: [number, number][] = [];
   split(0, hiddenStatesSize(r), hiddenStates);
-  return {
-    attention: attention.length ? attention : [[0, 0]],
-    hiddenStates: hiddenStates.length ? hiddenStates : [[0, 0]],
-  };
+  const some = (x: [number, number][]): [number, number][] => (x.length ? x : [[0, 0]]);
+  return { attention: some(attention), headMeans: some(headMeans), hiddenStates: some(hiddenStates) };
 }
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(lo, v), hi);

@@ -79,7 +79,11 @@ export class AttentionPanel {
     return {
       type: 'result',
       result: { ...r, attention: empty, hiddenStates: empty },
-      tensors: { attention: urls(files.attention), hiddenStates: urls(files.hiddenStates) },
+      tensors: {
+        attention: urls(files.attention),
+        hiddenStates: urls(files.hiddenStates),
+        headMeans: files.headMeans && urls(files.headMeans),
+      },
     };
   }
 
