@@ -152,14 +152,14 @@ export class Host {
     this.events.clearBanner();
     const view = { ...saved, token: undefined, headViewHeads: undefined, ...viewOfFocus(msg.focus) };
     // The first view's pieces are requested before the panel is built, so that they travel while it is.
-    if (tensors) this.fetch(tensors, clampView(r, view), loading.signal, failed);
+    if (tensors) this.fetchTensors(tensors, clampView(r, view), loading.signal, failed);
     this.store.setResult(r, view, msg.source, tensors);
     // The host's hover, tint and status bar follow the panel's (possibly restored) layer and head.
     this.viewChanged();
   }
 
   /** Fetches a result's tensors: those `view` shows first, then the rest; the store hears of each piece. */
-  private fetch(loaded: ResultTensors, view: ViewState, signal: AbortSignal, failed: (e: Error) => void): void {
+  private fetchTensors(loaded: ResultTensors, view: ViewState, signal: AbortSignal, failed: (e: Error) => void): void {
     const arrived = () => {
       if (loaded.complete) performance.mark('attention-lens:fetched'); // read by the benchmark
       this.store.tensorsArrived(loaded);
