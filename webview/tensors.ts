@@ -174,7 +174,7 @@ export class ResultTensors {
 
   /**
    * Fetches the pieces `first` reads (the view on screen), calls `onPiece`, waits for `painted`, then
-   * fetches the rest (attention, then hidden states) two at a time, `onPiece` after each: the first
+   * fetches the rest (the means, attention, hidden states) two at a time, `onPiece` after each: the first
    * view gets the whole connection and the CPU. Rejects on the first failure, or when `signal`
    * aborts (a newer result).
    */
