@@ -156,12 +156,11 @@ export interface WebviewFigures {
 /** `bundle`: another build of the panel (e.g. an older commit's) to measure instead of dist/webview.js. */
 export async function benchWebview(runs: number, bundle?: string): Promise<WebviewFigures[]> {
   const server = await startWebviewServer(bundle);
+  const code = readFileSync(bundle ?? path.join(repoRoot, 'dist/webview.js'), 'utf8');
   // The panel marks when a tab is drawn from its data; an older bundle drew it in its first render after the message.
-  const viewMark = readFileSync(bundle ?? path.join(repoRoot, 'dist/webview.js'), 'utf8').includes(
-    'attention-lens:view',
-  )
-    ? 'attention-lens:view'
-    : 'attention-lens:render';
+  const viewMark = code.includes('attention-lens:view') ? 'attention-lens:view' : 'attention-lens:render';
+  // A bundle from before the means fetches a file per layer (it would refuse the newer split).
+  const layerFiles = !code.includes('headMeans');
   const browser = await launchBrowser();
   const out: WebviewFigures[] = [];
   try {
@@ -175,7 +174,7 @@ export async function benchWebview(runs: number, bundle?: string): Promise<Webvi
         await page.evaluate((t) => {
           (window as unknown as { __state: unknown }).__state = { view: { tab: t } };
         }, tab);
-        await sendToPanel(page, resultMessage({ ...r, runId: Math.random() }));
+        await sendToPanel(page, resultMessage({ ...r, runId: Math.random() }, layerFiles));
         return sinceMessage(page, until);
       };
       const repeat = async (f: () => Promise<number>) => {

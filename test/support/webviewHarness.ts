@@ -187,11 +187,11 @@ const served: string[][] = [];
 /**
  * The result message as the extension host sends it when the worker wrote the tensors to files: the result with
  * empty tensors, and the URLs of the files (split as the worker splits them), which the panel fetches from this page's
- * origin.
+ * origin. `layerFiles`: as the worker wrote them before the means (a file per layer, no means), for an older panel.
  */
-export function resultMessage(r: AttentionResult): Extract<HostToWebview, { type: 'result' }> {
+export function resultMessage(r: AttentionResult, layerFiles = false): Extract<HostToWebview, { type: 'result' }> {
   const id = `r${nextId++}`;
-  const ranges = tensorPieces(r);
+  const ranges = tensorPieces(r, undefined, layerFiles ? Infinity : undefined);
   const pieces = (name: 'attention' | 'headMeans' | 'hiddenStates', x: Float32Array) => {
     const urls = ranges[name].map(([start, end], i) =>
       current!.putFile(`${id}.${name}.${i}.f32`, x.subarray(start, end)),
@@ -205,7 +205,7 @@ export function resultMessage(r: AttentionResult): Extract<HostToWebview, { type
     type: 'result',
     result: { ...r, attention: empty, hiddenStates: empty },
     tensors: {
-      headMeans: pieces('headMeans', meansOverHeads(r)),
+      ...(layerFiles ? {} : { headMeans: pieces('headMeans', meansOverHeads(r)) }),
       attention: pieces('attention', r.attention),
       hiddenStates: pieces('hiddenStates', r.hiddenStates),
     },
