@@ -139,8 +139,15 @@ export class Host {
       if (!loading.signal.aborted) this.events.banner('error', loadFailure(e));
     };
     let tensors: ResultTensors | undefined;
+    let compare: { result: typeof r; tensors: ResultTensors } | undefined;
     try {
       tensors = msg.tensors && piecedTensors(r, msg.tensors);
+      const c = msg.compare; // Compare With…: the first text's run, loaded the same way
+      if (c)
+        compare = {
+          result: c.result,
+          tensors: c.tensors ? piecedTensors(c.result, c.tensors) : new ResultTensors(c.result),
+        };
     } catch (e) {
       return failed(e as Error);
     }
@@ -153,7 +160,8 @@ export class Host {
     const view = { ...saved, token: undefined, headViewHeads: undefined, ...viewOfFocus(msg.focus) };
     // The first view's pieces are requested before the panel is built, so that they travel while it is.
     if (tensors) this.fetchTensors(tensors, clampView(r, view), loading.signal, failed);
-    this.store.setResult(r, view, msg.source, tensors);
+    if (compare) this.fetchTensors(compare.tensors, clampView(compare.result, view), loading.signal, failed);
+    this.store.setResult(r, view, msg.source, tensors, compare);
     // The host's hover, tint and status bar follow the panel's (possibly restored) layer and head.
     this.viewChanged();
   }

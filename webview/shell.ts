@@ -21,6 +21,7 @@ import { predictionsTab } from './tabs/predictions';
 import { el, headName, section, TabContext, TabModule, TabView } from './tabs/tab';
 import { valueNormsTab } from './tabs/valueNorms';
 import { logitLensTab } from './tabs/logitLens';
+import { sideBySideTab } from './tabs/sideBySide';
 import { renderTokens, TokenStrip } from './views/tokens';
 import { describeMemory } from '../src/common/memory';
 import { DataNeed, NEEDS_EVERYTHING } from './tensors';
@@ -35,6 +36,7 @@ const MODULES: Record<Tab, TabModule> = {
   predictions: predictionsTab,
   values: valueNormsTab,
   lens: logitLensTab,
+  compare: sideBySideTab,
 };
 
 const AGGREGATION_NAMES: [Aggregation, string][] = [
@@ -240,6 +242,7 @@ export class Shell {
     }
     // The Translation tab is there for encoder–decoder results only.
     for (const b of this.tabButtons) b.hidden = b.dataset.tab === 'translation' && !r.seq2seq;
+    for (const b of this.tabButtons) if (b.dataset.tab === 'compare') b.hidden = !this.store.state!.compare;
   }
 
   private buildControls(layers: number, heads: number, shape: string): Controls {

@@ -31,6 +31,8 @@ export interface PanelState {
   source: { uri: string; offset: number } | undefined;
   /** Which of the result's tensors have arrived (they are fetched piece by piece after the message). */
   tensors: ResultTensors;
+  /** Compare With…: the first text's run (A), shown beside `result` (B) by the Compare tab. */
+  compare?: { result: AttentionResult; tensors: ResultTensors };
 }
 
 /**
@@ -76,9 +78,13 @@ export class Store {
     view: Partial<ViewState>,
     source: PanelState['source'],
     tensors = new ResultTensors(result),
+    compare?: PanelState['compare'],
   ): void {
+    // The Compare tab is there only for a comparison (a restored view may name it).
+    if (view.tab === 'compare' && !compare) view = { ...view, tab: undefined };
     this.state = {
       result,
+      compare,
       view: clampView(result, view),
       scratch: new Map(),
       scratchUnavailable: undefined,
@@ -134,7 +140,8 @@ export class Store {
 
   /** More of the shown result's tensors arrived. */
   tensorsArrived(tensors: ResultTensors): void {
-    if (this.state?.tensors === tensors) this.emit(new Set<Key>(['tensors']));
+    if (this.state?.tensors === tensors || this.state?.compare?.tensors === tensors)
+      this.emit(new Set<Key>(['tensors']));
   }
 
   /** A layer's value norms, or the sentence saying why it has none. */

@@ -296,9 +296,17 @@ export type WorkerMethods = {
   /**
    * `tensorDir`: where to write the tensors of a run the host receives (HostResult.tensorFiles). `keep`: an earlier
    * run the editor's hover still refers to, kept beside the new one (the worker drops every other run).
+   * `keepFiles`: `keep` is the other side of a comparison, so its tensor files stay for the panel too.
    */
   explain: {
-    params: { model: ModelSpec; text: string; maxTokens: number; tensorDir: string; keep?: number };
+    params: {
+      model: ModelSpec;
+      text: string;
+      maxTokens: number;
+      tensorDir: string;
+      keep?: number;
+      keepFiles?: boolean;
+    };
     result: HostResult;
   };
   /** Continue Selection: the model writes up to maxNewTokens after `text` (worker/generate.ts). */
@@ -404,6 +412,11 @@ export type HostToWebview =
       focus?: PanelFocus;
       source?: { uri: string; offset: number };
       tensors?: { attention: string[]; hiddenStates: string[]; headMeans?: string[] };
+      /** Compare With…: the first text's run (A), shown beside `result` (B) by the Compare tab. */
+      compare?: {
+        result: AttentionResult;
+        tensors?: { attention: string[]; hiddenStates: string[]; headMeans?: string[] };
+      };
     }
   | { type: 'busy'; message: string }
   /** The run the busy banner announced was cancelled; the panel keeps what it showed. */

@@ -84,7 +84,8 @@ export class EngineClient {
 
   /**
    * Explains `text`; cancels whatever explain was still running. `keep`: an earlier run the editor's hover still
-   * refers to, which the worker keeps beside the new one (it drops all others).
+   * refers to, which the worker keeps beside the new one (it drops all others). `keepFiles`: `keep` is the other side
+   * of a comparison, so its tensor files stay for the panel too.
    */
   explain(
     model: ModelSpec,
@@ -92,8 +93,10 @@ export class EngineClient {
     maxTokens: number,
     onProgress?: (m: string) => void,
     keep?: number,
+    keepFiles?: boolean,
   ): { id: number; result: Promise<HostResult> } {
-    return this.startRun('explain', { model, text, maxTokens, tensorDir: this.tensorDir, keep }, onProgress);
+    const params = { model, text, maxTokens, tensorDir: this.tensorDir, keep, keepFiles };
+    return this.startRun('explain', params, onProgress);
   }
 
   /** Continues `text` with the model's own tokens (a decoder); cancels whatever explain was still running. */

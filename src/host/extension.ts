@@ -18,6 +18,7 @@ import { chooseModel } from './commands/chooseModel';
 import { exportView } from './commands/exportView';
 import { notify } from './notify';
 import { TRY_EXAMPLE_COMMAND, tryExample } from './commands/examples';
+import { compareWith, selectForCompare } from './commands/compareSelections';
 
 /** What the integration tests reach through the extension's exports. */
 export interface AttentionLensApi {
@@ -100,6 +101,10 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
       panel.show(store.last, token !== undefined ? { token } : undefined);
     }),
     vscode.commands.registerCommand('attentionLens.chooseModel', () => chooseModel(storage)),
+    vscode.commands.registerCommand('attentionLens.selectForCompare', () => selectForCompare()),
+    vscode.commands.registerCommand('attentionLens.compareWith', async () => {
+      await compareWith(deps);
+    }),
     vscode.commands.registerCommand(TRY_EXAMPLE_COMMAND, (id: unknown) => tryExample(deps, id)),
     // After a window reload VS Code hands back the panel with the state the webview saved: its view
     // and the text it showed. The numbers are not saved; the text is explained again, and the hover and

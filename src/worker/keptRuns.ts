@@ -35,14 +35,17 @@ export class KeptRuns {
     return run;
   }
 
-  /** `run` is now the shown run; `keep` is an earlier run still referred to. Drops the rest. */
-  async show(run: KeptRun, keep?: number): Promise<void> {
+  /**
+   * `run` is now the shown run; `keep` is an earlier run still referred to. Drops the rest. `keepFiles`: `keep` is
+   * the other side of a comparison shown with `run`, so its files stay until the next run.
+   */
+  async show(run: KeptRun, keep?: number, keepFiles = false): Promise<void> {
     const earlier = this.runs.find((r) => r.runId === keep && r.runId !== run.runId);
     const dropped = this.runs.filter((r) => r !== earlier && r.runId !== run.runId);
     this.runs = earlier ? [run, earlier] : [run];
     for (const r of dropped) r.model.forget(r.runId);
-    const unshown = earlier?.files;
-    if (earlier) earlier.files = undefined;
+    const unshown = keepFiles ? undefined : earlier?.files;
+    if (earlier && !keepFiles) earlier.files = undefined;
     await Promise.all([...dropped.map((r) => removeTensorFiles(r.files)), removeTensorFiles(unshown)]);
   }
 }

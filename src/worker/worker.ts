@@ -158,6 +158,7 @@ port.on('message', async (req: WorkerRequest) => {
     return;
   }
   const { model: spec, text, maxTokens, tensorDir, keep } = req.params;
+  const keepFiles = req.method === 'explain' && req.params.keepFiles === true;
   running.add(id);
   const timeline: Timeline = [['received', epochMs()]];
   try {
@@ -186,7 +187,7 @@ port.on('message', async (req: WorkerRequest) => {
       void removeTensorFiles(tensorFiles);
       return model.forget(id);
     }
-    await kept.show({ runId: id, model, result, files: tensorFiles }, keep);
+    await kept.show({ runId: id, model, result, files: tensorFiles }, keep, keepFiles);
     result.workerMemory = workerMemory();
     logMemory(`Explained ${result.tokens.length} tokens in ${result.timings.inferenceMs.toFixed(0)} ms`);
     // The arrays stay here (rows are asked for); the host gets the rest, a few kB.

@@ -1,7 +1,7 @@
 /** One head's attention matrix, queries down and keys across, with token labels and a keyboard cursor. */
 import type { AttentionResult } from '../../src/common/protocol';
 import type { Matrix } from '../../src/common/attention/aggregate';
-import { MASKED, matrixCanvas, Palette, weightTable } from '../colors';
+import { MASKED, matrixCanvas, Palette, signedTable, weightTable } from '../colors';
 import { displayLabel } from '../../src/common/tokenLabel';
 
 export interface HeatmapOptions {
@@ -9,6 +9,8 @@ export interface HeatmapOptions {
   width: number;
   focus: number;
   onFocus(token: number): void;
+  /** A signed matrix (a difference): coloured −scale..scale, each cell read out by `describe`. */
+  signed?: { scale: number; describe(q: number, k: number): string };
 }
 
 const label = (r: AttentionResult, i: number) => {
@@ -63,11 +65,14 @@ export function renderHeatmap(
   const fg = `rgb(${o.palette.foreground.join(',')})`;
   // The cells as one array (matrixCanvas's fast path: no call per cell, 262 144 of them at 512 tokens).
   let values = matrix;
-  if (r.model.causal) {
+  const signed = o.signed;
+  if (signed) {
+    values = matrix.map((x) => (signed.scale > 0 ? x / signed.scale : 0)); // [T, T] in −1..1
+  } else if (r.model.causal) {
     values = matrix.slice(); // [T, T], a copy: the matrix may be a view of the tensors
     for (let q = 0; q < T; q++) values.fill(MASKED, q * T + q + 1, (q + 1) * T);
   }
-  const cells = matrixCanvas(T, T, values, weightTable(o.palette));
+  const cells = matrixCanvas(T, T, values, signed ? signedTable(o.palette) : weightTable(o.palette));
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(cells, m, m, T * cell, T * cell);
   if (showLabels) {
@@ -97,7 +102,7 @@ export function renderHeatmap(
   let cursor = { q: focus, k: 0 };
   const say = (q: number, k: number) => {
     const masked = r.model.causal && k > q;
-    const weight = masked ? 'masked (future token)' : rows[q][k].toFixed(4);
+    const weight = signed ? signed.describe(q, k) : masked ? 'masked (future token)' : rows[q][k].toFixed(4);
     readout.textContent = `${displayLabel(r.tokens[q].label)} → ${displayLabel(r.tokens[k].label)}: ${weight}`;
   };
   const cellAt = (ev: MouseEvent) => {
@@ -133,7 +138,8 @@ export function renderHeatmap(
   });
   const sayStrongest = (q: number) => {
     let best = 0;
-    for (let k = 1; k < T; k++) if (rows[q][k] > rows[q][best]) best = k;
+    const size = (x: number) => (signed ? Math.abs(x) : x); // a difference: the largest change either way
+    for (let k = 1; k < T; k++) if (size(rows[q][k]) > size(rows[q][best])) best = k;
     say(q, best);
   };
   sayStrongest(focus);

@@ -68,6 +68,22 @@ export class AttentionPanel {
     }
   }
 
+  /** Compare With…: `b` is the shown run (every tab), `a` is shown beside it by the Compare tab. */
+  showComparison(a: HostResult, b: ExplainedSelection): void {
+    if (!this.panel) this.create();
+    else this.panel.reveal(undefined, true);
+    this.shown = b;
+    const webview = this.panel!.webview;
+    const { result, tensors } = this.resultMessage(a, webview);
+    const source = { uri: b.uri.toString(), offset: b.offset };
+    this.post({
+      ...this.resultMessage(b.result, webview),
+      focus: { tab: 'compare' },
+      source,
+      compare: { result, tensors },
+    });
+  }
+
   /**
    * The result with empty arrays and the URLs of its tensor files: the webview fetches those itself, so
    * they never pass through this thread (a BERT-base explain at 512 tokens is 170 MB; the host has none).

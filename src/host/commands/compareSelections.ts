@@ -1,0 +1,146 @@
+/**
+ * Attention Lens: Select for Compare / Compare With… (as VS Code's "Select for Compare" / "Compare with
+ * Selected" for files). The pair, A then B:
+ * - two selections (multi-cursor): the one earlier in the document is A;
+ * - else the text remembered by Select for Compare is A, the selection (or current line) is B;
+ * - else the selection is A and B is typed into an input box that starts as a copy of A (edit one word).
+ * Both run on the configured model (comparePair.ts); the panel opens on its Compare tab.
+ */
+import * as vscode from 'vscode';
+import { describeError, plainText } from '../../common/errors';
+import { MAX_SELECTION_CHARS } from '../../common/limits';
+import { readSettings } from '../config';
+import { CancelledError } from '../engineClient';
+import { resolveModel } from '../modelResolver';
+import { notify } from '../notify';
+import { runPair } from '../comparePair';
+import type { ExplainedSelection } from '../editor/results';
+import { textToExplain, type ExplainDeps } from './explainSelection';
+
+/** One side of a comparison: its text, and where it sits when it came from a document. */
+export interface CompareSide {
+  text: string;
+  source?: { uri: string; offset: number };
+  version?: number;
+}
+
+/** What Select for Compare remembered (for this window). */
+let remembered: CompareSide | undefined;
+
+const quote = (t: string) => `“${t.length > 40 ? `${t.slice(0, 39)}…` : t}”`;
+
+/** The primary selection (or the current line) as a side, or why there is none. */
+function primarySide(editor: vscode.TextEditor): CompareSide | string {
+  const what = textToExplain(editor);
+  if ('error' in what) return what.error.replace('to explain', 'to compare');
+  const doc = editor.document;
+  return {
+    text: what.text,
+    source: { uri: doc.uri.toString(), offset: doc.offsetAt(what.range.start) },
+    version: doc.version,
+  };
+}
+
+export function selectForCompare(): void {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) return notify('info', 'open a file and select some text first.');
+  const side = primarySide(editor);
+  if (typeof side === 'string') return notify('info', side);
+  remembered = side;
+  notify('info', `Selected ${quote(side.text)} for compare: select other text and run Compare With….`);
+}
+
+/** Two non-empty selections of one editor, in document order. */
+function twoSelections(editor: vscode.TextEditor): [CompareSide, CompareSide] | string | undefined {
+  const doc = editor.document;
+  const ranges = editor.selections.filter((s) => !s.isEmpty).sort((x, y) => x.start.compareTo(y.start));
+  if (ranges.length < 2) return undefined;
+  if (ranges.length > 2) return `Select exactly two texts to compare (there are ${ranges.length} selections).`;
+  const sides = ranges.map((r) => ({
+    text: doc.getText(r),
+    source: { uri: doc.uri.toString(), offset: doc.offsetAt(r.start) },
+    version: doc.version,
+  }));
+  if (sides.some((s) => s.text.length > MAX_SELECTION_CHARS))
+    return `Each text to compare must be at most ${MAX_SELECTION_CHARS.toLocaleString()} characters.`;
+  return [sides[0], sides[1]];
+}
+
+/** The pair to compare, asking for B when only A is known; undefined when the person closed the input box. */
+async function choosePair(
+  editor: vscode.TextEditor | undefined,
+): Promise<[CompareSide, CompareSide] | string | undefined> {
+  if (!editor) return 'open a file and select some text first.';
+  const two = twoSelections(editor);
+  if (two) return two;
+  const current = primarySide(editor);
+  if (typeof current === 'string') return current;
+  if (remembered) return [remembered, current];
+  const text = await vscode.window.showInputBox({
+    title: 'Attention Lens: Compare With…',
+    prompt: `Compare ${quote(current.text)} with this text (a minimal pair: change one word). Or select two texts.`,
+    value: current.text,
+    validateInput: (t) =>
+      t.trim() === ''
+        ? 'Type the text to compare with.'
+        : t.length > MAX_SELECTION_CHARS
+          ? `At most ${MAX_SELECTION_CHARS.toLocaleString()} characters.`
+          : undefined,
+  });
+  return text === undefined ? undefined : [current, { text }];
+}
+
+const entryOf = (side: CompareSide, result: ExplainedSelection['result']): ExplainedSelection => ({
+  uri: side.source ? vscode.Uri.parse(side.source.uri) : vscode.Uri.parse('untitled:Attention%20Lens%20Compare'),
+  version: side.version ?? -1,
+  offset: side.source?.offset ?? 0,
+  result,
+});
+
+/** Compare With…: runs A and B and shows them side by side in the panel's Compare tab. */
+export async function compareWith(
+  deps: ExplainDeps,
+): Promise<{ a: ExplainedSelection; b: ExplainedSelection } | undefined> {
+  const pair = await choosePair(vscode.window.activeTextEditor);
+  if (pair === undefined) return undefined;
+  if (typeof pair === 'string') return void notify('info', pair);
+  const [a, b] = pair;
+  const settings = readSettings();
+  try {
+    const spec = await resolveModel(settings, deps.storage);
+    const results = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Attention Lens: Compare', cancellable: true },
+      async (progress, token) => {
+        const say = (side: 'A' | 'B', m: string) => {
+          const message = `${side} ${quote(side === 'A' ? a.text : b.text)}: ${m}`;
+          progress.report({ message: plainText(message) });
+          if (deps.panel.isOpen) deps.panel.post({ type: 'busy', message });
+        };
+        say('A', `explaining with ${spec.id}…`);
+        const run = runPair(deps.client, spec, { a: a.text, b: b.text }, settings.maxTokens, say);
+        const sub = token.onCancellationRequested(() => run.cancel());
+        try {
+          return await run.result;
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+    const shown = { a: entryOf(a, results.a), b: entryOf(b, results.b) };
+    // The hover follows B, the run every other tab shows (A's run stays in the worker for the Compare tab only).
+    if (b.source) deps.store.set(shown.b);
+    deps.panel.showComparison(results.a, shown.b);
+    const cut = [results.a, results.b].find((r) => r.truncated);
+    if (cut) notify('info', `A text was longer than ${cut.truncated!.keptTokens} tokens; only its start was compared.`);
+    return shown;
+  } catch (e) {
+    if (e instanceof CancelledError || e instanceof vscode.CancellationError) {
+      if (!deps.client.explaining) deps.panel.post({ type: 'cancelled' });
+      return undefined;
+    }
+    const message = describeError(e);
+    if (deps.panel.isOpen) deps.panel.post({ type: 'error', message });
+    notify('error', message);
+    return undefined;
+  }
+}
