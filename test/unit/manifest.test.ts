@@ -14,8 +14,10 @@ test('commands have a category and are reachable from the palette, the context m
   );
   assert.deepEqual(ids.sort(), [
     'attentionLens.chooseModel',
+    'attentionLens.compareWith',
     'attentionLens.continueSelection',
     'attentionLens.explainSelection',
+    'attentionLens.selectForCompare',
     'attentionLens.showPanel',
     'attentionLens.tryExample',
   ]);
@@ -24,6 +26,8 @@ test('commands have a category and are reachable from the palette, the context m
     [
       ['attentionLens.explainSelection', 'editorHasSelection'],
       ['attentionLens.continueSelection', 'editorHasSelection'],
+      ['attentionLens.selectForCompare', 'editorHasSelection'],
+      ['attentionLens.compareWith', 'editorHasSelection'],
     ],
   );
   assert.equal(pkg.contributes.keybindings[0].command, 'attentionLens.explainSelection');

@@ -19,6 +19,7 @@ import { attentionTab, matrixOf } from './attention';
 import { el, section, TabContext, TabModule } from './tab';
 
 const percent = (p: number) => `${(p * 100).toFixed(1)} %`;
+const points = (x: number) => `${x < 0 ? '−' : '+'}${Math.abs(x * 100).toFixed(2)} percentage points`;
 const signedText = (x: number) => (x > 0 ? '+' : x < 0 ? '−' : '±') + Math.abs(x).toFixed(4);
 const quote = (r: AttentionResult) => `“${r.text.length > 48 ? `${r.text.slice(0, 47)}…` : r.text}”`;
 
@@ -100,7 +101,7 @@ function predictionPart(a: AttentionResult, b: AttentionResult): HTMLElement {
   }
   const was = displayLabel(before.label);
   const sentence = change.sameToken
-    ? `Same top token; its probability changed by ${signedText(after.probability - before.probability)}.`
+    ? `Same top token; its probability changed by ${points(after.probability - before.probability)}.`
     : `The top token changed from “${was}” to “${displayLabel(after.label)}”; B gives “${was}” ` +
       (change.beforeTokenInB === undefined
         ? `less than its ${b.predictions!.k}th token.`
