@@ -1,7 +1,8 @@
 /**
  * Compare With…: the two runs of a comparison, one after the other in the one worker (no vscode here, so the
  * tests run it against the bundled worker). A is explained first; B keeps A beside it with A's tensor files
- * (keptRuns.ts `keepFiles`), so the panel can load both and ask about B like any shown run.
+ * (keptRuns.ts `keepFiles`), so the panel can load both and ask about B like any shown run. On two models (or two
+ * dtypes of one) the worker is replaced between A and B; A's files then stay until the next run (EngineClient).
  */
 import type { HostResult, ModelSpec } from '../common/protocol';
 import { CancelledError, type EngineClient } from './engineClient';
@@ -14,7 +15,7 @@ export interface PairRun {
 
 export function runPair(
   client: EngineClient,
-  spec: ModelSpec,
+  specs: { a: ModelSpec; b: ModelSpec },
   texts: { a: string; b: string },
   maxTokens: number,
   onProgress: (side: 'A' | 'B', message: string) => void,
@@ -22,11 +23,11 @@ export function runPair(
   let current: number | undefined;
   let cancelled = false;
   const result = (async () => {
-    const first = client.explain(spec, texts.a, maxTokens, (m) => onProgress('A', m));
+    const first = client.explain(specs.a, texts.a, maxTokens, (m) => onProgress('A', m));
     current = first.id;
     const a = await first.result;
     if (cancelled) throw new CancelledError();
-    const second = client.explain(spec, texts.b, maxTokens, (m) => onProgress('B', m), a.runId, true);
+    const second = client.explain(specs.b, texts.b, maxTokens, (m) => onProgress('B', m), a.runId, true);
     current = second.id;
     return { a, b: await second.result };
   })();

@@ -42,6 +42,8 @@ export class EngineClient {
   /** The model the running worker was last asked for (modelKey). */
   private workerModel: string | undefined;
   private readonly recall = new RunRecall();
+  /** Files of a compared run from an ended worker (another model): the panel loads them; removed at the next run. */
+  private orphaned: string[] = [];
   private readonly idle = new IdleRelease(
     () => this.releaseAfterMs(),
     () => this.busy,
@@ -114,6 +116,7 @@ export class EngineClient {
     onProgress?: (m: string) => void,
   ): { id: number; result: Promise<HostResult> } {
     for (const id of [...this.explains]) this.cancel(id);
+    void removeFiles(this.orphaned.splice(0));
     // Another model: a new worker, so that the old one's WebAssembly memory goes back to the system.
     const model = params.model;
     if (this.workerModel !== undefined && this.workerModel !== modelKey(model)) void this.release(`${model.id} chosen`);
@@ -125,7 +128,12 @@ export class EngineClient {
     run.result.then(settled, settled);
     run.result.then(
       // Only an explain is run again after a release (a generation is not: sampling, and its token count).
-      (r) => void removeFiles(this.recall.delivered(r, method === 'explain' ? params : undefined, generation)),
+      (r) => {
+        const stale = this.recall.delivered(r, method === 'explain' ? params : undefined, generation);
+        // The other side of a comparison on another model: its ended worker's files stay until the next run.
+        if (method === 'explain' && 'keepFiles' in params && params.keepFiles) this.orphaned.push(...stale);
+        else void removeFiles(stale);
+      },
       () => undefined,
     );
     return { id: run.id, result: this.tracked(run.result) };

@@ -26,8 +26,9 @@ after(async () => {
 });
 
 const gpt2 = spec('gpt2-mini-shakespeare', 'fp32');
+const SAME = { a: gpt2, b: gpt2 };
 const TEXTS = { a: 'The keys to the cabinet', b: 'The key to the cabinet' };
-const plain = (text: string) => client.explain(gpt2, text, 512).result;
+const plain = (text: string, model = gpt2) => client.explain(model, text, 512).result;
 /** What the panel would show of a run: its tensors from the files, and what the host got. */
 const shown = async (r: HostResult) => {
   const { attention, hiddenStates, tokens, predictions } = await readTensors(r);
@@ -36,7 +37,7 @@ const shown = async (r: HostResult) => {
 
 test('a minimal pair: each side equals a plain explain of its text, both files kept until the next run', async () => {
   const sides: string[] = [];
-  const { a, b } = await runPair(client, gpt2, TEXTS, 512, (side) => sides.push(side)).result;
+  const { a, b } = await runPair(client, SAME, TEXTS, 512, (side) => sides.push(side)).result;
   assert.ok(sides.includes('A') && sides.includes('B'), `progress from both runs (${[...new Set(sides)]})`);
   assert.equal(a.text, TEXTS.a);
   assert.equal(b.text, TEXTS.b);
@@ -53,8 +54,23 @@ test('a minimal pair: each side equals a plain explain of its text, both files k
 
 test('Cancel during A: B never runs, the pair rejects as cancelled', async () => {
   const sides: string[] = [];
-  const run = runPair(client, gpt2, TEXTS, 512, (side) => sides.push(side));
+  const run = runPair(client, SAME, TEXTS, 512, (side) => sides.push(side));
   run.cancel();
   await assert.rejects(run.result, /cancelled/);
   assert.ok(!sides.includes('B'), 'no progress from B');
+});
+
+test('the same text on two dtypes: A’s files outlive its ended worker until the next run; each its own', async () => {
+  const q8 = spec('gpt2-mini-shakespeare', 'q8');
+  const text = { a: TEXTS.a, b: TEXTS.a };
+  const { a, b } = await runPair(client, { a: gpt2, b: q8 }, text, 512, () => undefined).result;
+  assert.equal(a.model.dtype, 'fp32');
+  assert.equal(b.model.dtype, 'q8');
+  const filesA = tensorFileList(a.tensorFiles);
+  assert.ok(filesA.every(existsSync), 'A’s files stay for the panel though its worker was ended for q8');
+  const [seenA, seenB] = [await shown(a), await shown(b)];
+  assert.notDeepEqual(seenA.attention, seenB.attention, 'quantization moves the weights');
+  assert.deepEqual(seenB, await shown(await plain(TEXTS.a, q8)), 'B is q8’s own run');
+  assert.ok(!filesA.some(existsSync), 'the next run removes A’s files');
+  assert.deepEqual(seenA, await shown(await plain(TEXTS.a, gpt2)), 'A is fp32’s own run');
 });

@@ -37,7 +37,11 @@ function side(
   const onFocus = (token: number) => ctx.setView({ token });
   renderHeatmap(host, r, matrix, `${name}: ${title}`, { palette: ctx.palette, width: size, focus, onFocus });
   const fig = el('figure', { className: `side side-${name.toLowerCase()}` }, host);
-  fig.append(el('figcaption', { textContent: `${name} ${quote(r)} · ${r.tokens.length} tokens` }));
+  const other = ctx.state.compare?.result;
+  // The same text on two dtypes (Compare With…): each side names the graph that ran it.
+  const graph =
+    other && other.model.file !== ctx.state.result.model.file ? ` · ${r.model.dtype} (${r.model.file})` : '';
+  fig.append(el('figcaption', { textContent: `${name} ${quote(r)} · ${r.tokens.length} tokens${graph}` }));
   return fig;
 }
 

@@ -3,13 +3,17 @@
  * Selected" for files). The pair, A then B:
  * - two selections (multi-cursor): the one earlier in the document is A;
  * - else the text remembered by Select for Compare is A, the selection (or current line) is B;
- * - else the selection is A and B is typed into an input box that starts as a copy of A (edit one word).
+ * - else the selection is A, and a quick pick offers B: another text, typed into an input box that starts as a copy
+ *   of A (edit one word), or the same text with another of the model's dtypes (fp32 against q8: what quantization
+ *   does to attention).
  * Both run on the configured model (comparePair.ts); the panel opens on its Compare tab.
  */
 import * as vscode from 'vscode';
 import { describeError, plainText } from '../../common/errors';
 import { MAX_SELECTION_CHARS } from '../../common/limits';
 import { readSettings } from '../config';
+import { DTYPE_SUFFIX, type Dtype, type ModelSpec } from '../../common/protocol';
+import { dtypesPresent } from '../../node/catalog';
 import { CancelledError } from '../engineClient';
 import { resolveModel } from '../modelResolver';
 import { notify } from '../notify';
@@ -22,6 +26,8 @@ export interface CompareSide {
   text: string;
   source?: { uri: string; offset: number };
   version?: number;
+  /** Another dtype of the configured model for this side. */
+  dtype?: Dtype;
 }
 
 /** What Select for Compare remembered (for this window). */
@@ -69,6 +75,7 @@ function twoSelections(editor: vscode.TextEditor): [CompareSide, CompareSide] | 
 /** The pair to compare, asking for B when only A is known; undefined when the person closed the input box. */
 async function choosePair(
   editor: vscode.TextEditor | undefined,
+  spec: ModelSpec,
 ): Promise<[CompareSide, CompareSide] | string | undefined> {
   if (!editor) return 'open a file and select some text first.';
   const two = twoSelections(editor);
@@ -76,6 +83,23 @@ async function choosePair(
   const current = primarySide(editor);
   if (typeof current === 'string') return current;
   if (remembered) return [remembered, current];
+  const others = dtypesPresent(spec.folder, spec.fileBase).filter((d) => d !== spec.dtype);
+  if (others.length) {
+    const items = [
+      { label: 'Another text…', description: 'a minimal pair: change one word' },
+      ...others.map((d) => ({
+        label: `The same text with ${d}`,
+        description: `onnx/${spec.fileBase ?? 'model'}${DTYPE_SUFFIX[d]}.onnx against ${spec.dtype}`,
+        dtype: d,
+      })),
+    ];
+    const pick = await vscode.window.showQuickPick(items, {
+      title: 'Attention Lens: Compare With…',
+      placeHolder: `Compare ${quote(current.text)} (${spec.id}, ${spec.dtype}) with`,
+    });
+    if (!pick) return undefined;
+    if ('dtype' in pick) return [current, { ...current, dtype: pick.dtype }];
+  }
   const text = await vscode.window.showInputBox({
     title: 'Attention Lens: Compare With…',
     prompt: `Compare ${quote(current.text)} with this text (a minimal pair: change one word). Or select two texts.`,
@@ -101,13 +125,14 @@ const entryOf = (side: CompareSide, result: ExplainedSelection['result']): Expla
 export async function compareWith(
   deps: ExplainDeps,
 ): Promise<{ a: ExplainedSelection; b: ExplainedSelection } | undefined> {
-  const pair = await choosePair(vscode.window.activeTextEditor);
-  if (pair === undefined) return undefined;
-  if (typeof pair === 'string') return void notify('info', pair);
-  const [a, b] = pair;
   const settings = readSettings();
   try {
     const spec = await resolveModel(settings, deps.storage);
+    const pair = await choosePair(vscode.window.activeTextEditor, spec);
+    if (pair === undefined) return undefined;
+    if (typeof pair === 'string') return void notify('info', pair);
+    const [a, b] = pair;
+    const specs = { a: { ...spec, dtype: a.dtype ?? spec.dtype }, b: { ...spec, dtype: b.dtype ?? spec.dtype } };
     const results = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Attention Lens: Compare', cancellable: true },
       async (progress, token) => {
@@ -117,7 +142,7 @@ export async function compareWith(
           if (deps.panel.isOpen) deps.panel.post({ type: 'busy', message });
         };
         say('A', `explaining with ${spec.id}…`);
-        const run = runPair(deps.client, spec, { a: a.text, b: b.text }, settings.maxTokens, say);
+        const run = runPair(deps.client, specs, { a: a.text, b: b.text }, settings.maxTokens, say);
         const sub = token.onCancellationRequested(() => run.cancel());
         try {
           return await run.result;
