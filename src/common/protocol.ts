@@ -6,6 +6,7 @@
  */
 
 import type { WalkStep } from './attention/reconstruct';
+import type { SinusoidLayout } from './attention/positions';
 import type { Predictions } from './predict/predictions';
 import type { Sampling } from './predict/sample';
 import { Infer, int, literal, MessageOf, messages, object, oneOf, requests, Schema, text } from './schema';
@@ -247,6 +248,44 @@ export interface LogitLensLayer {
   includesFinalNorm: boolean;
 }
 
+/** A position table the graph adds to the token embeddings (common/attention/positions.ts). */
+export interface PositionTable {
+  /** 'sinusoidal' when the table equals a sinusoid formula (`sinusoid`), else 'learned'. */
+  kind: 'learned' | 'sinusoidal';
+  /** The graph tensor gathered by position. */
+  tensor: string;
+  /** [positions, dims], as the graph adds it (dequantized where the graph dequantizes it). */
+  table: Float32Array;
+  positions: number;
+  dims: number;
+  /** Sinusoidal only: the layout it matches, max |table − formula| and the bound it was held to (int8: half a step). */
+  sinusoid?: { layout: SinusoidLayout; maxAbsDiff: number; tolerance: number };
+}
+
+/** Rotary embeddings (Su et al. 2021): q and k of one layer rotated by position, read from the graph. */
+export interface RotaryPositions {
+  kind: 'rotary';
+  /** θ_p for each dimension pair (p, p + headDim/2), [headDim/2]. */
+  invFreq: Float32Array;
+  /** b of θ_p = b^(−2p/headDim), from θ_1, and the largest relative deviation of any θ_p from that series. */
+  base: number;
+  maxRelDiff: number;
+  heads: number;
+  headDim: number;
+  /** This layer's q and k before rotation, [heads, T, headDim] (k: each query head's key/value head). */
+  q: Float32Array;
+  k: Float32Array;
+  /** The model's score scale (usually 1/√headDim). */
+  scale: number;
+  /** max over heads and token pairs |scale · Σ_p |q_p||k_p| cos(θ_p Δ + φ_p) − scale · rope(q_i)·rope(k_j)|. */
+  maxAbsDiff: number;
+  /** The model's context (positions), the longest distance drawn. */
+  maxPositions: number;
+}
+
+/** Where the model's sense of order comes from, for one layer (rotary models differ per layer). */
+export type PositionsLayer = { runId: number; layer: number } & (PositionTable | RotaryPositions);
+
 /**
  * Every quantity of one query token's attention in one head (attention/reconstruct.ts walk()), and the runtime's
  * own row.
@@ -334,6 +373,8 @@ export type WorkerMethods = {
   logitLens: { params: ScratchQuery; result: LogitLensLayer };
   /** The run again with one token masked (masked LMs). */
   mask: { params: MaskQuery; result: MaskedToken };
+  /** Where order comes from: the position table, or one layer's rotary q and k. */
+  positions: { params: ScratchQuery; result: PositionsLayer };
 };
 
 export type WorkerRequest = Request<WorkerMethods> | { type: 'cancel'; id: number };
@@ -371,6 +412,7 @@ const WEBVIEW_REQUESTS = {
   valueNorms: valueNormsQuery,
   logitLens: scratchQuery,
   mask: maskQuery,
+  positions: scratchQuery,
 };
 
 /** What each webview question is answered with. */
@@ -382,6 +424,7 @@ interface WebviewResults {
   valueNorms: ValueNormsLayer;
   logitLens: LogitLensLayer;
   mask: MaskedToken;
+  positions: PositionsLayer;
 }
 
 export type WebviewMethods = {

@@ -13,6 +13,7 @@ import type {
   LogitLensLayer,
   MaskedToken,
   MaskQuery,
+  PositionsLayer,
   WalkData,
   WalkQuery,
   WorkerMethods,
@@ -229,6 +230,11 @@ export class EngineClient {
   /** A follow-up question about a run: the run again with one token masked (masked LMs). Does not cancel runs. */
   mask(query: MaskQuery): Promise<MaskedToken> {
     return this.aboutRun(query, (q) => this.ensureWorker().request('mask', q).result);
+  }
+
+  /** A follow-up question about a run: where its model gets word order from. Does not cancel runs. */
+  positions(query: ScratchQuery): Promise<PositionsLayer> {
+    return this.aboutRun(query, (q) => this.ensureWorker().request('positions', q).result);
   }
 
   cancel(id: number): void {

@@ -67,6 +67,7 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
     valueNorms: (q) => client.valueNorms(q),
     logitLens: (q) => client.logitLens(q),
     mask: (q) => client.mask(q),
+    positions: (q) => client.positions(q),
     export: exportView,
   });
   const storage = context.globalStorageUri.fsPath;

@@ -13,6 +13,7 @@ import type {
   TokenInfo,
   ValueNormsLayer,
   LogitLensLayer,
+  PositionsLayer,
   WalkData,
 } from '../common/protocol';
 import { attentionOffset, attentionRow, hiddenState } from '../common/attention/layout';
@@ -34,6 +35,7 @@ import { valueNormsLayer } from './valueNormsRun';
 import { lensRunData, logitLensLayer } from './logitLensRun';
 import type { Timeline } from '../common/timeline';
 import { epochMs } from '../node/clock';
+import { rotaryPositions, tablePositions } from './positionsRun';
 
 /**
  * The largest .onnx file we try to load. WASM memory is 32-bit (4 GiB) and must hold the graph
@@ -382,6 +384,25 @@ export class LoadedModel {
           : undefined;
     const labelOf = (id: number) => this.text?.describe([id])[0].label ?? `#${id}`;
     return logitLensLayer(this.graph.lens, run.lens, runId, layer, state, T, k, labelOf);
+  }
+
+  /** Where order comes from: the rotation of one layer's q and k (rotary models), else the position table. */
+  positions(runId: number, layer: number): PositionsLayer {
+    const run = this.runOf(runId);
+    const pending = this.graph.weights;
+    if (pending instanceof Error || !pending.some((w) => w.invFreq))
+      return tablePositions(runId, layer, this.graph.positions, pending instanceof Error ? pending.message : undefined);
+    const w = this.layerWeights(run)[layer];
+    if (!w?.invFreq) throw new UserFacingError(`The model has no rotary layer ${layer + 1}.`);
+    const T = run.result.tokens.length;
+    return rotaryPositions(
+      runId,
+      layer,
+      { ...w, invFreq: w.invFreq },
+      run.attentionInputs[layer],
+      T,
+      this.maxPositions,
+    );
   }
 
   /** Every step of one query token's attention in one head, from scratch. */

@@ -17,6 +17,7 @@ import { checkExternalFiles, externalFiles } from './externalData';
 import { outputProjections } from './outputProjection';
 import { lensOf, LensProgram } from './lensProgram';
 import type { Projection } from '../common/attention/reconstruct';
+import { positionSource, PositionSource } from './graph/positions';
 
 export interface ModelGraph {
   patched: Uint8Array;
@@ -30,6 +31,8 @@ export interface ModelGraph {
   lens: LensProgram | Error;
   /** Rows of the token embedding table (the ids the graph can take), when it is a plain Gather of the ids. */
   vocabSize?: number;
+  /** The position table added to the token embeddings, or why none was found (the Positions tab). */
+  positions: PositionSource;
   /** model.onnx_data and the like, for the session (the patched graph still refers to them). */
   externalData: { path: string; data: Uint8Array }[];
 }
@@ -82,5 +85,7 @@ export async function readModelGraph(
   const externalData = external.sessionFiles();
   if (outside?.swaps.size) externalData.push({ path: WEIGHTS_LOCATION, data: original.bytes });
   const vocabSize = vocabOf(index, ids);
-  return { patched, names, weights, outputProjections: outputs, lens, plan, vocabSize, externalData };
+  const positionInputs = plan.inputs.filter((p) => p.role === 'positions').map((p) => p.info.name);
+  const positions = positionSource(index, ids, positionInputs);
+  return { patched, names, weights, outputProjections: outputs, lens, plan, vocabSize, positions, externalData };
 }

@@ -37,6 +37,7 @@ const EXAMPLES: { [K in Kind]: Of<K>[] } = {
   'request:valueNorms': [{ type: 'request', id: 7, method: 'valueNorms', params: { runId: 4, layer: 0 } }],
   'request:logitLens': [{ type: 'request', id: 8, method: 'logitLens', params: { runId: 4, layer: 2 } }],
   'request:mask': [{ type: 'request', id: 9, method: 'mask', params: { runId: 4, token: 3 } }],
+  'request:positions': [{ type: 'request', id: 10, method: 'positions', params: { runId: 4, layer: 1 } }],
   'request:walk': [{ type: 'request', id: 2, method: 'walk', params: { runId: 4, layer: 1, head: 2, token: 3 } }],
   'request:export': [
     { type: 'request', id: 3, method: 'export', params: { format: 'png', view: 'attention', data: PNG } },

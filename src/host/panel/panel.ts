@@ -25,6 +25,7 @@ export interface PanelAnswers {
   valueNorms(query: ScratchQuery): Promise<WebviewMethods['valueNorms']['result']>;
   logitLens(query: ScratchQuery): Promise<WebviewMethods['logitLens']['result']>;
   mask(query: MaskQuery): Promise<WebviewMethods['mask']['result']>;
+  positions(query: ScratchQuery): Promise<WebviewMethods['positions']['result']>;
   /** The saved file's path, or undefined when the person closed the save dialog. */
   export(entry: ExplainedSelection, request: ExportRequest): Promise<string | undefined>;
 }
@@ -166,9 +167,11 @@ export class AttentionPanel {
                   ? this.answers.logitLens(m.params)
                   : m.method === 'mask'
                     ? this.answers.mask(m.params)
-                    : this.shown
-                      ? this.answers.export(this.shown, m.params).then((path) => ({ path }))
-                      : Promise.reject(new Error('There is nothing to export: explain a selection first.'));
+                    : m.method === 'positions'
+                      ? this.answers.positions(m.params)
+                      : this.shown
+                        ? this.answers.export(this.shown, m.params).then((path) => ({ path }))
+                        : Promise.reject(new Error('There is nothing to export: explain a selection first.'));
         answer.then(
           (result) => this.post(replyOf<WebviewMethods>(id, result)),
           // Closing the panel cancels its questions: that is not an error to show.
