@@ -85,8 +85,13 @@ export class Host {
     this.askLayer('mask', { runId, token }, (v) => this.store.addMasked(runId, token, v));
   }
 
+  /** Asks once per run where order comes from (one layer's rotary q and k, or the model's table). */
+  askPositions(runId: number, layer: number): void {
+    this.askLayer('positions', { runId, layer }, (v) => this.store.addPositions(runId, layer, v));
+  }
+
   /** A question whose failure is the view's own answer (a sentence in place of the view), not a banner. */
-  private askLayer<M extends 'valueNorms' | 'logitLens' | 'mask'>(
+  private askLayer<M extends 'valueNorms' | 'logitLens' | 'mask' | 'positions'>(
     method: M,
     params: WebviewMethods[M]['params'],
     land: (answer: WebviewMethods[M]['result'] | string) => void,

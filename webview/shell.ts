@@ -21,6 +21,7 @@ import { predictionsTab } from './tabs/predictions';
 import { el, headName, section, TabContext, TabModule, TabView } from './tabs/tab';
 import { valueNormsTab } from './tabs/valueNorms';
 import { logitLensTab } from './tabs/logitLens';
+import { positionsTab } from './tabs/positions';
 import { sideBySideTab } from './tabs/sideBySide';
 import { renderTokens, TokenStrip } from './views/tokens';
 import { describeMemory } from '../src/common/memory';
@@ -36,6 +37,7 @@ const MODULES: Record<Tab, TabModule> = {
   predictions: predictionsTab,
   values: valueNormsTab,
   lens: logitLensTab,
+  positions: positionsTab,
   compare: sideBySideTab,
 };
 

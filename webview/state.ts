@@ -12,6 +12,7 @@ export const TABS = [
   'predictions',
   'values',
   'lens',
+  'positions',
   'compare',
 ] as const;
 export type Tab = (typeof TABS)[number];

@@ -3,7 +3,14 @@
  * repaints only when something it draws from changed: a token focus touches the strip and the
  * highlighted row, not the tabs that do not show it.
  */
-import type { AttentionResult, LogitLensLayer, ScratchLayer, ValueNormsLayer, WalkData } from '../src/common/protocol';
+import type {
+  AttentionResult,
+  LogitLensLayer,
+  PositionsLayer,
+  ScratchLayer,
+  ValueNormsLayer,
+  WalkData,
+} from '../src/common/protocol';
 import type { MaskedToken } from '../src/common/protocol';
 import type { Palette } from './colors';
 import { clampView, ViewState } from './state';
@@ -25,6 +32,8 @@ export interface PanelState {
   logitLens: Map<number, LogitLensLayer | string>;
   /** "Mask this token" by token, or why it could not be masked. */
   masked: Map<number, MaskedToken | string>;
+  /** Where order comes from, by layer (a table is the same for every layer), or why it could not be read. */
+  positions: Map<number, PositionsLayer | string>;
   /** Seed of the "what if" hard sample. */
   seed: number;
   /** Where the shown text came from; saved with the view for a window reload. */
@@ -51,7 +60,8 @@ export type Key =
   | 'tensors'
   | 'valueNorms'
   | 'logitLens'
-  | 'masked';
+  | 'masked'
+  | 'positions';
 
 export type Listener = (changed: ReadonlySet<Key>) => void;
 
@@ -93,6 +103,7 @@ export class Store {
       valueNorms: new Map(),
       logitLens: new Map(),
       masked: new Map(),
+      positions: new Map(),
       seed: 1,
       source,
       tensors,
@@ -163,6 +174,13 @@ export class Store {
     if (this.state?.result.runId !== runId) return;
     this.state.masked.set(token, v);
     this.emit(new Set<Key>(['masked']));
+  }
+
+  /** Where the model gets order from (one layer's answer), or the sentence saying why it could not be read. */
+  addPositions(runId: number, layer: number, v: PositionsLayer | string): void {
+    if (this.state?.result.runId !== runId) return;
+    this.state.positions.set(layer, v);
+    this.emit(new Set<Key>(['positions']));
   }
 
   nextSeed(): void {

@@ -6,7 +6,7 @@
  */
 
 import type { WalkStep } from './attention/reconstruct';
-import type { SinusoidLayout } from './attention/positions';
+import type { PositionsLayer } from './attention/positions';
 import type { Predictions } from './predict/predictions';
 import type { Sampling } from './predict/sample';
 import { Infer, int, literal, MessageOf, messages, object, oneOf, requests, Schema, text } from './schema';
@@ -248,44 +248,6 @@ export interface LogitLensLayer {
   includesFinalNorm: boolean;
 }
 
-/** A position table the graph adds to the token embeddings (common/attention/positions.ts). */
-export interface PositionTable {
-  /** 'sinusoidal' when the table equals a sinusoid formula (`sinusoid`), else 'learned'. */
-  kind: 'learned' | 'sinusoidal';
-  /** The graph tensor gathered by position. */
-  tensor: string;
-  /** [positions, dims], as the graph adds it (dequantized where the graph dequantizes it). */
-  table: Float32Array;
-  positions: number;
-  dims: number;
-  /** Sinusoidal only: the layout it matches, max |table − formula| and the bound it was held to (int8: half a step). */
-  sinusoid?: { layout: SinusoidLayout; maxAbsDiff: number; tolerance: number };
-}
-
-/** Rotary embeddings (Su et al. 2021): q and k of one layer rotated by position, read from the graph. */
-export interface RotaryPositions {
-  kind: 'rotary';
-  /** θ_p for each dimension pair (p, p + headDim/2), [headDim/2]. */
-  invFreq: Float32Array;
-  /** b of θ_p = b^(−2p/headDim), from θ_1, and the largest relative deviation of any θ_p from that series. */
-  base: number;
-  maxRelDiff: number;
-  heads: number;
-  headDim: number;
-  /** This layer's q and k before rotation, [heads, T, headDim] (k: each query head's key/value head). */
-  q: Float32Array;
-  k: Float32Array;
-  /** The model's score scale (usually 1/√headDim). */
-  scale: number;
-  /** max over heads and token pairs |scale · Σ_p |q_p||k_p| cos(θ_p Δ + φ_p) − scale · rope(q_i)·rope(k_j)|. */
-  maxAbsDiff: number;
-  /** The model's context (positions), the longest distance drawn. */
-  maxPositions: number;
-}
-
-/** Where the model's sense of order comes from, for one layer (rotary models differ per layer). */
-export type PositionsLayer = { runId: number; layer: number } & (PositionTable | RotaryPositions);
-
 /**
  * Every quantity of one query token's attention in one head (attention/reconstruct.ts walk()), and the runtime's
  * own row.
@@ -321,6 +283,7 @@ export type PanelFocus = Partial<ViewSelection> & { tab?: string };
 const scratchQuery = object({ runId: id, layer: index });
 const walkQuery = object({ runId: id, layer: index, head: index, token: index });
 export type ScratchQuery = Infer<typeof scratchQuery>;
+export type { PositionsLayer };
 /** The same question shape: one layer of one run. */
 const valueNormsQuery = scratchQuery;
 export type WalkQuery = Infer<typeof walkQuery>;

@@ -3,7 +3,7 @@
  * rotary model one layer's q and k before rotation with the frequencies the graph multiplies the positions by,
  * and a check that the distance formula reproduces the rotated scores.
  */
-import type { PositionsLayer, RotaryPositions } from '../common/protocol';
+import type { PositionsLayer, RotaryPositions } from '../common/attention/positions';
 import { headVectors, type LayerWeights } from '../common/attention/reconstruct';
 import { matchSinusoid, rotaryBase, rotaryScore } from '../common/attention/positions';
 import type { PositionSource } from './graph/positions';

@@ -151,7 +151,7 @@ port.on('message', async (req: WorkerRequest) => {
       } else if (req.method === 'positions') {
         // An encoder–decoder model's positions are its encoder's (the source text's).
         const m = model instanceof LoadedModel ? model : model.encoder;
-        post(replyOf<WorkerMethods>(id, m.positions(q.runId, q.layer)));
+        post(replyOf<WorkerMethods>(id, m.positions(q.runId, req.params.layer)));
       } else {
         const { runId, layer, head, token } = req.params;
         post(replyOf<WorkerMethods>(id, model.walk(runId, layer, head, token)));

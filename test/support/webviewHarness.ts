@@ -247,7 +247,9 @@ export async function openPanel(
               ? model.logitLens(m.params.runId, m.params.layer)
               : m.method === 'mask'
                 ? await maskToken(model, result, m.params.token, 1e9 + m.id)
-                : {};
+                : m.method === 'positions'
+                  ? model.positions(m.params.runId, m.params.layer)
+                  : {};
     await sendToPanel(page, replyOf<WebviewMethods>(m.id, answer));
   });
   await page.goto(`${url}?theme=${theme}`);
