@@ -196,7 +196,14 @@ export const positionsTab: TabModule = {
     const body = refused
       ? el('p', { className: 'banner busy', textContent: refused })
       : table
-        ? tableView(table, palette, width)
+        ? el(
+            'div',
+            {},
+            ...(r.seq2seq
+              ? [el('p', { className: 'help', textContent: 'The encoder’s table: the source’s positions.' })]
+              : []),
+            tableView(table, palette, width),
+          )
         : typeof here === 'object' && here.kind === 'rotary'
           ? rotaryView(r, here, v.head === 'mean' ? 0 : v.head, v.token, palette, width)
           : el('p', { className: 'help', textContent: 'Reading the positions from the graph…' });
