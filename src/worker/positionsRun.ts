@@ -5,9 +5,13 @@
  */
 import type { PositionsLayer, RotaryPositions } from '../common/attention/positions';
 import { headVectors, type LayerWeights } from '../common/attention/reconstruct';
-import { matchSinusoid, rotaryBase, rotaryScore } from '../common/attention/positions';
+import { matchSinusoid, rotaryBase, rotaryScoreMatrix } from '../common/attention/positions';
+import { matmulTransposed } from '../common/attention/ops';
 import type { PositionSource } from './graph/positions';
 import { UserFacingError } from '../common/errors';
+
+/** The tokens whose every pair the rotary check covers. */
+export const CHECKED_TOKENS = 64;
 
 /** How the tab's refusal begins; the reason follows. */
 export const POSITIONS_UNREADABLE = 'Where this model gets word order from could not be read';
@@ -47,23 +51,17 @@ export function rotaryPositions(
   const d = w.headDim;
   const q = new Float32Array(w.heads * T * d); // [heads, T, d]
   const k = new Float32Array(w.heads * T * d);
+  // The check covers the first CHECKED_TOKENS tokens: further on, the graph's float32 rounding of position × θ
+  // (up to 2⁻²⁴ of the angle) grows with the position and is not the formula's.
+  const n = Math.min(T, CHECKED_TOKENS);
+  const first = (t: { data: Float32Array }) => ({ data: t.data.subarray(0, n * d), shape: [n, d] }); // [n, d]
   let maxAbsDiff = 0;
-  const distance = new Float64Array(1);
   for (let h = 0; h < w.heads; h++) {
     q.set(plain.q[h].data, h * T * d);
     k.set(plain.k[h].data, h * T * d);
-    for (let i = 0; i < T; i++) {
-      const qi = plain.q[h].data.subarray(i * d, (i + 1) * d);
-      const ri = rotated.q[h].data.subarray(i * d, (i + 1) * d);
-      for (let j = 0; j < T; j++) {
-        distance[0] = i - j;
-        const formula = rotaryScore(qi, plain.k[h].data.subarray(j * d, (j + 1) * d), w.invFreq, distance, w.scale)[0];
-        const rj = rotated.k[h].data.subarray(j * d, (j + 1) * d);
-        let dot = 0;
-        for (let c = 0; c < d; c++) dot += ri[c] * rj[c];
-        maxAbsDiff = Math.max(maxAbsDiff, Math.abs(formula - w.scale * dot));
-      }
-    }
+    const formula = rotaryScoreMatrix(first(plain.q[h]).data, first(plain.k[h]).data, d, w.invFreq, w.scale); // [n, n]
+    const dots = matmulTransposed(first(rotated.q[h]), first(rotated.k[h])).data; // [n, n]: rope(q_i) · rope(k_j)
+    for (let i = 0; i < n * n; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(formula[i] - w.scale * dots[i]));
   }
   const rotary: RotaryPositions = {
     kind: 'rotary',
@@ -75,6 +73,7 @@ export function rotaryPositions(
     k,
     scale: w.scale,
     maxAbsDiff,
+    checkedTokens: n,
     maxPositions,
   };
   return { runId, layer, ...rotary };

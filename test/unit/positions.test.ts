@@ -11,6 +11,7 @@ import {
   positionSimilarity,
   rotaryBase,
   rotaryScore,
+  rotaryScoreMatrix,
   sinusoidTable,
 } from '../../src/common/attention/positions';
 import { rope, ropeInverseFrequencies, sinusoidalPositions } from '../../src/common/attention/ops';
@@ -75,6 +76,18 @@ describe('position math by hand', () => {
       const dot = rq.reduce((s, x, c) => s + x * rk[c], 0);
       near(rotaryScore(q, k, inv, [m - n])[0], dot, 1e-5, `m ${m}, n ${n}`);
     }
+  });
+
+  test('the score matrix of T queries and S keys is score(i − j) of each pair', () => {
+    const q = Float32Array.from([0.3, -1.2, 0.7, 0.25, 2, -0.4, 0.1, 0.9]); // [2, 4]
+    const k = Float32Array.from([-0.6, 0.5, 1.1, -0.8, 0.2, 0.3, -1.5, 0.05, 1, 1, 0, -1]); // [3, 4]
+    const inv = ropeInverseFrequencies(4);
+    const m = rotaryScoreMatrix(q, k, 4, inv, 0.5);
+    for (let i = 0; i < 2; i++)
+      for (let j = 0; j < 3; j++) {
+        const want = rotaryScore(q.subarray(i * 4, i * 4 + 4), k.subarray(j * 4, j * 4 + 4), inv, [i - j], 0.5)[0];
+        near(m[i * 3 + j], want, 1e-12, `score[${i}, ${j}]`);
+      }
   });
 
   test('the rotary base read from θ_1, and a series that is not geometric', () => {

@@ -160,7 +160,8 @@ function rotaryView(
   const check = el('p', {
     className: `facts rope-check ${p.maxAbsDiff <= 1e-4 ? 'ok' : 'off'}`,
     textContent:
-      `Check: the formula reproduces the rotated q·k × scale of every token pair and head of this layer: max |Δ| ` +
+      `Check: the formula reproduces the rotated q·k × scale of every pair of the first ${p.checkedTokens} tokens, ` +
+      `every head of this layer: max |Δ| ` +
       `${fmt(p.maxAbsDiff)} (expected within 1.0e-4).`,
   });
   return el(

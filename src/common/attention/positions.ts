@@ -35,8 +35,12 @@ export interface RotaryPositions {
   k: Float32Array;
   /** The model's score scale (usually 1/√headDim). */
   scale: number;
-  /** max over heads and token pairs |scale · Σ_p |q_p||k_p| cos(θ_p Δ + φ_p) − scale · rope(q_i)·rope(k_j)|. */
+  /**
+   * max |scale · Σ_p |q_p||k_p| cos(θ_p Δ + φ_p) − scale · rope(q_i)·rope(k_j)| over the heads and every pair of the
+   * first `checkedTokens` tokens.
+   */
   maxAbsDiff: number;
+  checkedTokens: number;
   /** The model's context (positions), the longest distance drawn. */
   maxPositions: number;
 }
@@ -105,22 +109,27 @@ export function rotaryBase(invFreq: Float32Array): { base: number; maxRelDiff: n
   return { base, maxRelDiff };
 }
 
+/** Each rotary pair of a vector [d] in polar form, "rotate half" layout (HF Llama: pair p is dims p and p + d/2). */
+function polar(x: ArrayLike<number>): { r: Float64Array; angle: Float64Array } {
+  const half = x.length / 2;
+  const r = new Float64Array(half);
+  const angle = new Float64Array(half);
+  for (let p = 0; p < half; p++) {
+    r[p] = Math.hypot(x[p], x[p + half]);
+    angle[p] = Math.atan2(x[p + half], x[p]);
+  }
+  return { r, angle };
+}
+
 /**
- * One head's q and k as rotary pairs, "rotate half" layout (HF Llama: pair p is dimensions p and p + d/2):
- * z_p = x_p + i·x_{p+d/2}. Returns |q_p|·|k_p| and φ_p = arg q_p − arg k_p, each [d/2].
+ * One head's q and k as rotary pairs z_p = x_p + i·x_{p+d/2}: |q_p|·|k_p| and φ_p = arg q_p − arg k_p, each [d/2].
  */
 export function rotaryPairs(
   q: ArrayLike<number>,
   k: ArrayLike<number>,
 ): { amplitude: Float64Array; phase: Float64Array } {
-  const half = q.length / 2;
-  const amplitude = new Float64Array(half);
-  const phase = new Float64Array(half);
-  for (let p = 0; p < half; p++) {
-    amplitude[p] = Math.hypot(q[p], q[p + half]) * Math.hypot(k[p], k[p + half]);
-    phase[p] = Math.atan2(q[p + half], q[p]) - Math.atan2(k[p + half], k[p]);
-  }
-  return { amplitude, phase };
+  const [a, b] = [polar(q), polar(k)];
+  return { amplitude: a.r.map((r, p) => r * b.r[p]), phase: a.angle.map((t, p) => t - b.angle[p]) };
 }
 
 /**
@@ -151,5 +160,31 @@ export function rotaryAngles(invFreq: ArrayLike<number>, count: number): Float32
   const out = new Float32Array(invFreq.length * count); // [pairs, distances]
   for (let p = 0; p < invFreq.length; p++)
     for (let t = 0; t < count; t++) out[p * count + t] = Math.cos(invFreq[p] * t);
+  return out;
+}
+
+/**
+ * score(i − j) of every query row i of q [T, d] with every key row j of k [S, d], the rows at positions 0 … T − 1 and
+ * 0 … S − 1: the same formula as rotaryScore, with each row's pairs put in polar form once → [T, S].
+ */
+export function rotaryScoreMatrix(
+  q: Float32Array,
+  k: Float32Array,
+  d: number,
+  invFreq: ArrayLike<number>,
+  scale = 1,
+): Float64Array {
+  const [T, S, half] = [q.length / d, k.length / d, d / 2];
+  const qs = Array.from({ length: T }, (_, i) => polar(q.subarray(i * d, (i + 1) * d)));
+  const ks = Array.from({ length: S }, (_, j) => polar(k.subarray(j * d, (j + 1) * d)));
+  const out = new Float64Array(T * S); // [T, S]
+  for (let i = 0; i < T; i++) {
+    for (let j = 0; j < S; j++) {
+      let s = 0;
+      for (let p = 0; p < half; p++)
+        s += qs[i].r[p] * ks[j].r[p] * Math.cos(invFreq[p] * (i - j) + qs[i].angle[p] - ks[j].angle[p]);
+      out[i * S + j] = scale * s;
+    }
+  }
   return out;
 }
