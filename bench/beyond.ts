@@ -20,5 +20,27 @@ export function beyondSection(lines: InferenceLine[]): string {
     '| model | precision | tokens | value norms, one layer | logit lens, one state |',
     '|---|---|---|---|---|',
     ...rows,
+    '',
+    ...flowSection(lines),
   ].join('\n');
+}
+
+function flowSection(lines: InferenceLine[]): string[] {
+  const rows = lines
+    .filter((l) => l.runtime === 'wasm' && l.threads === 1 && l.flowMs)
+    .map((l) => {
+      const weighted = l.flowValueWeightedMs ? fmtMs(l.flowValueWeightedMs) : 'refused';
+      return `| ${l.model} | ${l.precision} | ${l.tokens} | ${fmtMs(l.flowMs!)} | ${weighted} |`;
+    });
+  return [
+    '### Rollout and attention flow',
+    '',
+    'From the last token through every layer, as the Flow tab asks for it (src/worker/flowRun.ts): flow is one',
+    'maximum flow per input token on the layered graph (Dinic), rollout one vector–matrix product per layer. The',
+    "value-weighted figure includes every layer's value norms. The panel's focus moving on stops a flow under way.",
+    '',
+    '| model | precision | tokens | raw weights | value-weighted |',
+    '|---|---|---|---|---|',
+    ...rows,
+  ];
 }

@@ -11,7 +11,8 @@ import { exposeTaps } from '../src/worker/exposeOutputs';
 import { findModelTaps } from '../src/worker/graphTaps';
 import { parseModel } from '../src/worker/onnxModel';
 import { LoadedModel, modelFilePath } from '../src/worker/explainer';
-import type { Dtype } from '../src/common/protocol';
+import type { AttentionResult, Dtype } from '../src/common/protocol';
+import { flowRow } from '../src/worker/flowRun';
 import { PRECISIONS, repeatedText, repoRoot, wasmDir } from '../test/support/models';
 import { flopCountOf, flopsAt } from './flops';
 import { DataType, GraphBuilder } from './onnxBuilder';
@@ -85,6 +86,21 @@ async function timeSideBySide(...fs: (() => Promise<unknown>)[]): Promise<Stat[]
 }
 
 const time = async (f: () => Promise<unknown>) => (await timeSideBySide(f))[0];
+
+/**
+ * Issue #14: rollout and flow from the last token through every layer, as the Flow tab asks (flowRun.ts), on the
+ * raw weights and value-weighted (that one includes every layer's value norms).
+ */
+async function timeFlow(line: Record<string, unknown>, model: LoadedModel, r: AttentionResult): Promise<void> {
+  const T = r.tokens.length;
+  const q = { runId: T, layer: r.model.layers - 1, token: T - 1 };
+  const norms = (l: number) => model.valueNorms(T, l);
+  let id = 0;
+  line.flowMs = await time(() => flowRow(++id, r, { ...q, weighting: 'attention' }, norms, () => false));
+  line.flowValueWeightedMs = await time(() =>
+    flowRow(++id, r, { ...q, weighting: 'value-norms' }, norms, () => false),
+  ).catch(() => undefined);
+}
 
 /** Runs a small model until WARM_UNTIL_MS (see stats.ts). */
 async function warmUp(rt: Runtime, opts: object, folder: string): Promise<void> {
@@ -199,6 +215,7 @@ async function main() {
             () => undefined,
           );
           line.logitLensOneStateMs = await time(async () => model.logitLens(T, 0)).catch(() => undefined);
+          if (T === 128) await timeFlow(line, model, r);
           if (T <= (name.endsWith('-random') ? 32 : 128))
             line.scratchAllLayersMs = await time(async () => {
               for (let l = 0; l < r.model.layers; l++) model.scratchLayer(T, l);

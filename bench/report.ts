@@ -17,6 +17,9 @@ export interface InferenceLine {
   /** Issue #14: one layer's value norms, and one state's logit lens (models with an output head). */
   valueNormsOneLayerMs?: Stat;
   logitLensOneStateMs?: Stat;
+  /** Rollout and flow from the last token through every layer (128 tokens): raw weights, value-weighted. */
+  flowMs?: Stat;
+  flowValueWeightedMs?: Stat;
 }
 
 export interface LoadLine {

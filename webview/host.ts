@@ -4,7 +4,7 @@
  * the same request/reply helper the host uses with its worker.
  */
 import type { HostToWebview, WebviewMethods, WebviewNotice, WebviewToHost } from '../src/common/protocol';
-import { SCRATCH_UNAVAILABLE } from '../src/common/protocol';
+import { FLOW_SUPERSEDED, SCRATCH_UNAVAILABLE, type FlowQuery, type WalkQuery } from '../src/common/protocol';
 import { Requester } from '../src/common/rpc';
 import { MAX_SELECTION_CHARS } from '../src/common/limits';
 import type { Store } from './store';
@@ -88,6 +88,33 @@ export class Host {
   /** Asks once per run where order comes from (one layer's rotary q and k, or the model's table). */
   askPositions(runId: number, layer: number): void {
     this.askLayer('positions', { runId, layer }, (v) => this.store.addPositions(runId, layer, v));
+  }
+
+  /**
+   * Asks for rollout and flow from one token; its answer or the reason for none lands in the store. A newer flow
+   * question supersedes it in the worker (the focus moved): then it may be asked again when the view comes back.
+   */
+  askFlow(q: FlowQuery, key: string): void {
+    if (this.asked.has(key)) return;
+    this.asked.add(key);
+    this.requests.request('flow', q).result.then(
+      (v) => this.store.addFlow(q.runId, key, v),
+      (e: Error) => {
+        if (e.message === FLOW_SUPERSEDED) this.asked.delete(key);
+        else if (e.message !== 'abandoned') this.store.addFlow(q.runId, key, e.message);
+      },
+    );
+  }
+
+  /** Asks once per run for the tokens a head's output most promotes at a token. */
+  askPromoted(q: WalkQuery): void {
+    const key = `${q.layer} ${q.head} ${q.token}`;
+    if (this.asked.has(`promoted ${key}`)) return;
+    this.asked.add(`promoted ${key}`);
+    this.requests.request('promoted', q).result.then(
+      (v) => this.store.addPromoted(q.runId, key, v),
+      (e: Error) => e.message !== 'abandoned' && this.store.addPromoted(q.runId, key, e.message),
+    );
   }
 
   /** A question whose failure is the view's own answer (a sentence in place of the view), not a banner. */

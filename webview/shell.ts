@@ -23,6 +23,7 @@ import { valueNormsTab } from './tabs/valueNorms';
 import { logitLensTab } from './tabs/logitLens';
 import { positionsTab } from './tabs/positions';
 import { sideBySideTab } from './tabs/sideBySide';
+import { flowTab } from './tabs/flow';
 import { renderTokens, TokenStrip } from './views/tokens';
 import { describeMemory } from '../src/common/memory';
 import { DataNeed, NEEDS_EVERYTHING } from './tensors';
@@ -39,6 +40,7 @@ const MODULES: Record<Tab, TabModule> = {
   lens: logitLensTab,
   positions: positionsTab,
   compare: sideBySideTab,
+  flow: flowTab,
 };
 
 const AGGREGATION_NAMES: [Aggregation, string][] = [

@@ -1,5 +1,5 @@
 import type { AttentionFamily, AttentionResult, PanelFocus, ViewSelection } from '../src/common/protocol';
-import { FAMILIES } from '../src/common/protocol';
+import { FAMILIES, FLOW_WEIGHTINGS, type FlowWeighting } from '../src/common/protocol';
 import { clampSelection } from '../src/common/attention/layout';
 
 export const TABS = [
@@ -13,6 +13,7 @@ export const TABS = [
   'values',
   'lens',
   'positions',
+  'flow',
   'compare',
 ] as const;
 export type Tab = (typeof TABS)[number];
@@ -35,6 +36,8 @@ export interface ViewState extends ViewSelection {
   /** Encoder–decoder models: the attention family the Translation tab shows, and its focused output token. */
   family: AttentionFamily;
   outputToken: number;
+  /** The Flow tab: rollout and flow on the raw weights or on value-weighted attention. */
+  flowWeighting: FlowWeighting;
 }
 
 /** The host's focus as a view change: a tab the panel does not have is left out. */
@@ -62,5 +65,6 @@ export function clampView(r: AttentionResult, v: Partial<ViewState>): ViewState 
     sort: v.sort ?? { column: 'layer', descending: false },
     family: r.seq2seq && FAMILIES.includes(v.family as AttentionFamily) ? v.family! : r.seq2seq ? 'cross' : 'encoder',
     outputToken: clamp(v.outputToken ?? 0, 0, Math.max(0, (r.seq2seq?.output.length ?? 1) - 1)),
+    flowWeighting: FLOW_WEIGHTINGS.includes(v.flowWeighting as FlowWeighting) ? v.flowWeighting! : 'attention',
   };
 }

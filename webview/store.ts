@@ -12,6 +12,7 @@ import type {
   WalkData,
 } from '../src/common/protocol';
 import type { MaskedToken } from '../src/common/protocol';
+import type { FlowRow, PromotedTokens } from '../src/common/protocol';
 import type { Palette } from './colors';
 import { clampView, ViewState } from './state';
 import { ResultTensors } from './tensors';
@@ -34,6 +35,10 @@ export interface PanelState {
   masked: Map<number, MaskedToken | string>;
   /** Where order comes from, by layer (a table is the same for every layer), or why it could not be read. */
   positions: Map<number, PositionsLayer | string>;
+  /** Rollout and flow rows by flowKey(layer, token, weighting), or why one could not be computed. */
+  flow: Map<string, FlowRow | string>;
+  /** A head's promoted tokens by `layer head token`, or why there are none. */
+  promoted: Map<string, PromotedTokens | string>;
   /** Seed of the "what if" hard sample. */
   seed: number;
   /** Where the shown text came from; saved with the view for a window reload. */
@@ -61,7 +66,9 @@ export type Key =
   | 'valueNorms'
   | 'logitLens'
   | 'masked'
-  | 'positions';
+  | 'positions'
+  | 'flow'
+  | 'promoted';
 
 export type Listener = (changed: ReadonlySet<Key>) => void;
 
@@ -104,6 +111,8 @@ export class Store {
       logitLens: new Map(),
       masked: new Map(),
       positions: new Map(),
+      flow: new Map(),
+      promoted: new Map(),
       seed: 1,
       source,
       tensors,
@@ -181,6 +190,20 @@ export class Store {
     if (this.state?.result.runId !== runId) return;
     this.state.positions.set(layer, v);
     this.emit(new Set<Key>(['positions']));
+  }
+
+  /** A rollout and flow row, or the sentence saying why there is none. */
+  addFlow(runId: number, key: string, v: FlowRow | string): void {
+    if (this.state?.result.runId !== runId) return;
+    this.state.flow.set(key, v);
+    this.emit(new Set<Key>(['flow']));
+  }
+
+  /** A head's promoted tokens, or the sentence saying why there are none. */
+  addPromoted(runId: number, key: string, v: PromotedTokens | string): void {
+    if (this.state?.result.runId !== runId) return;
+    this.state.promoted.set(key, v);
+    this.emit(new Set<Key>(['promoted']));
   }
 
   nextSeed(): void {

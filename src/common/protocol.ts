@@ -14,6 +14,8 @@ import type { Progress, Reply, Request } from './rpc';
 import { MAX_EXPORT_CHARS, MAX_INDEX } from './limits';
 import type { WorkerMemory } from './memory';
 import type { Timeline } from './timeline';
+import { FLOW_WEIGHTINGS } from './beyondResults';
+import type { FlowRow, LogitLensLayer, PromotedTokens, ValueNormsLayer } from './beyondResults';
 
 /**
  * A model's ONNX file variant, named and valued as transformers.js' `dtype` option, with the suffix of
@@ -212,41 +214,7 @@ export interface ScratchLayer {
   tolerance: number;
 }
 
-/** One layer's value-weighted attention (Kobayashi et al. 2020; common/attention/valueNorms.ts). */
-export interface ValueNormsLayer {
-  runId: number;
-  layer: number;
-  /** [heads, T, T]: ‖α^h_ij · f_h(x_j)‖. */
-  perHead: Float32Array;
-  /** [T, T]: ‖Σ_h α^h_ij · f_h(x_j)‖. */
-  summed: Float32Array;
-  /** [T]: ‖attention output_i‖ / (‖attention output_i‖ + ‖residual_i‖); empty when the residual stream was not read. */
-  attentionShare: Float32Array;
-  /** max |Σ_h Σ_j α^h_ij f_h(x_j) + b_O − the attention-block output read from the graph|. */
-  maxAbsDiff: number;
-  /** int8 W_O only: max |Σ pieces + b_O − graph output|, the int8 rounding of the merged heads the pieces miss. */
-  quantizationGap?: number;
-  tolerance: number;
-  method: string;
-}
-
-/** The logit lens of one residual-stream state (0 = embeddings … layers = after the last layer). */
-export interface LogitLensLayer {
-  runId: number;
-  /** The state: 0 = the embedding output, s = after layer s. */
-  layer: number;
-  k: number;
-  /** [T, k]: the top token ids per position, largest first, and their probabilities (softmax over the vocabulary). */
-  ids: Int32Array;
-  probabilities: Float32Array;
-  labels: string[];
-  /** max |head(stream after the last layer) − the graph's logits| over `checkedPositions` positions. */
-  maxAbsDiff: number;
-  checkedPositions: number;
-  tolerance: number;
-  /** Pre-norm models: the final norm is applied to each state before the unembedding. */
-  includesFinalNorm: boolean;
-}
+export * from './beyondResults';
 
 /**
  * Every quantity of one query token's attention in one head (attention/reconstruct.ts walk()), and the runtime's
@@ -289,6 +257,13 @@ const valueNormsQuery = scratchQuery;
 export type WalkQuery = Infer<typeof walkQuery>;
 const maskQuery = object({ runId: id, token: index });
 export type MaskQuery = Infer<typeof maskQuery>;
+const flowQuery = object({
+  runId: id,
+  layer: index,
+  token: index,
+  weighting: oneOf(literal(FLOW_WEIGHTINGS[0]), literal(FLOW_WEIGHTINGS[1])),
+});
+export type FlowQuery = Infer<typeof flowQuery>;
 /** One row of attention (a head's, or the mean of the layer's heads): where `token` looks. Asked by the host only. */
 export type RowQuery = { runId: number } & ViewSelection;
 
@@ -338,6 +313,10 @@ export type WorkerMethods = {
   mask: { params: MaskQuery; result: MaskedToken };
   /** Where order comes from: the position table, or one layer's rotary q and k. */
   positions: { params: ScratchQuery; result: PositionsLayer };
+  /** Rollout and flow from one output token (superseded by a newer flow question: FLOW_SUPERSEDED). */
+  flow: { params: FlowQuery; result: FlowRow };
+  /** The tokens one head's output most promotes at one position. */
+  promoted: { params: WalkQuery; result: PromotedTokens };
 };
 
 export type WorkerRequest = Request<WorkerMethods> | { type: 'cancel'; id: number };
@@ -376,6 +355,8 @@ const WEBVIEW_REQUESTS = {
   logitLens: scratchQuery,
   mask: maskQuery,
   positions: scratchQuery,
+  flow: flowQuery,
+  promoted: walkQuery,
 };
 
 /** What each webview question is answered with. */
@@ -388,6 +369,8 @@ interface WebviewResults {
   logitLens: LogitLensLayer;
   mask: MaskedToken;
   positions: PositionsLayer;
+  flow: FlowRow;
+  promoted: PromotedTokens;
 }
 
 export type WebviewMethods = {

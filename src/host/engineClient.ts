@@ -14,6 +14,9 @@ import type {
   MaskedToken,
   MaskQuery,
   PositionsLayer,
+  FlowQuery,
+  FlowRow,
+  PromotedTokens,
   WalkData,
   WalkQuery,
   WorkerMethods,
@@ -235,6 +238,16 @@ export class EngineClient {
   /** A follow-up question about a run: where its model gets word order from. Does not cancel runs. */
   positions(query: ScratchQuery): Promise<PositionsLayer> {
     return this.aboutRun(query, (q) => this.ensureWorker().request('positions', q).result);
+  }
+
+  /** A follow-up question about a run: rollout and flow from one token (a newer one supersedes it). */
+  flow(query: FlowQuery): Promise<FlowRow> {
+    return this.aboutRun(query, (q) => this.ensureWorker().request('flow', q).result);
+  }
+
+  /** A follow-up question about a run: the tokens one head's output most promotes. */
+  promoted(query: WalkQuery): Promise<PromotedTokens> {
+    return this.aboutRun(query, (q) => this.ensureWorker().request('promoted', q).result);
   }
 
   cancel(id: number): void {

@@ -68,6 +68,8 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
     logitLens: (q) => client.logitLens(q),
     mask: (q) => client.mask(q),
     positions: (q) => client.positions(q),
+    flow: (q) => client.flow(q),
+    promoted: (q) => client.promoted(q),
     export: exportView,
   });
   const storage = context.globalStorageUri.fsPath;

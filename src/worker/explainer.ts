@@ -14,6 +14,7 @@ import type {
   ValueNormsLayer,
   LogitLensLayer,
   PositionsLayer,
+  PromotedTokens,
   WalkData,
 } from '../common/protocol';
 import { attentionOffset, attentionRow, hiddenState } from '../common/attention/layout';
@@ -36,6 +37,7 @@ import { lensRunData, logitLensLayer } from './logitLensRun';
 import type { Timeline } from '../common/timeline';
 import { epochMs } from '../node/clock';
 import { rotaryPositions, tablePositions } from './positionsRun';
+import { promotedTokens } from './promotedRun';
 
 /**
  * The largest .onnx file we try to load. WASM memory is 32-bit (4 GiB) and must hold the graph
@@ -403,6 +405,16 @@ export class LoadedModel {
       T,
       this.maxPositions,
     );
+  }
+
+  /** The tokens head `head` of `layer` most promotes at `token`, through the model's own output head. */
+  promoted(runId: number, layer: number, head: number, token: number, k = 10): PromotedTokens {
+    const [run, o] = [this.runOf(runId), this.graph.outputProjections];
+    const labelOf = (id: number) => this.text?.describe([id])[0].label ?? `#${id}`;
+    return promotedTokens({
+      ...{ r: run.result, layer, head, token, x: run.attentionInputs[layer], w: this.layerWeights(run)[layer], k },
+      ...{ o: o instanceof Error ? o : o[layer], lens: this.graph.lens, lensData: run.lens, labelOf },
+    });
   }
 
   /** Every step of one query token's attention in one head, from scratch. */

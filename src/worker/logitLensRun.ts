@@ -64,21 +64,9 @@ export function logitLensLayer(
   k: number,
   labelOf: (id: number) => string,
 ): LogitLensLayer {
-  if (lens instanceof Error) throw unavailable(lens.message);
-  if (typeof data === 'string') throw unavailable(data);
+  const head = checkedLens(lens, data, T);
   if (!state) throw unavailable(`the residual stream entering layer ${layer + 1} was not read`);
-  const hidden = data.input.length / T;
-  if (data.checked === undefined) {
-    const rows = new Float32Array(data.positions.length * hidden);
-    data.positions.forEach((p, i) => rows.set(data.input.subarray(p * hidden, (p + 1) * hidden), i * hidden));
-    data.checked = maxAbsDiff(runLens(lens, rows, data.positions.length), data.logits);
-  }
-  if (!(data.checked <= LENS_TOLERANCE))
-    throw unavailable(
-      `the output head read from the graph gives logits ${data.checked.toExponential(1)} away from the graph's own ` +
-        `(allowed ${LENS_TOLERANCE})`,
-    );
-  const logits = runLens(lens, state, T); // [T, vocab]
+  const logits = runLens(head, state, T); // [T, vocab]
   const vocab = logits.length / T;
   const ids = new Int32Array(T * k);
   const probabilities = new Float32Array(T * k);
@@ -94,9 +82,30 @@ export function logitLensLayer(
     ids,
     probabilities,
     labels: Array.from(ids, labelOf),
-    maxAbsDiff: data.checked,
-    checkedPositions: data.positions.length,
+    maxAbsDiff: (data as LensRunData).checked!,
+    checkedPositions: (data as LensRunData).positions.length,
     tolerance: LENS_TOLERANCE,
-    includesFinalNorm: lens.includesFinalNorm,
+    includesFinalNorm: head.includesFinalNorm,
   };
+}
+
+/**
+ * The model's output head, once it has reproduced the graph's own logits from the stream after the last layer
+ * (checked on the first question about a run); else why it cannot be used, as one sentence.
+ */
+export function checkedLens(lens: LensProgram | Error, data: LensRunData | string, T: number): LensProgram {
+  if (lens instanceof Error) throw unavailable(lens.message);
+  if (typeof data === 'string') throw unavailable(data);
+  const hidden = data.input.length / T;
+  if (data.checked === undefined) {
+    const rows = new Float32Array(data.positions.length * hidden);
+    data.positions.forEach((p, i) => rows.set(data.input.subarray(p * hidden, (p + 1) * hidden), i * hidden));
+    data.checked = maxAbsDiff(runLens(lens, rows, data.positions.length), data.logits);
+  }
+  if (!(data.checked <= LENS_TOLERANCE))
+    throw unavailable(
+      `the output head read from the graph gives logits ${data.checked.toExponential(1)} away from the graph's own ` +
+        `(allowed ${LENS_TOLERANCE})`,
+    );
+  return lens;
 }

@@ -16,6 +16,7 @@ import { epochMs } from '../node/clock';
 
 import { generate } from './generate';
 import { maskToken } from './maskToken';
+import { flowRow } from './flowRun';
 
 /** A loaded model of either kind; both answer the same questions about their runs. */
 type AnyModel = LoadedModel | LoadedSeq2Seq;
@@ -108,6 +109,23 @@ function valueNormsStack(model: AnyModel): LoadedModel {
   return model instanceof LoadedSeq2Seq ? model.encoder : model;
 }
 
+/** Rollout and flow from one token: yields between its max flows, so a newer question or a cancel stops it. */
+async function answerFlow(req: Extract<WorkerRequest, { method: 'flow' }>): Promise<void> {
+  const { id, params: q } = req;
+  running.add(id);
+  try {
+    const { model, result } = kept.get(q.runId);
+    const norms = (layer: number) => valueNormsStack(model).valueNorms(q.runId, layer);
+    const flow = await flowRow(id, result, q, norms, () => cancelled.has(id));
+    post(replyOf<WorkerMethods>(id, flow), [flow.rollout.buffer as ArrayBuffer, flow.flow.buffer as ArrayBuffer]);
+  } catch (e) {
+    post(errorReply<WorkerMethods>(id, describeError(e)));
+  } finally {
+    running.delete(id);
+    cancelled.delete(id);
+  }
+}
+
 /** The logit lens reads a stack with the output head: an encoder–decoder's is its decoder, not read yet. */
 function lensStack(model: AnyModel): LoadedModel {
   if (model instanceof LoadedModel) return model;
@@ -123,6 +141,7 @@ port.on('message', async (req: WorkerRequest) => {
     return;
   }
   const { id } = req;
+  if (req.method === 'flow') return answerFlow(req);
   if (req.method !== 'explain' && req.method !== 'generate') {
     try {
       const q = req.params;
@@ -152,6 +171,10 @@ port.on('message', async (req: WorkerRequest) => {
         // An encoder–decoder model's positions are its encoder's (the source text's).
         const m = model instanceof LoadedModel ? model : model.encoder;
         post(replyOf<WorkerMethods>(id, m.positions(q.runId, req.params.layer)));
+      } else if (req.method === 'promoted') {
+        const { runId, layer, head, token } = req.params;
+        const p = lensStack(model).promoted(runId, layer, head, token);
+        post(replyOf<WorkerMethods>(id, p), [p.ids.buffer as ArrayBuffer, p.scores.buffer as ArrayBuffer]);
       } else {
         const { runId, layer, head, token } = req.params;
         post(replyOf<WorkerMethods>(id, model.walk(runId, layer, head, token)));

@@ -12,6 +12,7 @@ import { displayLabel } from '../../src/common/tokenLabel';
 import { headRoles, inductionScore, roleScores } from '../../src/common/attention/headRoles';
 import { headSummary } from '../../src/common/attention/aggregate';
 import { headAttention } from '../../src/common/attention/layout';
+import { flowRow } from '../../src/worker/flowRun';
 
 const SENTENCE = 'Once upon a time, there was a little girl named Lily.';
 
@@ -88,6 +89,49 @@ describe('views beyond the weights in Chromium', { timeout: 180_000 }, () => {
     assert.ok((await cell.getAttribute('title'))?.includes(last.probabilities[once * last.k].toFixed(3)));
     assert.match((await page.locator('.lens-check').textContent()) ?? '', /max \|Δ\| .* over \d+ positions/);
     await page.locator('#tabpanel').screenshot({ path: path.join(outputDir, 'beyond-logit-lens.png') });
+    await page.close();
+  });
+
+  test('Flow: rollout and flow from the focused token, one row per input token, the worker’s own numbers', async () => {
+    const page = await open();
+    await page.getByRole('tab', { name: 'Flow' }).click();
+    const rows = page.locator('.flow-table tbody tr');
+    await rows.first().waitFor();
+    const T = r.tokens.length;
+    // Focus the last token: the view asks again ("Computing…"), then draws its row.
+    await page
+      .locator('.tokens .token')
+      .nth(T - 1)
+      .click();
+    await page.locator('.flow-table caption', { hasText: `From “${displayLabel(r.tokens[T - 1].label)}”` }).waitFor();
+    assert.equal(await rows.count(), T);
+    const title = (await page.locator('h2', { hasText: 'Rollout and flow' }).textContent()) ?? '';
+    const layer = Number(/layers 1–(\d+)/.exec(title)?.[1]) - 1;
+    const caption = (await page.locator('.flow-table caption').textContent()) ?? '';
+    const token = r.tokens.findIndex((t) => caption.startsWith(`From “${displayLabel(t.label)}”`));
+    assert.ok(token >= 0, caption);
+    const q = { runId: 5, layer, token, weighting: 'attention' as const };
+    const want = await flowRow(
+      1,
+      r,
+      q,
+      (l) => gpt2.valueNorms(5, l),
+      () => false,
+    );
+    for (let j = 0; j < T; j++) {
+      assert.equal(await rows.nth(j).locator('.flow-rollout').textContent(), want.rollout[j].toFixed(3));
+      assert.equal(await rows.nth(j).locator('.flow-value').textContent(), want.flow[j].toFixed(3));
+    }
+    // A decoder: no flow into a later token.
+    if (token < T - 1)
+      assert.equal(
+        await rows
+          .nth(T - 1)
+          .locator('.flow-value')
+          .textContent(),
+        '0.000',
+      );
+    await page.locator('#tabpanel').screenshot({ path: path.join(outputDir, 'beyond-flow.png') });
     await page.close();
   });
 

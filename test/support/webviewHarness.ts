@@ -3,6 +3,7 @@
  * with a stand-in for acquireVsCodeApi, the theme's CSS variables, and real results from a real
  * model. Queries (from scratch, walk) are answered by the same LoadedModel, as the worker would.
  */
+import { flowRow } from '../../src/worker/flowRun';
 import * as http from 'node:http';
 import { after, before } from 'node:test';
 import { readFileSync } from 'node:fs';
@@ -249,7 +250,17 @@ export async function openPanel(
                 ? await maskToken(model, result, m.params.token, 1e9 + m.id)
                 : m.method === 'positions'
                   ? model.positions(m.params.runId, m.params.layer)
-                  : {};
+                  : m.method === 'flow'
+                    ? await flowRow(
+                        m.id,
+                        result,
+                        m.params,
+                        (l) => model.valueNorms(m.params.runId, l),
+                        () => false,
+                      )
+                    : m.method === 'promoted'
+                      ? model.promoted(m.params.runId, m.params.layer, m.params.head, m.params.token)
+                      : {};
     await sendToPanel(page, replyOf<WebviewMethods>(m.id, answer));
   });
   await page.goto(`${url}?theme=${theme}`);

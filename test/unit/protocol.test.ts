@@ -38,6 +38,12 @@ const EXAMPLES: { [K in Kind]: Of<K>[] } = {
   'request:logitLens': [{ type: 'request', id: 8, method: 'logitLens', params: { runId: 4, layer: 2 } }],
   'request:mask': [{ type: 'request', id: 9, method: 'mask', params: { runId: 4, token: 3 } }],
   'request:positions': [{ type: 'request', id: 10, method: 'positions', params: { runId: 4, layer: 1 } }],
+  'request:flow': [
+    { type: 'request', id: 11, method: 'flow', params: { runId: 4, layer: 1, token: 3, weighting: 'value-norms' } },
+  ],
+  'request:promoted': [
+    { type: 'request', id: 12, method: 'promoted', params: { runId: 4, layer: 0, head: 1, token: 2 } },
+  ],
   'request:walk': [{ type: 'request', id: 2, method: 'walk', params: { runId: 4, layer: 1, head: 2, token: 3 } }],
   'request:export': [
     { type: 'request', id: 3, method: 'export', params: { format: 'png', view: 'attention', data: PNG } },

@@ -50,7 +50,8 @@ export const attentionTab: TabModule = {
       'mean-layers': 'The mean over all layers: which tokens are looked at throughout the stack.',
       rollout:
         'Attention rollout (Abnar & Zuidema 2020): each layer’s mean attention, half identity for the residual ' +
-        'connection, multiplied through the layers. Row i estimates how much each input token flows into token i.',
+        'connection, multiplied through the layers. Row i estimates how much each input token flows into token i. ' +
+        'The Flow tab shows one row beside attention flow.',
     };
     return {
       element: section(title, explain[v.aggregation], heat),

@@ -4,7 +4,7 @@
  */
 import type { AttentionResult, LogitLensLayer } from '../../src/common/protocol';
 import { displayLabel } from '../../src/common/tokenLabel';
-import { el, section, TabModule } from './tab';
+import { el, headName, section, TabContext, TabModule } from './tab';
 
 export const LOGIT_LENS_TEXT =
   'Logit lens (nostalgebraist 2020): each layer’s residual stream through the model’s own final norm and ' +
@@ -42,11 +42,38 @@ function grid(r: AttentionResult, states: (LogitLensLayer | string | undefined)[
   return table;
 }
 
+export const PROMOTED_TEXT =
+  'The head’s output at the focused token, (Σ_j α_ij·v_j)·W_O^h, read alone through the same output head, minus ' +
+  'what that head reads from an empty stream: the tokens this head pushes up by itself (for a final LayerNorm or ' +
+  'RMSNorm, the ranking of direct logit attribution). Later layers may undo it; it says nothing about why.';
+
+/** The tokens the chosen head's output most promotes at the focused token, or why not. */
+function promotedSection(ctx: TabContext): HTMLElement {
+  const { result: r, view } = ctx.state;
+  const title = `What a head promotes · layer ${view.layer + 1}, ${headName(view.head, r.model.heads)}`;
+  const say = (text: string, className = 'help') =>
+    section(title, PROMOTED_TEXT, el('p', { className, textContent: text }));
+  if (view.head === 'mean') return say('Choose one head (Head, above) to see the tokens its output promotes.');
+  const got = ctx.state.promoted.get(`${view.layer} ${view.head} ${view.token}`);
+  if (typeof got === 'string') return say(got, 'banner busy');
+  if (!got) {
+    ctx.host.askPromoted({ runId: r.runId, layer: view.layer, head: view.head, token: view.token });
+    return say('Computing…');
+  }
+  const list = el('ol', { className: 'promoted-list' });
+  got.labels.forEach((label, i) =>
+    list.append(el('li', { textContent: `${displayLabel(label)}  +${got.scores[i].toFixed(2)}` })),
+  );
+  const at = `At “${displayLabel(r.tokens[view.token].label)}”, the top ${got.ids.length} (logit units):`;
+  return section(title, PROMOTED_TEXT, el('div', {}, el('p', { className: 'facts', textContent: at }), list));
+}
+
 export const logitLensTab: TabModule = {
   id: 'lens',
   title: 'Logit lens',
-  needs: ['result', 'logitLens'],
-  render({ state, host }) {
+  needs: ['result', 'logitLens', 'layer', 'head', 'token', 'promoted'],
+  render(ctx) {
+    const { state, host } = ctx;
     const r = state.result;
     const states = Array.from({ length: r.model.layers + 1 }, (_, s) => state.logitLens.get(s));
     const refused = states.find((s): s is string => typeof s === 'string');
@@ -66,7 +93,12 @@ export const logitLensTab: TabModule = {
         })
       : el('p', { className: 'help', textContent: 'Computing the lens of every layer…' });
     return {
-      element: section('Logit lens · layers × positions', LOGIT_LENS_TEXT, el('div', {}, check, grid(r, states))),
+      element: el(
+        'div',
+        {},
+        section('Logit lens · layers × positions', LOGIT_LENS_TEXT, el('div', {}, check, grid(r, states))),
+        promotedSection(ctx),
+      ),
     };
   },
 };

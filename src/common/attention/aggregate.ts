@@ -4,6 +4,7 @@
  */
 import type { AttentionResult, HeadChoice } from '../protocol';
 import { attentionRow, FamilyShape, familyMatrix, headAttention, headMeanOffset } from './layout';
+import { withResidual } from './flow';
 
 /** A [T, T] matrix, row-major. */
 export type Matrix = Float32Array;
@@ -88,8 +89,7 @@ export function rollout(r: AttentionResult, upToLayer = r.model.layers - 1): Mat
   const T = r.tokens.length;
   let result: Matrix | undefined;
   for (let l = 0; l <= upToLayer; l++) {
-    const a = meanOverHeads(r, l);
-    for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) a[i * T + j] = 0.5 * a[i * T + j] + (i === j ? 0.5 : 0);
+    const a = withResidual(meanOverHeads(r, l), T);
     result = result ? matmulSquare(a, result, T) : a;
   }
   return result!;

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import {
   ExportRequest,
+  FlowQuery,
   HostResult,
   HostToWebview,
   MaskQuery,
@@ -26,6 +27,8 @@ export interface PanelAnswers {
   logitLens(query: ScratchQuery): Promise<WebviewMethods['logitLens']['result']>;
   mask(query: MaskQuery): Promise<WebviewMethods['mask']['result']>;
   positions(query: ScratchQuery): Promise<WebviewMethods['positions']['result']>;
+  flow(query: FlowQuery): Promise<WebviewMethods['flow']['result']>;
+  promoted(query: WalkQuery): Promise<WebviewMethods['promoted']['result']>;
   /** The saved file's path, or undefined when the person closed the save dialog. */
   export(entry: ExplainedSelection, request: ExportRequest): Promise<string | undefined>;
 }
@@ -169,9 +172,13 @@ export class AttentionPanel {
                     ? this.answers.mask(m.params)
                     : m.method === 'positions'
                       ? this.answers.positions(m.params)
-                      : this.shown
-                        ? this.answers.export(this.shown, m.params).then((path) => ({ path }))
-                        : Promise.reject(new Error('There is nothing to export: explain a selection first.'));
+                      : m.method === 'flow'
+                        ? this.answers.flow(m.params)
+                        : m.method === 'promoted'
+                          ? this.answers.promoted(m.params)
+                          : this.shown
+                            ? this.answers.export(this.shown, m.params).then((path) => ({ path }))
+                            : Promise.reject(new Error('There is nothing to export: explain a selection first.'));
         answer.then(
           (result) => this.post(replyOf<WebviewMethods>(id, result)),
           // Closing the panel cancels its questions: that is not an error to show.
