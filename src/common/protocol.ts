@@ -15,6 +15,7 @@ import { MAX_EXPORT_CHARS, MAX_INDEX } from './limits';
 import type { WorkerMemory } from './memory';
 import type { Timeline } from './timeline';
 import { FLOW_WEIGHTINGS } from './beyondResults';
+import type { Generation, MaskedToken, Seq2SeqResult } from './resultParts';
 import type { FlowRow, LogitLensLayer, PromotedTokens, ValueNormsLayer } from './beyondResults';
 
 /**
@@ -109,76 +110,6 @@ export interface AttentionResult {
   generation?: Generation;
 }
 
-/**
- * What Continue Selection generated. The run's tokens are the prompt and every generated token but the
- * last (it was never read back); step s (1-based) is the row of token promptTokens − 2 + s, which chose ids[s − 1].
- */
-export interface Generation {
-  promptTokens: number;
-  ids: number[];
-  labels: string[];
-  /** The generated text, as the tokenizer decodes it. */
-  text: string;
-  sampling: Sampling;
-  stoppedBy: 'maxNewTokens' | 'endOfText' | 'context';
-  /** Each step read only its new token with a key/value cache (else the whole text was run again). */
-  cache: boolean;
-  /**
-   * Where the matrices come from: `steps` = the prompt's pass and each cached step's rows, put together
-   * (worker/assembleSteps.ts); `pass` = one pass over prompt + output.
-   */
-  rowsFrom: 'steps' | 'pass';
-  /** With `pass`: largest |Δ| between the attention rows read at each step and that pass's rows. */
-  stepRowsMaxAbsDiff?: number;
-}
-
-/** The attention families of an encoder–decoder model (attention/layout.ts reads each). */
-export const FAMILIES = ['encoder', 'decoder', 'cross'] as const;
-export type AttentionFamily = (typeof FAMILIES)[number];
-
-/**
- * What an encoder–decoder model wrote for the source, and how its decoder attended. The decoder ran on
- * [start, y1 … y(n−1)] (teacher forcing over its own greedy output): row i of `decoder` and `cross` is the
- * step that wrote output[i].
- */
-export interface Seq2SeqResult {
-  /** The output as the tokenizer decodes it (special tokens dropped). */
-  outputText: string;
-  /** What the decoder wrote, y1 … yn (labels only; they are not in the editor). */
-  output: TokenInfo[];
-  /** What the decoder read at each step: the start token, then y1 … y(n−1); the keys of `decoder`. */
-  decoderInputs: TokenInfo[];
-  /** Why the output ended: the model wrote its end token, or the output limit was reached. */
-  stopped: 'eos' | 'limit';
-  maxOutputTokens: number;
-  decoderLayers: number;
-  heads: number;
-  /** Decoder causal self-attention, [decoderLayers, heads, T, T] (T = output.length). */
-  decoder: Float32Array;
-  /** Cross-attention, [decoderLayers, heads, T, S] (S = the source tokens): each row sums to 1 over the source. */
-  cross: Float32Array;
-  /** How long the translation took (encoder, every greedy step), ms. */
-  generateMs: number;
-}
-
-/**
- * "Mask this token" (masked LMs; worker/maskToken.ts): the run again with token `token` replaced by the mask
- * token, its predictions there and how its attention changed. Rows are the masked position's (the query).
- */
-export interface MaskedToken {
-  runId: number;
-  token: number;
-  /** The text as the masked run read it (the token's characters replaced by the mask token's). */
-  text: string;
-  /** The masked position's predictions, a Predictions of one row (T = 1), from the masked run's logits. */
-  predictions: Predictions;
-  /** [layers, heads, T]: the masked position's attention row in the run and in the masked run. */
-  before: Float32Array;
-  after: Float32Array;
-  /** [layers, heads]: max |Δ| over the whole T × T matrix between the two runs. */
-  maxAbsDiff: Float32Array;
-}
-
 /** The arrays of a result: the worker keeps them and the panel loads them from `tensorFiles`. */
 export type ResultArrays = 'attention' | 'hiddenStates';
 
@@ -215,6 +146,7 @@ export interface ScratchLayer {
 }
 
 export * from './beyondResults';
+export * from './resultParts';
 
 /**
  * Every quantity of one query token's attention in one head (attention/reconstruct.ts walk()), and the runtime's

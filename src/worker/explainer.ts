@@ -6,18 +6,8 @@
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import type {
-  AttentionResult,
-  ModelSpec,
-  ScratchLayer,
-  TokenInfo,
-  ValueNormsLayer,
-  LogitLensLayer,
-  PositionsLayer,
-  PromotedTokens,
-  WalkData,
-} from '../common/protocol';
-import { attentionOffset, attentionRow, hiddenState } from '../common/attention/layout';
+import type { AttentionResult, ModelSpec, ScratchLayer, TokenInfo, WalkData } from '../common/protocol';
+import { attentionRow } from '../common/attention/layout';
 import { compare, headVectors, layerAttention, LayerWeights, walk } from '../common/attention/reconstruct';
 import { ScratchUnavailableError, UserFacingError } from '../common/errors';
 import { checkModelFolder, configShape, externalDataFile, onnxFile } from '../node/catalog';
@@ -32,12 +22,10 @@ import { fusedCheck } from './fused/check';
 import { RunInternals, scratchInputs } from './runInternals';
 import { configHidden, DECODER_TYPES } from './modelKinds';
 import { readPredictions } from './predictions';
-import { valueNormsLayer } from './valueNormsRun';
-import { lensRunData, logitLensLayer } from './logitLensRun';
+import { lensRunData } from './logitLensRun';
 import type { Timeline } from '../common/timeline';
 import { epochMs } from '../node/clock';
-import { rotaryPositions, tablePositions } from './positionsRun';
-import { promotedTokens } from './promotedRun';
+import { logitLensOf, positionsOf, promotedOf, RunAccess, valueNormsOf } from './beyondQueries';
 
 /**
  * The largest .onnx file we try to load. WASM memory is 32-bit (4 GiB) and must hold the graph
@@ -349,72 +337,38 @@ export class LoadedModel {
     return { runId, layer, attention: probabilities, maxAbsDiffPerHead: cmp.maxAbsDiffPerHead, method, tolerance };
   }
 
-  /** One layer's value-weighted attention, checked against the graph's attention-block output. */
-  valueNorms(runId: number, layer: number): ValueNormsLayer {
+  /** A run's internals for the questions beyond the weights (beyondQueries.ts). */
+  private access(runId: number): RunAccess {
     const run = this.runOf(runId);
-    const r = run.result;
-    const w = this.layerWeights(run)[layer];
-    if (!w) throw new UserFacingError(`The model has no layer ${layer + 1}.`);
-    const o = this.graph.outputProjections;
-    return valueNormsLayer({
+    return {
       runId,
-      layer,
-      attention: r.attention.subarray(attentionOffset(r, layer, 0), attentionOffset(r, layer + 1, 0)),
-      x: run.attentionInputs[layer],
-      w,
-      o: o instanceof Error ? o : o[layer],
-      tapped: run.attentionOutputs[layer],
-      residual: layer < r.hiddenStateCount ? hiddenState({ ...r, hiddenStates: run.states }, layer) : undefined,
+      run,
+      graph: this.graph,
+      weights: () => this.layerWeights(run),
+      labelOf: (id) => this.text?.describe([id])[0].label ?? `#${id}`,
       tolerance: scratchTolerance(this.computeType),
-    });
+      maxPositions: this.maxPositions,
+    };
+  }
+
+  /** One layer's value-weighted attention, checked against the graph's attention-block output. */
+  valueNorms(runId: number, layer: number) {
+    return valueNormsOf(this.access(runId), layer);
   }
 
   /** One state's logit lens: top `k` tokens per position (state 0 = embeddings … layers = after the last). */
-  logitLens(runId: number, layer: number, k = 5): LogitLensLayer {
-    const run = this.runOf(runId);
-    const r = run.result;
-    if (layer > r.model.layers) throw new UserFacingError(`The model has no layer ${layer}.`);
-    const T = r.tokens.length;
-    // After the last layer: the head's own input (the final norm's input in pre-norm models).
-    const state =
-      layer === r.model.layers
-        ? typeof run.lens === 'string'
-          ? undefined
-          : run.lens.input
-        : layer < r.hiddenStateCount
-          ? hiddenState({ ...r, hiddenStates: run.states }, layer)
-          : undefined;
-    const labelOf = (id: number) => this.text?.describe([id])[0].label ?? `#${id}`;
-    return logitLensLayer(this.graph.lens, run.lens, runId, layer, state, T, k, labelOf);
+  logitLens(runId: number, layer: number, k = 5) {
+    return logitLensOf(this.access(runId), layer, k);
   }
 
   /** Where order comes from: the rotation of one layer's q and k (rotary models), else the position table. */
-  positions(runId: number, layer: number): PositionsLayer {
-    const run = this.runOf(runId);
-    const pending = this.graph.weights;
-    if (pending instanceof Error || !pending.some((w) => w.invFreq))
-      return tablePositions(runId, layer, this.graph.positions, pending instanceof Error ? pending.message : undefined);
-    const w = this.layerWeights(run)[layer];
-    if (!w?.invFreq) throw new UserFacingError(`The model has no rotary layer ${layer + 1}.`);
-    const T = run.result.tokens.length;
-    return rotaryPositions(
-      runId,
-      layer,
-      { ...w, invFreq: w.invFreq },
-      run.attentionInputs[layer],
-      T,
-      this.maxPositions,
-    );
+  positions(runId: number, layer: number) {
+    return positionsOf(this.access(runId), layer);
   }
 
   /** The tokens head `head` of `layer` most promotes at `token`, through the model's own output head. */
-  promoted(runId: number, layer: number, head: number, token: number, k = 10): PromotedTokens {
-    const [run, o] = [this.runOf(runId), this.graph.outputProjections];
-    const labelOf = (id: number) => this.text?.describe([id])[0].label ?? `#${id}`;
-    return promotedTokens({
-      ...{ r: run.result, layer, head, token, x: run.attentionInputs[layer], w: this.layerWeights(run)[layer], k },
-      ...{ o: o instanceof Error ? o : o[layer], lens: this.graph.lens, lensData: run.lens, labelOf },
-    });
+  promoted(runId: number, layer: number, head: number, token: number, k = 10) {
+    return promotedOf(this.access(runId), layer, head, token, k);
   }
 
   /** Every step of one query token's attention in one head, from scratch. */
