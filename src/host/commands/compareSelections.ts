@@ -9,17 +9,16 @@
  * Both run on the configured model (comparePair.ts); the panel opens on its Compare tab.
  */
 import * as vscode from 'vscode';
-import { describeError, plainText } from '../../common/errors';
+import { plainText } from '../../common/errors';
 import { MAX_SELECTION_CHARS } from '../../common/limits';
 import { readSettings } from '../config';
 import { DTYPE_SUFFIX, type Dtype, type ModelSpec } from '../../common/protocol';
 import { dtypesPresent } from '../../node/catalog';
-import { CancelledError } from '../engineClient';
 import { resolveModel } from '../modelResolver';
 import { notify } from '../notify';
 import { runPair } from '../comparePair';
 import type { ExplainedSelection } from '../editor/results';
-import { textToExplain, type ExplainDeps } from './explainSelection';
+import { reportRunEnd, textToExplain, type ExplainDeps } from './explainSelection';
 
 /** One side of a comparison: its text, and where it sits when it came from a document. */
 export interface CompareSide {
@@ -159,13 +158,6 @@ export async function compareWith(
     if (cut) notify('info', `A text was longer than ${cut.truncated!.keptTokens} tokens; only its start was compared.`);
     return shown;
   } catch (e) {
-    if (e instanceof CancelledError || e instanceof vscode.CancellationError) {
-      if (!deps.client.explaining) deps.panel.post({ type: 'cancelled' });
-      return undefined;
-    }
-    const message = describeError(e);
-    if (deps.panel.isOpen) deps.panel.post({ type: 'error', message });
-    notify('error', message);
-    return undefined;
+    return void reportRunEnd(deps, e);
   }
 }

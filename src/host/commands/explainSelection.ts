@@ -157,16 +157,20 @@ export async function explainText(
     if (notes.length) notify('info', notes.join(' '));
     return entry;
   } catch (e) {
-    if (e instanceof CancelledError || e instanceof vscode.CancellationError) {
-      // Ends the panel's "Explaining with …" banner, unless a newer run (which cancelled this one) owns it.
-      if (!deps.client.explaining) deps.panel.post({ type: 'cancelled' });
-      return undefined;
-    }
-    const message = describeError(e);
-    if (deps.panel.isOpen) deps.panel.post({ type: 'error', message });
-    notify('error', message);
-    return undefined;
+    return void reportRunEnd(deps, e);
   }
+}
+
+/** How a run that threw ends: Cancel quietly (the panel keeps what it showed), an error as a sentence. */
+export function reportRunEnd(deps: ExplainDeps, e: unknown): void {
+  if (e instanceof CancelledError || e instanceof vscode.CancellationError) {
+    // Ends the panel's "Explaining with …" banner, unless a newer run (which cancelled this one) owns it.
+    if (!deps.client.explaining) deps.panel.post({ type: 'cancelled' });
+    return;
+  }
+  const message = describeError(e);
+  if (deps.panel.isOpen) deps.panel.post({ type: 'error', message });
+  notify('error', message);
 }
 
 /**
