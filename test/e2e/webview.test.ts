@@ -337,6 +337,8 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
       const T = r.tokens.length;
       assert.equal(await page.locator('canvas.heatmap').getAttribute('data-tokens'), String(T));
       await tab(page, 'Head view');
+      // The head view draws once its layer's head files are in (fetched after the first view's mean).
+      await page.locator('svg.head-view line').first().waitFor({ state: 'attached' });
       assert.ok((await page.locator('svg.head-view line').count()) > 0);
       await tab(page, 'All heads');
       assert.equal(await page.locator('.grid-cell').count(), 5 * 8);
