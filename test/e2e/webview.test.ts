@@ -144,6 +144,7 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     async () => {
       const page = await open(rg);
       await tab(page, 'Head view');
+      await page.locator('svg.head-view line').first().waitFor({ state: 'attached' }); // once its layer is in
       const T = rg.tokens.length;
       const layer = rg.model.layers - 1;
       const expected = (heads: number[], only?: number) => {
@@ -262,6 +263,7 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
     const svg = await image(page, 'svg');
     assert.equal((svg.match(/<rect /g) ?? []).length, T * T, 'one rect per cell');
     await page.getByRole('tab', { name: 'Head view' }).click();
+    await page.locator('svg.head-view line').first().waitFor({ state: 'attached' });
     const headSvg = await image(page, 'svg');
     const lines = await page.locator('svg.head-view line').count();
     assert.equal((headSvg.match(/<line /g) ?? []).length, lines, 'the head view as drawn');
