@@ -18,8 +18,9 @@ export function webviewSection(figures: WebviewFigures[]): string {
       'origin), which the panel fetches. Each figure ends two animation frames after the work (so the paint is in); ' +
       'median (min–max).',
     '',
-    "| tokens | new result: message → matrix painted (Attention tab, the default view) | of which: its layer's file " +
-      "fetched | of which: render() | new result: message → grid's first paint (All heads) | message → every " +
+    '| tokens | new result: message → matrix painted (Attention tab, the default view) | of which: its ' +
+      "layer's file fetched | of which: render() | new result: message → grid's first paint (All heads) | " +
+      'message → every ' +
       'thumbnail drawn | message → head summaries | focus a token (Attention tab) | focus a token (All heads) | ' +
       'heatmap hover | head-view hover (driver) | head-view hover: handler |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',

@@ -11,7 +11,7 @@ export interface ValueNormsLayer {
   perHead: Float32Array;
   /** [T, T]: ‖Σ_h α^h_ij · f_h(x_j)‖. */
   summed: Float32Array;
-  /** [T]: ‖attention output_i‖ / (‖attention output_i‖ + ‖residual_i‖); empty when the residual stream was not read. */
+  /** [T]: ‖attention output_i‖ / (‖attention output_i‖ + ‖residual_i‖); empty when the residual was not read. */
   attentionShare: Float32Array;
   /** max |Σ_h Σ_j α^h_ij f_h(x_j) + b_O − the attention-block output read from the graph|. */
   maxAbsDiff: number;

@@ -31,7 +31,8 @@ export async function maskToken(
   const original = r.tokens[token];
   if (!original) throw new UserFacingError('No such token.');
   if (original.special) {
-    throw new UserFacingError(`“${original.label}” is a special token the tokenizer added: mask a token of the text.`);
+    const why = 'is a special token the tokenizer added: mask a token of the text.';
+    throw new UserFacingError(`“${original.label}” ${why}`);
   }
   const maskLabel = model.tokenizer!.labelOf(maskId);
   // The text with the token's characters replaced, so that its offsets stay those of the run for every other token.

@@ -16,7 +16,9 @@ export interface PositionTable {
   table: Float32Array;
   positions: number;
   dims: number;
-  /** Sinusoidal only: the layout it matches, max |table − formula| and the bound it was held to (int8: half a step). */
+  /**
+   * Sinusoidal only: the layout it matches, max |table − formula| and the bound it was held to (int8: half a step).
+   */
   sinusoid?: { layout: SinusoidLayout; maxAbsDiff: number; tolerance: number };
 }
 
@@ -36,8 +38,8 @@ export interface RotaryPositions {
   /** The model's score scale (usually 1/√headDim). */
   scale: number;
   /**
-   * max |scale · Σ_p |q_p||k_p| cos(θ_p Δ + φ_p) − scale · rope(q_i)·rope(k_j)| over the heads and every pair of the
-   * first `checkedTokens` tokens.
+   * max |scale · Σ_p |q_p||k_p| cos(θ_p Δ + φ_p) − scale · rope(q_i)·rope(k_j)| over the heads and every pair of
+   * the first `checkedTokens` tokens.
    */
   maxAbsDiff: number;
   checkedTokens: number;
@@ -164,8 +166,8 @@ export function rotaryAngles(invFreq: ArrayLike<number>, count: number): Float32
 }
 
 /**
- * score(i − j) of every query row i of q [T, d] with every key row j of k [S, d], the rows at positions 0 … T − 1 and
- * 0 … S − 1: the same formula as rotaryScore, with each row's pairs put in polar form once → [T, S].
+ * score(i − j) of every query row i of q [T, d] with every key row j of k [S, d], the rows at positions 0 … T − 1
+ * and 0 … S − 1: the same formula as rotaryScore, with each row's pairs put in polar form once → [T, S].
  */
 export function rotaryScoreMatrix(
   q: Float32Array,

@@ -54,7 +54,7 @@ const norm = (x: Float32Array, from: number, n: number) => {
 export interface ValueNorms {
   /** [heads, T, T]: ‖α^h_ij · f_h(x_j)‖ = α^h_ij · ‖f_h(x_j)‖. */
   perHead: Float32Array;
-  /** [T, T]: ‖Σ_h α^h_ij · f_h(x_j)‖, the vectors summed over heads before the norm (the paper's layer-level view). */
+  /** [T, T]: ‖Σ_h α^h_ij · f_h(x_j)‖, the vectors summed over heads before the norm (the paper's layer view). */
   summed: Float32Array;
   /** [T, hidden]: Σ_h Σ_j α^h_ij · f_h(x_j) + b_O, the block's output rebuilt from the pieces. */
   output: Float32Array;
