@@ -40,3 +40,14 @@ export const repeatedText = (name: string, tokens: number) => {
 
 export const sampleText = (name: string) =>
   name === 'gpt-nano-sort' ? '201102' : 'Once upon a time, there was a little girl named Lily.';
+
+/** transformers.js' own fill-mask pipeline on a model folder (fp32, WebAssembly): the reference for masked LMs. */
+export async function fillMaskPipeline(folder: string) {
+  const { startRuntime } = await import('../../src/worker/runtime');
+  const { tf } = await startRuntime(runtime);
+  return tf.pipeline('fill-mask', folder, {
+    dtype: 'fp32',
+    device: 'auto',
+    session_options: { executionProviders: ['wasm'] },
+  });
+}

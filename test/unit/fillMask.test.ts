@@ -3,19 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LoadedModel } from '../../src/worker/explainer';
 import { probabilitiesAt } from '../../src/common/predict/predictions';
-import { startRuntime } from '../../src/worker/runtime';
-import { runtime, spec } from '../support/models';
+import { fillMaskPipeline, runtime, spec } from '../support/models';
 
 const TEXTS = ['To be, or not to [MASK], that is the question.', 'My lord, the [MASK] is come.'];
 
 test('bert-mini-shakespeare-mlm: top-5 at [MASK] equal pipeline("fill-mask"), ids and scores within 1e-5', async () => {
   const model = await LoadedModel.load(spec('bert-mini-shakespeare-mlm', 'fp32'), runtime);
-  const { tf } = await startRuntime(runtime);
-  const fill = await tf.pipeline('fill-mask', model.spec.folder, {
-    dtype: 'fp32',
-    device: 'auto',
-    session_options: { executionProviders: ['wasm'] },
-  });
+  const fill = await fillMaskPipeline(model.spec.folder);
   try {
     for (const text of TEXTS) {
       const r = await model.explain(text, 64);

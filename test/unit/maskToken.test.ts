@@ -9,8 +9,7 @@ import { maskToken, NOT_MASKED_LM } from '../../src/worker/maskToken';
 import { probabilitiesAt } from '../../src/common/predict/predictions';
 import { maskedRow } from '../../src/common/predict/masked';
 import { attentionRow, headAttention } from '../../src/common/attention/layout';
-import { startRuntime } from '../../src/worker/runtime';
-import { runtime, spec } from '../support/models';
+import { fillMaskPipeline, runtime, spec } from '../support/models';
 
 const TEXT = 'To be, or not to be, that is the question.';
 /** Whole words, so that the text with [MASK] in their place tokenizes to the same ids with the mask there. */
@@ -18,12 +17,7 @@ const WORDS = ['not', 'question', 'be'];
 
 test('bert-mini-shakespeare-mlm: masking token i = fill-mask and explain on the text with [MASK] at i', async () => {
   const model = await LoadedModel.load(spec('bert-mini-shakespeare-mlm', 'fp32'), runtime);
-  const { tf } = await startRuntime(runtime);
-  const fill = await tf.pipeline('fill-mask', model.spec.folder, {
-    dtype: 'fp32',
-    device: 'auto',
-    session_options: { executionProviders: ['wasm'] },
-  });
+  const fill = await fillMaskPipeline(model.spec.folder);
   try {
     const r = await model.explain(TEXT, 64, 1);
     const { layers: L, heads: H } = r.model;
