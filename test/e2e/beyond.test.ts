@@ -5,16 +5,14 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { LoadedModel } from '../../src/worker/explainer';
 import type { AttentionResult } from '../../src/common/protocol';
-import { runtime, spec } from '../support/models';
 import { outputDir } from '../support/codeServer';
 import { chromiumPanel, openPanel } from '../support/webviewHarness';
+import { twoDecoders } from '../support/decoders';
 import { displayLabel } from '../../src/common/tokenLabel';
 import { headRoles, inductionScore, roleScores } from '../../src/common/attention/headRoles';
 import { headSummary } from '../../src/common/attention/aggregate';
 import { headAttention } from '../../src/common/attention/layout';
 import { flowRow } from '../../src/worker/flowRun';
-
-const SENTENCE = 'Once upon a time, there was a little girl named Lily.';
 
 describe('views beyond the weights in Chromium', { timeout: 180_000 }, () => {
   const panel = chromiumPanel();
@@ -24,10 +22,7 @@ describe('views beyond the weights in Chromium', { timeout: 180_000 }, () => {
   let rs: AttentionResult;
 
   before(async () => {
-    gpt2 = await LoadedModel.load(spec('gpt2-mini-shakespeare', 'fp32'), runtime);
-    r = await gpt2.explain(SENTENCE, 512, 5);
-    stories = await LoadedModel.load(spec('stories260K', 'fp32'), runtime);
-    rs = await stories.explain(SENTENCE, 512, 6);
+    ({ gpt2, r, stories, rs } = await twoDecoders());
   });
   after(async () => {
     await gpt2?.dispose();

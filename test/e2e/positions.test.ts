@@ -5,11 +5,11 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { LoadedModel } from '../../src/worker/explainer';
 import type { AttentionResult } from '../../src/common/protocol';
-import { repoRoot, runtime, spec } from '../support/models';
+import { repoRoot } from '../support/models';
 import { chromiumPanel, openPanel } from '../support/webviewHarness';
+import { twoDecoders } from '../support/decoders';
 import { rotaryScore } from '../../src/common/attention/positions';
 
-const SENTENCE = 'Once upon a time, there was a little girl named Lily.';
 const images = path.join(repoRoot, 'docs/images');
 
 describe('Positions tab in Chromium', { timeout: 180_000 }, () => {
@@ -20,10 +20,7 @@ describe('Positions tab in Chromium', { timeout: 180_000 }, () => {
   let rs: AttentionResult;
 
   before(async () => {
-    gpt2 = await LoadedModel.load(spec('gpt2-mini-shakespeare', 'fp32'), runtime);
-    r = await gpt2.explain(SENTENCE, 512, 5);
-    stories = await LoadedModel.load(spec('stories260K', 'fp32'), runtime);
-    rs = await stories.explain(SENTENCE, 512, 6);
+    ({ gpt2, r, stories, rs } = await twoDecoders());
   });
   after(async () => {
     await gpt2?.dispose();
