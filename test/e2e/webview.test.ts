@@ -222,6 +222,7 @@ describe('panel views in Chromium', { timeout: 180_000 }, () => {
       const page = await open(rb);
       await tab(page, 'Embeddings');
       const T = rb.tokens.length;
+      await page.locator('svg.pca circle').first().waitFor({ state: 'attached' }); // once the states' file is in
       assert.equal(await page.locator('svg.pca circle').count(), T);
       assert.equal(await page.locator('canvas.cosine').evaluate((c) => (c as HTMLCanvasElement).width), T);
       const before = await page.locator('svg.pca circle').evaluateAll((cs) => cs.map((c) => c.getAttribute('cx')));
