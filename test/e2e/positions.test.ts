@@ -5,12 +5,10 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { LoadedModel } from '../../src/worker/explainer';
 import type { AttentionResult } from '../../src/common/protocol';
-import { repoRoot } from '../support/models';
+import { outputDir } from '../support/codeServer';
 import { chromiumPanel, openPanel } from '../support/webviewHarness';
 import { twoDecoders } from '../support/decoders';
 import { rotaryScore } from '../../src/common/attention/positions';
-
-const images = path.join(repoRoot, 'docs/images');
 
 describe('Positions tab in Chromium', { timeout: 180_000 }, () => {
   const panel = chromiumPanel();
@@ -55,7 +53,7 @@ describe('Positions tab in Chromium', { timeout: 180_000 }, () => {
     for (const key of ['ArrowDown', 'ArrowRight', 'ArrowRight']) await page.keyboard.press(key);
     const readout = await page.locator('figure', { has: table }).locator('.readout').textContent();
     assert.equal(readout, `position 1 · dim 2: ${p.table[128 + 2].toFixed(4)}`);
-    await page.screenshot({ path: path.join(images, 'positions-learned.png') });
+    await page.screenshot({ path: path.join(outputDir, 'positions-learned.png') });
     await page.close();
   });
 
@@ -96,7 +94,7 @@ describe('Positions tab in Chromium', { timeout: 180_000 }, () => {
       (await page.locator('figure', { has: line }).locator('.readout').textContent()) ?? '',
       new RegExp(`^Δ = ${lily}: `),
     );
-    await page.screenshot({ path: path.join(images, 'positions-rotary.png') });
+    await page.screenshot({ path: path.join(outputDir, 'positions-rotary.png') });
     await page.close();
   });
 });

@@ -12,7 +12,8 @@ import type { AttentionResult, HostToWebview } from '../../src/common/protocol';
 import { headMatrix } from '../../src/common/attention/aggregate';
 import { attentionDifference, topPrediction, unalignedNote } from '../../src/common/attention/difference';
 import { displayLabel } from '../../src/common/tokenLabel';
-import { repoRoot, runtime, spec } from '../support/models';
+import { runtime, spec } from '../support/models';
+import { outputDir } from '../support/codeServer';
 import { chromiumPanel, openPanel, resultMessage, sendToPanel } from '../support/webviewHarness';
 
 const LAYER = 1;
@@ -81,7 +82,7 @@ describe('Compare tab in Chromium', { timeout: 180_000 }, () => {
     }
     const teaching = page.locator('section > .help', { hasText: 'A difference of attention is not a difference' });
     assert.equal(await teaching.count(), 1, 'the teaching sentence above the maps');
-    await page.screenshot({ path: path.join(repoRoot, 'docs/images/compare.png') });
+    await page.screenshot({ path: path.join(outputDir, 'compare.png') });
     await page.close();
   });
 
