@@ -1,6 +1,6 @@
 /**
  * One inference configuration, run in its own process (WASM's thread count is fixed per process):
- *   tsx bench/inference.ts <wasm|native> <threads> <runs> <plain|full> <model folder>...
+ *   tsx bench/inference.ts <wasm|native> <threads> <runs> <plain|full|beyond> <model folder>...
  * prints one JSON line per model, precision and length: the plain graph's session run, and with
  * `full` also the graph as the extension runs it (attention and hidden states as extra outputs) and
  * the from-scratch recomputation of one layer (all its heads) and, up to 128 tokens, of every layer.
@@ -32,7 +32,7 @@ const [kind, threadsArg, runsArg, mode, ...folders] = process.argv.slice(2) as [
   'wasm' | 'native',
   string,
   string,
-  'plain' | 'full',
+  'plain' | 'full' | 'beyond',
   ...string[],
 ];
 const threads = Number(threadsArg);
@@ -151,6 +151,43 @@ async function gemmProbe(rt: Runtime, opts: object): Promise<Record<string, unkn
   return { probe: 'matmul', runtime: kind, threads, shape: [m, k, n], gflop: (2 * m * k * n) / 1e9, ms };
 }
 
+/** The plain graph's session run and, with `full`, the graph with the attention and hidden states as outputs. */
+async function timeSessions(
+  rt: Runtime,
+  opts: object,
+  file: string,
+  lengths: number[],
+  lines: Map<number, Record<string, unknown>>,
+  ids: (T: number) => number[],
+  cache: { heads: number; headDim: number },
+): Promise<void> {
+  const bytes = new Uint8Array(readFileSync(file));
+  const plain = await rt.InferenceSession.create(bytes, opts);
+  const graph = mode === 'full' ? parseModel(bytes) : undefined;
+  const extended = graph
+    ? await rt.InferenceSession.create(exposeTaps(graph, findModelTaps(graph)).bytes, opts)
+    : undefined;
+  for (const T of lengths) {
+    const line = lines.get(T)!;
+    const fp = feeds(rt, plain, ids(T), cache);
+    const t0 = performance.now();
+    await plain.run(fp);
+    // The extended graph is not timed where one plain run takes over 3 s (GPT-2/BERT-size fp32 at 512 tokens
+    // on one WASM thread): the bench must stay under 15 minutes; the overhead is measured at shorter lengths.
+    if (extended && performance.now() - t0 <= 3000) {
+      const fe = feeds(rt, extended, ids(T), cache);
+      [line.plainMs, line.withOutputsMs] = await timeSideBySide(
+        () => plain.run(fp),
+        () => extended.run(fe),
+      );
+    } else {
+      [line.plainMs] = await timeSideBySide(() => plain.run(fp));
+    }
+  }
+  await plain.release();
+  await extended?.release();
+}
+
 async function main() {
   const { rt, opts } = await runtime();
   if (kind === 'wasm') await warmUp(rt, opts, folders[0]);
@@ -179,32 +216,9 @@ async function main() {
         ]),
       );
       const ids = (T: number) => Array.from({ length: T }, (_, i) => (i * 7919 + 11) % Math.min(vocab, 3000));
-      const bytes = new Uint8Array(readFileSync(file));
-      const plain = await rt.InferenceSession.create(bytes, opts);
-      const graph = mode === 'full' ? parseModel(bytes) : undefined;
-      const extended = graph
-        ? await rt.InferenceSession.create(exposeTaps(graph, findModelTaps(graph)).bytes, opts)
-        : undefined;
-      for (const T of lengths) {
-        const line = lines.get(T)!;
-        const fp = feeds(rt, plain, ids(T), { heads: kvHeads, headDim });
-        const t0 = performance.now();
-        await plain.run(fp);
-        // The extended graph is not timed where one plain run takes over 3 s (GPT-2/BERT-size fp32 at 512 tokens
-        // on one WASM thread): the bench must stay under 15 minutes; the overhead is measured at shorter lengths.
-        if (extended && performance.now() - t0 <= 3000) {
-          const fe = feeds(rt, extended, ids(T), { heads: kvHeads, headDim });
-          [line.plainMs, line.withOutputsMs] = await timeSideBySide(
-            () => plain.run(fp),
-            () => extended.run(fe),
-          );
-        } else {
-          [line.plainMs] = await timeSideBySide(() => plain.run(fp));
-        }
-      }
-      await plain.release();
-      await extended?.release();
-      if (mode === 'full' && kind === 'wasm') {
+      // `beyond`: only the views of issue #14 (value norms, logit lens, flow), without the session timings.
+      if (mode !== 'beyond') await timeSessions(rt, opts, file, lengths, lines, ids, { heads: kvHeads, headDim });
+      if (mode !== 'plain' && kind === 'wasm') {
         const model = await LoadedModel.load(spec, { wasmDir, threads, runtime: kind, nativeDir: repoRoot });
         for (const T of lengths) {
           const r = await model.explain(repeatedText(name, T * 2), T, T);

@@ -19,7 +19,8 @@ import { CodeServer, launchBrowser, remote, startCodeServer, workbenchUrl } from
 import { repeatedText, repoRoot } from '../test/support/models';
 import { panelFrame } from '../test/support/workbench';
 import { syntheticModel } from './syntheticModels';
-import { WaitFigure, waitFigures, WaitRun, waitSection, withWaitSection } from './waitReport';
+import { WAIT_HEADING, WaitFigure, waitFigures, WaitRun, waitSection } from './waitReport';
+import { writeSection } from './docSection';
 
 /** The extension's timeline lines in its output channel's log files under `root`, oldest first. */
 function timelines(root: string): Timeline[] {
@@ -188,8 +189,7 @@ if (require.main === module) {
       if (process.env.BENCH_WAIT_WRITE) {
         const date = new Date().toISOString().slice(0, 16).replace(':', '');
         writeFileSync(path.join(repoRoot, 'bench/results', `wait-${date}.json`), JSON.stringify(b, null, 2) + '\n');
-        const doc = path.join(repoRoot, 'docs/PERFORMANCE.md');
-        writeFileSync(doc, withWaitSection(readFileSync(doc, 'utf8'), waitSectionOf(b)));
+        writeSection(WAIT_HEADING, waitSectionOf(b));
       }
       process.exit(0);
     },

@@ -108,12 +108,3 @@ export function waitSection(model: string, figures: WaitFigure[], how: string): 
     `| target (issue 15) | ${figures.map(verdict).join(' | ')} |`,
   ].join('\n');
 }
-
-/** `doc` with its section under WAIT_HEADING replaced by `section` (appended when it has none). */
-export function withWaitSection(doc: string, section: string): string {
-  const parts = doc.split(/^(?=## )/m);
-  const at = parts.findIndex((p) => p.startsWith(WAIT_HEADING));
-  if (at < 0) return `${doc.trimEnd()}\n\n${section}\n`;
-  parts[at] = `${section}\n\n`;
-  return parts.join('').trimEnd() + '\n';
-}

@@ -11,6 +11,9 @@ import { UnsupportedModelError } from '../common/errors';
 import { literalValue } from './graph/scale';
 import { normSource } from './graph/residual';
 import { dotRows, erf } from '../common/attention/ops';
+import { dynamicQuantizeLinear } from '../common/attention/quantized';
+import { weightMatrix } from './layerWeights';
+import { bnb4Columns, nbitsColumns } from './nbitsWeights';
 
 /** A value inside the head: [rows, cols] row-major; a constant may be a scalar or a vector (rows = 1). */
 interface Value {
@@ -22,7 +25,8 @@ interface Value {
 interface Step {
   op: string;
   inputs: string[];
-  output: string;
+  /** Every output (DynamicQuantizeLinear has three: values, scale, zero point). */
+  outputs: string[];
   /** epsilon, alpha, axis... */
   attrs: Record<string, number>;
 }
@@ -63,6 +67,12 @@ const SUPPORTED = new Set([
   'LayerNormalization',
   'SimplifiedLayerNormalization',
   'Transpose',
+  // int8 heads (onnxruntime's quantize_dynamic): emulated exactly, as the from-scratch attention does.
+  'DynamicQuantizeLinear',
+  'MatMulInteger',
+  // 4-bit heads (q4, bnb4): the weight dequantized as ONNX Runtime does.
+  'MatMulNBits',
+  'MatMulBnb4',
 ]);
 
 /** The head between `finalHidden` (or the final norm's input) and the graph's logits; refuses with the reason. */
@@ -98,7 +108,11 @@ function stepOf(index: GraphIndex, n: OnnxNode, down: Set<string>, constants: Ma
   const inputs =
     n.opType === 'Reshape' || n.opType === 'Squeeze' || n.opType === 'Unsqueeze'
       ? [n.inputs[0]]
-      : n.inputs.filter(Boolean);
+      : n.opType === 'MatMulNBits' || n.opType === 'MatMulBnb4'
+        ? [n.inputs[0], packedWeight(index, n, constants)]
+        : n.opType === 'MatMulInteger'
+          ? [n.inputs[0], n.inputs[2], centredWeight(index, n, constants)]
+          : n.inputs.filter(Boolean);
   for (const i of inputs) {
     if (down.has(i) || constants.has(i)) continue;
     const value = constantOf(index, i);
@@ -111,7 +125,29 @@ function stepOf(index: GraphIndex, n: OnnxNode, down: Set<string>, constants: Ma
   const perm = n.attributes.get('perm')?.ints;
   if (n.opType === 'Transpose' && down.has(n.inputs[0]) && perm && perm.at(-1) !== perm.length - 1)
     throw new UnsupportedModelError('the output head transposes the stream');
-  return { op: n.opType, inputs, output: n.outputs[0], attrs };
+  return { op: n.opType, inputs, outputs: n.outputs, attrs };
+}
+
+/** MatMulInteger's weight minus its zero point (per column or one), folded once: small integers, exact. */
+function centredWeight(index: GraphIndex, n: OnnxNode, constants: Map<string, Value>): string {
+  const [, b, aZero, bZero] = n.inputs;
+  const w = constantOf(index, b);
+  const zero = bZero ? constantOf(index, bZero) : { data: new Float32Array([0]), rows: 1, cols: 1 };
+  if (!w || !zero || !aZero) throw new UnsupportedModelError(`the output head's ${n.name} has no constant weight`);
+  const key = `${b} − zero point`;
+  const data = w.data.map((q, i) => q - zero.data[zero.data.length === 1 ? 0 : i % w.cols]);
+  constants.set(key, { data, rows: w.rows, cols: w.cols });
+  return key;
+}
+
+/** A 4-bit weight, dequantized by column [N, K] and kept as such (the matmul reads weights by column). */
+function packedWeight(index: GraphIndex, n: OnnxNode, constants: Map<string, Value>): string {
+  const w = n.opType === 'MatMulNBits' ? nbitsColumns(index, n) : bnb4Columns(index, n);
+  if (w.bias) throw new UnsupportedModelError(`the output head's ${n.name} has a bias input`);
+  const value = { data: w.wT, rows: w.K, cols: w.N };
+  byColumn.set(value, w.wT); // W [K, N] is only ever read by column
+  constants.set(n.inputs[1], value);
+  return n.inputs[1];
 }
 
 /** A constant as [rows, cols] (a matrix), a vector or a scalar; a Transpose of a constant matrix is folded. */
@@ -120,6 +156,10 @@ function constantOf(index: GraphIndex, name: string): Value | undefined {
   if (p?.opType === 'Transpose') {
     const m = constantOf(index, p.inputs[0]);
     return m && transposed(m);
+  }
+  if (p?.opType === 'DequantizeLinear') {
+    const w = weightMatrix(index, name, false); // (q − zero point) · scale, per tensor, channel or block
+    return { data: w.data, rows: w.shape[0], cols: w.shape[1] };
   }
   const data = literalValue(index, name);
   if (!data) return undefined;
@@ -132,19 +172,27 @@ function constantOf(index: GraphIndex, name: string): Value | undefined {
 export function runLens(p: LensProgram, stream: Float32Array, T: number): Float32Array {
   const values = new Map<string, Value>(p.constants);
   values.set(p.input, { data: stream, rows: T, cols: stream.length / T });
-  for (const s of p.steps)
-    values.set(
-      s.output,
-      evaluate(
-        s,
-        s.inputs.map((i) => values.get(i)!),
-      ),
-    );
+  for (const s of p.steps) {
+    const args = s.inputs.map((i) => values.get(i)!);
+    if (s.op === 'DynamicQuantizeLinear') {
+      // One scale and zero point for the whole [T, hidden] tensor, as the graph quantizes it.
+      const q = dynamicQuantizeLinear(args[0].data);
+      const scalar = (x: number) => ({ data: new Float32Array([x]), rows: 1, cols: 1 });
+      const out = [{ ...args[0], data: Float32Array.from(q.values) }, scalar(q.scale), scalar(q.zeroPoint)];
+      s.outputs.forEach((o, i) => values.set(o, out[i]));
+    } else values.set(s.outputs[0], evaluate(s, args));
+  }
   return values.get(p.logits)!.data;
 }
 
 function evaluate(s: Step, [a, b, c]: Value[]): Value {
   if (LAYOUT.has(s.op) || s.op === 'Transpose') return a;
+  if (s.op === 'MatMulInteger') {
+    // Σ_k (a_ik − a_zp)(w_kj − w_zp_j): the integer sums are exact in float64; Cast rounds them to float32.
+    const zero = b.data[0];
+    return matmul({ ...a, data: a.data.map((q) => q - zero) }, c); // [T, K]·[K, N] → [T, N]
+  }
+  if (s.op === 'MatMulNBits' || s.op === 'MatMulBnb4') return matmul(a, b);
   const unary = UNARY[s.op];
   if (unary) return { ...a, data: a.data.map(unary) };
   const binary = BINARY[s.op];

@@ -1,6 +1,6 @@
 /**
  * The tokens one head's output most promotes at one position (common/attention/promoted.ts), through the model's own
- * output head, checked against the graph's logits first as the logit lens is (int8 heads are refused the same way).
+ * output head, checked against the graph's logits first as the logit lens is.
  */
 import { attentionRow } from '../common/attention/layout';
 import { headOutputAt, topPromoted } from '../common/attention/promoted';

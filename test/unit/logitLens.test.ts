@@ -5,7 +5,11 @@ import { topK } from '../../src/common/attention/logitLens';
 import { runLens, LensProgram } from '../../src/worker/lensProgram';
 import { LoadedModel } from '../../src/worker/explainer';
 import type { AttentionResult } from '../../src/common/protocol';
-import { runtime, sampleText, spec } from '../support/models';
+import { rmSync } from 'node:fs';
+import { PRECISIONS, runtime, sampleText, spec } from '../support/models';
+import { derivedFolder, sharedGraph } from '../support/derivedModels';
+import { toBnb4, toNBits } from '../support/transforms';
+import { onnxFile } from '../../src/node/catalog';
 
 test('top k by hand: ids largest first, softmax probabilities over the whole row', () => {
   const t = topK([0, Math.log(3), Math.log(2), Math.log(4)], 2); // softmax: 1/10, 3/10, 2/10, 4/10
@@ -19,8 +23,8 @@ test('a copied head by hand: LayerNorm then the unembedding', () => {
     includesFinalNorm: true,
     logits: 'logits',
     steps: [
-      { op: 'LayerNormalization', inputs: ['x', 'g', 'b'], output: 'n', attrs: { epsilon: 0 } },
-      { op: 'MatMul', inputs: ['n', 'W'], output: 'logits', attrs: {} },
+      { op: 'LayerNormalization', inputs: ['x', 'g', 'b'], outputs: ['n'], attrs: { epsilon: 0 } },
+      { op: 'MatMul', inputs: ['n', 'W'], outputs: ['logits'], attrs: {} },
     ],
     constants: new Map([
       ['g', { data: Float32Array.from([1, 2]), rows: 1, cols: 2 }],
@@ -32,21 +36,60 @@ test('a copied head by hand: LayerNorm then the unembedding', () => {
   assert.deepEqual([...runLens(program, Float32Array.from([1, 3]), 1)], [-1, 3, -5]);
 });
 
+test('an int8 head by hand: DynamicQuantizeLinear, MatMulInteger, Cast and the two scales', () => {
+  const program: LensProgram = {
+    input: 'x',
+    includesFinalNorm: false,
+    logits: 'logits',
+    steps: [
+      { op: 'DynamicQuantizeLinear', inputs: ['x'], outputs: ['q', 'qs', 'qz'], attrs: {} },
+      { op: 'MatMulInteger', inputs: ['q', 'qz', 'W − zero point'], outputs: ['i'], attrs: {} },
+      { op: 'Cast', inputs: ['i'], outputs: ['f'], attrs: {} },
+      { op: 'Mul', inputs: ['qs', 'ws'], outputs: ['s'], attrs: {} },
+      { op: 'Mul', inputs: ['f', 's'], outputs: ['logits'], attrs: {} },
+    ],
+    constants: new Map([
+      ['W − zero point', { data: Float32Array.from([1, -1, 2, 3]), rows: 2, cols: 2 }],
+      ['ws', { data: Float32Array.from([0.5]), rows: 1, cols: 1 }],
+    ]),
+  };
+  // x = [−1, 1.55]: scale = 2.55 / 255 = 0.01, zero point = 100, q = [0, 255] → centred [−100, 155];
+  // [−100, 155]·[[1, −1], [2, 3]] = [210, 565], × 0.01 × 0.5.
+  const y = runLens(program, Float32Array.from([-1, 1.55]), 1);
+  assert.ok(Math.abs(y[0] - 1.05) < 1e-6 && Math.abs(y[1] - 2.825) < 1e-6, `${[...y]}`);
+});
+
 const CASES = [
   ['gpt2-mini-shakespeare', sampleText('gpt2-mini-shakespeare')],
   ['stories260K', sampleText('stories260K')],
   ['bert-mini-shakespeare-mlm', 'To be or not to [MASK], that is the question.'],
 ] as const;
 
-for (const [name, text] of CASES) {
-  describe(`logit lens: ${name}`, () => {
+/** Each dtype's head evaluated as its graph does: int8 (the default) emulated exactly, 4-bit weights dequantized. */
+const FOLDERS = [
+  ...CASES.flatMap(([name, text]) => PRECISIONS.map((dtype) => ({ name, text, dtype }))),
+  ...(['q4', 'bnb4'] as const).map((dtype) => ({
+    name: 'gpt2-mini-shakespeare',
+    text: sampleText('gpt2-mini-shakespeare'),
+    dtype,
+    derive: (g: Uint8Array) => (dtype === 'q4' ? toNBits(g, 4, 16) : toBnb4(g, 64)),
+  })),
+];
+
+for (const { name, text, dtype, ...f } of FOLDERS) {
+  describe(`logit lens: ${name}, ${dtype}`, () => {
     let m: LoadedModel;
     let r: AttentionResult;
+    let derived: string | undefined;
     before(async () => {
-      m = await LoadedModel.load(spec(name, 'fp32'), runtime);
+      if ('derive' in f) derived = derivedFolder(name, { [onnxFile(dtype)]: f.derive(sharedGraph(name)) });
+      m = await LoadedModel.load({ ...spec(name, dtype), ...(derived && { folder: derived }) }, runtime);
       r = await m.explain(text, 512, 4);
     });
-    after(() => m?.dispose());
+    after(async () => {
+      await m?.dispose();
+      if (derived) rmSync(derived, { recursive: true });
+    });
 
     test('the head read from the graph reproduces the graph’s logits at every position within 1e-4', () => {
       const last = m.logitLens(4, r.model.layers);
