@@ -14,6 +14,7 @@ import { dotRows, erf } from '../common/attention/ops';
 import { dynamicQuantizeLinear } from '../common/attention/quantized';
 import { weightMatrix } from './layerWeights';
 import { bnb4Columns, nbitsColumns } from './nbitsWeights';
+import { Branch } from './fused/branch';
 
 /** A value inside the head: [rows, cols] row-major; a constant may be a scalar or a vector (rows = 1). */
 interface Value {
@@ -39,6 +40,8 @@ export interface LensProgram {
   logits: string;
   steps: Step[];
   constants: Map<string, Value>;
+  /** Nodes to add to the graph so that `input` exists (a fused final norm's sum; NodeProto bytes). */
+  extraNodes?: Uint8Array[];
 }
 
 const LAYOUT = new Set(['Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Cast', 'Flatten']);
@@ -87,9 +90,11 @@ export function lensProgram(
   // Post-norm models feed each layer the output of a norm (the stream states already normalised);
   // pre-norm ones the residual sum itself, which the final norm normalises before the head.
   const includesFinalNorm = !!lastLayerInput && normSource(index, lastLayerInput) === undefined;
-  const input = includesFinalNorm ? normSource(index, finalHidden) : finalHidden;
+  const skip = includesFinalNorm && !normSource(index, finalHidden) ? skipNormSum(index, finalHidden) : undefined;
+  const input = skip?.input ?? (includesFinalNorm ? normSource(index, finalHidden) : finalHidden);
   if (!input) throw new UnsupportedModelError('the final norm in front of the output head could not be read');
-  const down = new Set<string>([input]);
+  // A fused Skip norm is evaluated as its plain norm on the sum tapped beside it; the head goes on from its output.
+  const down = new Set<string>([skip ? finalHidden : input]);
   for (const n of index.graph.nodes) if (n.inputs.some((i) => down.has(i))) n.outputs.forEach((o) => down.add(o));
   if (!down.has(logits)) throw new UnsupportedModelError(`the logits are not computed from ${input}`);
   const up = new Set<string>([logits]);
@@ -98,12 +103,40 @@ export function lensProgram(
   const nodes = index.graph.nodes.filter(
     (n) => n.inputs.some((i) => down.has(i)) && n.outputs.some((o) => down.has(o) && up.has(o)),
   );
+  const constants = new Map<string, Value>(skip?.constants);
+  const steps = [...(skip ? [skip.step] : []), ...nodes.map((n) => stepOf(index, n, down, constants))];
+  return { input, includesFinalNorm, logits, steps, constants, extraNodes: skip?.nodes };
+}
+
+/**
+ * A final Skip(Simplified)LayerNormalization that does not output its sum (optional output 3): the sum
+ * skip + input (+ bias) computed by added Add nodes, and the norm as a step on it.
+ */
+function skipNormSum(index: GraphIndex, normalised: string) {
+  const n = index.producer.get(normalised);
+  if (!n || !/^Skip(Simplified)?LayerNormalization$/.test(n.opType) || n.outputs[0] !== normalised) return undefined;
+  const [x, skip, gamma, beta, bias] =
+    n.opType === 'SkipLayerNormalization' ? n.inputs : [...n.inputs.slice(0, 3), '', n.inputs[3]];
+  const b = new Branch('attention_lens/lens');
+  const sum = bias ? b.op('Add', [b.op('Add', [x, skip]), bias]) : b.op('Add', [x, skip]);
   const constants = new Map<string, Value>();
-  const steps = nodes.map((n) => stepOf(index, n, down, constants));
-  return { input, includesFinalNorm, logits, steps, constants };
+  for (const c of [gamma, beta].filter(Boolean)) {
+    const v = constantOf(index, c);
+    if (!v) throw new UnsupportedModelError(`the final norm's ${c} is not a constant`);
+    constants.set(c, v);
+  }
+  const op = n.opType === 'SkipLayerNormalization' ? 'LayerNormalization' : 'SimplifiedLayerNormalization';
+  const epsilon = n.attributes.get('epsilon')?.f ?? 1e-12;
+  const step: Step = { op, inputs: [sum, gamma, ...(beta ? [beta] : [])], outputs: [normalised], attrs: { epsilon } };
+  return { input: sum, step, constants, nodes: b.nodes };
 }
 
 function stepOf(index: GraphIndex, n: OnnxNode, down: Set<string>, constants: Map<string, Value>): Step {
+  if (n.opType === 'Gather' && down.has(n.inputs[0]))
+    throw new UnsupportedModelError(
+      `the graph's logits are computed from one position (${n.name} picks it): a classifier's head, not a ` +
+        'prediction at each token',
+    );
   if (!SUPPORTED.has(n.opType)) throw new UnsupportedModelError(`the output head uses ${n.opType} (${n.name})`);
   const inputs =
     n.opType === 'Reshape' || n.opType === 'Squeeze' || n.opType === 'Unsqueeze'
@@ -268,6 +301,7 @@ export function lensOf(model: OnnxModel, taps: ModelTaps): LensProgram | Error {
     const t = taps.taps;
     const lens = lensProgram(new GraphIndex(model.graph), t.finalHidden, t.layers.at(-1)?.hiddenIn);
     t.lensInput = lens.input;
+    if (lens.extraNodes) t.extraNodes = [...(t.extraNodes ?? []), ...lens.extraNodes];
     return lens;
   } catch (e) {
     return e instanceof Error ? e : new UnsupportedModelError(String(e));

@@ -68,14 +68,14 @@ export async function readModelGraph(
   const index = new GraphIndex(original.graph);
   const plan = planFeeds(graphValueInfo(original.graph).inputs, index);
   let weights: PendingLayerWeights[] | Error;
-  let outputs: Projection[] | Error = new UnsupportedModelError('fused attention operators hide the output projection');
+  let outputs: Projection[] | Error;
   try {
     // Fused attention operators (fused/weights.ts) take their projections as inputs; there is no Softmax.
     const fused = fusedLayerWeights(original, heads);
     const inner = fused ? undefined : layerGraph(original);
     // Without a head count from config.json, the heads are split once a run shows them.
     weights = fused ?? inner!.softmaxes.map((s) => layerWeights(inner!.index, s, heads));
-    if (inner) outputs = outputProjections(inner.index, names.innerNames);
+    outputs = outputProjections(inner?.index ?? index, names.innerNames);
   } catch (e) {
     // Inference still works; only the from-scratch view cannot, and says why when asked.
     weights = e instanceof Error ? e : new UnsupportedModelError(String(e));

@@ -61,13 +61,17 @@ test('an int8 head by hand: DynamicQuantizeLinear, MatMulInteger, Cast and the t
 
 const CASES = [
   ['gpt2-mini-shakespeare', sampleText('gpt2-mini-shakespeare')],
+  // genai's builder: GroupQueryAttention, and a final SkipLayerNormalization that does not output its sum.
+  ['third-party/genai-tiny-qwen-gqa', sampleText('third-party/genai-tiny-qwen-gqa')],
   ['stories260K', sampleText('stories260K')],
   ['bert-mini-shakespeare-mlm', 'To be or not to [MASK], that is the question.'],
 ] as const;
 
 /** Each dtype's head evaluated as its graph does: int8 (the default) emulated exactly, 4-bit weights dequantized. */
 const FOLDERS = [
-  ...CASES.flatMap(([name, text]) => PRECISIONS.map((dtype) => ({ name, text, dtype }))),
+  ...CASES.flatMap(([name, text]) =>
+    (name.startsWith('third-party/') ? (['fp32'] as const) : PRECISIONS).map((dtype) => ({ name, text, dtype })),
+  ),
   ...(['q4', 'bnb4'] as const).map((dtype) => ({
     name: 'gpt2-mini-shakespeare',
     text: sampleText('gpt2-mini-shakespeare'),
@@ -121,6 +125,16 @@ test('a model without an output head says so', async () => {
   try {
     await m.explain('To be or not to be', 512, 1);
     assert.throws(() => m.logitLens(1, 0), /logit lens is unavailable for this model: the graph has no logits output/);
+  } finally {
+    await m.dispose();
+  }
+});
+
+test('a sequence classifier’s logits (one position picked) are not read as a prediction per token', async () => {
+  const m = await LoadedModel.load(spec('third-party/optimum-tiny-distilbert-sst2', 'fp32'), runtime);
+  try {
+    await m.explain('To be or not to be', 512, 1);
+    assert.throws(() => m.logitLens(1, 0), /computed from one position \(.*\): a classifier's head/);
   } finally {
     await m.dispose();
   }

@@ -41,9 +41,11 @@ describe('value norms on 2 tokens and 2 heads (d = 1, hidden 2), by hand', () =>
 });
 
 const MODELS = ['bert-mini-shakespeare', 'distilbert-mini-shakespeare', 'gpt2-mini-shakespeare', 'stories260K'];
+/** Other exporters' graphs: ONNX Runtime's fused BERT (SkipLayerNormalization), genai's GroupQueryAttention. */
+const THIRD_PARTY = ['third-party/ort-bert-toy', 'third-party/genai-tiny-qwen-gqa'];
 
-for (const name of MODELS) {
-  for (const precision of PRECISIONS) {
+for (const name of [...MODELS, ...THIRD_PARTY]) {
+  for (const precision of name.startsWith('third-party/') ? (['fp32'] as const) : PRECISIONS) {
     describe(`value norms: ${name} ${precision}`, () => {
       let m: LoadedModel;
       let r: AttentionResult;

@@ -6,6 +6,7 @@ import { OnnxModel, OnnxNode } from '../onnxModel';
 import { GraphIndex, GraphTaps, LayerTaps, projectionInput, isProjection } from '../graphTaps';
 import { finalState, residualOf } from '../graph/residual';
 import { fusedBranches } from './index';
+import { blockOutputFrom } from '../graph/attentionOutput';
 
 /** The tensor a fused node's Q projection reads: its own input (packed QKV), or the input of the MatMul above it. */
 function attentionInputOf(index: GraphIndex, n: OnnxNode): string {
@@ -21,11 +22,14 @@ export function fusedGraphTaps(model: OnnxModel): GraphTaps | undefined {
   const index = new GraphIndex(model.graph);
   const layers = fused.layers.map((l): LayerTaps => {
     const attentionInput = attentionInputOf(index, l.node);
+    const attentionOutput = blockOutputFrom(index, l.node.outputs[0]);
     return {
       attention: l.probabilities,
       attentionInput,
       hiddenIn: residualOf(index, attentionInput),
       runtimeScales: [],
+      // What the layer adds to the stream: below the node's merged heads and the output projection.
+      ...(attentionOutput && { attentionOutput }),
       fusedCheck: { maxAbsDiff: l.maxAbsDiff, maxAbsOutput: l.maxAbsOutput, fp16: l.fp16 },
     };
   });

@@ -13,14 +13,20 @@ const SHAPE_ONLY = new Set(['Shape', 'Size']);
 
 export function attentionBlockOutput(index: GraphIndex, softmax: OnnxNode): string | undefined {
   const pv = probabilitiesTimesValues(index, softmax);
-  if (!pv) return undefined;
-  const reached = new Set<string>([pv.outputs[0]]);
-  const queue = [pv.outputs[0]];
+  return pv && blockOutputFrom(index, pv.outputs[0]);
+}
+
+/** The same from the heads' merged output (a fused attention node's output 0, or probabilities·values). */
+export function blockOutputFrom(index: GraphIndex, start: string): string | undefined {
+  const reached = new Set<string>([start]);
+  const queue = [start];
   while (queue.length > 0 && reached.size < 48) {
     const t = queue.shift()!;
     for (const n of index.consumers.get(t) ?? []) {
       if (SHAPE_ONLY.has(n.opType)) continue;
-      if (n.opType === 'Add' && n.inputs.length === 2) {
+      // ONNX Runtime's fused Skip norms sum their input 0 and 1 (the residual) before they normalise.
+      const skip = /^Skip(Simplified)?LayerNormalization$/.test(n.opType);
+      if ((n.opType === 'Add' && n.inputs.length === 2) || skip) {
         const other = n.inputs[0] === t ? n.inputs[1] : n.inputs[0];
         // A bias (constant) continues the block; a computed tensor from outside it is the residual.
         if (!index.isConstant(other) && !reached.has(other)) return t;
