@@ -28,3 +28,8 @@ export const PIECE_FLOATS = 4 * 2 ** 20;
  * requests through the webview's resource loader (see tensorPieces).
  */
 export const HEAD_PIECE_FLOATS = 2 ** 16;
+
+/** The induction probe (common/inductionProbe.ts): random tokens per copy, and its seeds. */
+export const MIN_PROBE_LENGTH = 2;
+export const MAX_PROBE_LENGTH = 256;
+export const MAX_PROBE_SEED = 999_999;

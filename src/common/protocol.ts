@@ -17,6 +17,8 @@ import type { Timeline } from './timeline';
 import { FLOW_WEIGHTINGS } from './beyondResults';
 import type { Generation, MaskedToken, Seq2SeqResult } from './resultParts';
 import type { FlowRow, LogitLensLayer, PromotedTokens, ValueNormsLayer } from './beyondResults';
+import type { InductionProbe } from './inductionProbe';
+import { MAX_PROBE_LENGTH, MAX_PROBE_SEED, MIN_PROBE_LENGTH } from './limits';
 
 /**
  * A model's ONNX file variant, named and valued as transformers.js' `dtype` option, with the suffix of
@@ -108,6 +110,8 @@ export interface AttentionResult {
   predictionsNote?: string;
   /** Set by Continue Selection: the tokens after `generation.promptTokens` were written by the model. */
   generation?: Generation;
+  /** Set by the induction probe: the tokens are random ones written twice (common/inductionProbe.ts). */
+  induction?: InductionProbe;
 }
 
 /** The arrays of a result: the worker keeps them and the panel loads them from `tensorFiles`. */
@@ -231,6 +235,11 @@ export type WorkerMethods = {
     };
     result: HostResult;
   };
+  /** The induction probe: `length` random tokens drawn with `seed`, written twice (worker/inductionRun.ts). */
+  induction: {
+    params: { model: ModelSpec; seed: number; length: number; maxTokens: number; tensorDir: string; keep?: number };
+    result: HostResult;
+  };
   /** One row of a kept run's attention, [T], for the editor's hover and tint. */
   row: { params: RowQuery; result: Float32Array };
   /** One layer recomputed from the model's weights. */
@@ -276,6 +285,8 @@ const WEBVIEW_NOTICES = {
   ready: object({}),
   selection: object({ selection: viewSelection }),
   revealToken: object({ token: index }),
+  /** Run the induction probe (the All heads tab's button). */
+  inductionProbe: object({ seed: int(0, MAX_PROBE_SEED), length: int(MIN_PROBE_LENGTH, MAX_PROBE_LENGTH) }),
 };
 
 /** Questions the webview asks the host, each answered by a reply with its id. */

@@ -113,8 +113,16 @@ export class EngineClient {
     return this.startRun('generate', { ...params, tensorDir: this.tensorDir }, onProgress);
   }
 
+  /** The induction probe (random tokens written twice); cancels whatever explain was still running. */
+  induction(
+    params: Omit<WorkerMethods['induction']['params'], 'tensorDir'>,
+    onProgress?: (m: string) => void,
+  ): { id: number; result: Promise<HostResult> } {
+    return this.startRun('induction', { ...params, tensorDir: this.tensorDir }, onProgress);
+  }
+
   /** A run the panel will show: a newer one cancels it. */
-  private startRun<K extends 'explain' | 'generate'>(
+  private startRun<K extends 'explain' | 'generate' | 'induction'>(
     method: K,
     params: WorkerMethods[K]['params'],
     onProgress?: (m: string) => void,
@@ -133,7 +141,11 @@ export class EngineClient {
     run.result.then(
       // Only an explain is run again after a release (a generation is not: sampling, and its token count).
       (r) => {
-        const stale = this.recall.delivered(r, method === 'explain' ? params : undefined, generation);
+        const stale = this.recall.delivered(
+          r,
+          method === 'explain' && 'text' in params ? params : undefined,
+          generation,
+        );
         // The other side of a comparison on another model: its ended worker's files stay until the next run.
         if (method === 'explain' && 'keepFiles' in params && params.keepFiles) this.orphaned.push(...stale);
         else void removeFiles(stale);

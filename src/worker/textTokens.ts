@@ -31,6 +31,8 @@ export class TextTokens {
     private readonly idToToken: string[],
     private readonly specialIds: Set<number>,
     private readonly style: TokenizerStyle,
+    /** The unknown token's string ([UNK], <unk>): not special to the offsets, but no token of any text either. */
+    private readonly unk?: string,
   ) {}
 
   static async load(tf: Transformers, folder: string): Promise<TextTokens> {
@@ -46,7 +48,7 @@ export class TextTokens {
     for (const t of tj.added_tokens ?? []) idToToken[t.id] = t.content;
     const unk = tj.model?.unk_token;
     const specialIds = new Set((tj.added_tokens ?? []).filter((t) => t.special && t.content !== unk).map((t) => t.id));
-    return new TextTokens(tokenizer, idToToken, specialIds, styleOf(tj));
+    return new TextTokens(tokenizer, idToToken, specialIds, styleOf(tj), unk);
   }
 
   /** The ids of `text` (at most `limit`), each token's label and span, and how many tokens the whole text has. */
@@ -84,6 +86,25 @@ export class TextTokens {
   /** Tokens a model wrote (not in any text: empty spans). */
   describe(ids: number[]): TokenInfo[] {
     return ids.map((id) => ({ id, label: this.labelOf(id), start: 0, end: 0, special: this.specialIds.has(id) }));
+  }
+
+  /** How many ids the vocabulary spans (tokenizer.json's vocabulary and added tokens). */
+  get vocabularySize(): number {
+    return this.idToToken.length;
+  }
+
+  /** A token of the vocabulary that text can hold: it has a string, and is neither special nor the unknown token. */
+  isOrdinary(id: number): boolean {
+    const token = this.idToToken[id];
+    return !!token && !this.specialIds.has(id) && token !== this.unk;
+  }
+
+  /** The special tokens the tokenizer puts before a text and after it (none; <s>; [CLS] and [SEP]). */
+  specialFrame(): { prefix: number[]; suffix: number[] } {
+    const { ids, tokens } = this.tokenize('a', Number.MAX_SAFE_INTEGER);
+    const first = tokens.findIndex((t) => !t.special);
+    const last = tokens.findLastIndex((t) => !t.special);
+    return first < 0 ? { prefix: ids, suffix: [] } : { prefix: ids.slice(0, first), suffix: ids.slice(last + 1) };
   }
 
   /** Token ids as text, as the tokenizer decodes them, special tokens dropped. */

@@ -17,6 +17,7 @@ import { epochMs } from '../node/clock';
 import { generate } from './generate';
 import { maskToken } from './maskToken';
 import { flowRow } from './flowRun';
+import { inductionProbe } from './inductionRun';
 
 /** A loaded model of either kind; both answer the same questions about their runs. */
 type AnyModel = LoadedModel | LoadedSeq2Seq;
@@ -142,7 +143,7 @@ port.on('message', async (req: WorkerRequest) => {
   }
   const { id } = req;
   if (req.method === 'flow') return answerFlow(req);
-  if (req.method !== 'explain' && req.method !== 'generate') {
+  if (req.method !== 'explain' && req.method !== 'generate' && req.method !== 'induction') {
     try {
       const q = req.params;
       const { model, result } = kept.get(q.runId);
@@ -184,7 +185,7 @@ port.on('message', async (req: WorkerRequest) => {
     }
     return;
   }
-  const { model: spec, text, maxTokens, tensorDir, keep } = req.params;
+  const { model: spec, maxTokens, tensorDir, keep } = req.params;
   const keepFiles = req.method === 'explain' && req.params.keepFiles === true;
   running.add(id);
   const timeline: Timeline = [['received', epochMs()]];
@@ -195,11 +196,13 @@ port.on('message', async (req: WorkerRequest) => {
     post({ type: 'progress', inReplyTo: id, message: 'Running the model…' });
     const isCancelled = () => cancelled.has(id);
     const result =
-      req.method !== 'explain'
-        ? await continued(req, model)
-        : model instanceof LoadedSeq2Seq
-          ? await model.explain(text, maxTokens, id, isCancelled)
-          : await model.explain(text, maxTokens, id);
+      req.method === 'induction'
+        ? await inductionProbe(model, req.params, id)
+        : req.method !== 'explain'
+          ? await continued(req, model)
+          : model instanceof LoadedSeq2Seq
+            ? await model.explain(req.params.text, maxTokens, id, isCancelled)
+            : await model.explain(req.params.text, maxTokens, id);
     if (!result) return model.forget(id); // generation cancelled between steps
     // Held after the run, as a long inference would be, so that Cancel lands on a run that finishes.
     if (testRunDelayMs > 0) await new Promise((r) => setTimeout(r, testRunDelayMs));

@@ -33,6 +33,7 @@ const EXAMPLES: { [K in Kind]: Of<K>[] } = {
     { type: 'selection', selection: { layer: 0, head: MEAN_OF_HEADS, token: 0 } },
   ],
   revealToken: [{ type: 'revealToken', token: 3 }],
+  inductionProbe: [{ type: 'inductionProbe', seed: 7, length: 30 }],
   'request:scratch': [{ type: 'request', id: 1, method: 'scratch', params: { runId: 4, layer: 1 } }],
   'request:valueNorms': [{ type: 'request', id: 7, method: 'valueNorms', params: { runId: 4, layer: 0 } }],
   'request:logitLens': [{ type: 'request', id: 8, method: 'logitLens', params: { runId: 4, layer: 2 } }],
