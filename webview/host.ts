@@ -45,7 +45,10 @@ export class Host {
   /** What survives a window reload: the view, and the text to explain again (not the numbers). */
   saveState(): void {
     const s = this.store.state;
-    if (s) this.vscode.setState({ view: s.view, text: s.result.text.slice(0, MAX_SELECTION_CHARS), source: s.source });
+    if (s) {
+      const text = s.result.text.slice(0, MAX_SELECTION_CHARS);
+      this.vscode.setState({ view: s.view, text, source: s.source, probe: s.result.induction });
+    }
   }
 
   /** The view and the host's hover, tint and status bar follow a change of layer, head or token. */

@@ -19,6 +19,7 @@ import { exportView } from './commands/exportView';
 import { notify } from './notify';
 import { TRY_EXAMPLE_COMMAND, tryExample } from './commands/examples';
 import { compareWith, selectForCompare } from './commands/compareSelections';
+import { INDUCTION_PROBE_COMMAND, inductionProbe } from './commands/inductionProbe';
 
 /** What the integration tests reach through the extension's exports. */
 export interface AttentionLensApi {
@@ -71,6 +72,7 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
     flow: (q) => client.flow(q),
     promoted: (q) => client.promoted(q),
     export: exportView,
+    inductionProbe: (p) => void vscode.commands.executeCommand(INDUCTION_PROBE_COMMAND, p),
   });
   const storage = context.globalStorageUri.fsPath;
   const deps = { client, store, panel, storage, log: (m: string) => log.info(m) };
@@ -109,6 +111,9 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
       await compareWith(deps);
     }),
     vscode.commands.registerCommand(TRY_EXAMPLE_COMMAND, (id: unknown) => tryExample(deps, id)),
+    vscode.commands.registerCommand(INDUCTION_PROBE_COMMAND, async (arg?: unknown) => {
+      await inductionProbe(deps, arg);
+    }),
     // After a window reload VS Code hands back the panel with the state the webview saved: its view
     // and the text it showed. The numbers are not saved; the text is explained again, and the hover and
     // tint apply while the document holds that text where it was (checked when the document is next seen).
@@ -116,7 +121,9 @@ export function activate(context: vscode.ExtensionContext): AttentionLensApi {
       async deserializeWebviewPanel(restored: vscode.WebviewPanel, state: unknown) {
         panel.restore(restored);
         const saved = restoredState(state);
-        if (saved) await explainText(deps, saved.text, { source: saved.source, version: VERSION_UNKNOWN });
+        // A probe's text is its random tokens' labels, which would not tokenize back to them: it is run again.
+        if (saved?.probe) await inductionProbe(deps, saved.probe);
+        else if (saved) await explainText(deps, saved.text, { source: saved.source, version: VERSION_UNKNOWN });
       },
     }),
     vscode.languages.registerHoverProvider(

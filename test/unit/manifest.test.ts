@@ -17,6 +17,7 @@ test('commands have a category and are reachable from the palette, the context m
     'attentionLens.compareWith',
     'attentionLens.continueSelection',
     'attentionLens.explainSelection',
+    'attentionLens.inductionProbe',
     'attentionLens.selectForCompare',
     'attentionLens.showPanel',
     'attentionLens.tryExample',

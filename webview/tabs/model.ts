@@ -2,6 +2,7 @@
 import { renderGrid } from '../views/grid';
 import { renderSummaries } from '../views/modelView';
 import { renderRoles } from '../views/roles';
+import { probeControls, renderProbeScores } from '../views/inductionProbe';
 import { el, section, TabModule } from './tab';
 
 export const modelTab: TabModule = {
@@ -10,7 +11,7 @@ export const modelTab: TabModule = {
   needs: ['result', 'layer', 'head', 'sort', 'palette'],
   // The first layer's row: the grid draws the others as they arrive, the summaries once all are in.
   data: () => ({ attentionLayers: [0], hiddenStates: false }),
-  render({ state: { result: r, view: v, tensors }, palette, setView }) {
+  render({ state: { result: r, view: v, tensors }, palette, setView, host }) {
     const open = (layer: number, head: number) => setView({ layer, head, aggregation: 'layer', tab: 'attention' });
     const gridHost = el('div');
     const grid = renderGrid(gridHost, r, v, palette, open, (l) => tensors.hasLayer(l));
@@ -27,9 +28,11 @@ export const modelTab: TabModule = {
         open,
       );
     const roles = el('div');
+    const probeScores = el('div');
     const summarise = () => {
       summariseHeads();
       renderRoles(roles, r, open);
+      renderProbeScores(probeScores, r);
     };
     let summarised = tensors.complete;
     if (summarised) summarise();
@@ -52,9 +55,15 @@ export const modelTab: TabModule = {
         section(
           'Head roles',
           'Where each head’s weights go, named by scores on this text: where the weights go, not what the ' +
-            'head moves (Value norms) or why. Induction needs a repeated sequence: explain a random run of ' +
-            'tokens written twice.',
-          roles,
+            'head moves (Value norms) or why. Induction needs a repeated sequence: run the induction probe ' +
+            '(random tokens of the model’s vocabulary written twice) or explain a text that repeats.',
+          el(
+            'div',
+            {},
+            probeControls(r, (p) => host.notify({ type: 'inductionProbe', ...p })),
+            probeScores,
+            roles,
+          ),
         ),
       ),
       // More layers arrived: draw their thumbnails; with the last one, summarise.

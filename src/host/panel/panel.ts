@@ -31,6 +31,8 @@ export interface PanelAnswers {
   promoted(query: WalkQuery): Promise<WebviewMethods['promoted']['result']>;
   /** The saved file's path, or undefined when the person closed the save dialog. */
   export(entry: ExplainedSelection, request: ExportRequest): Promise<string | undefined>;
+  /** The All heads tab's button: run the induction probe. */
+  inductionProbe(probe: { seed: number; length: number }): void;
 }
 
 export class AttentionPanel {
@@ -157,6 +159,8 @@ export class AttentionPanel {
         this.viewChanged.fire(m.selection);
       } else if (m.type === 'revealToken' && this.shown && m.token < this.shown.result.tokens.length) {
         this.onReveal(this.shown, m.token);
+      } else if (m.type === 'inductionProbe') {
+        this.answers.inductionProbe({ seed: m.seed, length: m.length });
       } else if (m.type === 'request') {
         const { id } = m;
         const answer: Promise<WebviewMethods[typeof m.method]['result']> =

@@ -5,6 +5,8 @@ export interface SavedPanel {
   text: string;
   /** Where the text came from, so that tokens can still be shown in the editor. */
   source?: { uri: string; offset: number };
+  /** The panel showed the induction probe: its seed and length (checked again by probeParams). */
+  probe?: { seed: number; length: number };
 }
 
 export function restoredState(state: unknown): SavedPanel | undefined {
@@ -16,5 +18,10 @@ export function restoredState(state: unknown): SavedPanel | undefined {
     src && typeof src.uri === 'string' && Number.isInteger(src.offset) && (src.offset as number) >= 0
       ? { uri: src.uri, offset: src.offset as number }
       : undefined;
-  return { text: s.text, source };
+  const p = s.probe as Record<string, unknown> | undefined;
+  const probe =
+    p && Number.isInteger(p.seed) && Number.isInteger(p.length)
+      ? { seed: p.seed as number, length: p.length as number }
+      : undefined;
+  return { text: s.text, source, probe };
 }
