@@ -55,6 +55,16 @@ export const probeIds = (prefix: number[], drawn: number[], suffix: number[]): n
   ...suffix,
 ];
 
+/**
+ * The induction score of a head that spreads its weight evenly over the keys it sees, on probe `p` of T tokens: the
+ * baseline a score is read against. A causal query at position i sees i + 1 keys; an encoder's sees all T.
+ */
+export function uniformInductionScore(p: InductionProbe, T: number, causal: boolean): number {
+  let sum = 0;
+  for (let i = p.start + p.length; i < p.start + 2 * p.length; i++) sum += 1 / (causal ? i + 1 : T);
+  return sum / p.length;
+}
+
 /** How the panel names a probe run. */
 export const describeProbe = (p: InductionProbe): string =>
   `Induction probe: ${p.length} random tokens (seed ${p.seed}) written twice`;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { drawProbeIds, probeIds } from '../../src/common/inductionProbe';
+import { drawProbeIds, probeIds, uniformInductionScore } from '../../src/common/inductionProbe';
 import { inductionScore } from '../../src/common/attention/headRoles';
 import { headAttention } from '../../src/common/attention/layout';
 import { EngineClient } from '../../src/host/engineClient';
@@ -33,9 +33,21 @@ test('the drawn ids: distinct, in the vocabulary, never excluded, the same for t
   assert.throws(() => drawProbeIds(1, 37, 40, usable), /36 ordinary tokens: too few for 37/);
 });
 
-test('the sequence: prefix, the drawn ids twice, suffix', () => {
+test('the sequence: prefix, the drawn ids twice, suffix; the uniform baseline is a uniform head’s score', () => {
   const ids = probeIds([101], [5, 9, 3], [102]);
   assert.deepEqual(ids, [101, 5, 9, 3, 5, 9, 3, 102]);
+  const T = ids.length;
+  const probe = { seed: 0, length: 3, start: 1 };
+  for (const causal of [true, false]) {
+    // Row i spreads 1 evenly over the keys it sees: i + 1 of them (causal) or all T.
+    const a = Float32Array.from({ length: T * T }, (_, k) => {
+      const [i, j] = [Math.floor(k / T), k % T];
+      return causal ? (j <= i ? 1 / (i + 1) : 0) : 1 / T;
+    });
+    const want = causal ? (1 / 5 + 1 / 6 + 1 / 7) / 3 : 1 / T;
+    assert.ok(Math.abs(inductionScore(a, ids)! - want) < 1e-7);
+    assert.ok(Math.abs(uniformInductionScore(probe, T, causal) - want) < 1e-12);
+  }
 });
 
 const workerPath = path.join(repoRoot, 'dist/worker.js');

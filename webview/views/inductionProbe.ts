@@ -11,6 +11,7 @@ import {
   MAX_PROBE_SEED,
   PROBE_LENGTHS,
   PROBE_TEACHING,
+  uniformInductionScore,
 } from '../../src/common/inductionProbe';
 import { button, singleSelect } from '../controls';
 
@@ -62,7 +63,8 @@ export function renderProbeScores(host: HTMLElement, r: AttentionResult): void {
   facts.className = 'facts probe-facts';
   facts.textContent =
     `${describeProbe(p)}: the first copy is tokens ${p.start + 1}–${p.start + p.length}, the second ` +
-    `${p.start + p.length + 1}–${p.start + 2 * p.length}.`;
+    `${p.start + p.length + 1}–${p.start + 2 * p.length}. A head that spreads its weight evenly would score ` +
+    `${uniformInductionScore(p, r.tokens.length, r.model.causal).toFixed(3)}.`;
   const teaching = document.createElement('p');
   teaching.className = 'help';
   teaching.textContent = PROBE_TEACHING;
