@@ -15,6 +15,7 @@ import { readTensors } from '../../src/node/tensorFiles';
 import { LoadedSeq2Seq } from '../../src/worker/seq2seq';
 import { inductionProbe, NOT_A_STACK } from '../../src/worker/inductionRun';
 import { repoRoot, runtime, spec } from '../support/models';
+import { restoredState } from '../../src/host/panel/restore';
 
 test('the drawn ids: distinct, in the vocabulary, never excluded, the same for the same seed', () => {
   const excluded = new Set([0, 1, 2, 7]);
@@ -48,6 +49,17 @@ test('the sequence: prefix, the drawn ids twice, suffix; the uniform baseline is
     assert.ok(Math.abs(inductionScore(a, ids)! - want) < 1e-7);
     assert.ok(Math.abs(uniformInductionScore(probe, T, causal) - want) < 1e-12);
   }
+});
+
+test('a reloaded panel that showed a probe runs the probe again, not its labels as text', () => {
+  const probe = { seed: 4, length: 20, start: 1 };
+  assert.deepEqual(restoredState({ text: ' a b', probe }), {
+    text: ' a b',
+    source: undefined,
+    probe: { seed: 4, length: 20 },
+  });
+  assert.equal(restoredState({ text: ' a b', probe: { seed: 'x', length: 20 } })?.probe, undefined);
+  assert.equal(restoredState({ text: 'plain text' })?.probe, undefined);
 });
 
 const workerPath = path.join(repoRoot, 'dist/worker.js');
