@@ -13,6 +13,7 @@ import { repeatedText, repoRoot } from '../test/support/models';
 import { panelFrame, runFromPalette } from '../test/support/workbench';
 import { syntheticModel } from './syntheticModels';
 import { fmtMs, stat } from './stats';
+import { type HostBusy, parseHostStages } from '../src/host/hostBusy';
 
 export interface HostBusyFigure {
   model: string;
@@ -23,6 +24,10 @@ export interface HostBusyFigure {
   systemMs: number[];
   longestStallMs: number[];
   wallMs: number[];
+  /** Per run, the host's main thread by stage (src/host/hostBusy.ts): CPU ms and wakeups from each mark to the next. */
+  stages: HostBusy['stages'][];
+  /** Wakeups of the same thread over the idle window below. */
+  idleWakeups?: number;
   /**
    * The same thread's CPU time over as long a window with nothing asked of it, after the runs (read from /proc by
    * this process): what VS Code's extension host spends anyway (garbage collection, logs), for comparison.
@@ -30,15 +35,20 @@ export interface HostBusyFigure {
   idleCpuMs?: number;
 }
 
-/** The main thread's user + system CPU time of the extension host started with `root`'s settings, from /proc. */
-function extensionHostCpuMs(root: string): number | undefined {
+/**
+ * The main thread's CPU time (the scheduler's nanosecond account) and wakeups (voluntary context switches) of the
+ * extension host started with `root`'s settings, from /proc.
+ */
+function extensionHostAccount(root: string): { cpuMs: number; wakeups: number } | undefined {
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=extensionHost')) continue;
       if (!readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`XDG_CONFIG_HOME=${path.join(root, 'config')}`))
         continue;
-      const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime in ticks of 10 ms
+      const task = `/proc/${pid}/task/${pid}`;
+      const ns = Number(readFileSync(`${task}/schedstat`, 'utf8').split(' ')[0]);
+      const wakeups = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`${task}/status`, 'utf8'))![1]);
+      return { cpuMs: ns / 1e6, wakeups };
     } catch {
       // a process that ended meanwhile, or one of another user
     }
@@ -52,13 +62,16 @@ const LINE = new RegExp(
   'g',
 );
 
+/** The output channel's text. */
+function logText(dir: string): string {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('Attention Lens.log'))
+    .map((e) => readFileSync(path.join(e.parentPath, e.name), 'utf8'))
+    .join('\n');
+}
+
 function logLines(dir: string): RegExpMatchArray[] {
-  const out: RegExpMatchArray[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile() || !e.name.endsWith('Attention Lens.log')) continue;
-    out.push(...readFileSync(path.join(e.parentPath, e.name), 'utf8').matchAll(LINE));
-  }
-  return out;
+  return [...logText(dir).matchAll(LINE)];
 }
 
 export async function hostBusy(folder: string, runs: number): Promise<HostBusyFigure> {
@@ -97,11 +110,17 @@ export async function hostBusy(folder: string, runs: number): Promise<HostBusyFi
     }
     const lines = logLines(cs.root);
     const idleMs = Number(lines.at(-1)![3]);
-    const cpu0 = extensionHostCpuMs(cs.root);
+    const idle0 = extensionHostAccount(cs.root);
     await page.waitForTimeout(idleMs);
-    const cpu1 = extensionHostCpuMs(cs.root);
+    const idle1 = extensionHostAccount(cs.root);
+    const both = idle0 && idle1;
     return {
-      idleCpuMs: cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined,
+      idleCpuMs: both ? Math.round(idle1.cpuMs - idle0.cpuMs) : undefined,
+      idleWakeups: both ? idle1.wakeups - idle0.wakeups : undefined,
+      stages: logText(cs.root)
+        .split('\n')
+        .map(parseHostStages)
+        .filter((x) => x !== undefined),
       model: path.basename(folder),
       tokens: Number(lines[0][1]),
       busyMs: lines.map((m) => Number(m[2])),

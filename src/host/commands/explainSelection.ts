@@ -8,7 +8,7 @@ import { resolveModel } from '../modelResolver';
 import type { AttentionPanel } from '../panel/panel';
 import type { PanelFocus } from '../../common/protocol';
 import { VERSION_UNKNOWN, type ExplainedSelection, type ResultStore } from '../editor/results';
-import { HostBusy, measureHostBusy } from '../hostBusy';
+import { type BusyMeter, describeHostStages, measureHostBusy } from '../hostBusy';
 import { describeTimeline, type Timeline } from '../../common/timeline';
 import { epochMs } from '../../node/clock';
 
@@ -115,16 +115,20 @@ export async function explainText(
 ): Promise<ExplainedSelection | undefined> {
   const { source, version = VERSION_UNKNOWN, note } = opts;
   const settings = { ...readSettings(), ...(opts.model ? { model: opts.model } : {}) };
-  const busy = measureHostBusy();
+  const busy = measureHostBusy('command');
   const timeline: Timeline = [['command', epochMs()]];
   try {
     const spec = await resolveModel(settings, deps.storage);
+    busy.mark('model resolved');
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Attention Lens', cancellable: true },
       async (progress, token) => {
         progress.report({ message: plainText(`${how.verb} with ${spec.id}…`) });
         if (deps.panel.isOpen) deps.panel.post({ type: 'busy', message: `${how.verb} with ${spec.id}…` });
-        const onProgress = (message: string) => progress.report({ message: plainText(message) });
+        const onProgress = (message: string) => {
+          busy.mark('worker progress', true);
+          progress.report({ message: plainText(message) });
+        };
         // The previously explained document's run stays in the worker for its hover (keptRuns.ts).
         const last = deps.store.last;
         const keep = last && last.uri.toString() !== source?.uri ? last.result.runId : undefined;
@@ -138,6 +142,7 @@ export async function explainText(
       },
     );
     timeline.push(...(result.timeline ?? []), ['host has result', epochMs()]);
+    busy.mark('host has result');
     const entry: ExplainedSelection = {
       uri: source ? vscode.Uri.parse(source.uri) : vscode.Uri.parse('untitled:Attention%20Lens'),
       version,
@@ -147,6 +152,7 @@ export async function explainText(
     deps.store.set(entry);
     deps.panel.show(entry, opts.focus);
     timeline.push(['posted to panel', epochMs()]);
+    busy.mark('posted to panel', true);
     logHostBusy(deps, result.tokens.length, busy, timeline);
     const notes = [
       note,
@@ -177,11 +183,11 @@ export function reportRunEnd(deps: ExplainDeps, e: unknown): void {
  * Logs how long this thread was busy from the request until the panel had the result (the webview
  * answers a result with its view selection), so that what an explain costs the editor is visible.
  */
-function logHostBusy(deps: ExplainDeps, tokens: number, stop: () => HostBusy, timeline: Timeline): void {
+function logHostBusy(deps: ExplainDeps, tokens: number, busy: BusyMeter, timeline: Timeline): void {
   if (!deps.log || !deps.panel.isOpen) return;
   const sub = deps.panel.onDidChangeView(() => {
     sub.dispose();
-    const b = stop();
+    const b = busy.stop();
     // Where a person's wait went, step by step (bench/wait.ts reads this line).
     deps.log?.(describeTimeline([...timeline, ['panel has result', epochMs()]]));
     const cpu = b.cpuMs === undefined ? '' : `, CPU ${b.cpuMs.toFixed(0)} ms, system ${b.systemMs!.toFixed(0)} ms`;
@@ -190,5 +196,6 @@ function logHostBusy(deps: ExplainDeps, tokens: number, stop: () => HostBusy, ti
         ` of ${b.wallMs.toFixed(0)} ms (longest stall ${b.longestStallMs.toFixed(0)} ms${cpu})` +
         ' until the panel had the result',
     );
+    if (b.cpuMs !== undefined) deps.log?.(describeHostStages(b));
   });
 }
