@@ -76,6 +76,11 @@ export interface HostBusy {
   systemMs?: number;
   /** How often the thread went to sleep and woke again (voluntary context switches): timers, messages, I/O. */
   wakeups?: number;
+  /**
+   * This thread's garbage collections in the span (V8's, not set off by any one caller): their pauses' total in ms
+   * (wall time, so a loaded machine inflates it) and how many.
+   */
+  gc: { ms: number; count: number };
   /** CPU ms and wakeups from each mark to the next (the last one to the stop), in order. */
   stages: { step: string; cpuMs?: number; wakeups?: number }[];
 }
@@ -128,6 +133,10 @@ export function measureHostBusy(first = 'start'): BusyMeter {
   const t0 = performance.now();
   const marks: { step: string; at?: ThreadAccount }[] = [{ step: first, at: mainThreadAccount() }];
   const stopProfile = PROFILE_DIR ? startProfile() : undefined;
+  const gc = { ms: 0, count: 0 };
+  const addGcs = (list: { duration: number }[]) => list.forEach((e) => ((gc.ms += e.duration), gc.count++));
+  const gcs = new PerformanceObserver((list) => addGcs(list.getEntries()));
+  gcs.observe({ entryTypes: ['gc'] });
   return {
     mark: (step, nowWaiting = false) => {
       if (nowWaiting !== waiting) {
@@ -140,6 +149,8 @@ export function measureHostBusy(first = 'start'): BusyMeter {
     },
     stop: () => {
       stopProfile?.();
+      addGcs(gcs.takeRecords()); // those not yet delivered
+      gcs.disconnect();
       longestStallMs = Math.max(longestStallMs, stalls());
       const used = performance.eventLoopUtilization(start);
       const end = mainThreadAccount();
@@ -149,7 +160,8 @@ export function measureHostBusy(first = 'start'): BusyMeter {
         const { cpuMs, wakeups } = diff(m.at, i + 1 < marks.length ? marks[i + 1].at : end);
         return { step: m.step, cpuMs, wakeups };
       });
-      return { busyMs: used.active, wallMs: performance.now() - t0, longestStallMs, ...diff(marks[0].at, end), stages };
+      const total = diff(marks[0].at, end);
+      return { busyMs: used.active, wallMs: performance.now() - t0, longestStallMs, ...total, gc, stages };
     },
   };
 }
@@ -160,13 +172,15 @@ export const STAGES_PREFIX = 'Host main thread by stage (CPU ms, wakeups):';
 /** "Host main thread by stage (CPU ms, wakeups): command 2.1/3, model resolved 0.4/1, worker progress 31.0/170, …". */
 export function describeHostStages(b: HostBusy): string {
   const stage = (s: HostBusy['stages'][number]) => `${s.step} ${s.cpuMs?.toFixed(1) ?? '?'}/${s.wakeups ?? '?'}`;
-  return `${STAGES_PREFIX} ${b.stages.map(stage).join(', ')}; total ${b.cpuMs?.toFixed(1)}/${b.wakeups}`;
+  const gc = `garbage collection ${b.gc.ms.toFixed(1)} ms in ${b.gc.count}`;
+  return `${STAGES_PREFIX} ${b.stages.map(stage).join(', ')}; total ${b.cpuMs?.toFixed(1)}/${b.wakeups}; ${gc}`;
 }
 
-/** The stages back from their line (the benchmark reads the output channel); undefined when `line` is not one. */
-export function parseHostStages(line: string): HostBusy['stages'] | undefined {
+/** The stages and collections back from their line (the benchmark reads it); undefined when `line` is not one. */
+export function parseHostStages(line: string): Pick<HostBusy, 'stages' | 'gc'> | undefined {
   const at = line.indexOf(STAGES_PREFIX);
-  if (at < 0) return undefined;
+  const gc = /; garbage collection ([\d.]+) ms in (\d+)$/.exec(line.trimEnd());
+  if (at < 0 || !gc) return undefined;
   const body = line.slice(at + STAGES_PREFIX.length).split(';')[0];
   const stages: HostBusy['stages'] = [];
   for (const part of body.trim().split(', ')) {
@@ -175,5 +189,5 @@ export function parseHostStages(line: string): HostBusy['stages'] | undefined {
     const num = (s: string) => (s === '?' ? undefined : Number(s));
     stages.push({ step: m[1], cpuMs: num(m[2]), wakeups: num(m[3]) });
   }
-  return stages;
+  return { stages, gc: { ms: Number(gc[1]), count: Number(gc[2]) } };
 }

@@ -60,6 +60,18 @@ test('a stage switch does not count the pause of the monitor before it as a stal
   assert.ok(busy.stop().longestStallMs < 1000);
 });
 
+test("this thread's garbage collections in the span are counted", async () => {
+  const busy = measureHostBusy('allocating');
+  let kept: number[][] = [];
+  // ≈ 200 MB of short-lived arrays: more than the young generation holds, so V8 collects it meanwhile.
+  for (let i = 0; i < 2e6; i++) kept = i % 1000 === 0 ? [] : [...kept.slice(-10), [i, i + 1, i + 2]];
+  await sleep(10); // Node reports each collection after it, on a later turn of the event loop
+  const b = busy.stop();
+  assert.ok(kept.length <= 11);
+  assert.ok(b.gc.count >= 1, `${b.gc.count} collections`);
+  assert.ok(b.gc.ms > 0);
+});
+
 test('the stages line reads back to the same stages', () => {
   const b = {
     busyMs: 0,
@@ -67,6 +79,7 @@ test('the stages line reads back to the same stages', () => {
     longestStallMs: 0,
     cpuMs: 45.25,
     wakeups: 39,
+    gc: { ms: 12.5, count: 2 },
     stages: [
       { step: 'command', cpuMs: 1.75, wakeups: 0 },
       { step: 'worker progress', cpuMs: 31.25, wakeups: 12 },
@@ -77,12 +90,15 @@ test('the stages line reads back to the same stages', () => {
   assert.equal(
     line,
     'Host main thread by stage (CPU ms, wakeups): command 1.8/0, worker progress 31.3/12, posted to panel 12.3/27; ' +
-      'total 45.3/39',
+      'total 45.3/39; garbage collection 12.5 ms in 2',
   );
-  assert.deepEqual(parseHostStages(`2026-12-02 08:01:48.794 [info] ${line}`), [
-    { step: 'command', cpuMs: 1.8, wakeups: 0 },
-    { step: 'worker progress', cpuMs: 31.3, wakeups: 12 },
-    { step: 'posted to panel', cpuMs: 12.3, wakeups: 27 },
-  ]);
+  assert.deepEqual(parseHostStages(`2026-12-02 08:01:48.794 [info] ${line}`), {
+    stages: [
+      { step: 'command', cpuMs: 1.8, wakeups: 0 },
+      { step: 'worker progress', cpuMs: 31.3, wakeups: 12 },
+      { step: 'posted to panel', cpuMs: 12.3, wakeups: 27 },
+    ],
+    gc: { ms: 12.5, count: 2 },
+  });
   assert.equal(parseHostStages('Explained 512 tokens: extension host main thread busy 1 ms'), undefined);
 });
