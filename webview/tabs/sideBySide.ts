@@ -1,14 +1,17 @@
 /**
- * The Compare tab (Compare With…): two runs of the same model, A (the first text) and B (the shown run), through the
- * same view as the Attention tab (layer, head or mean, aggregation), their difference Δ = B − A cell by cell when
- * both tokenizations have the same length (attention/difference.ts says why not otherwise), and the change in the
- * top prediction.
+ * The Compare tab (Compare With…): two runs, A (the first text or model) and B (the shown run), through the same
+ * view as the Attention tab (layer, head or mean, aggregation), their difference Δ = B − A cell by cell when the
+ * cells correspond (attention/difference.ts whyNoDifference says why not otherwise), and the change in the top
+ * prediction. Two models may differ in shape: a layer or head only B has is shown for B alone, with why.
  */
 import type { AttentionResult } from '../../src/common/protocol';
 import {
   attentionDifference,
   COMPARE_TEXT,
   predictionChange,
+  sameModel,
+  topPrediction,
+  whyNoDifference,
   type Difference,
 } from '../../src/common/attention/difference';
 import { displayLabel } from '../../src/common/tokenLabel';
@@ -37,10 +40,15 @@ function side(
   const onFocus = (token: number) => ctx.setView({ token });
   renderHeatmap(host, r, matrix, `${name}: ${title}`, { palette: ctx.palette, width: size, focus, onFocus });
   const fig = el('figure', { className: `side side-${name.toLowerCase()}` }, host);
-  const other = ctx.state.compare?.result;
-  // The same text on two dtypes (Compare With…): each side names the graph that ran it.
-  const graph =
-    other && other.model.file !== ctx.state.result.model.file ? ` · ${r.model.dtype} (${r.model.file})` : '';
+  const [other, shown] = [ctx.state.compare?.result, ctx.state.result];
+  // The same text on two models or two dtypes (Compare With…): each side names the model or graph that ran it.
+  const graph = !other
+    ? ''
+    : !sameModel(other, shown)
+      ? ` · ${r.model.label} (${r.model.dtype})`
+      : other.model.file !== shown.model.file
+        ? ` · ${r.model.dtype} (${r.model.file})`
+        : '';
   fig.append(el('figcaption', { textContent: `${name} ${quote(r)} · ${r.tokens.length} tokens${graph}` }));
   return fig;
 }
@@ -82,27 +90,43 @@ function differenceFigure(
   return el('figure', { className: 'side side-difference' }, host, el('figcaption', { textContent: caption }));
 }
 
-/** The top prediction of each run (a decoder's next token, a masked LM's first [MASK]) and how it changed. */
-function predictionPart(a: AttentionResult, b: AttentionResult): HTMLElement {
-  const change = predictionChange(a, b);
-  if (typeof change === 'string') return el('p', { className: 'help prediction-change', textContent: change });
-  const { before, after } = change;
-  const kind = b.predictions!.kind === 'next' ? 'Next token' : 'The [MASK]';
+/**
+ * The top prediction of each run (a decoder's next token, a masked LM's first [MASK]) and how it changed; two models
+ * on the same tokens are read at the focused token `at`, and a model without a prediction says why in its row.
+ */
+function predictionPart(a: AttentionResult, b: AttentionResult, at: number | undefined): HTMLElement {
+  const change = predictionChange(a, b, at);
+  const models = !sameModel(a, b);
+  if (typeof change === 'string' && !models)
+    return el('p', { className: 'help prediction-change', textContent: change });
+  const kind = b.predictions?.kind === 'masked' ? 'The [MASK]' : 'Next token';
   const table = el('table', { className: 'prediction-change' });
-  table.createCaption().textContent = `${kind}: the model’s top prediction (softmax over the vocabulary, τ = 1)`;
+  const where = at === undefined ? 'Where each model predicts' : `At “${displayLabel(b.tokens[at].label)}” (${at + 1})`;
+  table.createCaption().textContent = !models
+    ? `${kind}: the model’s top prediction (softmax over the vocabulary, τ = 1)`
+    : `${where}: ` +
+      'each model’s top prediction (a decoder’s next token, a masked LM’s guess for the token; softmax over its ' +
+      'own vocabulary, τ = 1)';
   const head = table.createTHead().insertRow();
   for (const h of ['', 'top token', 'probability']) head.append(el('th', { textContent: h }));
   const body = table.createTBody();
-  for (const [name, p] of [
-    ['A', before],
-    ['B', after],
+  for (const [name, r] of [
+    ['A', a],
+    ['B', b],
   ] as const) {
+    const p = typeof change === 'string' ? topPrediction(r, at) : name === 'A' ? change.before : change.after;
     const row = body.insertRow();
     row.dataset.side = name;
-    row.append(el('th', { textContent: name }));
+    row.append(el('th', { textContent: models ? `${name} · ${r.model.label}` : name }));
+    if (typeof p === 'string') {
+      Object.assign(row.insertCell(), { colSpan: 2, className: 'help', textContent: p });
+      continue;
+    }
     row.insertCell().textContent = displayLabel(p.label);
     row.insertCell().textContent = percent(p.probability);
   }
+  if (typeof change === 'string') return table;
+  const { before, after } = change;
   const was = displayLabel(before.label);
   const sentence = change.sameToken
     ? `Same top token; its probability changed by ${points(after.probability - before.probability)}.`
@@ -111,6 +135,17 @@ function predictionPart(a: AttentionResult, b: AttentionResult): HTMLElement {
         ? `less than its ${b.predictions!.k}th token.`
         : `${percent(change.beforeTokenInB)}.`);
   return el('div', {}, table, el('p', { className: 'help prediction-sentence', textContent: sentence }));
+}
+
+/** Why A cannot show this view (another model with fewer layers or heads than B), or undefined when it can. */
+function onlyInB(a: AttentionResult, v: ViewState): string | undefined {
+  const { layers, heads } = a.model;
+  const has = `A (${a.model.label}) has`;
+  if (v.aggregation !== 'mean-layers' && v.layer >= layers)
+    return `${has} ${layers} layers: layer ${v.layer + 1} is B’s alone; choose layer 1–${layers} to see both.`;
+  if (v.aggregation === 'layer' && v.head !== 'mean' && v.head >= heads)
+    return `${has} ${heads} heads: head ${v.head + 1} is B’s alone; choose head 1–${heads} or the mean to see both.`;
+  return undefined;
 }
 
 export const sideBySideTab: TabModule = {
@@ -127,27 +162,35 @@ export const sideBySideTab: TabModule = {
       return { element: section('Compare', COMPARE_TEXT, el('p', { className: 'help', textContent: how })) };
     }
     const a = compare.result;
-    if (a.model.layers !== b.model.layers || a.model.heads !== b.model.heads) {
-      const why = `A and B ran on models of other shapes (${a.model.label}, ${b.model.label}): no view is the same.`;
-      return { element: section('Compare', COMPARE_TEXT, el('p', { className: 'banner busy', textContent: why })) };
-    }
-    if (!compare.tensors.has(attentionTab.data!(v))) {
+    const missing = onlyInB(a, v);
+    if (!missing && !compare.tensors.has(attentionTab.data!(v))) {
       const why = compare.tensors.failed ?? 'Loading the tensors of A…';
       return { element: section('Compare', COMPARE_TEXT, el('p', { className: 'help loading', textContent: why })) };
     }
     const size = Math.max(160, Math.floor((ctx.width - 40) / 3));
-    const [ma, mb] = [matrixOf(a, v, compare.tensors).matrix, matrixOf(b, v, ctx.state.tensors).matrix];
-    const d = attentionDifference(ma, mb, a.tokens, b.tokens);
+    const why = whyNoDifference(a, b);
+    const d = why
+      ? { aligned: false as const, note: why }
+      : attentionDifference(
+          matrixOf(a, v, compare.tensors).matrix,
+          matrixOf(b, v, ctx.state.tensors).matrix,
+          a.tokens,
+          b.tokens,
+        );
     const maps = el(
       'div',
       { className: 'side-by-side' },
-      side('A', a, compare.tensors, ctx, size, Math.min(v.token, a.tokens.length - 1)),
+      missing
+        ? el('p', { className: 'help side side-a only-in-b', textContent: missing })
+        : side('A', a, compare.tensors, ctx, size, Math.min(v.token, a.tokens.length - 1)),
       side('B', b, ctx.state.tensors, ctx, size, v.token),
       d.aligned
         ? differenceFigure(a, b, d, v, ctx, size)
         : el('p', { className: 'banner busy unaligned', textContent: d.note }),
     );
     const title = `Compare · ${matrixOf(b, v, ctx.state.tensors).title}`;
-    return { element: section(title, COMPARE_TEXT, el('div', {}, maps, predictionPart(a, b))) };
+    // Two models on the same tokens: the focused token's prediction in each (else where each one predicts).
+    const at = !sameModel(a, b) && d.aligned ? v.token : undefined;
+    return { element: section(title, COMPARE_TEXT, el('div', {}, maps, predictionPart(a, b, at))) };
   },
 };
