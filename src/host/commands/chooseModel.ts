@@ -22,7 +22,8 @@ interface ModelPick extends vscode.QuickPickItem {
   browse?: boolean;
 }
 
-function describeFolder(dir: string): string {
+/** A model folder's family and shape ("bert, 4 layers × 4 heads"); Compare With… lists models the same way. */
+export function describeFolder(dir: string): string {
   try {
     const c = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
     const { layers, heads } = configShape(c);
@@ -41,7 +42,7 @@ const sizeOf = (file: string) => {
 };
 
 /** The dtypes a folder has, the chosen one with its size ("fp32, q8 (4.1 MB), q4"), or that it lacks the chosen one. */
-function dtypesOf(dir: string, chosen: Dtype): string {
+export function dtypesOf(dir: string, chosen: Dtype): string {
   if (isEncoderDecoderFolder(dir)) {
     const both = DTYPES.filter((d) => encoderDecoderFiles(dir, d));
     const lacks = both.includes(chosen) ? '' : `: no ${chosen}`;

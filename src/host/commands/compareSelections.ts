@@ -4,17 +4,18 @@
  * - two selections (multi-cursor): the one earlier in the document is A;
  * - else the text remembered by Select for Compare is A, the selection (or current line) is B;
  * - else the selection is A, and a quick pick offers B: another text, typed into an input box that starts as a copy
- *   of A (edit one word), or the same text with another of the model's dtypes (fp32 against q8: what quantization
- *   does to attention).
- * Both run on the configured model (comparePair.ts); the panel opens on its Compare tab.
+ *   of A (edit one word), the same text with another of the model's dtypes (fp32 against q8: what quantization
+ *   does to attention), or the same text on another model (compareModel.ts).
+ * Both run on the configured model unless B names another (comparePair.ts); the panel opens on its Compare tab.
  */
 import * as vscode from 'vscode';
 import { plainText } from '../../common/errors';
 import { MAX_SELECTION_CHARS } from '../../common/limits';
-import { readSettings } from '../config';
+import { readSettings, type Settings } from '../config';
 import { DTYPE_SUFFIX, type Dtype, type ModelSpec } from '../../common/protocol';
 import { dtypesPresent } from '../../node/catalog';
 import { resolveModel } from '../modelResolver';
+import { pickOtherModel } from './compareModel';
 import { notify } from '../notify';
 import { runPair } from '../comparePair';
 import type { ExplainedSelection } from '../editor/results';
@@ -27,6 +28,8 @@ export interface CompareSide {
   version?: number;
   /** Another dtype of the configured model for this side. */
   dtype?: Dtype;
+  /** Another model for this side: a model setting value (modelResolver.ts resolves it). */
+  model?: string;
 }
 
 /** What Select for Compare remembered (for this window). */
@@ -75,6 +78,7 @@ function twoSelections(editor: vscode.TextEditor): [CompareSide, CompareSide] | 
 async function choosePair(
   editor: vscode.TextEditor | undefined,
   spec: ModelSpec,
+  deps: { settings: Settings; storage: string },
 ): Promise<[CompareSide, CompareSide] | string | undefined> {
   if (!editor) return 'open a file and select some text first.';
   const two = twoSelections(editor);
@@ -83,21 +87,24 @@ async function choosePair(
   if (typeof current === 'string') return current;
   if (remembered) return [remembered, current];
   const others = dtypesPresent(spec.folder, spec.fileBase).filter((d) => d !== spec.dtype);
-  if (others.length) {
-    const items = [
-      { label: 'Another text…', description: 'a minimal pair: change one word' },
-      ...others.map((d) => ({
-        label: `The same text with ${d}`,
-        description: `onnx/${spec.fileBase ?? 'model'}${DTYPE_SUFFIX[d]}.onnx against ${spec.dtype}`,
-        dtype: d,
-      })),
-    ];
-    const pick = await vscode.window.showQuickPick(items, {
-      title: 'Attention Lens: Compare With…',
-      placeHolder: `Compare ${quote(current.text)} (${spec.id}, ${spec.dtype}) with`,
-    });
-    if (!pick) return undefined;
-    if ('dtype' in pick) return [current, { ...current, dtype: pick.dtype }];
+  const items = [
+    { label: 'Another text…', description: 'a minimal pair: change one word' },
+    { label: 'Another model…', description: 'the same text on a second model', model: true },
+    ...others.map((d) => ({
+      label: `The same text with ${d}`,
+      description: `onnx/${spec.fileBase ?? 'model'}${DTYPE_SUFFIX[d]}.onnx against ${spec.dtype}`,
+      dtype: d,
+    })),
+  ];
+  const pick = await vscode.window.showQuickPick(items, {
+    title: 'Attention Lens: Compare With…',
+    placeHolder: `Compare ${quote(current.text)} (${spec.id}, ${spec.dtype}) with`,
+  });
+  if (!pick) return undefined;
+  if ('dtype' in pick) return [current, { ...current, dtype: pick.dtype }];
+  if ('model' in pick) {
+    const model = await pickOtherModel(deps.settings, deps.storage, spec);
+    return model === undefined ? undefined : [current, { ...current, model }];
   }
   const text = await vscode.window.showInputBox({
     title: 'Attention Lens: Compare With…',
@@ -127,11 +134,13 @@ export async function compareWith(
   const settings = readSettings();
   try {
     const spec = await resolveModel(settings, deps.storage);
-    const pair = await choosePair(vscode.window.activeTextEditor, spec);
+    const pair = await choosePair(vscode.window.activeTextEditor, spec, { settings, storage: deps.storage });
     if (pair === undefined) return undefined;
     if (typeof pair === 'string') return void notify('info', pair);
     const [a, b] = pair;
-    const specs = { a: { ...spec, dtype: a.dtype ?? spec.dtype }, b: { ...spec, dtype: b.dtype ?? spec.dtype } };
+    // Another model for B: resolved as the model setting is (a hub model is downloaded first, with its progress).
+    const specB = b.model ? await resolveModel({ ...settings, model: b.model }, deps.storage) : spec;
+    const specs = { a: { ...spec, dtype: a.dtype ?? spec.dtype }, b: { ...specB, dtype: b.dtype ?? specB.dtype } };
     const results = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Attention Lens: Compare', cancellable: true },
       async (progress, token) => {
@@ -140,7 +149,7 @@ export async function compareWith(
           progress.report({ message: plainText(message) });
           if (deps.panel.isOpen) deps.panel.post({ type: 'busy', message });
         };
-        say('A', `explaining with ${spec.id}…`);
+        say('A', `explaining with ${spec.id}${b.model ? `, then B with ${specB.id}` : ''}…`);
         const run = runPair(deps.client, specs, { a: a.text, b: b.text }, settings.maxTokens, say);
         const sub = token.onCancellationRequested(() => run.cancel());
         try {
