@@ -1,7 +1,7 @@
 /**
  * Compare With… through the bundled worker (dist/worker.js): a minimal pair gives the model's own numbers on both
  * sides, each equal to a plain explain of that text, and both runs' tensor files stay for the panel until the next
- * run (keptRuns.ts keepFiles), which removes them.
+ * run (keptRuns.ts keepFiles), which removes them; the same with a second dtype or a second model.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -73,4 +73,18 @@ test('the same text on two dtypes: A’s files outlive its ended worker until th
   assert.deepEqual(seenB, await shown(await plain(TEXTS.a, q8)), 'B is q8’s own run');
   assert.ok(!filesA.some(existsSync), 'the next run removes A’s files');
   assert.deepEqual(seenA, await shown(await plain(TEXTS.a, gpt2)), 'A is fp32’s own run');
+});
+
+test('the same text on two models: each side is its own model’s run, A’s files outlive its ended worker', async () => {
+  const stories = spec('stories260K', 'fp32');
+  const text = { a: TEXTS.a, b: TEXTS.a };
+  const { a, b } = await runPair(client, { a: gpt2, b: stories }, text, 512, () => undefined).result;
+  assert.deepEqual([a.model.id, b.model.id], ['gpt2-mini-shakespeare', 'stories260K']);
+  assert.deepEqual([b.model.layers, b.model.heads], [5, 8]);
+  const filesA = tensorFileList(a.tensorFiles);
+  assert.ok(filesA.every(existsSync), 'A’s files stay for the panel though its worker was ended for stories260K');
+  const [seenA, seenB] = [await shown(a), await shown(b)];
+  assert.deepEqual(seenB, await shown(await plain(TEXTS.a, stories)), 'B is stories260K’s own run');
+  assert.ok(!filesA.some(existsSync), 'the next run removes A’s files');
+  assert.deepEqual(seenA, await shown(await plain(TEXTS.a, gpt2)), 'A is gpt2-mini-shakespeare’s own run');
 });
