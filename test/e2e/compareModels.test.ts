@@ -15,6 +15,7 @@ import { headMatrix } from '../../src/common/attention/aggregate';
 import { attentionDifference, topPrediction, whyNoDifference } from '../../src/common/attention/difference';
 import { displayLabel } from '../../src/common/tokenLabel';
 import { runtime, spec } from '../support/models';
+import { assertTopPredictions } from '../support/compareTab';
 import { chromiumPanel, openPanel, resultMessage, sendToPanel } from '../support/webviewHarness';
 
 const TEXT = 'The keys to the cabinet are on the table.';
@@ -103,15 +104,7 @@ describe('Compare tab: the same text on two models, in Chromium', { timeout: 300
       .evaluateAll((cs) => cs.map((c) => c.dataset.tokens));
     assert.deepEqual(dims, [String(a.tokens.length), String(b.tokens.length)], 'each in its own tokens');
     // Both decoders' next token after the text, each read where it predicts.
-    for (const [side, r] of [
-      ['A', a],
-      ['B', b],
-    ] as const) {
-      const top = topPrediction(r);
-      assert.ok(typeof top === 'object');
-      const cells = await page.locator(`table.prediction-change tr[data-side="${side}"] td`).allTextContents();
-      assert.deepEqual(cells, [displayLabel(top.label), `${(top.probability * 100).toFixed(1)} %`]);
-    }
+    await assertTopPredictions(page, a, b);
     // Layer 5 exists in stories260K only: B is drawn, A's place says why it is not.
     await sendToPanel(page, { type: 'focus', focus: { layer: 4 } });
     await page.locator('.only-in-b').waitFor();

@@ -10,10 +10,11 @@ import type { Page } from 'playwright-core';
 import { LoadedModel } from '../../src/worker/explainer';
 import type { AttentionResult, HostToWebview } from '../../src/common/protocol';
 import { headMatrix } from '../../src/common/attention/aggregate';
-import { attentionDifference, topPrediction, unalignedNote } from '../../src/common/attention/difference';
+import { attentionDifference, unalignedNote } from '../../src/common/attention/difference';
 import { displayLabel } from '../../src/common/tokenLabel';
 import { runtime, spec } from '../support/models';
 import { outputDir } from '../support/codeServer';
+import { assertTopPredictions } from '../support/compareTab';
 import { chromiumPanel, openPanel, resultMessage, sendToPanel } from '../support/webviewHarness';
 
 const LAYER = 1;
@@ -71,15 +72,7 @@ describe('Compare tab in Chromium', { timeout: 180_000 }, () => {
     assert.equal(await page.locator('.side-difference .readout').textContent(), want);
     assert.match((await page.locator('.side-difference figcaption').textContent()) ?? '', /differ at position 2 \(/);
     // The top prediction of each run, as the model gives it.
-    for (const [side, r] of [
-      ['A', a],
-      ['B', b],
-    ] as const) {
-      const top = topPrediction(r);
-      assert.ok(typeof top === 'object');
-      const cells = await page.locator(`table.prediction-change tr[data-side="${side}"] td`).allTextContents();
-      assert.deepEqual(cells, [displayLabel(top.label), `${(top.probability * 100).toFixed(1)} %`]);
-    }
+    await assertTopPredictions(page, a, b);
     const teaching = page.locator('section > .help', { hasText: 'A difference of attention is not a difference' });
     assert.equal(await teaching.count(), 1, 'the teaching sentence above the maps');
     await page.screenshot({ path: path.join(outputDir, 'compare.png') });
