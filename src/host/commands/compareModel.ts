@@ -29,7 +29,7 @@ export async function pickOtherModel(s: Settings, storage: string, current: Mode
   if (local.length) items.push({ label: 'On disk', kind: vscode.QuickPickItemKind.Separator });
   for (const dir of local) {
     const description = `${describeFolder(dir)} · ${dtypesOf(dir, s.dtype)}`;
-    const same = path.resolve(dir) === path.resolve(current.folder) ? ' (A’s model: zero difference)' : '';
+    const same = path.resolve(dir) === path.resolve(current.folder) ? ' (A’s model)' : '';
     items.push({ label: path.basename(dir), description: description + same, detail: dir, value: dir });
   }
   items.push({ label: 'Hugging Face hub', kind: vscode.QuickPickItemKind.Separator });
