@@ -16,10 +16,12 @@ import { firstRows, rowsProblem, RunTensor } from './readOutputs';
 export interface ValueNormsInputs {
   runId: number;
   layer: number;
-  /** This layer's probabilities, [heads, T, T]. */
+  /** This layer's probabilities, [heads, T, S] (S = T but in cross-attention). */
   attention: Float32Array;
   /** What the layer's projections read, [T, d_model]. */
   x: Float32Array;
+  /** Cross-attention: what its keys and values are projected from (the encoder's output), [S, d_model]. */
+  kv?: Float32Array;
   w: LayerWeights;
   o: Projection | Error;
   /** The graph's attention-block output, [T, hidden], or why it was not read. */
@@ -33,14 +35,17 @@ export function valueNormsLayer(a: ValueNormsInputs): ValueNormsLayer {
   if (a.o instanceof Error) throw unavailable(a.o.message);
   if (typeof a.tapped === 'string') throw unavailable(a.tapped);
   const { w } = a;
-  const tokens = Math.round(Math.sqrt(a.attention.length / w.heads));
-  const v = project({ data: a.x, shape: [tokens, a.x.length / tokens] }, w.v); // [T, kvHeads·d]
+  const xv = a.kv ?? a.x;
+  const dIn = w.v.wT.shape[1];
+  const keys = xv.length / dIn;
+  const tokens = a.attention.length / (w.heads * keys);
+  const v = project({ data: xv, shape: [keys, dIn] }, w.v); // [S, kvHeads·d]
   const group = w.heads / w.kvHeads;
   // Grouped-query attention: query head h reads kv head ⌊h / group⌋; values are not rotated.
   const perHeadValues = Array.from({ length: w.heads }, (_, h) =>
     columns(v, Math.floor(h / group) * w.headDim, w.headDim),
   );
-  const f = transformedValues(perHeadValues, floatWeight(a.o)); // heads × [T, hidden]
+  const f = transformedValues(perHeadValues, floatWeight(a.o)); // heads × [S, hidden]
   const n = valueNorms(a.attention, f, a.o.bias);
   const hidden = f[0].shape[1];
   if (a.tapped.length !== tokens * hidden)
@@ -68,12 +73,13 @@ export function valueNormsLayer(a: ValueNormsInputs): ValueNormsLayer {
 /** Σ_j α^h_ij v_h(x_j) for every head, side by side: [T, heads·d], what the graph feeds W_O. */
 function mergedHeads(attention: Float32Array, values: Tensor[]): Tensor {
   const heads = values.length;
-  const [T, d] = values[0].shape;
+  const [S, d] = values[0].shape;
+  const T = attention.length / (heads * S);
   const out = new Float32Array(T * heads * d);
   for (let h = 0; h < heads; h++)
     for (let i = 0; i < T; i++)
-      for (let j = 0; j < T; j++) {
-        const p = attention[(h * T + i) * T + j];
+      for (let j = 0; j < S; j++) {
+        const p = attention[(h * T + i) * S + j];
         for (let r = 0; r < d; r++) out[i * heads * d + h * d + r] += p * values[h].data[j * d + r];
       }
   return { data: out, shape: [T, heads * d] };

@@ -75,3 +75,15 @@ for (const name of [...MODELS, ...THIRD_PARTY]) {
     });
   }
 }
+
+describe('value norms of cross-attention: 2 queries over 3 keys (1 head, d = hidden = 2), by hand', () => {
+  // Keys' transformed values f(x_j), [S = 3, hidden 2]: norms 1, 2, 5 (W_O = identity).
+  const f = transformedValues([tensor([1, 0, 0, 2, 3, 4], [3, 2])], tensor([1, 0, 0, 1], [2, 2]));
+  // Query 1 splits ½, ½ over keys 1 and 2; query 2 reads key 3 only: [1 head, T = 2, S = 3].
+  const n = valueNorms(Float32Array.from([0.5, 0.5, 0, 0, 0, 1]), f, Float32Array.from([0.1, 0.2]));
+
+  test('per head α_ij‖f(x_j)‖ is [T, S]', () => close(n.perHead, [0.5, 1, 0, 0, 0, 5], 'perHead'));
+  test('summed over the one head, the same', () => close(n.summed, [0.5, 1, 0, 0, 0, 5], 'summed'));
+  // Query 1: ½[1, 0] + ½[0, 2] + b = [0.6, 1.2]; query 2: [3, 4] + b.
+  test('the rebuilt output is [T, hidden]', () => close(n.output, [0.6, 1.2, 3.1, 4.2], 'output'));
+});

@@ -25,7 +25,7 @@ export function floatWeight(p: Projection): Tensor {
 }
 
 /**
- * f_h(x_j) for every head and token: values [T, d] per head (bias included) times W_O^h.
+ * f_h(x_j) for every head and key token: values [S, d] per head (bias included) times W_O^h.
  * `wO` is W_O by output column, [hidden, heads·d]: column c, rows h·d … h·d + d − 1 read head h.
  */
 export function transformedValues(values: Tensor[], wO: Tensor): Tensor[] {
@@ -52,33 +52,37 @@ const norm = (x: Float32Array, from: number, n: number) => {
 };
 
 export interface ValueNorms {
-  /** [heads, T, T]: ‖α^h_ij · f_h(x_j)‖ = α^h_ij · ‖f_h(x_j)‖. */
+  /** [heads, T, S]: ‖α^h_ij · f_h(x_j)‖ = α^h_ij · ‖f_h(x_j)‖. */
   perHead: Float32Array;
-  /** [T, T]: ‖Σ_h α^h_ij · f_h(x_j)‖, the vectors summed over heads before the norm (the paper's layer view). */
+  /** [T, S]: ‖Σ_h α^h_ij · f_h(x_j)‖, the vectors summed over heads before the norm (the paper's layer view). */
   summed: Float32Array;
   /** [T, hidden]: Σ_h Σ_j α^h_ij · f_h(x_j) + b_O, the block's output rebuilt from the pieces. */
   output: Float32Array;
 }
 
-/** `attention`: [heads, T, T] probabilities; `f`: transformedValues; `bias`: b_O (if any). */
+/**
+ * `attention`: [heads, T, S] probabilities (T queries over S keys: S = T in self-attention, the source tokens in
+ * cross-attention, whose x_j is the encoder's output); `f`: transformedValues of the keys; `bias`: b_O (if any).
+ */
 export function valueNorms(attention: Float32Array, f: Tensor[], bias?: Float32Array): ValueNorms {
   const heads = f.length;
-  const [T, hidden] = f[0].shape;
-  const fNorms = f.map((t) => Float32Array.from({ length: T }, (_, j) => norm(t.data, j * hidden, hidden)));
-  const perHead = new Float32Array(heads * T * T);
+  const [S, hidden] = f[0].shape;
+  const T = attention.length / (heads * S);
+  const fNorms = f.map((t) => Float32Array.from({ length: S }, (_, j) => norm(t.data, j * hidden, hidden)));
+  const perHead = new Float32Array(heads * T * S);
   for (let h = 0; h < heads; h++)
     for (let i = 0; i < T; i++)
-      for (let j = 0; j < T; j++) perHead[(h * T + i) * T + j] = attention[(h * T + i) * T + j] * fNorms[h][j];
-  const summed = new Float32Array(T * T);
+      for (let j = 0; j < S; j++) perHead[(h * T + i) * S + j] = attention[(h * T + i) * S + j] * fNorms[h][j];
+  const summed = new Float32Array(T * S);
   const output = new Float32Array(T * hidden);
   const pair = new Float64Array(hidden); // Σ_h α^h_ij f_h(x_j) for one (i, j)
   for (let i = 0; i < T; i++) {
     const o = output.subarray(i * hidden, (i + 1) * hidden);
     if (bias) o.set(bias);
-    for (let j = 0; j < T; j++) {
+    for (let j = 0; j < S; j++) {
       pair.fill(0);
       for (let h = 0; h < heads; h++) {
-        const a = attention[(h * T + i) * T + j];
+        const a = attention[(h * T + i) * S + j];
         if (a === 0) continue; // masked keys move nothing
         const fj = f[h].data.subarray(j * hidden, (j + 1) * hidden);
         for (let c = 0; c < hidden; c++) pair[c] += a * fj[c];
@@ -88,7 +92,7 @@ export function valueNorms(attention: Float32Array, f: Tensor[], bias?: Float32A
         s += pair[c] * pair[c];
         o[c] += pair[c];
       }
-      summed[i * T + j] = Math.sqrt(s);
+      summed[i * S + j] = Math.sqrt(s);
     }
   }
   return { perHead, summed, output };
