@@ -11,7 +11,7 @@ export interface ExposedNames {
   layers: LayerTaps[];
   finalHidden?: string;
   finalHiddenNote?: string;
-  /** The logit lens's input (flat graphs only). */
+  /** The logit lens's input (in If branches: an encoder–decoder's decoder, seq2seqGraph.ts). */
   lensInput?: string;
   /** Fused attention operators whose probabilities the side branches reconstruct. */
   fusedOps?: string[];
@@ -95,6 +95,7 @@ function renamed(taps: GraphTaps, outputOf: (inner: string) => string): ExposedN
     })),
     finalHidden: taps.finalHidden && outputOf(taps.finalHidden),
     finalHiddenNote: taps.finalHiddenNote,
+    lensInput: taps.lensInput && outputOf(taps.lensInput),
   };
 }
 

@@ -7,7 +7,15 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import type { AttentionResult, ModelSpec, ScratchLayer, Seq2SeqResult, WalkData } from '../common/protocol';
+import type {
+  AttentionResult,
+  LogitLensLayer,
+  ModelSpec,
+  ScratchLayer,
+  Seq2SeqResult,
+  ValueNormsLayer,
+  WalkData,
+} from '../common/protocol';
 import { familyOfLayerIndex, familyRow, familyShape, hiddenState } from '../common/attention/layout';
 import { compare, headVectors, layerAttention, LayerWeights, walk } from '../common/attention/reconstruct';
 import { RunCancelledError, ScratchUnavailableError, UnsupportedModelError, UserFacingError } from '../common/errors';
@@ -21,6 +29,7 @@ import { firstRows, readAttention, rowsProblem, RunTensor } from './readOutputs'
 import { Ort, RuntimeOptions, startRuntime } from './runtime';
 import { DecoderGraph, readDecoderGraph } from './seq2seqGraph';
 import { TextTokens } from './textTokens';
+import { decoderInternals, DecoderInternals, decoderLogitLens, decoderValueNorms } from './seq2seqBeyond';
 
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
 
@@ -32,6 +41,8 @@ interface DecoderRun {
   /** Per decoder layer, what its self-attention and its cross-attention project queries from, [T, d_model]. */
   selfInputs: Float32Array[];
   crossInputs: Float32Array[];
+  /** What the logit lens and value norms read of the decoder (seq2seqBeyond.ts). */
+  beyond: DecoderInternals;
 }
 
 /** A number or list of numbers from config.json / generation_config.json. */
@@ -178,6 +189,7 @@ export class LoadedSeq2Seq {
       encoderStates: states,
       selfInputs: inputs(this.graph.self),
       crossInputs: inputs(this.graph.cross),
+      beyond: decoderInternals(this.graph, outputs, T),
     });
     return result;
   }
@@ -253,6 +265,26 @@ export class LoadedSeq2Seq {
       runId,
       runtime: familyRow(f, at.layer, head, token).slice(),
     };
+  }
+
+  /** One decoder state's logit lens (0 = its embeddings … decoderLayers = after its last layer): top k per position. */
+  logitLens(runId: number, layer: number, k = 5): LogitLensLayer {
+    const run = this.runOf(runId);
+    return decoderLogitLens(this.graph, run.beyond, run.result, layer, k, (id) => this.text.labelOf(id));
+  }
+
+  /** Value norms of one layer of a family (`index`: layout.ts familyLayerIndex), checked against the graph. */
+  valueNorms(runId: number, index: number): ValueNormsLayer {
+    const run = this.runOf(runId);
+    const s = run.result.seq2seq!;
+    const at = familyOfLayerIndex(run.result.model.layers, s.decoderLayers, index);
+    if (!at) throw new UserFacingError(`The model has no layer ${index + 1}.`);
+    if (at.family === 'encoder') return this.encoder.valueNorms(runId, at.layer);
+    const { xq, kv, w } = this.operands(run, at.family, at.layer);
+    const ops = { x: xq.data, kv: kv.data, w };
+    const tolerance = scratchTolerance(this.computeType);
+    const family = at.family;
+    return decoderValueNorms(this.graph, run.beyond, run.result, { family, layer: at.layer, index }, ops, tolerance);
   }
 
   /** How the from-scratch module recomputes the projections (the decoder's; the encoder's are alike). */

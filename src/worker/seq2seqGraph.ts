@@ -9,11 +9,14 @@ import { readFile } from 'node:fs/promises';
 import { UnsupportedModelError } from '../common/errors';
 import { exposeTaps } from './exposeOutputs';
 import { checkExternalFiles, externalFiles } from './externalData';
-import { findModelTaps, GraphIndex, LayerTaps, projectionInput, scoresOf } from './graphTaps';
+import { findModelTaps, GraphIndex, GraphTaps, LayerTaps, ModelTaps, projectionInput, scoresOf } from './graphTaps';
 import { attentionSoftmaxes } from './graph/attentionSoftmax';
 import { graphValueInfo, ValueInfo } from './graph/valueInfo';
 import { layerWeights, PendingLayerWeights, walkToProjection } from './layerWeights';
 import { OnnxGraph, OnnxModel, parseModel } from './onnxModel';
+import type { Projection } from '../common/attention/reconstruct';
+import { outputProjections } from './outputProjection';
+import { LensProgram, lensProgram } from './lensProgram';
 
 export interface DecoderGraph {
   patched: Uint8Array;
@@ -25,6 +28,14 @@ export interface DecoderGraph {
   cross: LayerTaps[];
   /** Copied out of the graph; the error says why the from-scratch view cannot work. */
   weights: { self: PendingLayerWeights[]; cross: PendingLayerWeights[] } | Error;
+  /** Per decoder layer, the output projection W_O (value norms) of each family, or why it cannot be read. */
+  outputs: { self: Projection[]; cross: Projection[] } | Error;
+  /** The decoder's residual stream after its last layer (a graph output), and the logit lens's head and input. */
+  finalHidden?: string;
+  lens: LensProgram | Error;
+  lensInput?: string;
+  /** The graph output that carries the logits. */
+  logits?: string;
   /** external data files for the session. */
   externalData: { path: string; data: Uint8Array }[];
 }
@@ -77,9 +88,12 @@ export async function readDecoderGraph(file: string, heads: number | undefined):
   checkExternalFiles(model, file, external);
   const inputs = graphValueInfo(model.graph).inputs;
   const encoderStates = encoderStatesInput(inputs);
-  const { bytes: patched, layers } = exposeTaps(model, findModelTaps(model));
+  const modelTaps = findModelTaps(model);
   // Both If branches list their Softmax nodes in the same order as the taps (exposeTaps pairs them by position).
   const { index, cross } = noPastGraph(model, encoderStates);
+  const inner = innerTaps(modelTaps, index);
+  const lens = decoderLens(model, modelTaps, index);
+  const { bytes: patched, layers, finalHidden, lensInput } = exposeTaps(model, modelTaps);
   if (cross.length !== layers.length)
     throw new UnsupportedModelError(
       `the decoder's branches hold ${layers.length} and ${cross.length} attention layers`,
@@ -97,5 +111,45 @@ export async function readDecoderGraph(file: string, heads: number | undefined):
   } catch (e) {
     weights = e instanceof Error ? e : new UnsupportedModelError(String(e));
   }
-  return { patched, inputs, encoderStates, self, cross: crossTaps, weights, externalData: external.sessionFiles() };
+  const o = inner ? outputProjections(index, inner) : new UnsupportedModelError('the decoder graph was not found');
+  const outputs = o instanceof Error ? o : { self: o.filter((_, k) => !cross[k]), cross: o.filter((_, k) => cross[k]) };
+  const logits = model.graph.outputs.find((n) => n === 'logits') ?? model.graph.outputs.find((n) => /logits/.test(n));
+  return {
+    ...{ patched, inputs, encoderStates, self, cross: crossTaps, weights, outputs, finalHidden, lens, lensInput },
+    ...{ logits, externalData: external.sessionFiles() },
+  };
+}
+
+/** The taps of the graph `index` reads (the model's, or one If branch's), by their names inside it. */
+function innerTaps(taps: ModelTaps, index: GraphIndex): GraphTaps | undefined {
+  if (taps.kind === 'flat') return taps.taps;
+  const branch = (b: string) => taps.ifNode.attributes.get(b)?.g;
+  return index.graph === branch('then_branch')
+    ? taps.thenTaps
+    : index.graph === branch('else_branch')
+      ? taps.elseTaps
+      : undefined;
+}
+
+/**
+ * The logit lens's head of the decoder: its final norm (pre-norm models) and the LM head, copied out of the graph
+ * without a cache (lensProgram.ts). Every branch that holds the layers taps the head's input, so that the If's
+ * outputs stay paired; the lens is refused when any branch's head cannot be read.
+ */
+function decoderLens(model: OnnxModel, taps: ModelTaps, index: GraphIndex): LensProgram | Error {
+  const outer = new GraphIndex(model.graph);
+  const branches: [GraphTaps, GraphIndex][] =
+    taps.kind === 'flat'
+      ? [[taps.taps, outer]]
+      : [
+          [taps.thenTaps, new GraphIndex(taps.ifNode.attributes.get('then_branch')!.g!, outer)],
+          [taps.elseTaps, new GraphIndex(taps.ifNode.attributes.get('else_branch')!.g!, outer)],
+        ];
+  try {
+    const programs = branches.map(([t, i]) => lensProgram(i, t.finalHidden, t.layers.at(-1)?.hiddenIn));
+    branches.forEach(([t], k) => (t.lensInput = programs[k].input));
+    return programs[branches.findIndex(([, i]) => i.graph === index.graph)] ?? programs[0];
+  } catch (e) {
+    return e instanceof Error ? e : new UnsupportedModelError(String(e));
+  }
 }

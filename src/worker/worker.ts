@@ -127,12 +127,12 @@ async function answerFlow(req: Extract<WorkerRequest, { method: 'flow' }>): Prom
   }
 }
 
-/** The logit lens reads a stack with the output head: an encoder–decoder's is its decoder, not read yet. */
+/** A head's promoted tokens read a stack with the output head: an encoder–decoder's is its decoder, not read yet. */
 function lensStack(model: AnyModel): LoadedModel {
   if (model instanceof LoadedModel) return model;
   throw new UserFacingError(
-    'The logit lens is not yet available for encoder–decoder models: their output head reads the decoder’s ' +
-      'residual stream, and the tabs other than Translation show the encoder, which has no output head.',
+    'What a head promotes is not yet available for encoder–decoder models: their output head reads the ' +
+      'decoder’s residual stream; the Logit lens tab shows the decoder’s states.',
   );
 }
 
@@ -154,7 +154,8 @@ port.on('message', async (req: WorkerRequest) => {
         const scratch = model.scratchLayer(q.runId, req.params.layer);
         post(replyOf<WorkerMethods>(id, scratch), [scratch.attention.buffer as ArrayBuffer]);
       } else if (req.method === 'valueNorms') {
-        const norms = valueNormsStack(model).valueNorms(q.runId, req.params.layer);
+        // Encoder–decoder models: the layer is one of every family's (attention/layout.ts familyLayerIndex).
+        const norms = model.valueNorms(q.runId, req.params.layer);
         post(replyOf<WorkerMethods>(id, norms), [
           norms.perHead.buffer as ArrayBuffer,
           norms.summed.buffer as ArrayBuffer,
@@ -163,7 +164,8 @@ port.on('message', async (req: WorkerRequest) => {
         const m = await maskToken(model, result, req.params.token, id);
         post(replyOf<WorkerMethods>(id, m), [m.before.buffer, m.after.buffer, m.maxAbsDiff.buffer] as ArrayBuffer[]);
       } else if (req.method === 'logitLens') {
-        const lens = lensStack(model).logitLens(q.runId, req.params.layer);
+        // Encoder–decoder models: the decoder's states (the encoder has no output head).
+        const lens = model.logitLens(q.runId, req.params.layer);
         post(replyOf<WorkerMethods>(id, lens), [
           lens.ids.buffer as ArrayBuffer,
           lens.probabilities.buffer as ArrayBuffer,
