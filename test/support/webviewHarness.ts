@@ -14,6 +14,7 @@ import { replyOf } from '../../src/common/rpc';
 import { tensorPieces } from '../../src/common/attention/layout';
 import { meansOverHeads } from '../../src/common/attention/aggregate';
 import type { LoadedModel } from '../../src/worker/explainer';
+import type { LoadedSeq2Seq } from '../../src/worker/seq2seq';
 import { maskToken } from '../../src/worker/maskToken';
 import { repoRoot } from './models';
 import { launchBrowser } from './codeServer';
@@ -229,8 +230,10 @@ export async function openPanel(
   url: string,
   theme: Theme,
   result: AttentionResult,
-  model: LoadedModel,
+  model: LoadedModel | LoadedSeq2Seq,
 ): Promise<WebviewToHost[]> {
+  // As the worker answers: an encoder–decoder model's positions are its encoder's; a head's promoted tokens are not.
+  const stack = 'encoder' in model ? model.encoder : model;
   const sent: WebviewToHost[] = [];
   await page.exposeFunction('__toHost', async (m: WebviewToHost) => {
     sent.push(m);
@@ -249,7 +252,7 @@ export async function openPanel(
               : m.method === 'mask'
                 ? await maskToken(model, result, m.params.token, 1e9 + m.id)
                 : m.method === 'positions'
-                  ? model.positions(m.params.runId, m.params.layer)
+                  ? stack.positions(m.params.runId, m.params.layer)
                   : m.method === 'flow'
                     ? await flowRow(
                         m.id,
@@ -259,7 +262,7 @@ export async function openPanel(
                         () => false,
                       )
                     : m.method === 'promoted'
-                      ? model.promoted(m.params.runId, m.params.layer, m.params.head, m.params.token)
+                      ? stack.promoted(m.params.runId, m.params.layer, m.params.head, m.params.token)
                       : {};
     await sendToPanel(page, replyOf<WebviewMethods>(m.id, answer));
   });

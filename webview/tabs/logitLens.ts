@@ -13,18 +13,28 @@ export const LOGIT_LENS_TEXT =
 
 const fmt = (x: number) => (x === 0 ? '0' : x.toExponential(1));
 
+/** Encoder–decoder results: the lens reads the decoder, the stack with the output head (seq2seqBeyond.ts). */
+export const DECODER_LENS_TEXT =
+  'Encoder–decoder model: these are the decoder’s states at each output step (columns: the token the decoder read ' +
+  'there; the top token is what it would write next). The encoder has no output head: its states reach the ' +
+  'output only through cross-attention.';
+
 function grid(r: AttentionResult, states: (LogitLensLayer | string | undefined)[]): HTMLElement {
   const table = el('table', { className: 'lens-grid' });
-  table.createCaption().textContent = 'Top token per position (columns) after each layer (rows), with its probability';
+  const stack = r.seq2seq ? 'decoder ' : '';
+  table.createCaption().textContent = r.seq2seq
+    ? 'Top token per output step (columns) after each decoder layer (rows), with its probability'
+    : 'Top token per position (columns) after each layer (rows), with its probability';
   const head = table.createTHead().insertRow();
   head.append(el('th', { textContent: 'state' }));
-  for (const t of r.tokens) head.append(el('th', { textContent: displayLabel(t.label) }));
+  const positions = r.seq2seq ? r.seq2seq.decoderInputs : r.tokens;
+  for (const t of positions) head.append(el('th', { textContent: displayLabel(t.label) }));
   const body = table.createTBody();
   states.forEach((s, layer) => {
     const row = body.insertRow();
     row.dataset.state = String(layer);
-    row.append(el('th', { textContent: layer === 0 ? 'embeddings' : `after layer ${layer}` }));
-    r.tokens.forEach((_, i) => {
+    row.append(el('th', { textContent: layer === 0 ? `${stack}embeddings` : `after ${stack}layer ${layer}` }));
+    positions.forEach((_, i) => {
       const cell = row.insertCell();
       if (typeof s !== 'object') return void (cell.textContent = s === undefined ? '…' : '–');
       const at = i * s.k;
@@ -53,6 +63,10 @@ function promotedSection(ctx: TabContext): HTMLElement {
   const title = `What a head promotes · layer ${view.layer + 1}, ${headName(view.head, r.model.heads)}`;
   const say = (text: string, className = 'help') =>
     section(title, PROMOTED_TEXT, el('p', { className, textContent: text }));
+  if (r.seq2seq)
+    return say(
+      'What a head promotes is not yet available for encoder–decoder models; the grid above is the decoder’s.',
+    );
   if (view.head === 'mean') return say('Choose one head (Head, above) to see the tokens its output promotes.');
   const got = ctx.state.promoted.get(`${view.layer} ${view.head} ${view.token}`);
   if (typeof got === 'string') return say(got, 'banner busy');
@@ -75,11 +89,14 @@ export const logitLensTab: TabModule = {
   render(ctx) {
     const { state, host } = ctx;
     const r = state.result;
-    const states = Array.from({ length: r.model.layers + 1 }, (_, s) => state.logitLens.get(s));
+    // Encoder–decoder results: the decoder's states, asked by decoder layer (0 = its embeddings).
+    const layers = r.seq2seq ? r.seq2seq.decoderLayers : r.model.layers;
+    const states = Array.from({ length: layers + 1 }, (_, s) => state.logitLens.get(s));
+    const text = r.seq2seq ? `${LOGIT_LENS_TEXT} ${DECODER_LENS_TEXT}` : LOGIT_LENS_TEXT;
     const refused = states.find((s): s is string => typeof s === 'string');
     if (refused)
       return {
-        element: section('Logit lens', LOGIT_LENS_TEXT, el('p', { className: 'banner busy', textContent: refused })),
+        element: section('Logit lens', text, el('p', { className: 'banner busy', textContent: refused })),
       };
     states.forEach((s, layer) => s === undefined && host.askLogitLens(r.runId, layer));
     const done = states.find((s): s is LogitLensLayer => typeof s === 'object');
@@ -96,7 +113,7 @@ export const logitLensTab: TabModule = {
       element: el(
         'div',
         {},
-        section('Logit lens · layers × positions', LOGIT_LENS_TEXT, el('div', {}, check, grid(r, states))),
+        section('Logit lens · layers × positions', text, el('div', {}, check, grid(r, states))),
         promotedSection(ctx),
       ),
     };

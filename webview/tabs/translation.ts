@@ -12,7 +12,7 @@ import type { ViewState } from '../state';
 import { Axes, renderAlignment, renderFamilyGrid, renderLines } from '../views/alignment';
 import { el, headName, section, TabContext, TabModule } from './tab';
 
-const FAMILY_NAMES: [AttentionFamily, string][] = [
+export const FAMILY_NAMES: [AttentionFamily, string][] = [
   ['cross', 'cross-attention (output × source)'],
   ['encoder', 'encoder self-attention'],
   ['decoder', 'decoder self-attention (causal)'],
@@ -33,8 +33,8 @@ const TEACHING: Record<AttentionFamily, string> = {
     'tokens the decoder had read.',
 };
 
-/** Labels of a family's two axes. */
-function axesOf(r: AttentionResult, family: AttentionFamily): Axes {
+/** Labels of a family's two axes (encoder–decoder results). */
+export function axesOf(r: AttentionResult, family: AttentionFamily): Axes {
   const s = r.seq2seq!;
   const source = r.tokens.map((t) => t.label);
   const written = s.output.map((t) => t.label);
