@@ -147,6 +147,9 @@ function decoderLens(model: OnnxModel, taps: ModelTaps, index: GraphIndex): Lens
         ];
   try {
     const programs = branches.map(([t, i]) => lensProgram(i, t.finalHidden, t.layers.at(-1)?.hiddenIn));
+    // A final sum hidden in a fused Skip norm needs a node added to the graph: not done inside If branches.
+    if (programs.some((p) => p.extraNodes?.length))
+      throw new UnsupportedModelError("the decoder's final residual sum is inside a fused norm");
     branches.forEach(([t], k) => (t.lensInput = programs[k].input));
     return programs[branches.findIndex(([, i]) => i.graph === index.graph)] ?? programs[0];
   } catch (e) {
