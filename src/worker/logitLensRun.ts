@@ -98,9 +98,17 @@ export function checkedLens(lens: LensProgram | Error, data: LensRunData | strin
   if (typeof data === 'string') throw unavailable(data);
   const hidden = data.input.length / T;
   if (data.checked === undefined) {
-    const rows = new Float32Array(data.positions.length * hidden);
-    data.positions.forEach((p, i) => rows.set(data.input.subarray(p * hidden, (p + 1) * hidden), i * hidden));
-    data.checked = maxAbsDiff(runLens(lens, rows, data.positions.length), data.logits);
+    const at = (x: Float32Array, width: number) => {
+      const rows = new Float32Array(data.positions.length * width);
+      data.positions.forEach((p, i) => rows.set(x.subarray(p * width, (p + 1) * width), i * width));
+      return rows;
+    };
+    // An int8 head quantizes by the range of all the rows it is given (DynamicQuantizeLinear): run it on all.
+    const perTensor = lens.steps.some((s) => s.op === 'DynamicQuantizeLinear');
+    const logits = perTensor ? runLens(lens, data.input, T) : undefined; // [T, vocab]
+    data.checked = logits
+      ? maxAbsDiff(at(logits, logits.length / T), data.logits)
+      : maxAbsDiff(runLens(lens, at(data.input, hidden), data.positions.length), data.logits);
   }
   if (!(data.checked <= LENS_TOLERANCE))
     throw unavailable(

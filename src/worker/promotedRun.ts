@@ -42,11 +42,9 @@ export function promotedTokens(a: PromotedInputs): PromotedTokens {
   const wO = floatWeight(a.o); // [hidden, heads·d]
   const hidden = wO.shape[0];
   const out = headOutputAt(attentionRow(r, layer, head, token), values.data, w.headDim, wO.data, hidden, head);
-  const both = new Float32Array(2 * hidden); // [2, hidden]: o_h(i), then an empty stream
-  both.set(out);
-  const logits = runLens(lens, both, 2); // [2, vocab]
-  const vocab = logits.length / 2;
-  const top = topPromoted(logits.subarray(0, vocab), logits.subarray(vocab), a.k);
+  // o_h(i), then an empty stream, one row at a time: an int8 head quantizes by the range of all rows it is given.
+  const [alone, empty] = [out, new Float32Array(hidden)].map((x) => runLens(lens, x, 1)); // [1, vocab] each
+  const top = topPromoted(alone, empty, a.k);
   return {
     runId: r.runId,
     layer,

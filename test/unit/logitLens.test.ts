@@ -6,7 +6,7 @@ import { runLens, LensProgram } from '../../src/worker/lensProgram';
 import { LoadedModel } from '../../src/worker/explainer';
 import type { AttentionResult } from '../../src/common/protocol';
 import { rmSync } from 'node:fs';
-import { PRECISIONS, runtime, sampleText, spec } from '../support/models';
+import { PRECISIONS, repeatedText, runtime, sampleText, spec } from '../support/models';
 import { derivedFolder, sharedGraph } from '../support/derivedModels';
 import { toBnb4, toNBits } from '../support/transforms';
 import { onnxFile } from '../../src/node/catalog';
@@ -135,6 +135,21 @@ test('a sequence classifier’s logits (one position picked) are not read as a p
   try {
     await m.explain('To be or not to be', 512, 1);
     assert.throws(() => m.logitLens(1, 0), /computed from one position \(.*\): a classifier's head/);
+  } finally {
+    await m.dispose();
+  }
+});
+
+test('a long int8 run: the head quantizes all positions at once, so its check runs them all', async () => {
+  // 120 tokens × 50257 logits is more than a run keeps: the first and the last position are checked.
+  const m = await LoadedModel.load(spec('gpt2-mini-shakespeare', 'q8'), runtime);
+  try {
+    const r = await m.explain(repeatedText('gpt2-mini-shakespeare', 120), 512, 7);
+    const last = m.logitLens(7, r.model.layers);
+    assert.equal(last.checkedPositions, 2);
+    assert.ok(last.maxAbsDiff <= 1e-4, `max |Δ| ${last.maxAbsDiff}`);
+    // A head's promoted tokens run the head on its output alone, not batched with the empty stream.
+    assert.equal(m.promoted(7, 3, 0, r.tokens.length - 1).ids.length, 10);
   } finally {
     await m.dispose();
   }
