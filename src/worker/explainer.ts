@@ -24,6 +24,7 @@ import { configHidden, DECODER_TYPES } from './modelKinds';
 import { readPredictions } from './predictions';
 import { lensRunData } from './logitLensRun';
 import type { Timeline } from '../common/timeline';
+import type { Predictions } from '../common/predict/predictions';
 import { epochMs } from '../node/clock';
 import { logitLensOf, positionsOf, promotedOf, RunAccess, valueNormsOf } from './beyondQueries';
 
@@ -213,7 +214,8 @@ export class LoadedModel {
 
   /**
    * The result of outputs `raw` of the graph over L positions, the first ids.length of them real tokens.
-   * `timeline`: the explain's moments so far (each step here adds one).
+   * `timeline`: the explain's moments so far (each step here adds one). `predictions`: already read
+   * from these logits (a generation reads them step by step), else read here.
    */
   resultOf(
     raw: Record<string, RuntimeTensor>,
@@ -225,6 +227,7 @@ export class LoadedModel {
     runId: number,
     t0: number,
     timeline: Timeline = [],
+    predictions?: Predictions,
   ): AttentionResult {
     const at = (step: string) => timeline.push([step, epochMs()]);
     // Every tap as float32, whatever precision the graph computes in (dtypes.ts).
@@ -269,7 +272,9 @@ export class LoadedModel {
       truncated: totalTokens > T ? { totalTokens, keptTokens: T } : undefined,
       timings: { loadMs: this.loadMs, inferenceMs: performance.now() - t0 },
       timeline,
-      ...readPredictions(raw, T, L, this.causal, (id) => this.text?.labelOf(id) ?? `#${id}`, this.text?.maskId),
+      ...(predictions
+        ? { predictions }
+        : readPredictions(raw, T, L, this.causal, (id) => this.text?.labelOf(id) ?? `#${id}`, this.text?.maskId)),
     };
     at('predictions read');
     this.runs.delete(runId); // re-inserted last: the newest run is the last in the map's order

@@ -10,6 +10,7 @@ import type { AttentionResult, Generation, TokenInfo } from '../common/protocol'
 import { UserFacingError } from '../common/errors';
 import { attentionRow } from '../common/attention/layout';
 import { nextToken, Sampling, seededRandom } from '../common/predict/sample';
+import { addPredictionRow, noPredictions, Predictions } from '../common/predict/predictions';
 import type { LoadedModel } from './explainer';
 import { FeedPlan, FeedTensor, makeFeeds, tensor } from './feeds';
 import { outputAsFloat32, RuntimeTensor } from './dtypes';
@@ -107,10 +108,13 @@ export async function generate(
   const continuation = continuationOf(text, promptIds);
   const fed = [...promptIds];
   const generated: number[] = [];
-  const stepRows: Float32Array[][] = [];
+  const texts: string[] = []; // the text generated after each step
+  const stepRows: Float32Array[][] = []; // without the cache only: with it, the kept runs hold these rows
+  const label = (id: number) => text.labelOf(id);
   let feeds = makeFeeds(plan, fed, true);
   let raw = await model.runFeeds(feeds);
   const runs = [withoutCache(raw)]; // with the cache: the outputs the result is assembled from
+  const predictions = noPredictions('next', raw[LOGITS].dims[2]); // the assembled result's, row by row
   // The KV cache works where every cache input has its present output and nothing is padded.
   const cached =
     plan.hasPast &&
@@ -122,12 +126,21 @@ export async function generate(
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (hooks.cancelled()) return undefined;
     const q = cached && s > 0 ? 0 : fed.length - 1; // the row of the token read last
-    const logits = outputAsFloat32(raw[LOGITS], LOGITS);
+    const logits = outputAsFloat32(raw[LOGITS], LOGITS); // [1, rows, V]
     const V = raw[LOGITS].dims[2];
-    const id = nextToken(logits.subarray(q * V, (q + 1) * V), sampling, random);
-    stepRows.push(rowsOf(raw, taps, q, fed.length));
+    const row = logits.subarray(q * V, (q + 1) * V); // [V]
+    let top: number[] | undefined;
+    if (cached) {
+      // The rows become the result's predictions: each is read once, while it is fresh, and greedy takes
+      // its first (topK's ties go to the lower id, as argmax's do). The prompt's other rows come first.
+      const first = s === 0 ? 0 : q;
+      for (let i = first; i < q; i++) addPredictionRow(predictions, logits.subarray(i * V, (i + 1) * V), label);
+      top = addPredictionRow(predictions, row, label);
+    } else stepRows.push(rowsOf(raw, taps, q, fed.length));
+    const id = top && sampling.strategy === 'greedy' ? top[0] : nextToken(row, sampling, random);
     generated.push(id);
-    hooks.onToken(s + 1, steps, continuation(generated));
+    texts.push(continuation(generated));
+    hooks.onToken(s + 1, steps, texts[s]);
     if (ends.has(id)) {
       stoppedBy = 'endOfText';
       break;
@@ -142,10 +155,13 @@ export async function generate(
     if (cached) runs.push(withoutCache(raw));
   }
   if (hooks.cancelled()) return undefined;
-  const added = continuation(generated);
-  const tokens = [...promptTokens, ...generatedTokens(text, continuation, generated.slice(0, -1), prompt.length)];
-  const over = await resultOver(model, fed, tokens, prompt + added, runId, cached, cached ? runs : [raw], feeds);
+  const added = texts[texts.length - 1];
+  const tokens = [...promptTokens, ...generatedTokens(text, texts, generated.slice(0, -1), prompt.length)];
+  const kept = cached ? runs : [raw];
+  const over = await resultOver(model, fed, tokens, prompt + added, runId, cached, kept, feeds, predictions);
   const result = over.result;
+  // With the cache, each step's rows are in its kept run: the prompt's last query row, then each step's only one.
+  if (cached && over.rowsFrom === 'pass') runs.forEach((r, s) => stepRows.push(rowsOf(r, taps, s ? 0 : P - 1, P + s)));
   result.generation = {
     promptTokens: P,
     ids: generated,
@@ -167,8 +183,8 @@ function withoutCache(raw: Record<string, RuntimeTensor>): Record<string, Runtim
 
 /**
  * The result over `fed` (prompt + output but its last token), and where its rows come from: assembled
- * from the cached `runs`; without a cache, the last run itself (it ran the whole of `fed`); where the
- * runs cannot be assembled, a teacher-forced pass.
+ * from the cached `runs` (with the `predictions` the steps read from the same logits); without a cache,
+ * the last run itself (it ran the whole of `fed`); where the runs cannot be assembled, a teacher-forced pass.
  */
 async function resultOver(
   model: LoadedModel,
@@ -179,6 +195,7 @@ async function resultOver(
   cached: boolean,
   runs: Record<string, RuntimeTensor>[],
   lastFeeds: Record<string, FeedTensor>,
+  predictions: Predictions,
 ): Promise<{ result: AttentionResult; rowsFrom: Generation['rowsFrom'] }> {
   const t0 = performance.now();
   const T = fed.length;
@@ -190,7 +207,8 @@ async function resultOver(
   const assembled = assembleRuns(runs, T - runs.length + 1, (name) => name.startsWith('present'));
   if (typeof assembled === 'string')
     return { result: await model.explainTokens(fed, tokens, text, runId), rowsFrom: 'pass' };
-  return { result: model.resultOf(assembled, T, fed, tokens, text, T, runId, t0), rowsFrom: 'steps' };
+  const result = model.resultOf(assembled, T, fed, tokens, text, T, runId, t0, [], predictions);
+  return { result, rowsFrom: 'steps' };
 }
 
 /** Largest |Δ| between the rows read at each step and the same rows of the teacher-forced pass. */
@@ -219,16 +237,16 @@ function continuationOf(
   };
 }
 
-/** Tokens for the generated ids, their spans placed after the prompt's `offset` characters. */
+/** Tokens for the generated ids, their spans after the prompt's `offset` characters (texts[i]: ids[0..i] decoded). */
 function generatedTokens(
   text: NonNullable<LoadedModel['tokenizer']>,
-  continuation: (generated: number[]) => string,
+  texts: string[],
   ids: number[],
   offset: number,
 ): TokenInfo[] {
   let start = offset;
   return ids.map((id, i) => {
-    const end = offset + continuation(ids.slice(0, i + 1)).length;
+    const end = offset + texts[i].length;
     const token = { id, label: text.labelOf(id), start, end: Math.max(start, end), special: false };
     start = token.end;
     return token;

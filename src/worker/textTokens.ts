@@ -22,6 +22,9 @@ interface TokenizerJson {
   decoder?: unknown;
 }
 
+/** One decoder for every label (it keeps no state between whole-buffer calls; creating one per label is slow). */
+const UTF8 = new TextDecoder();
+
 type Tokenizer = Transformers['PreTrainedTokenizer']['prototype'];
 type Encoded = { input_ids: { dims: number[]; data: BigInt64Array } };
 
@@ -70,7 +73,7 @@ export class TextTokens {
     const token = this.idToToken[id] ?? '';
     if (this.specialIds.has(id)) return token;
     const bytes = tokenBytes(token, this.style);
-    const text = new TextDecoder().decode(bytes);
+    const text = UTF8.decode(bytes);
     if (!text.includes('\uFFFD')) return text;
     // Part of a character's UTF-8 bytes (an emoji split over tokens): show the bytes.
     const lead = bytes[0] === 0x20 ? ' ' : '';

@@ -124,27 +124,30 @@ export function predictionsOf(
   k = TOP_K,
 ): Predictions {
   const V = logits.length / T;
-  const out: Predictions = {
-    kind,
-    k: Math.min(k, V),
-    vocab: V,
-    temperatures: [...TEMPERATURES],
-    ids: [],
-    labels: [],
-    logits: [],
-    logSumExp: [],
-  };
-  for (let t = 0; t < T; t++) {
-    const row = logits.subarray(t * V, (t + 1) * V); // [V]
-    const top = topK(row, out.k);
-    for (const id of top) {
-      out.ids.push(id);
-      out.labels.push(label(id));
-      out.logits.push(row[id]);
-    }
-    out.logSumExp.push(...lseAllTemperatures(row, row[top[0]])); // the largest logit is the first of the top k
-  }
+  const out = noPredictions(kind, V, k);
+  for (let t = 0; t < T; t++) addPredictionRow(out, logits.subarray(t * V, (t + 1) * V), label); // [V]
   return out;
+}
+
+/** Predictions with no position yet, over a vocabulary of V (addPredictionRow adds them). */
+export function noPredictions(kind: Predictions['kind'], V: number, k = TOP_K): Predictions {
+  const temperatures = [...TEMPERATURES];
+  return { kind, k: Math.min(k, V), vocab: V, temperatures, ids: [], labels: [], logits: [], logSumExp: [] };
+}
+
+/**
+ * Adds the next position's predictions from its logits `row` [V]; returns its top k ids, highest first
+ * (a generation step picks its greedy token from them instead of reading the row again).
+ */
+export function addPredictionRow(p: Predictions, row: Float32Array, label: (id: number) => string): number[] {
+  const top = topK(row, p.k);
+  for (const id of top) {
+    p.ids.push(id);
+    p.labels.push(label(id));
+    p.logits.push(row[id]);
+  }
+  p.logSumExp.push(...lseAllTemperatures(row, row[top[0]])); // the largest logit is the first of the top k
+  return top;
 }
 
 /** Position t's top k as probabilities at temperature index `ti`: p_i = exp(z_i / τ − LSE_τ). */
