@@ -48,8 +48,10 @@ export function lensRunData(
   const all = Array.from({ length: T }, (_, i) => i);
   // Long runs: the first and the last position are checked.
   const positions = T * vocab <= KEPT_LOGITS ? all : [0, T - 1];
-  const kept = new Float32Array(positions.length * vocab);
-  positions.forEach((p, i) => kept.set(y.subarray(p * vocab, (p + 1) * vocab), i * vocab));
+  // Every position of an unpadded run: the logits themselves (a generation's are already a copy), no second copy.
+  const whole = positions.length === T && y.length === T * vocab;
+  const kept = whole ? y : new Float32Array(positions.length * vocab); // [positions, vocab]
+  if (!whole) positions.forEach((p, i) => kept.set(y.subarray(p * vocab, (p + 1) * vocab), i * vocab));
   return { input: x.slice(0, (T * x.length) / L), positions, logits: kept };
 }
 
