@@ -2,8 +2,9 @@
  * Generation speed: Continue Selection's path (worker/generate.ts: KV-cache steps through the patched
  * graph, then the teacher-forced pass) against transformers.js' own generate (greedy, same model,
  * prompt and number of new tokens), both on onnxruntime-web with one thread, in this process. Each run is
- * timed by the clock and by this process' CPU time: on a loaded machine the clock counts the time other
- * jobs held the cores, the CPU time mostly does not, so its ratio is the steadier of the two.
+ * timed by the clock and by this process' CPU time: the clock counts the time other jobs held the cores,
+ * the CPU time does not, but it counts the garbage collector's threads; at a load of 20 both ratios still
+ * moved by ±0.2 between invocations, so read them side by side and over several invocations.
  * Usage: tsx bench/generation.ts <runs> <newTokens> <model folder>…; one JSON line per model.
  */
 import * as path from 'node:path';

@@ -328,7 +328,7 @@ export interface GenerationLine {
   /** The steps alone (to the last new token). */
   oursLoopTokensPerSecond: number;
   theirsTokensPerSecond: number;
-  /** The same runs per second of this process' CPU time (steadier than the clock on a loaded machine). */
+  /** The same runs per second of this process' CPU time (all its threads, the garbage collector's included). */
   oursCpuTokensPerSecond?: number;
   theirsCpuTokensPerSecond?: number;
   runs: number;
@@ -351,7 +351,7 @@ export function generationSection(lines: GenerationLine[]): string {
     'Greedy, fp32, onnxruntime-web with one thread, the same prompt and number of new tokens; median of the runs. ' +
       'Ours reads every layer’s attention at every step (the patched graph, with the KV cache) and puts the ' +
       'result over prompt + output together from the steps; transformers.js runs the plain graph. Target: ratio ' +
-      '≥ 0.9. The CPU ratio divides the CPU time of the same runs (steadier than the clock on a loaded machine).',
+      '≥ 0.9. The CPU ratio divides the CPU time of the same runs (no waiting for the cores, GC threads counted).',
     '',
     '| model | tokens (prompt + new) | ours, tokens/s | ours, steps only | transformers.js generate | ratio | ' +
       'CPU ratio |',
