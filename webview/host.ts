@@ -10,6 +10,7 @@ import { MAX_SELECTION_CHARS } from '../src/common/limits';
 import type { Store } from './store';
 import { clampView, viewOfFocus, type ViewState } from './state';
 import { DataNeed, loadFailure, piecedTensors, ResultTensors } from './tensors';
+import { afterPaint } from './frames';
 
 interface VsCodeApi {
   postMessage(m: WebviewToHost): void;
@@ -209,10 +210,7 @@ export class Host {
     };
     // After the first view's pieces: one frame for its paint before the other pieces compete for the CPU (a hidden
     // panel, kept alive by retainContextWhenHidden, gets no frames: it goes on at once).
-    const painted = () =>
-      new Promise<void>((done) =>
-        document.visibilityState === 'hidden' ? done() : requestAnimationFrame(() => setTimeout(done)),
-      );
+    const painted = () => new Promise<void>((done) => afterPaint(done));
     loaded.load(this.events.firstNeed(view), signal, arrived, painted).catch(failed);
   }
 

@@ -27,6 +27,7 @@ import { flowTab } from './tabs/flow';
 import { renderTokens, TokenStrip } from './views/tokens';
 import { describeMemory } from '../src/common/memory';
 import { DataNeed, NEEDS_EVERYTHING } from './tensors';
+import { afterPaint } from './frames';
 
 const MODULES: Record<Tab, TabModule> = {
   attention: attentionTab,
@@ -59,6 +60,12 @@ const EXPORTS = [
 /** Keys that move the token strip's colours or its focus mark. */
 const STRIP_KEYS: Key[] = ['token', 'layer', 'head', 'palette'];
 
+/**
+ * A new result keeps the previous one on screen until the data its tab draws has arrived (a few ms: the first files
+ * are requested before the panel hears of the result), at most this long; then the panel is built with "Loading…".
+ */
+const FIRST_DATA_WAIT_MS = 150;
+
 type SelectName = 'Layer' | 'Head' | 'Show';
 interface Controls {
   shape: string;
@@ -71,7 +78,7 @@ export class Shell {
   private readonly body = el('div');
   private readonly headerSlot = el('div');
   private readonly controlsSlot = el('div');
-  private readonly stripHost = el('div');
+  private readonly stripHost = el('div', { className: 'strip-host' });
   private controls: Controls | undefined;
   private strip: TokenStrip | undefined;
   private tokensHelp: HTMLElement | undefined;
@@ -81,17 +88,55 @@ export class Shell {
   private tab: { id: Tab; view: TabView; waiting?: boolean } | undefined;
   /** Whether the strip shows the weights of the current layer (they may not have arrived yet). */
   private stripColoured = false;
+  /** While a new result waits for its tab's data (FIRST_DATA_WAIT_MS): the timer that builds the panel anyway. */
+  private firstData: number | undefined;
 
   constructor(
     private readonly app: HTMLElement,
     private readonly store: Store,
     private readonly host: Host,
   ) {
-    store.subscribe((changed) => {
-      const start = performance.now();
-      this.repaint(changed);
-      // Read by the benchmark: the panel's own work for a change, before layout and paint.
-      performance.measure('attention-lens:render', { start, end: performance.now() });
+    store.subscribe((changed) => this.measured(() => this.repaint(changed)));
+  }
+
+  private measured(work: () => void): void {
+    const start = performance.now();
+    work();
+    // Read by the benchmark: the panel's own work for a change, before layout and paint.
+    performance.measure('attention-lens:render', { start, end: performance.now() });
+  }
+
+  /** Whether the tab on screen can be drawn: its tensors are in, or it can say why they will not come. */
+  private viewReady(): boolean {
+    const { view: v, tensors } = this.store.state!;
+    return tensors.has(MODULES[v.tab].data?.(v) ?? NEEDS_EVERYTHING) || !!tensors.failed;
+  }
+
+  /**
+   * A new result is painted view first: the tab's matrix and the header in the frame its data arrives in, the token
+   * strip (a chip per token, tinted) after that frame is on screen. Until then the previous result stays, whole.
+   */
+  private repaint(changed: ReadonlySet<Key>): void {
+    if (!this.store.state) return;
+    if (changed.has('result')) {
+      clearTimeout(this.firstData);
+      this.firstData = undefined;
+      if (!this.viewReady())
+        this.firstData = window.setTimeout(() => this.measured(() => this.paintResult()), FIRST_DATA_WAIT_MS);
+      else this.paintResult();
+    } else if (this.firstData !== undefined) {
+      // Any change meanwhile is drawn with the result, from the store's state then.
+      if (this.viewReady()) this.paintResult();
+    } else this.paint(changed);
+  }
+
+  private paintResult(): void {
+    clearTimeout(this.firstData);
+    this.firstData = undefined;
+    this.paint(new Set<Key>(['result']));
+    const shown = this.store.state!;
+    afterPaint(() => {
+      if (this.store.state === shown) this.measured(() => this.buildStrip());
     });
   }
 
@@ -130,9 +175,8 @@ export class Shell {
     };
   }
 
-  private repaint(changed: ReadonlySet<Key>): void {
-    const s = this.store.state;
-    if (!s) return;
+  private paint(changed: ReadonlySet<Key>): void {
+    const s = this.store.state!;
     if (changed.has('result')) this.build();
     const v = s.view;
     if (changed.has('result') || ['layer', 'head', 'aggregation'].some((k) => changed.has(k as Key))) {
@@ -142,16 +186,7 @@ export class Shell {
     }
     const stripSlice = { layer: v.layer, head: v.head };
     const stripArrived = changed.has('tensors') && !this.stripColoured && s.tensors.hasSlice(stripSlice);
-    if (changed.has('result') || STRIP_KEYS.some((k) => changed.has(k)) || stripArrived) {
-      this.stripColoured = s.tensors.hasSlice(stripSlice);
-      const row = this.stripColoured ? s.tensors.row(stripSlice, v.token) : undefined;
-      this.strip!.update(v.token, row, this.store.palette);
-      const who = `“${displayLabel(s.result.tokens[v.token].label)}”`;
-      const heads = (v.head === MEAN_OF_HEADS ? 'the ' : '') + headName(v.head, s.result.model.heads);
-      this.tokensHelp!.textContent =
-        `The text as the model reads it. Colour: how much ${who} attends to each token ` +
-        `in layer ${v.layer + 1}, ${heads}. Click a token to focus it; Shift+click shows it in the editor.`;
-    }
+    if (changed.has('result') || STRIP_KEYS.some((k) => changed.has(k)) || stripArrived) this.paintStrip();
     const module = MODULES[v.tab];
     const need = module.data?.(v) ?? NEEDS_EVERYTHING;
     const arrived = this.tab?.waiting && changed.has('tensors') && (s.tensors.has(need) || s.tensors.failed);
@@ -224,15 +259,11 @@ export class Shell {
       this.controls = this.buildControls(m.layers, m.heads, shape);
       this.controlsSlot.replaceChildren(this.controls.element);
     }
-    const reveal = (token: number) => this.host.notify({ type: 'revealToken', token });
-    // An output token is read through the decoder's families: from the encoder's map, go to cross-attention.
-    const output = (i: number) =>
-      this.setView({
-        tab: 'translation',
-        outputToken: i,
-        ...(this.store.state?.view.family === 'encoder' ? { family: 'cross' as const } : {}),
-      });
-    this.strip = renderTokens(this.stripHost, r, (token) => this.setView({ token }), reveal, output);
+    // The previous result's chips go; their place is kept until buildStrip fills it, so the view does not move.
+    this.stripHost.style.minHeight = `${this.strip?.height ?? 0}px`;
+    this.stripHost.replaceChildren();
+    this.strip = undefined;
+    this.stripColoured = false;
     this.tab = undefined;
     if (!this.panel) {
       // The parts that do not depend on the result are built once.
@@ -247,6 +278,39 @@ export class Shell {
     // The Translation tab is there for encoder–decoder results only.
     for (const b of this.tabButtons) b.hidden = b.dataset.tab === 'translation' && !r.seq2seq;
     for (const b of this.tabButtons) if (b.dataset.tab === 'compare') b.hidden = !this.store.state!.compare;
+  }
+
+  /** The token strip of the result on screen, coloured by the current view. */
+  private buildStrip(): void {
+    const r = this.store.state!.result;
+    const reveal = (token: number) => this.host.notify({ type: 'revealToken', token });
+    // An output token is read through the decoder's families: from the encoder's map, go to cross-attention.
+    const output = (i: number) =>
+      this.setView({
+        tab: 'translation',
+        outputToken: i,
+        ...(this.store.state?.view.family === 'encoder' ? { family: 'cross' as const } : {}),
+      });
+    this.strip = renderTokens(this.stripHost, r, (token) => this.setView({ token }), reveal, output);
+    this.stripHost.style.minHeight = '';
+    this.paintStrip();
+  }
+
+  /** The strip's colours and focus mark, and the sentence that says what they show. */
+  private paintStrip(): void {
+    const { view: v, result: r, tensors } = this.store.state!;
+    const stripSlice = { layer: v.layer, head: v.head };
+    // A new result's strip is built after its first paint (buildStrip), and coloured then.
+    if (this.strip) {
+      this.stripColoured = tensors.hasSlice(stripSlice);
+      const row = this.stripColoured ? tensors.row(stripSlice, v.token) : undefined;
+      this.strip.update(v.token, row, this.store.palette);
+    }
+    const who = `“${displayLabel(r.tokens[v.token].label)}”`;
+    const heads = (v.head === MEAN_OF_HEADS ? 'the ' : '') + headName(v.head, r.model.heads);
+    this.tokensHelp!.textContent =
+      `The text as the model reads it. Colour: how much ${who} attends to each token ` +
+      `in layer ${v.layer + 1}, ${heads}. Click a token to focus it; Shift+click shows it in the editor.`;
   }
 
   private buildControls(layers: number, heads: number, shape: string): Controls {

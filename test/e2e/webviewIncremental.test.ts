@@ -83,6 +83,52 @@ describe('incremental panel updates in Chromium', { timeout: 180_000 }, () => {
     await page.close();
   });
 
+  test('a new result paints its matrix first, in place of the previous result, and its token strip after', async () => {
+    const page = await show(resultMessage(syntheticResult(40, 2, 2, 8)), 'attention');
+    await page.locator('.token.focused').waitFor();
+    const stripHeight = await page.locator('.strip-host').evaluate((e) => e.getBoundingClientRect().height);
+    // What the panel shows after each change of its DOM, from the second result on.
+    await page.evaluate(() => {
+      const seen: unknown[] = ((window as unknown as { __seen: unknown[] }).__seen = []);
+      new MutationObserver(() =>
+        seen.push({
+          title: document.querySelector('h1')!.textContent,
+          matrix: document.querySelector<HTMLElement>('canvas.heatmap')?.dataset.tokens,
+          loading: !!document.querySelector('#tabpanel .loading'),
+          chips: document.querySelectorAll('.token').length,
+          reserved: document.querySelector<HTMLElement>('.strip-host')!.style.minHeight,
+        }),
+      ).observe(document.getElementById('app')!, { childList: true, subtree: true });
+    });
+    const second = syntheticResult(24, 2, 2, 8);
+    second.model = { ...second.model, label: 'second' };
+    await sendToPanel(page, resultMessage(second));
+    await page.locator('.token.focused[data-token="0"]').waitFor();
+    await page.locator('.token[data-token="23"]').waitFor();
+    type Seen = { title: string; matrix?: string; loading: boolean; chips: number; reserved: string };
+    const seen = (await page.evaluate(() => (window as unknown as { __seen: Seen[] }).__seen)) as Seen[];
+    const first = seen.findIndex((x) => x.title === 'second');
+    assert.ok(first >= 0, 'the second result is shown');
+    // Until its file is in, the previous result stays whole: its matrix and its 40 chips.
+    for (const x of seen.slice(0, first)) assert.deepEqual([x.matrix, x.chips], ['40', 40]);
+    // Then its title and matrix together (no "Loading…"), no chip of either result yet, and the strip's place kept
+    // at the previous strip's height, so that the matrix does not move when the chips come.
+    assert.ok(stripHeight > 0);
+    assert.deepEqual(seen[first], {
+      title: 'second',
+      matrix: '24',
+      loading: false,
+      chips: 0,
+      reserved: `${stripHeight}px`,
+    });
+    // Then its 24 chips; nothing of the first result comes back.
+    for (const x of seen.slice(first))
+      assert.ok(x.title === 'second' && x.matrix === '24' && [0, 24].includes(x.chips));
+    assert.equal(seen.at(-1)!.chips, 24);
+    assert.equal(seen.at(-1)!.reserved, '');
+    await page.close();
+  });
+
   test('a result at 512 tokens draws every head of every layer, as their files arrive', async () => {
     const r = syntheticResult(512, 3, 4, 8);
     const page = await show(resultMessage(r), 'model');

@@ -34,6 +34,8 @@ export interface TokenStrip {
    * weights, or undefined while they are loading (the chips are then left uncoloured).
    */
   update(focus: number, row: Float32Array | undefined, palette: Palette): void;
+  /** Its height in CSS pixels at its last layout (0 before the first). */
+  readonly height: number;
 }
 
 /**
@@ -98,6 +100,7 @@ export function renderTokens(
   strip.addEventListener('focusin', describe);
   // Where each chip is in the strip, read after a layout (the strip's first, and each resize), never forcing one.
   let boxes: DOMRect[] | undefined;
+  let height = 0;
   let tint: { row: Float32Array | undefined; palette: Palette } | undefined;
   const paint = () => {
     if (!boxes || !tint) return;
@@ -117,6 +120,7 @@ export function renderTokens(
   };
   new ResizeObserver(() => {
     const origin = strip.getBoundingClientRect();
+    height = origin.height;
     boxes = chips.map((b) => {
       const r = b.getBoundingClientRect();
       return new DOMRect(r.left - origin.left, r.top - origin.top, r.width, r.height);
@@ -129,6 +133,9 @@ export function renderTokens(
     paint();
   }).observe(strip);
   return {
+    get height() {
+      return height;
+    },
     update(focus, row, palette) {
       weights = row;
       focused?.classList.remove('focused');
