@@ -117,6 +117,28 @@ const renderAfterMessage = (page: Page, viewMark: string) =>
       .reduce((sum, e) => sum + e.duration, 0);
   }, viewMark);
 
+/**
+ * Where the first paint's milliseconds went, from the panel's performance measures after the last message (NaN for a
+ * panel that does not take them): the view's file requested until its response (`request`), its body read
+ * (`body`), copied into the tensor (`decode`), the cells coloured (`colour`), drawn scaled with the labels (`draw`),
+ * and the message until the panel's own "painted" mark (a task queued from the frame after the view was drawn: the
+ * main thread's part of that frame done).
+ */
+const firstPaintParts = (page: Page, viewMark: string) =>
+  page.evaluate(`(() => {
+  const posted = performance.getEntriesByName('harness:posted').at(-1).startTime;
+  const view = performance.getEntriesByName(${JSON.stringify(viewMark)}).find((e) => e.startTime >= posted)
+    ?.startTime ?? Infinity;
+  const sum = (name) => {
+    const es = performance.getEntriesByName('attention-lens:' + name)
+      .filter((e) => e.startTime >= posted && e.startTime <= view);
+    return es.length ? es.reduce((t, e) => t + e.duration, 0) : NaN;
+  };
+  const painted = performance.getEntriesByName('attention-lens:painted').find((e) => e.startTime >= posted);
+  return { request: sum('request'), body: sum('body'), decode: sum('decode'), colour: sum('colour'), draw: sum('draw'),
+    painted: painted ? painted.startTime - posted : NaN };
+})()`) as Promise<Record<'request' | 'body' | 'decode' | 'colour' | 'draw' | 'painted', number>>;
+
 /** The last render()'s own duration. */
 const lastRender = (page: Page) =>
   page.evaluate(() => performance.getEntriesByName('attention-lens:render').at(-1)?.duration ?? NaN);
@@ -132,6 +154,14 @@ export interface WebviewFigures {
   tensorFetchMs: Stat;
   /** Of it: the panel's render() for the result. */
   resultRenderMs: Stat;
+  /** Of it (firstPaintParts): the view's file requested → response, body read, copied; cells coloured; drawn. */
+  firstRequestMs: Stat;
+  firstBodyMs: Stat;
+  firstDecodeMs: Stat;
+  colourMs: Stat;
+  drawMs: Stat;
+  /** Message → the panel's "painted" mark: the main thread's part of the frame that shows the view done. */
+  resultPaintedMarkMs: Stat;
   /** A new result on All heads: message → the grid's first paint. */
   gridPaintMs: Stat;
   gridRenderMs: Stat;
@@ -183,6 +213,7 @@ export async function benchWebview(runs: number, bundle?: string): Promise<Webvi
         for (let i = 0; i < runs; i++) xs.push(await f());
         return stat(xs);
       };
+      const tail = (xs: number[]) => stat(xs.slice(1)); // without the warm-up
       const gridRenders: number[] = [];
       const summaries: number[] = [];
       const complete: number[] = [];
@@ -204,12 +235,15 @@ export async function benchWebview(runs: number, bundle?: string): Promise<Webvi
       });
       const fetches: number[] = [];
       const renders: number[] = [];
+      const parts: Awaited<ReturnType<typeof firstPaintParts>>[] = [];
       const resultPaintMs = await repeat(async () => {
         const { ms, fetchMs } = await show('attention');
         fetches.push(fetchMs);
         renders.push(await renderAfterMessage(page, viewMark));
+        parts.push(await firstPaintParts(page, viewMark));
         return ms;
       });
+      const part = (k: keyof (typeof parts)[number]) => tail(parts.map((p) => p[k]));
       const clickFloorMs = await repeat(() => timeUntilPainted(page, () => page.locator('h1').click()));
       const moveFloorMs = await repeat(async () => {
         const box = (await page.locator('h1').boundingBox())!;
@@ -249,12 +283,17 @@ export async function benchWebview(runs: number, bundle?: string): Promise<Webvi
         handler.push(await lastHover(page));
         return t;
       });
-      const tail = (xs: number[]) => stat(xs.slice(1)); // without the warm-up
       out.push({
         tokens: T,
         resultPaintMs,
         tensorFetchMs: tail(fetches),
         resultRenderMs: tail(renders),
+        firstRequestMs: part('request'),
+        firstBodyMs: part('body'),
+        firstDecodeMs: part('decode'),
+        colourMs: part('colour'),
+        drawMs: part('draw'),
+        resultPaintedMarkMs: part('painted'),
         gridPaintMs,
         gridRenderMs: tail(gridRenders),
         gridCompleteMs: tail(complete),

@@ -61,15 +61,23 @@ class PiecedTensor {
     return this.piecesOf(start, end).every((i) => this.loaded[i]);
   }
 
-  async fetchPiece(i: number, signal: AbortSignal): Promise<void> {
+  /** `timed`: the first view's pieces, whose request, body and copy the benchmark reads as performance measures. */
+  async fetchPiece(i: number, signal: AbortSignal, timed = false): Promise<void> {
     if (this.loaded[i]) return;
+    const t0 = performance.now();
     const response = await fetch(this.urls[i], { signal });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const t1 = performance.now();
     const piece = new Float32Array(await response.arrayBuffer());
+    const t2 = performance.now();
     const [start, end] = this.ranges[i];
     if (piece.length !== end - start) throw new Error(`file ${i + 1} holds ${piece.length} values, not ${end - start}`);
     this.data.set(piece, start);
     this.loaded[i] = true;
+    if (!timed) return;
+    performance.measure('attention-lens:request', { start: t0, end: t1 });
+    performance.measure('attention-lens:body', { start: t1, end: t2 });
+    performance.measure('attention-lens:decode', { start: t2, end: performance.now() });
   }
 }
 
@@ -190,7 +198,7 @@ export class ResultTensors {
 
   private async fetchAll(first: DataNeed, signal: AbortSignal, onPiece: () => void, painted: () => Promise<void>) {
     const firstPieces = this.piecesFor(first);
-    await Promise.all(firstPieces.map(([tensor, i]) => tensor.fetchPiece(i, signal)));
+    await Promise.all(firstPieces.map(([tensor, i]) => tensor.fetchPiece(i, signal, true)));
     if (signal.aborted) return;
     performance.mark('attention-lens:first-fetched'); // read by the benchmark: the view's pieces are in
     if (firstPieces.length) {

@@ -72,7 +72,9 @@ export function renderHeatmap(
     values = matrix.slice(); // [T, T], a copy: the matrix may be a view of the tensors
     for (let q = 0; q < T; q++) values.fill(MASKED, q * T + q + 1, (q + 1) * T);
   }
+  const t0 = performance.now();
   const cells = matrixCanvas(T, T, values, signed ? signedTable(o.palette) : weightTable(o.palette));
+  const t1 = performance.now();
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(cells, m, m, T * cell, T * cell);
   if (showLabels) {
@@ -86,6 +88,9 @@ export function renderHeatmap(
     for (let k = 0; k < T; k++) ctx.fillText(label(r, k), -m + 4, m + k * cell + cell / 2, m - 6);
     ctx.restore();
   }
+  // Read by the benchmark: colouring the cells (one pixel each), then drawing them scaled and the labels.
+  performance.measure('attention-lens:colour', { start: t0, end: t1 });
+  performance.measure('attention-lens:draw', { start: t1, end: performance.now() });
   // The outline lies inside its row, so moving it repaints two rows from the cells (no page copy).
   const outline = (q: number) => {
     ctx.strokeStyle = fg;
