@@ -189,8 +189,12 @@ export async function benchWebview(runs: number, bundle?: string): Promise<Webvi
   const code = readFileSync(bundle ?? path.join(repoRoot, 'dist/webview.js'), 'utf8');
   // The panel marks when a tab is drawn from its data; an older bundle drew it in its first render after the message.
   const viewMark = code.includes('attention-lens:view') ? 'attention-lens:view' : 'attention-lens:render';
-  // A bundle from before the means fetches a file per layer (it would refuse the newer split).
-  const layerFiles = !code.includes('headMeans');
+  // An older bundle expects the files as the worker split them then (it refuses another split).
+  const older = !code.includes('headMeans')
+    ? 'no-means'
+    : code.includes('HEAD_PIECE_FLOATS')
+      ? 'head-files'
+      : undefined;
   const browser = await launchBrowser();
   const out: WebviewFigures[] = [];
   try {
@@ -204,7 +208,7 @@ export async function benchWebview(runs: number, bundle?: string): Promise<Webvi
         await page.evaluate((t) => {
           (window as unknown as { __state: unknown }).__state = { view: { tab: t } };
         }, tab);
-        await sendToPanel(page, resultMessage({ ...r, runId: Math.random() }, layerFiles));
+        await sendToPanel(page, resultMessage({ ...r, runId: Math.random() }, older));
         return sinceMessage(page, until);
       };
       const repeat = async (f: () => Promise<number>) => {

@@ -1,8 +1,8 @@
 /**
- * A result's tensors as they arrive from the files the worker wrote (tensorPieces: the attention by layer and
- * head, each layer's mean of heads, the hidden states): the panel paints the view on screen from the pieces it
- * needs as soon as those are in, instead of waiting for all of them (BERT-base at 512 tokens: 171 MB, a layer
- * 12.6 MB, a head or a layer's mean 1 MB). A view reads only what `has` confirms: an unloaded piece is zeros, never
+ * A result's tensors as they arrive from the files the worker wrote (tensorPieces: the attention by layer, each
+ * layer's mean of heads, the hidden states): the panel paints the view on screen from the pieces it needs as soon as
+ * those are in, instead of waiting for all of them (BERT-base at 512 tokens: 171 MB, a layer 12.6 MB, a layer's
+ * mean 1 MB). A view reads only what `has` confirms: an unloaded piece is zeros, never
  * shown as weights.
  */
 import type { AttentionResult, HeadChoice } from '../src/common/protocol';

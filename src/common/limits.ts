@@ -22,13 +22,6 @@ export const MAX_OUTPUT_TOKENS = 128;
  */
 export const PIECE_FLOATS = 4 * 2 ** 20;
 
-/**
- * A head's attention is its own file when it holds at least this many floats (256 KiB; T ≥ 256): the panel then
- * fetches only the head on screen first. Smaller heads are grouped up to it, so that a layer is not hundreds of tiny
- * requests through the webview's resource loader (see tensorPieces).
- */
-export const HEAD_PIECE_FLOATS = 2 ** 16;
-
 /** The induction probe (common/inductionProbe.ts): random tokens per copy, and its seeds. */
 export const MIN_PROBE_LENGTH = 2;
 export const MAX_PROBE_LENGTH = 256;

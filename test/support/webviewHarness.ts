@@ -189,11 +189,25 @@ const served: string[][] = [];
 /**
  * The result message as the extension host sends it when the worker wrote the tensors to files: the result with
  * empty tensors, and the URLs of the files (split as the worker splits them), which the panel fetches from this page's
- * origin. `layerFiles`: as the worker wrote them before the means (a file per layer, no means), for an older panel.
+ * origin. `older`: split as an older worker did, for an older panel (the benchmark's before): 'no-means', a file
+ * per layer and no means (before 2026-12-02 06:00); 'head-files', the heads of 256 tokens or more a file each, and
+ * smaller ones grouped up to that size (2026-12-02 06:00–09:00).
  */
-export function resultMessage(r: AttentionResult, layerFiles = false): Extract<HostToWebview, { type: 'result' }> {
+export function resultMessage(
+  r: AttentionResult,
+  older?: 'no-means' | 'head-files',
+): Extract<HostToWebview, { type: 'result' }> {
   const id = `r${nextId++}`;
-  const ranges = tensorPieces(r, undefined, layerFiles ? Infinity : undefined);
+  const ranges = tensorPieces(r);
+  if (older === 'head-files') {
+    const group = Math.max(1, Math.min(r.model.heads, Math.floor(2 ** 16 / r.tokens.length ** 2)));
+    ranges.attention = ranges.attention.flatMap(([start, end]) => {
+      const out: [number, number][] = [];
+      for (let at = start; at < end; at += group * r.tokens.length ** 2)
+        out.push([at, Math.min(end, at + group * r.tokens.length ** 2)]);
+      return out;
+    });
+  }
   const pieces = (name: 'attention' | 'headMeans' | 'hiddenStates', x: Float32Array) => {
     const urls = ranges[name].map(([start, end], i) =>
       current!.putFile(`${id}.${name}.${i}.f32`, x.subarray(start, end)),
@@ -207,7 +221,7 @@ export function resultMessage(r: AttentionResult, layerFiles = false): Extract<H
     type: 'result',
     result: { ...r, attention: empty, hiddenStates: empty },
     tensors: {
-      ...(layerFiles ? {} : { headMeans: pieces('headMeans', meansOverHeads(r)) }),
+      ...(older === 'no-means' ? {} : { headMeans: pieces('headMeans', meansOverHeads(r)) }),
       attention: pieces('attention', r.attention),
       hiddenStates: pieces('hiddenStates', r.hiddenStates),
     },

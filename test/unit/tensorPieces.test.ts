@@ -32,7 +32,7 @@ function result(layers: number, heads: number, T: number, hidden: number): Atten
   };
 }
 
-test('attention is written one layer per file, a head per file where heads are large; a mean per layer', () => {
+test('attention is written one layer per file, split where a layer is large; a mean per layer', () => {
   const r = result(3, 2, 4, 5); // a layer: 2·4·4 = 32 floats
   assert.deepEqual(tensorPieces(r, 100).attention, [
     [0, 32],
@@ -51,16 +51,6 @@ test('attention is written one layer per file, a head per file where heads are l
     [0, 50],
     [50, 80],
   ]);
-  assert.deepEqual(tensorPieces(r, 100, 16).attention, [
-    [0, 16],
-    [16, 32],
-    [32, 48],
-    [48, 64],
-    [64, 80],
-    [80, 96],
-  ]);
-  assert.deepEqual(tensorPieces(r, 100, 31).attention, tensorPieces(r, 100, 16).attention, 'a head per file');
-  assert.deepEqual(tensorPieces(r, 100, 32).attention, tensorPieces(r, 100).attention, 'two heads: the layer');
   assert.deepEqual(tensorPieces(r, 100).headMeans, [
     [0, 16],
     [16, 32],
@@ -166,17 +156,17 @@ test("the mean of heads on screen comes from its own file, before its layer; it 
   assert.deepEqual(first[3], rowOf(r, 2, 'mean', 5), "the strip's row of it");
 });
 
-test('one head on screen: only its file comes first (heads of 256 tokens or more are files of their own)', async () => {
+test("one head on screen: its layer's file alone comes first (a layer per file, also at 256 tokens)", async () => {
   const r = result(2, 3, 256, 1);
   const { urls, asked } = serve(r);
-  assert.equal(urls.attention.length, 6, 'a file per layer and head');
+  assert.equal(urls.attention.length, 2, 'a file per layer');
   const tensors = piecedTensors({ ...r }, urls);
   let seen: boolean[] | undefined;
   await load(tensors, { attentionLayers: [], slices: [{ layer: 1, head: 2 }], hiddenStates: false }, () => {
-    seen ??= [tensors.hasSlice({ layer: 1, head: 2 }), tensors.hasSlice({ layer: 1, head: 1 }), tensors.hasLayer(1)];
+    seen ??= [tensors.hasSlice({ layer: 1, head: 2 }), tensors.hasLayer(1), tensors.hasLayer(0)];
   });
-  assert.equal(asked[0], 'a5');
-  assert.deepEqual(seen, [true, false, false]);
+  assert.equal(asked[0], 'a1');
+  assert.deepEqual(seen, [true, true, false]);
 });
 
 test('without mean files (an older host) the mean of heads waits for its layer and is averaged here', async () => {

@@ -11,7 +11,7 @@
  *     cross       [Ld, heads, T, S]         row t: where the step writing output t reads the source
  */
 import type { AttentionFamily, AttentionResult, HeadChoice, ScratchLayer, ViewSelection } from '../protocol';
-import { HEAD_PIECE_FLOATS, PIECE_FLOATS } from '../limits';
+import { PIECE_FLOATS } from '../limits';
 
 type Shaped = Pick<AttentionResult, 'tokens' | 'model'>;
 
@@ -121,28 +121,24 @@ export const headMeanOffset = (r: Shaped, layer: number) => layer * r.tokens.len
 
 /**
  * The files a result's tensors are written to for the panel, as [start, end) ranges of the flat arrays:
- * - attention by layer, and within a layer by groups of whole heads of at least `headFloats` (one head per file
- *   from 256 tokens on; a small layer is one file), so that the panel fetches the head it shows first;
+ * - attention one layer per file: the All heads grid reads every head, and a file per head (144 for BERT-base)
+ *   made it twice as slow to fill as 12 files (measured, docs/PERFORMANCE.md); a chosen head reads its layer's;
  * - headMeans [layers, T, T] (each layer's mean of heads, aggregate.ts meansOverHeads) one layer per file: the
- *   default view, fetched before anything else;
+ *   default view, fetched before anything else (a twelfth of its layer's file);
  * - the hidden states in pieces of `maxFloats`.
  * Any piece over `maxFloats` is split further. At least one file each, even when empty.
  */
 export function tensorPieces(
   r: Shaped & Pick<AttentionResult, 'hiddenStateCount'>,
   maxFloats = PIECE_FLOATS,
-  headFloats = HEAD_PIECE_FLOATS,
 ): { attention: [number, number][]; headMeans: [number, number][]; hiddenStates: [number, number][] } {
   const split = (start: number, end: number, out: [number, number][]) => {
     for (let at = start; at < end; at += maxFloats) out.push([at, Math.min(end, at + maxFloats)]);
   };
-  const H = r.model.heads;
-  const group = Math.max(1, Math.min(H, Math.floor(headFloats / r.tokens.length ** 2)));
   const attention: [number, number][] = [];
   const headMeans: [number, number][] = [];
   for (let l = 0; l < r.model.layers; l++) {
-    for (let h = 0; h < H; h += group)
-      split(attentionOffset(r, l, h), attentionOffset(r, l, Math.min(H, h + group)), attention);
+    split(attentionOffset(r, l, 0), attentionOffset(r, l + 1, 0), attention);
     split(headMeanOffset(r, l), headMeanOffset(r, l + 1), headMeans);
   }
   const hiddenStates: [number, number][] = [];
