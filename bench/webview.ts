@@ -84,6 +84,17 @@ const sinceMessage = (page: Page, name: string, maxFrames = 3000) =>
   return { ms: performance.now() - posted, fetchMs: fetched ? fetched.startTime - posted : NaN };
 })()`) as Promise<{ ms: number; fetchMs: number }>;
 
+/** Until the panel has fetched every file of the last result (its 'fetched' mark), if one was posted. */
+const settled = (page: Page) =>
+  page.evaluate(`(async () => {
+  const posted = performance.getEntriesByName('harness:posted').at(-1)?.startTime;
+  if (posted === undefined) return;
+  for (let i = 0; !performance.getEntriesByName('attention-lens:fetched').some((e) => e.startTime >= posted); i++) {
+    if (i > 600) throw new Error('the last result was not fetched in 60 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+})()`);
+
 /**
  * The same for an event, measured inside the page: from dispatching it to the second animation frame after it,
  * without the browser driver's round trips (which load on a shared machine inflates).
@@ -205,6 +216,9 @@ export async function benchWebview(runs: number, bundle?: string): Promise<Webvi
       await page.exposeFunction('__toHost', () => undefined);
       await page.goto(`${server.url}?theme=dark`);
       const show = async (tab: string, until = viewMark) => {
+        // A new result comes after a model run, by which time the panel has fetched the previous one's files: each
+        // figure starts with none of them in flight (they would compete with the new view's file, in this server).
+        await settled(page);
         await page.evaluate((t) => {
           (window as unknown as { __state: unknown }).__state = { view: { tab: t } };
         }, tab);
