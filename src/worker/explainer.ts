@@ -47,6 +47,8 @@ export interface LoadOptions {
    * synthetic token ids with explainIds (npm run fidelity); the product always needs both.
    */
   allowBare?: boolean;
+  /** Called after each step of the load with its name (loadSteps.ts measures memory there). */
+  onStep?: (step: string) => void;
 }
 
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
@@ -91,13 +93,16 @@ export class LoadedModel {
           `GiB). Try a smaller dtype (attentionLens.dtype q8 or q4) or a smaller model.`,
       );
     }
+    const step = options.onStep ?? (() => undefined);
     const { tf, ort, backend, sessionOptions } = await startRuntime(runtime);
+    step('runtime started');
     const configText = has('config.json') ? await readFile(path.join(spec.folder, 'config.json'), 'utf8') : '{}';
     const config = JSON.parse(configText) as Record<string, unknown>;
     const { patched, externalData, ...graph } = await readModelGraph(
       file,
       configShape(config).heads,
       backend === 'wasm',
+      step,
     );
     // Only the runtime holds the graph from here on (the file's bytes are garbage once the session is made:
     // on WebAssembly they are its external data, externalWeights.ts).
@@ -105,7 +110,9 @@ export class LoadedModel {
     // Weights in model.onnx_data: ORT is given the graph as bytes, so it gets the data file's bytes too.
     const ortOptions = externalData.length ? { ...sessionOptions, externalData } : sessionOptions;
     const session = await ort.InferenceSession.create(patched, ortOptions);
+    step('session created');
     const text = has('tokenizer.json') && !bare ? await TextTokens.load(tf, spec.folder) : undefined;
+    step('tokenizer loaded');
     return new LoadedModel(spec, backend, ort, session, graph, text, config, performance.now() - t0);
   }
 

@@ -56,8 +56,10 @@ export async function readModelGraph(
   file: string,
   heads: number | undefined,
   weightsOutside = false,
+  step: (name: string) => void = () => undefined,
 ): Promise<ModelGraph> {
   const bytes = await readFile(file);
+  step('file read');
   const external = externalFiles(file);
   const original = parseModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), external.read);
   checkExternalFiles(original, file, external);
@@ -65,6 +67,7 @@ export async function readModelGraph(
   const taps = findModelTaps(original);
   const lens = lensOf(original, taps);
   const { bytes: patched, ...names } = exposeTaps(original, taps, outside?.swaps);
+  step('graph patched');
   const index = new GraphIndex(original.graph);
   const plan = planFeeds(graphValueInfo(original.graph).inputs, index);
   let weights: PendingLayerWeights[] | Error;
@@ -81,6 +84,7 @@ export async function readModelGraph(
     weights = e instanceof Error ? e : new UnsupportedModelError(String(e));
     outputs = weights;
   }
+  step('weights copied out');
   const ids = plan.inputs.find((p) => p.role === 'ids')!.info.name;
   const externalData = external.sessionFiles();
   if (outside?.swaps.size) externalData.push({ path: WEIGHTS_LOCATION, data: original.bytes });

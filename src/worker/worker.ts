@@ -11,6 +11,7 @@ import { isEncoderDecoderFolder } from '../node/catalog';
 import { LoadedSeq2Seq } from './seq2seq';
 import { watchWasmMemory, workerMemory } from './memory';
 import { describeMemory } from '../common/memory';
+import { LoadSteps } from './loadSteps';
 import type { Timeline } from '../common/timeline';
 import { epochMs } from '../node/clock';
 
@@ -70,12 +71,14 @@ async function modelFor(spec: ModelSpec, id: number): Promise<AnyModel> {
       key,
       model: (async () => {
         await previous?.then((m) => m.dispose()).catch(() => undefined);
+        const steps = new LoadSteps();
         // Encoder–decoder folders (encoder_model.onnx + a decoder) translate; seq2seq.ts.
         const loaded =
           !spec.fileBase && isEncoderDecoderFolder(spec.folder)
             ? await LoadedSeq2Seq.load(spec, runtime)
-            : await LoadedModel.load(spec, runtime);
+            : await LoadedModel.load(spec, runtime, { onStep: steps.mark });
         logMemory(`Loaded ${spec.id} (${spec.dtype})`);
+        post({ type: 'log', level: 'info', message: steps.describe() });
         return loaded;
       })(),
     };
