@@ -4,7 +4,7 @@
  */
 
 export interface WorkerMemory {
-  /** Resident set of the whole process in MiB: the worker thread shares the extension host's process. */
+  /** Resident set of the worker's process in MiB (its own child process: host/modelProcess.ts). */
   rssMiB: number;
   /** The process's largest resident set so far, MiB. */
   peakRssMiB: number;

@@ -2,7 +2,6 @@
  * The extension host's side of the worker: one request at a time, a newer request cancels the
  * older one, a crashed worker is reported and replaced on the next request.
  */
-import { Worker } from 'node:worker_threads';
 import type {
   HostResult,
   ModelSpec,
@@ -27,6 +26,7 @@ import { counter, Requester } from '../common/rpc';
 import type { RuntimeOptions } from '../common/protocol';
 import { mib } from '../common/memory';
 import { IdleRelease, modelKey, RELEASED_RUN_BUSY, removeFiles, RunRecall } from './workerLifetime';
+import { ModelProcess } from './modelProcess';
 
 export class CancelledError extends Error {
   constructor() {
@@ -35,7 +35,7 @@ export class CancelledError extends Error {
 }
 
 export class EngineClient {
-  private worker: Worker | undefined;
+  private worker: ModelProcess | undefined;
   private requests: Requester<WorkerMethods> | undefined;
   /** Request ids (and so run ids) stay unique across restarted workers. */
   private readonly ids = counter();
@@ -67,7 +67,7 @@ export class EngineClient {
 
   private ensureWorker(): Requester<WorkerMethods> {
     if (this.worker && this.requests) return this.requests;
-    const w = new Worker(this.workerPath, { workerData: this.runtime() });
+    const w = new ModelProcess(this.workerPath, this.runtime());
     const requests = new Requester<WorkerMethods>((m) => w.postMessage(m satisfies WorkerRequest), this.ids);
     w.on('message', (m: WorkerResponse) => {
       if (m.type === 'log') this.onLog(m.level, m.message);
@@ -190,9 +190,9 @@ export class EngineClient {
     return { ...(await this.tracked(ask({ ...query, runId }))), runId: query.runId };
   }
 
-  /** The running worker's thread id; undefined when none runs (never started, released or stopped). */
-  get workerThreadId(): number | undefined {
-    return this.worker?.threadId;
+  /** The running worker's process id; undefined when none runs (never started, released or stopped). */
+  get workerPid(): number | undefined {
+    return this.worker?.pid;
   }
 
   /** A request is waiting for the worker. */

@@ -2,7 +2,7 @@
  * When the model worker is ended to give its memory back, and how questions about a run survive it.
  *
  * ONNX Runtime's WebAssembly memory only grows (a BERT-base model keeps 0.7–2 GB of it), so ending the
- * worker thread is the only way to return it: after `releaseAfterMinutes` without a request, and when an
+ * worker process is the only way to return it: after `releaseAfterMinutes` without a request, and when an
  * explain asks for another model than the worker holds. The panel keeps its own copy of the shown result;
  * a follow-up question about it (from scratch, walk) after a release runs the same explain again in the
  * new worker (same model, text and limit, so the same numbers) and is answered about that run.

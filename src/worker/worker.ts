@@ -1,5 +1,4 @@
-/** worker_threads entry: keeps loaded models warm and runs them off the extension host's main thread. */
-import { parentPort, workerData } from 'node:worker_threads';
+/** The model worker (its own process, host/modelProcess.ts): keeps loaded models warm, off the extension host. */
 import type { HostResult, ModelSpec, WorkerMethods, WorkerRequest, WorkerResponse } from '../common/protocol';
 import { errorReply, replyOf } from '../common/rpc';
 import { LoadedModel } from './explainer';
@@ -12,6 +11,7 @@ import { LoadedSeq2Seq } from './seq2seq';
 import { watchWasmMemory, workerMemory } from './memory';
 import { describeMemory } from '../common/memory';
 import { LoadSteps } from './loadSteps';
+import { hostChannel } from './hostChannel';
 import type { Timeline } from '../common/timeline';
 import { epochMs } from '../node/clock';
 
@@ -23,11 +23,11 @@ import { inductionProbe } from './inductionRun';
 /** A loaded model of either kind; both answer the same questions about their runs. */
 type AnyModel = LoadedModel | LoadedSeq2Seq;
 
-const runtime = workerData as RuntimeOptions;
+const channel = hostChannel();
+const runtime: RuntimeOptions = channel.runtime;
 /** Fault injection for the end-to-end tests only: hold each run this long, so that a person's Cancel can land. */
 const testRunDelayMs = Number(process.env.ATTENTION_LENS_TEST_RUN_DELAY_MS ?? 0);
-const port = parentPort!;
-const post = (m: WorkerResponse, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+const post = (m: WorkerResponse, transfer: ArrayBuffer[] = []) => channel.post(m, transfer);
 /** The worker's memory in the output channel after each load and explain (issue 15). */
 const logMemory = (what: string) =>
   post({ type: 'log', level: 'info', message: `${what}; ${describeMemory(workerMemory())}` });
@@ -139,7 +139,7 @@ function lensStack(model: AnyModel): LoadedModel {
   );
 }
 
-port.on('message', async (req: WorkerRequest) => {
+channel.onRequest(async (req: WorkerRequest) => {
   if (req.type === 'cancel') {
     if (running.has(req.id)) cancelled.add(req.id);
     return;
