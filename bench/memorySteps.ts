@@ -1,11 +1,12 @@
 /**
  * Where the worker's memory goes (issue 15), as the extension host holds it, in a fresh process:
  *   node --expose-gc --import tsx bench/memorySteps.ts <folder> <dtype> [runs at 512]
- * An EngineClient runs the bundled worker (dist/worker.js, 2 threads), as bench/release.ts. Prints one JSON line:
- * the load's steps (the worker's "Load steps" line: RSS, ArrayBuffers and WebAssembly memory after reading the file,
- * patching the graph, copying the weights out, creating the session, loading the tokenizer), the process's RSS and
- * peak (VmHWM) after each explain, the host's RSS before the worker, after release and after a forced garbage
- * collection (when --expose-gc), and the steps of the reload in a new worker.
+ * An EngineClient runs the bundled worker (dist/worker.js in its own process, 2 threads), as bench/release.ts.
+ * Prints one JSON line: the load's steps (the worker's "Load steps" line: its RSS, ArrayBuffers and WebAssembly
+ * memory after reading the file, patching the graph, copying the weights out, creating the session, loading the
+ * tokenizer), the worker's memory and this (host) process's RSS and peak (VmHWM) after each explain, the host's RSS
+ * before the worker, after release and after a forced garbage collection (when --expose-gc), and the steps of the
+ * reload in a new worker.
  */
 import * as path from 'node:path';
 import { tmpdir } from 'node:os';
@@ -59,7 +60,8 @@ async function main() {
   const explain = async (T: number) => {
     const t0 = performance.now();
     kept = await client.explain(spec, repeatedText(spec.id, T), T).result;
-    return { tokens: kept.tokens.length, ms: Math.round(performance.now() - t0), ...proc() };
+    const worker = kept.workerMemory!;
+    return { tokens: kept.tokens.length, ms: Math.round(performance.now() - t0), host: proc(), worker };
   };
   const before = await settled();
   const load = await explain(8);
@@ -74,7 +76,7 @@ async function main() {
   const released = await settled();
   t0 = performance.now();
   const reload = await explain(128);
-  const reloadRss = { rssMiB: reload.rssMiB, hwmMiB: reload.hwmMiB };
+  const reloadRss = reload.worker;
   const reloadMs = Math.round(performance.now() - t0);
   console.log(
     JSON.stringify({

@@ -1,9 +1,10 @@
 /**
  * Memory as the extension host holds it, and what giving it back costs (issue 15), in a fresh process:
  *   tsx bench/release.ts <folder> <dtype> <runs>
- * The process plays the extension host: an EngineClient runs the bundled worker (dist/worker.js, 2 threads)
- * and keeps the last result, as the host does. Prints one JSON line: the process's resident set before, idle
- * after the explains (model loaded), its peak, and after release; the worker's own WebAssembly heap; explain()
+ * The process plays the extension host: an EngineClient runs the bundled worker (dist/worker.js in its own process,
+ * 2 threads) and keeps the last result, as the host does. Prints one JSON line: the host's resident set before,
+ * host and worker together idle after the explains (model loaded), the worker's peak (its own process's), the
+ * host's after release; the worker's own WebAssembly heap; explain()
  * at 128 and 512 tokens (wall time seen by the host; a length past the model's context is left out, and 512 for
  * the GPT-2-size graph, as in bench/load.ts); the time to release, and to reload in a new worker.
  */
@@ -59,8 +60,10 @@ async function main() {
   const afterRuns = kept!.workerMemory!;
   const tokens = kept!.tokens.length;
   await pause(1000);
-  const idleRssMiB = rss();
-  const peakRssMiB = mib(process.resourceUsage().maxRSS * 1024);
+  // The worker's memory as it measured itself at its last reply (its own process since issue 15).
+  const idleRssMiB = rss() + afterRuns.rssMiB;
+  const peakRssMiB = afterRuns.peakRssMiB;
+  const hostPeakRssMiB = mib(process.resourceUsage().maxRSS * 1024);
   let t0 = performance.now();
   await client.release('bench');
   const releaseMs = performance.now() - t0;
@@ -85,6 +88,7 @@ async function main() {
       workerJsHeapMiB: afterRuns.jsHeapMiB,
       idleRssMiB,
       peakRssMiB,
+      hostPeakRssMiB,
       releaseMs,
       releasedRssMiB,
       reloadLoadMs: kept!.timings.loadMs,

@@ -17,7 +17,9 @@ export interface ReleaseLine {
   wasmAfterRunsMiB?: number;
   workerJsHeapMiB: number;
   idleRssMiB: number;
+  /** The worker's process (before issue 15's child process: the host's, which held the worker thread). */
   peakRssMiB: number;
+  hostPeakRssMiB?: number;
   releaseMs: number;
   releasedRssMiB: number;
   reloadLoadMs: number;
@@ -50,9 +52,10 @@ export function releaseSection(lines: ReleaseLine[]): string {
   return [
     '## Memory as the extension host holds it, and giving it back (issue 15)',
     '',
-    'A fresh process per row plays the extension host: EngineClient and the bundled worker (2 threads), the',
-    'last result kept as the host keeps it. Resident set of the process in MiB: before the worker starts, idle',
-    'with the model loaded after the explains, its peak, and 1 s after release (the worker ended; in brackets how',
+    'A fresh process per row plays the extension host: EngineClient and the bundled worker (its own process, 2',
+    'threads), the last result kept as the host keeps it. Resident sets in MiB: the host before the worker starts,',
+    "host and worker idle with the model loaded after the explains, the worker process's peak, and the host 1 s",
+    'after release (the worker ended; in brackets how',
     `far above the baseline, target ≤ ${RELEASED_ABOVE_BASELINE_MIB} MiB). The worker's WebAssembly heap after`,
     'the load and after the longest explains (tokens). Reload: the model load in the new worker (runtime start-up',
     `and WebAssembly compile included, files in the page cache; target ≤ ${RELOAD_TARGET_MS / 1000} s). explain()`,
