@@ -19,8 +19,8 @@ export class ModelProcess {
 
   constructor(workerPath: string, runtime: RuntimeOptions) {
     this.child = fork(workerPath, [JSON.stringify(runtime)], {
-      // The extension host's own flags (an inspector port, a loader) are not the worker's.
-      execArgv: [],
+      // The extension host's own flags (an inspector port, a loader) are not the worker's; gc() after each run.
+      execArgv: ['--expose-gc'],
       // VS Code's executable is Electron: run it as plain Node.
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', MALLOC_MMAP_THRESHOLD_: MMAP_THRESHOLD },
       // Typed arrays and Maps in messages, as between threads.

@@ -8,7 +8,7 @@ import { RuntimeOptions, startRuntime } from './runtime';
 import { describeError, UserFacingError } from '../common/errors';
 import { isEncoderDecoderFolder } from '../node/catalog';
 import { LoadedSeq2Seq } from './seq2seq';
-import { watchWasmMemory, workerMemory } from './memory';
+import { collectGarbage, watchWasmMemory, workerMemory } from './memory';
 import { describeMemory } from '../common/memory';
 import { LoadSteps } from './loadSteps';
 import { hostChannel } from './hostChannel';
@@ -230,6 +230,7 @@ channel.onRequest(async (req: WorkerRequest) => {
     const { attention: _attention, hiddenStates: _hiddenStates, ...rest } = result;
     const sent: HostResult = { ...rest, tensorFiles };
     post(replyOf<WorkerMethods>(id, sent));
+    collectGarbage(); // after the reply: nobody waits for it
   } catch (e) {
     if (!cancelled.has(id)) post(errorReply<WorkerMethods>(id, describeError(e, spec)));
   } finally {
