@@ -9,7 +9,8 @@
  * weight on a token whose transformed value is small moves little.
  */
 import type { Projection } from './reconstruct';
-import type { Tensor } from './tensor';
+import { dotRows } from './ops';
+import { transpose, type Tensor } from './tensor';
 
 /** The projection's weight as float, [cols, d_in] (dynamic-int8 weights times their column scales). */
 export function floatWeight(p: Projection): Tensor {
@@ -73,28 +74,41 @@ export function valueNorms(attention: Float32Array, f: Tensor[], bias?: Float32A
   for (let h = 0; h < heads; h++)
     for (let i = 0; i < T; i++)
       for (let j = 0; j < S; j++) perHead[(h * T + i) * S + j] = attention[(h * T + i) * S + j] * fNorms[h][j];
+  // ‖Σ_h α^h_ij f_h(x_j)‖² = Σ_h Σ_g α^h_ij α^g_ij ⟨f_h(x_j), f_g(x_j)⟩: one heads × heads Gram matrix per key
+  // (S·H²·hidden) instead of the vector sum for every pair (T·S·H·hidden: 2.4 G terms for BERT-base at 512).
+  const gram = new Float64Array(S * heads * heads); // [S, H, H]
+  for (let j = 0; j < S; j++)
+    for (let h = 0; h < heads; h++)
+      for (let g = h; g < heads; g++) {
+        const a = f[h].data.subarray(j * hidden, (j + 1) * hidden);
+        const b = f[g].data.subarray(j * hidden, (j + 1) * hidden);
+        let dot = 0;
+        for (let c = 0; c < hidden; c++) dot += a[c] * b[c];
+        gram[(j * heads + h) * heads + g] = gram[(j * heads + g) * heads + h] = dot;
+      }
   const summed = new Float32Array(T * S);
-  const output = new Float32Array(T * hidden);
-  const pair = new Float64Array(hidden); // Σ_h α^h_ij f_h(x_j) for one (i, j)
-  for (let i = 0; i < T; i++) {
-    const o = output.subarray(i * hidden, (i + 1) * hidden);
-    if (bias) o.set(bias);
+  const alpha = new Float64Array(heads);
+  for (let i = 0; i < T; i++)
     for (let j = 0; j < S; j++) {
-      pair.fill(0);
-      for (let h = 0; h < heads; h++) {
-        const a = attention[(h * T + i) * S + j];
-        if (a === 0) continue; // masked keys move nothing
-        const fj = f[h].data.subarray(j * hidden, (j + 1) * hidden);
-        for (let c = 0; c < hidden; c++) pair[c] += a * fj[c];
-      }
+      for (let h = 0; h < heads; h++) alpha[h] = attention[(h * T + i) * S + j];
       let s = 0;
-      for (let c = 0; c < hidden; c++) {
-        s += pair[c] * pair[c];
-        o[c] += pair[c];
+      for (let h = 0; h < heads; h++) {
+        if (alpha[h] === 0) continue; // masked keys move nothing
+        let row = 0;
+        for (let g = 0; g < heads; g++) row += alpha[g] * gram[(j * heads + h) * heads + g];
+        s += alpha[h] * row;
       }
-      summed[i * S + j] = Math.sqrt(s);
+      summed[i * S + j] = Math.sqrt(Math.max(0, s)); // rounding may leave −1e-17 where the sum is 0
     }
+  // Σ_h A_h·F_h + b_O: [T, S]·[S, hidden] per head, as matrix products.
+  const sums = new Float64Array(T * hidden);
+  for (let h = 0; h < heads; h++) {
+    const a = attention.subarray(h * T * S, (h + 1) * T * S); // [T, S]
+    const y = dotRows(a, transpose(f[h]).data, T, S, hidden); // [T, S]·[S, hidden] → [T, hidden]
+    for (let k = 0; k < y.length; k++) sums[k] += y[k];
   }
+  const output = new Float32Array(T * hidden);
+  for (let k = 0; k < output.length; k++) output[k] = sums[k] + (bias ? bias[k % hidden] : 0);
   return { perHead, summed, output };
 }
 
