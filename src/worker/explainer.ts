@@ -28,10 +28,7 @@ import type { Predictions } from '../common/predict/predictions';
 import { epochMs } from '../node/clock';
 import { logitLensOf, positionsOf, promotedOf, RunAccess, valueNormsOf } from './beyondQueries';
 
-/**
- * The largest .onnx file we try to load. WASM memory is 32-bit (4 GiB) and must hold the graph
- * twice while the session is built (our patched copy and ORT's own), plus the activations.
- */
+/** The largest .onnx file tried: WASM memory (4 GiB) holds the graph twice while the session is built, and more. */
 export const MAX_MODEL_BYTES = 1.5 * 2 ** 30;
 
 /** Asked about a run the worker no longer holds (it was restarted since, or the run was replaced). */
@@ -42,10 +39,7 @@ export function modelFilePath(spec: ModelSpec): string {
 }
 
 export interface LoadOptions {
-  /**
-   * A folder with a graph but no config.json or tokenizer.json is still loaded, to be run on
-   * synthetic token ids with explainIds (npm run fidelity); the product always needs both.
-   */
+  /** Load a graph without config.json or tokenizer.json, for explainIds (npm run fidelity); the product needs both. */
   allowBare?: boolean;
   /** Called after each step of the load with its name (loadSteps.ts measures memory there). */
   onStep?: (step: string) => void;
