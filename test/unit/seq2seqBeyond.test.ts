@@ -65,7 +65,7 @@ for (const dtype of PRECISIONS) {
           assert.equal(n.layer, index);
           assert.equal(n.perHead.length, s.heads * T * keys, `${what}: [heads, T, ${keys}]`);
           assert.equal(n.summed.length, T * keys);
-          assert.equal(n.tolerance, 1e-4);
+          assert.ok(n.tolerance >= 1e-4 && n.tolerance < 1e-2, `tolerance ${n.tolerance}`);
           assert.ok(n.maxAbsDiff <= 1e-4, `${what}: max |Δ| ${n.maxAbsDiff} (${n.method})`);
           // int8 W_O: the pieces miss the int8 rounding of the merged heads, a small and stated gap.
           if (dtype === 'q8') assert.ok(n.quantizationGap! > 1e-5 && n.quantizationGap! < 2e-2, `${n.quantizationGap}`);

@@ -59,7 +59,9 @@ for (const name of [...MODELS, ...THIRD_PARTY]) {
         const T = r.tokens.length;
         for (let layer = 0; layer < r.model.layers; layer++) {
           const v = m.valueNorms(3, layer);
-          assert.equal(v.tolerance, 1e-4);
+          // int8 W_O: 1e-4 plus one int8 step of the merged heads (our sums' order may round one value apart).
+          if (v.quantizationGap === undefined) assert.equal(v.tolerance, 1e-4);
+          else assert.ok(v.tolerance > 1e-4 && v.tolerance < 1e-2, `int8 tolerance ${v.tolerance}`);
           assert.ok(v.maxAbsDiff <= 1e-4, `layer ${layer + 1}: max |Δ| ${v.maxAbsDiff} (${v.method})`);
           assert.equal(v.perHead.length, r.model.heads * T * T);
           assert.equal(v.summed.length, T * T);
