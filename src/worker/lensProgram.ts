@@ -144,7 +144,7 @@ function stepOf(index: GraphIndex, n: OnnxNode, down: Set<string>, constants: Ma
       : n.opType === 'MatMulNBits' || n.opType === 'MatMulBnb4'
         ? [n.inputs[0], packedWeight(index, n, constants)]
         : n.opType === 'MatMulInteger'
-          ? [n.inputs[0], n.inputs[2], centredWeight(index, n, constants)]
+          ? [n.inputs[0], ...centredWeight(index, n, constants)]
           : n.inputs.filter(Boolean);
   for (const i of inputs) {
     if (down.has(i) || constants.has(i)) continue;
@@ -161,16 +161,21 @@ function stepOf(index: GraphIndex, n: OnnxNode, down: Set<string>, constants: Ma
   return { op: n.opType, inputs, outputs: n.outputs, attrs };
 }
 
-/** MatMulInteger's weight minus its zero point (per column or one), folded once: small integers, exact. */
-function centredWeight(index: GraphIndex, n: OnnxNode, constants: Map<string, Value>): string {
+/**
+ * MatMulInteger's input zero point (0 when absent) and its weight minus the weight's zero point (per column or
+ * one), folded once: small integers, exact.
+ */
+function centredWeight(index: GraphIndex, n: OnnxNode, constants: Map<string, Value>): [string, string] {
   const [, b, aZero, bZero] = n.inputs;
+  const scalarZero = { data: new Float32Array([0]), rows: 1, cols: 1 };
   const w = constantOf(index, b);
-  const zero = bZero ? constantOf(index, bZero) : { data: new Float32Array([0]), rows: 1, cols: 1 };
-  if (!w || !zero || !aZero) throw new UnsupportedModelError(`the output head's ${n.name} has no constant weight`);
+  const zero = bZero ? constantOf(index, bZero) : scalarZero;
+  if (!w || !zero) throw new UnsupportedModelError(`the output head's ${n.name} has no constant weight`);
   const key = `${b} − zero point`;
   const data = w.data.map((q, i) => q - zero.data[zero.data.length === 1 ? 0 : i % w.cols]);
   constants.set(key, { data, rows: w.rows, cols: w.cols });
-  return key;
+  if (!aZero) constants.set(`${n.name} zero`, scalarZero);
+  return [aZero || `${n.name} zero`, key];
 }
 
 /** A 4-bit weight, dequantized by column [N, K] and kept as such (the matmul reads weights by column). */
