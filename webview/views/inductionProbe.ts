@@ -14,6 +14,7 @@ import {
   uniformInductionScore,
 } from '../../src/common/inductionProbe';
 import { button, singleSelect } from '../controls';
+import { layersByHeads } from './roles';
 
 export type RunProbe = (probe: { seed: number; length: number }) => void;
 
@@ -68,29 +69,11 @@ export function renderProbeScores(host: HTMLElement, r: AttentionResult): void {
   const teaching = document.createElement('p');
   teaching.className = 'help';
   teaching.textContent = PROBE_TEACHING;
-  const table = document.createElement('table');
-  table.className = 'induction-scores';
-  table.createCaption().textContent = `Induction score by layer (rows) and head (columns); named at ≥ ${
-    ROLES.induction.threshold
-  }`;
-  const head = table.createTHead().insertRow();
-  for (const h of ['layer', ...Array.from({ length: r.model.heads }, (_, i) => `head ${i + 1}`)]) {
-    const th = document.createElement('th');
-    th.textContent = h;
-    head.append(th);
-  }
-  const body = table.createTBody();
-  for (let l = 0; l < r.model.layers; l++) {
-    const row = body.insertRow();
-    row.insertCell().textContent = String(l + 1);
-    for (let h = 0; h < r.model.heads; h++) {
-      const score = inductionScore(headAttention(r, l, h), ids);
-      const cell = row.insertCell();
-      cell.className = score !== undefined && score >= ROLES.induction.threshold ? 'num strong' : 'num';
-      cell.dataset.layer = String(l);
-      cell.dataset.head = String(h);
-      cell.textContent = score === undefined ? '–' : score.toFixed(2);
-    }
-  }
+  const caption = `Induction score by layer (rows) and head (columns); named at ≥ ${ROLES.induction.threshold}`;
+  const table = layersByHeads(r, 'induction-scores', caption, (cell, l, h) => {
+    const score = inductionScore(headAttention(r, l, h), ids);
+    cell.className = score !== undefined && score >= ROLES.induction.threshold ? 'num strong' : 'num';
+    cell.textContent = score === undefined ? '–' : score.toFixed(2);
+  });
   host.replaceChildren(facts, teaching, table);
 }

@@ -13,11 +13,19 @@ const badge = (role: Role, score: number) => {
   return b;
 };
 
-export function renderRoles(host: HTMLElement, r: AttentionResult, open: (layer: number, head: number) => void): void {
-  const ids = r.tokens.map((t) => t.id);
+/**
+ * A layers × heads table (rows: layers, columns: heads) whose cells `fill` writes; each cell carries its layer and
+ * head as data attributes.
+ */
+export function layersByHeads(
+  r: AttentionResult,
+  className: string,
+  caption: string,
+  fill: (cell: HTMLTableCellElement, layer: number, head: number) => void,
+): HTMLTableElement {
   const table = document.createElement('table');
-  table.className = 'roles-table';
-  table.createCaption().textContent = 'Roles by layer (rows) and head (columns); hover a badge for its score';
+  table.className = className;
+  table.createCaption().textContent = caption;
   const head = table.createTHead().insertRow();
   for (const h of ['layer', ...Array.from({ length: r.model.heads }, (_, i) => `head ${i + 1}`)]) {
     const th = document.createElement('th');
@@ -29,14 +37,23 @@ export function renderRoles(host: HTMLElement, r: AttentionResult, open: (layer:
     const row = body.insertRow();
     row.insertCell().textContent = String(l + 1);
     for (let h = 0; h < r.model.heads; h++) {
-      const scores = roleScores(headSummary(r, l, h), inductionScore(headAttention(r, l, h), ids));
       const cell = row.insertCell();
       cell.dataset.layer = String(l);
       cell.dataset.head = String(h);
-      for (const role of headRoles(scores)) cell.append(badge(role, scores[role]!));
-      cell.addEventListener('click', () => open(l, h));
+      fill(cell, l, h);
     }
   }
+  return table;
+}
+
+export function renderRoles(host: HTMLElement, r: AttentionResult, open: (layer: number, head: number) => void): void {
+  const ids = r.tokens.map((t) => t.id);
+  const caption = 'Roles by layer (rows) and head (columns); hover a badge for its score';
+  const table = layersByHeads(r, 'roles-table', caption, (cell, l, h) => {
+    const scores = roleScores(headSummary(r, l, h), inductionScore(headAttention(r, l, h), ids));
+    for (const role of headRoles(scores)) cell.append(badge(role, scores[role]!));
+    cell.addEventListener('click', () => open(l, h));
+  });
   const legend = document.createElement('dl');
   legend.className = 'roles-legend';
   for (const role of Object.keys(ROLES) as Role[]) {
