@@ -39,3 +39,16 @@ export async function hoverText(doc: vscode.TextDocument, pos: vscode.Position):
   const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, pos);
   return hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
 }
+
+/** Awaits a step of a test, failing with the step's name if it takes longer than `ms`: a hang says where it hung. */
+export async function step<T>(name: string, work: Thenable<T>, ms = 30_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name} did not finish within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([Promise.resolve(work), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,7 +1,7 @@
 /** Selections and documents of every kind, and runs that are interrupted; inside VS Code. */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, editorWith, hoverText, useModel } from './helpers';
+import { api, editorWith, hoverText, step, useModel } from './helpers';
 import { textToExplain } from '../../../src/host/commands/explainSelection';
 import { MAX_SELECTION_CHARS } from '../../../src/common/limits';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
@@ -102,16 +102,20 @@ describe('Documents of every kind', function () {
 
   it('a notebook cell', async () => {
     await api();
-    const nb = await vscode.workspace.openNotebookDocument(
-      'jupyter-notebook',
-      new vscode.NotebookData([
-        new vscode.NotebookCellData(vscode.NotebookCellKind.Markup, 'a notebook cell about the stars', 'markdown'),
-      ]),
+    // A code cell: its editor exists as soon as the notebook is shown. A markdown cell is drawn by the notebook's
+    // webview until edited, and under load (CI) that made showTextDocument wait past the timeout.
+    const nb = await step(
+      'openNotebookDocument',
+      vscode.workspace.openNotebookDocument(
+        'jupyter-notebook',
+        new vscode.NotebookData([
+          new vscode.NotebookCellData(vscode.NotebookCellKind.Code, 'a notebook cell about the stars', 'plaintext'),
+        ]),
+      ),
     );
-    await vscode.window.showNotebookDocument(nb);
-    const cell = nb.cellAt(0).document;
-    const editor = await vscode.window.showTextDocument(cell);
-    await explainAndHover(editor, 'stars');
+    await step('showNotebookDocument', vscode.window.showNotebookDocument(nb));
+    const editor = await step('showTextDocument(cell)', vscode.window.showTextDocument(nb.cellAt(0).document));
+    await step('explain and hover', explainAndHover(editor, 'stars'));
   });
 });
 
