@@ -2,38 +2,32 @@
 import * as vscode from 'vscode';
 import {
   ExportRequest,
-  FlowQuery,
   HostResult,
   HostToWebview,
-  MaskQuery,
   MEAN_OF_HEADS,
   PanelFocus,
   parseWebviewMessage,
-  ScratchQuery,
   ViewSelection,
-  WalkQuery,
   WebviewMethods,
 } from '../../common/protocol';
-import { errorReply, replyOf } from '../../common/rpc';
+import { errorReply, replyOf, type Request } from '../../common/rpc';
 import type { ExplainedSelection } from '../editor/results';
 import { panelHtml } from './html';
 import { CancelledError } from '../engineClient';
 
-/** How the host answers the panel's questions. */
-export interface PanelAnswers {
-  scratch(query: ScratchQuery): Promise<WebviewMethods['scratch']['result']>;
-  walk(query: WalkQuery): Promise<WebviewMethods['walk']['result']>;
-  valueNorms(query: ScratchQuery): Promise<WebviewMethods['valueNorms']['result']>;
-  logitLens(query: ScratchQuery): Promise<WebviewMethods['logitLens']['result']>;
-  mask(query: MaskQuery): Promise<WebviewMethods['mask']['result']>;
-  positions(query: ScratchQuery): Promise<WebviewMethods['positions']['result']>;
-  flow(query: FlowQuery): Promise<WebviewMethods['flow']['result']>;
-  promoted(query: WalkQuery): Promise<WebviewMethods['promoted']['result']>;
+type Answer<M extends keyof WebviewMethods> = (
+  params: WebviewMethods[M]['params'],
+) => Promise<WebviewMethods[M]['result']>;
+
+type AnyResult = WebviewMethods[keyof WebviewMethods]['result'];
+
+/** How the host answers the panel's questions: one function per request method. */
+export type PanelAnswers = { [M in Exclude<keyof WebviewMethods, 'export'>]: Answer<M> } & {
   /** The saved file's path, or undefined when the person closed the save dialog. */
   export(entry: ExplainedSelection, request: ExportRequest): Promise<string | undefined>;
   /** The All heads tab's button: run the induction probe. */
   inductionProbe(probe: { seed: number; length: number }): void;
-}
+};
 
 export class AttentionPanel {
   static readonly viewType = 'attentionLens.panel';
@@ -162,31 +156,10 @@ export class AttentionPanel {
       } else if (m.type === 'inductionProbe') {
         this.answers.inductionProbe({ seed: m.seed, length: m.length });
       } else if (m.type === 'request') {
-        const { id } = m;
-        const answer: Promise<WebviewMethods[typeof m.method]['result']> =
-          m.method === 'scratch'
-            ? this.answers.scratch(m.params)
-            : m.method === 'walk'
-              ? this.answers.walk(m.params)
-              : m.method === 'valueNorms'
-                ? this.answers.valueNorms(m.params)
-                : m.method === 'logitLens'
-                  ? this.answers.logitLens(m.params)
-                  : m.method === 'mask'
-                    ? this.answers.mask(m.params)
-                    : m.method === 'positions'
-                      ? this.answers.positions(m.params)
-                      : m.method === 'flow'
-                        ? this.answers.flow(m.params)
-                        : m.method === 'promoted'
-                          ? this.answers.promoted(m.params)
-                          : this.shown
-                            ? this.answers.export(this.shown, m.params).then((path) => ({ path }))
-                            : Promise.reject(new Error('There is nothing to export: explain a selection first.'));
-        answer.then(
-          (result) => this.post(replyOf<WebviewMethods>(id, result)),
+        this.answer(m).then(
+          (result) => this.post(replyOf<WebviewMethods>(m.id, result)),
           // Closing the panel cancels its questions: that is not an error to show.
-          (e: Error) => e instanceof CancelledError || this.post(errorReply<WebviewMethods>(id, e.message)),
+          (e: Error) => e instanceof CancelledError || this.post(errorReply<WebviewMethods>(m.id, e.message)),
         );
       }
     });
@@ -198,6 +171,15 @@ export class AttentionPanel {
       this.closed.fire();
     });
     this.panel = panel;
+  }
+
+  private answer(m: Request<WebviewMethods>): Promise<AnyResult> {
+    if (m.method === 'export')
+      return this.shown
+        ? this.answers.export(this.shown, m.params).then((path) => ({ path }))
+        : Promise.reject(new Error('There is nothing to export: explain a selection first.'));
+    // The method names its params' type; TypeScript cannot follow that through the table, hence the cast.
+    return (this.answers[m.method] as (params: typeof m.params) => Promise<AnyResult>)(m.params);
   }
 
   dispose(): void {
