@@ -120,11 +120,14 @@ export async function explainText(
   try {
     const spec = await resolveModel(settings, deps.storage);
     busy.mark('model resolved');
+    // A closed panel opens now, so that its page loads while the worker loads the model (cold: 0.3–0.4 s of
+    // the wait); it says what is running until the result comes.
+    deps.panel.show();
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Attention Lens', cancellable: true },
       async (progress, token) => {
         progress.report({ message: plainText(`${how.verb} with ${spec.id}…`) });
-        if (deps.panel.isOpen) deps.panel.post({ type: 'busy', message: `${how.verb} with ${spec.id}…` });
+        deps.panel.post({ type: 'busy', message: `${how.verb} with ${spec.id}…` });
         const onProgress = (message: string) => {
           busy.mark('worker progress', true);
           progress.report({ message: plainText(message) });

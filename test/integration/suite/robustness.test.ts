@@ -144,6 +144,25 @@ describe('Interrupted runs', function () {
   });
 });
 
+describe('A closed panel', function () {
+  this.timeout(60_000);
+
+  it('opens as the run starts, so that its page loads while the model does', async () => {
+    const lens = await api();
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    assert.equal(lens.isPanelOpen(), false);
+    await useModel('stories260K'); // another model than the last test's: the worker loads it first
+    const editor = await editorWith('the panel opens first');
+    editor.selection = new vscode.Selection(0, 0, 0, 21);
+    let settled = false;
+    const run = lens.explainSelection().finally(() => (settled = true));
+    while (!lens.isPanelOpen() && !settled) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(settled, false, 'the panel was open before the result came');
+    assert.ok(await run, 'and the run ended with a result');
+    assert.ok(lens.isPanelOpen());
+  });
+});
+
 describe('Settings that name no model', function () {
   this.timeout(30_000);
   const settings = (over: Partial<Settings>): Settings => ({ ...readSettings(), model: '', ...over });
