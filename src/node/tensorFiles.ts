@@ -52,11 +52,19 @@ async function readFloats(pieces: string[], floats: number): Promise<Float32Arra
   return out;
 }
 
+/** A result's attention and hidden states, read back from the files written for it. */
+export async function readTensorArrays(
+  r: Omit<AttentionResult, 'attention' | 'hiddenStates'>,
+  files: TensorFiles,
+): Promise<Pick<AttentionResult, 'attention' | 'hiddenStates'>> {
+  const [attention, hiddenStates] = await Promise.all([
+    readFloats(files.attention, attentionSize(r)),
+    readFloats(files.hiddenStates, hiddenStatesSize(r)),
+  ]);
+  return { attention, hiddenStates };
+}
+
 /** The whole result, its arrays read back from the files the worker wrote (for an export of the tensors). */
 export async function readTensors(r: HostResult): Promise<AttentionResult> {
-  const [attention, hiddenStates] = await Promise.all([
-    readFloats(r.tensorFiles.attention, attentionSize(r)),
-    readFloats(r.tensorFiles.hiddenStates, hiddenStatesSize(r)),
-  ]);
-  return { ...r, attention, hiddenStates };
+  return { ...r, ...(await readTensorArrays(r, r.tensorFiles)) };
 }

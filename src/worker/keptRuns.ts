@@ -5,7 +5,7 @@
 import { rowOf } from '../common/attention/aggregate';
 import { UserFacingError } from '../common/errors';
 import { MEAN_OF_HEADS, type AttentionResult, type RowQuery } from '../common/protocol';
-import { removeTensorFiles, type TensorFiles } from '../node/tensorFiles';
+import { readTensorArrays, removeTensorFiles, type TensorFiles } from '../node/tensorFiles';
 import { RUN_GONE, type LoadedModel } from './explainer';
 import type { LoadedSeq2Seq } from './seq2seq';
 
@@ -14,9 +14,13 @@ export interface KeptRun {
   /** The model that ran it (its from-scratch inputs and copied weights stay usable after a model switch). */
   model: LoadedModel | LoadedSeq2Seq;
   result: AttentionResult;
-  /** Where its tensors were written for the panel; only the shown run keeps its files. */
+  /** Where its tensors were written for the panel; only the shown run (and an evicted one) keeps its files. */
   files?: TensorFiles;
+  /** Its attention and hidden states were dropped for the next run; `files` hold them (KeptRuns.evict). */
+  evicted?: boolean;
 }
+
+const NONE = new Float32Array(0);
 
 /**
  * Kept, at most two runs (a BERT-base run at 512 tokens holds ≈ 190 MB: attention, hidden states, layer inputs):
@@ -29,10 +33,31 @@ export class KeptRuns {
   /** Newest first. */
   private runs: KeptRun[] = [];
 
-  get(runId: number): KeptRun {
+  /** The run, its arrays read back from its files if they were evicted. */
+  async get(runId: number): Promise<KeptRun> {
     const run = this.runs.find((r) => r.runId === runId);
     if (!run) throw new UserFacingError(RUN_GONE);
+    if (run.evicted && run.files) {
+      Object.assign(run.result, await readTensorArrays(run.result, run.files));
+      run.evicted = false;
+    }
     return run;
+  }
+
+  /**
+   * Before a new run: the kept runs' attention and hidden states (≈ 170 MB for BERT-base at 512 tokens) are on
+   * disk in their tensor files, so they leave memory until a question reads them back (get). Otherwise the new run
+   * peaks with the old one's arrays beside its own. The model's own record of the run is the same object.
+   */
+  evict(): boolean {
+    let any = false;
+    for (const r of this.runs) {
+      if (r.evicted || !r.files || !r.result.attention.length) continue;
+      r.result.attention = NONE;
+      r.result.hiddenStates = NONE;
+      r.evicted = any = true;
+    }
+    return any;
   }
 
   /**
@@ -44,8 +69,9 @@ export class KeptRuns {
     const dropped = this.runs.filter((r) => r !== earlier && r.runId !== run.runId);
     this.runs = earlier ? [run, earlier] : [run];
     for (const r of dropped) r.model.forget(r.runId);
-    const unshown = keepFiles ? undefined : earlier?.files;
-    if (earlier && !keepFiles) earlier.files = undefined;
+    // An evicted earlier run's arrays are only in its files: they stay until it is dropped.
+    const unshown = keepFiles || earlier?.evicted ? undefined : earlier?.files;
+    if (unshown) earlier!.files = undefined;
     await Promise.all([...dropped.map((r) => removeTensorFiles(r.files)), removeTensorFiles(unshown)]);
   }
 }

@@ -61,6 +61,8 @@ const cancelled = new Set<number>();
  * Kept across a model switch (the from-scratch answers need the model's copied weights, not its session).
  */
 const kept = new KeptRuns();
+/** Questions under way: they read their run's arrays across awaits, so no run is evicted meanwhile. */
+let asking = 0;
 
 async function modelFor(spec: ModelSpec, id: number): Promise<AnyModel> {
   const key = keyOf(spec);
@@ -117,14 +119,16 @@ function valueNormsStack(model: AnyModel): LoadedModel {
 async function answerFlow(req: Extract<WorkerRequest, { method: 'flow' }>): Promise<void> {
   const { id, params: q } = req;
   running.add(id);
+  asking++;
   try {
-    const { model, result } = kept.get(q.runId);
+    const { model, result } = await kept.get(q.runId);
     const norms = (layer: number) => valueNormsStack(model).valueNorms(q.runId, layer);
     const flow = await flowRow(id, result, q, norms, () => cancelled.has(id));
     post(replyOf<WorkerMethods>(id, flow), [flow.rollout.buffer as ArrayBuffer, flow.flow.buffer as ArrayBuffer]);
   } catch (e) {
     post(errorReply<WorkerMethods>(id, describeError(e)));
   } finally {
+    asking--;
     running.delete(id);
     cancelled.delete(id);
   }
@@ -147,9 +151,10 @@ channel.onRequest(async (req: WorkerRequest) => {
   const { id } = req;
   if (req.method === 'flow') return answerFlow(req);
   if (req.method !== 'explain' && req.method !== 'generate' && req.method !== 'induction') {
+    asking++;
     try {
       const q = req.params;
-      const { model, result } = kept.get(q.runId);
+      const { model, result } = await kept.get(q.runId);
       if (req.method === 'row') {
         const row = attentionRowOf(result, req.params);
         post(replyOf<WorkerMethods>(id, row), [row.buffer as ArrayBuffer]);
@@ -187,6 +192,8 @@ channel.onRequest(async (req: WorkerRequest) => {
       }
     } catch (e) {
       post(errorReply<WorkerMethods>(id, describeError(e)));
+    } finally {
+      asking--;
     }
     return;
   }
@@ -194,6 +201,8 @@ channel.onRequest(async (req: WorkerRequest) => {
   const keepFiles = req.method === 'explain' && req.params.keepFiles === true;
   running.add(id);
   const timeline: Timeline = [['received', epochMs()]];
+  // The kept runs' arrays go to disk (their files) before this run makes its own: the peak holds one run's.
+  if (!asking && kept.evict()) collectGarbage();
   try {
     const model = await modelFor(spec, id);
     timeline.push(['model ready', epochMs()]);

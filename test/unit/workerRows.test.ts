@@ -104,15 +104,38 @@ test('the worker keeps the shown run and the one the host names, drops the rest 
   const b = await client.explain(bert, 'a second document', 512, undefined, a.runId).result;
   assert.equal((await ask(a)).length, a.tokens.length, 'the named earlier run is kept for its hover');
   assert.equal((await ask(b)).length, b.tokens.length, 'the shown run is kept');
-  assert.ok(!a.tensorFiles.attention.some(existsSync), "the earlier run's files are removed: the panel shows b");
+  // b's run moved a's arrays to disk (KeptRuns.evict): its files are where a's hover reads them back from.
+  assert.ok(a.tensorFiles.attention.every(existsSync), "the earlier run's files stay while it is kept");
   assert.ok(b.tensorFiles.attention.every(existsSync));
   const c = await client.explain(bert, 'a third document', 512, undefined, b.runId).result;
   await assert.rejects(ask(a), /no longer in memory/, 'a run neither shown nor named is dropped');
+  assert.ok(!a.tensorFiles.attention.some(existsSync), '… with its files');
   await assert.rejects(client.scratch({ runId: a.runId, layer: 0 }), /no longer in memory/);
   assert.equal((await ask(b)).length, b.tokens.length);
   await client.explain(bert, 'the same document again', 512).result;
   await assert.rejects(ask(b), /no longer in memory/, 'without a name, only the new run stays');
   await assert.rejects(ask(c), /no longer in memory/);
+});
+
+test('a kept run whose arrays went to disk for a newer run answers as before, cancelled run or not', async () => {
+  const rowsOf = (r: HostResult) =>
+    Promise.all(
+      [0, r.model.layers - 1].flatMap((layer) =>
+        [0, 'mean' as const].map((head) => client.row({ runId: r.runId, layer, head, token: r.tokens.length - 1 })),
+      ),
+    );
+  const a = await client.explain(bert, 'the first document', 512).result;
+  const [rowsA, scratchA] = [await rowsOf(a), await client.scratch({ runId: a.runId, layer: 1 })];
+  const b = await client.explain(bert, 'a second document', 512, undefined, a.runId).result;
+  assert.deepEqual(await rowsOf(a), rowsA, "the earlier run's rows, read back from its files");
+  assert.deepEqual(await client.scratch({ runId: a.runId, layer: 1 }), scratchA, 'its from-scratch layer too');
+  const rowsB = await rowsOf(b);
+  // A newer run evicts b as it starts; cancelled, it leaves b shown: b's questions read its files back.
+  const c = client.explain(bert, 'a cancelled run', 512, undefined, b.runId);
+  client.cancel(c.id);
+  await assert.rejects(c.result, /cancel/i);
+  assert.deepEqual(await rowsOf(b), rowsB, 'the shown run after a cancelled newer one');
+  assert.ok((await client.valueNorms({ runId: b.runId, layer: 0 })).summed.length > 0, 'value norms read it too');
 });
 
 test("the host's row cache asks once per row, keeps no failure, and stays small", async () => {
