@@ -103,9 +103,11 @@ export class LoadedModel {
     // The session is fed directly from the graph's declared inputs (feeds.ts); transformers.js only tokenizes.
     // Weights in model.onnx_data: ORT is given the graph as bytes, so it gets the data file's bytes too.
     const ortOptions = externalData.length ? { ...sessionOptions, externalData } : sessionOptions;
+    const tokens = has('tokenizer.json') && !bare ? TextTokens.load(tf, spec.folder) : undefined;
+    tokens?.catch(() => undefined);
     const session = await ort.InferenceSession.create(patched, ortOptions);
     step('session created');
-    const text = has('tokenizer.json') && !bare ? await TextTokens.load(tf, spec.folder) : undefined;
+    const text = await tokens;
     step('tokenizer loaded');
     return new LoadedModel(spec, backend, ort, session, graph, text, config, performance.now() - t0);
   }
