@@ -103,12 +103,10 @@ export class LoadedModel {
     // The session is fed directly from the graph's declared inputs (feeds.ts); transformers.js only tokenizes.
     // Weights in model.onnx_data: ORT is given the graph as bytes, so it gets the data file's bytes too.
     const ortOptions = externalData.length ? { ...sessionOptions, externalData } : sessionOptions;
+    // The tokenizer is read while ORT builds the session (which yields as it compiles and starts its threads).
     const tokens = has('tokenizer.json') && !bare ? TextTokens.load(tf, spec.folder) : undefined;
-    tokens?.catch(() => undefined);
-    const session = await ort.InferenceSession.create(patched, ortOptions);
-    step('session created');
-    const text = await tokens;
-    step('tokenizer loaded');
+    const [session, text] = await Promise.all([ort.InferenceSession.create(patched, ortOptions), tokens]);
+    step('session created and tokenizer loaded');
     return new LoadedModel(spec, backend, ort, session, graph, text, config, performance.now() - t0);
   }
 
