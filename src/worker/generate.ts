@@ -24,6 +24,9 @@ export interface GenerateHooks {
   cancelled(): boolean;
 }
 
+/** The longest a generation runs steps without letting the event loop run (a Cancel waits that long at most). */
+const YIELD_MS = 15;
+
 /** The cache output that feeds a cache input next step: past_key_values.N.key ← present.N.key. */
 const presentOf = (past: string) => past.replace(/^past_key_values/, 'present');
 
@@ -121,9 +124,15 @@ export async function generate(
     plan.fixedLength === undefined &&
     plan.inputs.every((p) => p.role !== 'mask4d' && (p.role !== 'past' || presentOf(p.info.name) in raw));
   let stoppedBy: Generation['stoppedBy'] = 'maxNewTokens';
+  let yielded = -Infinity; // when the loop last let the event loop run
   for (let s = 0; s < steps; s++) {
-    // A run resolves in microtasks: yield to the event loop so that a Cancel message can land between steps.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // A run resolves in microtasks: yield to the event loop so that a Cancel message can land between steps
+    // (and the progress be posted), every YIELD_MS rather than every step: a turn of the loop cost 0.1 ms a
+    // step on GPT-2 mini, 4 % of the generation.
+    if (performance.now() - yielded >= YIELD_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      yielded = performance.now();
+    }
     if (hooks.cancelled()) return undefined;
     const q = cached && s > 0 ? 0 : fed.length - 1; // the row of the token read last
     const logits = outputAsFloat32(raw[LOGITS], LOGITS); // [1, rows, V]
