@@ -160,14 +160,16 @@ export class LoadedModel {
     return this.graph.names.layers.map((l) => l.attention);
   }
 
-  async runFeeds(feeds: ReturnType<typeof makeFeeds>): Promise<Record<string, RuntimeTensor>> {
+  /** One run of the session; `fetches`: only these outputs are copied out (default: all; bench/generationSteps.ts). */
+  async runFeeds(feeds: ReturnType<typeof makeFeeds>, fetches?: string[]): Promise<Record<string, RuntimeTensor>> {
     const tensors = Object.fromEntries(
       Object.entries(feeds).map(([k, f]) => [
         k,
         new this.ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims),
       ]),
     );
-    return (await this.session.run(tensors)) as unknown as Record<string, RuntimeTensor>;
+    const out = fetches ? await this.session.run(tensors, fetches) : await this.session.run(tensors);
+    return out as unknown as Record<string, RuntimeTensor>;
   }
 
   /** A run on given tokens (a prompt and what the model generated after it). */
@@ -201,13 +203,7 @@ export class LoadedModel {
     const timeline: Timeline = [['tokenized', epochMs()]];
     const at = (step: string) => timeline.push([step, epochMs()]);
     const feeds = makeFeeds(this.graph.plan, ids, this.causal);
-    const tensors = Object.fromEntries(
-      Object.entries(feeds).map(([k, f]) => [
-        k,
-        new this.ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims),
-      ]),
-    );
-    const raw = (await this.session.run(tensors)) as unknown as Record<string, RuntimeTensor>;
+    const raw = await this.runFeeds(feeds);
     at('ran');
     const L = feeds[this.graph.plan.inputs.find((p) => p.role === 'ids')!.info.name].dims[1];
     return this.resultOf(raw, L, ids, tokens, text, totalTokens, runId, t0, timeline);

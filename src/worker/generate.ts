@@ -37,7 +37,7 @@ function endIds(config: Record<string, unknown>): Set<number> {
 }
 
 /** Feeds for one cached step: `ids` new tokens after `past` cached ones, the cache taken from `prev`'s outputs. */
-function stepFeeds(
+export function stepFeeds(
   plan: FeedPlan,
   ids: number[],
   past: number,
