@@ -11,6 +11,8 @@ import { ownLogits } from '../support/ownLogits';
 test('topK keeps the k largest, largest first, and logSumExp is stable', () => {
   assert.deepEqual(topK([0.1, 3, -2, 3, 7, 0], 3), [4, 1, 3]);
   assert.deepEqual(topK([5], 3), [0]);
+  // Masked logits (−∞) are kept while fewer than k are; ties go to the lower index.
+  assert.deepEqual(topK([-Infinity, 2, -Infinity], 2), [1, 0]);
   // log(e^1000 + e^1000) = 1000 + log 2, where a naive sum overflows.
   assert.ok(Math.abs(logSumExp([1000, 1000]) - (1000 + Math.LN2)) < 1e-9);
   assert.ok(Math.abs(logSumExp([2, 4], 2) - Math.log(Math.E + Math.E ** 2)) < 1e-12);
