@@ -155,7 +155,11 @@ async function main() {
   const load = benchLoad(folders, RUNS);
   const release = benchRelease(RUNS);
   const [stages] = jsonLines<StageLine>(child('stages.ts', [syntheticModel('bert-base-random'), String(RUNS)]));
-  const generationModels = ['gpt2-mini-shakespeare', 'stories260K'].map((n) => path.join(modelsDir, n));
+  // The two test models, and GPT-2-small size (real size: what a step costs beyond the model weighs little there).
+  const generationModels = [
+    ...['gpt2-mini-shakespeare', 'stories260K'].map((n) => path.join(modelsDir, n)),
+    syntheticModel('gpt2-small-random'),
+  ];
   const generation = jsonLines<GenerationLine>(child('generation.ts', [String(RUNS), '32', ...generationModels]));
   for (const g of generation) console.log(JSON.stringify(g));
   const translation = jsonLines<TranslationLine>(
