@@ -2,7 +2,7 @@
  * A run's tensors on disk (HostResult.tensorFiles): written by the worker, fetched by the panel, and read back by
  * the extension host only when the person exports them. Raw float32 in pieces, in the order of attention/layout.ts.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { AttentionResult, HostResult } from '../common/protocol';
 import { attentionSize, hiddenStatesSize, tensorPieces } from '../common/attention/layout';
@@ -49,6 +49,33 @@ async function readFloats(pieces: string[], floats: number): Promise<Float32Arra
     at += b.byteLength / 4;
   }
   if (at !== floats) throw new Error(`the tensor files hold ${at} numbers, the result has ${floats}`);
+  return out;
+}
+
+/** Numbers [start, end) of a flat array written in pieces (`ranges`, tensorPieces) to `files`. */
+export async function readFloatRange(
+  files: string[],
+  ranges: [number, number][],
+  start: number,
+  end: number,
+): Promise<Float32Array> {
+  const out = new Float32Array(end - start);
+  for (const [i, [a, b]] of ranges.entries()) {
+    const [lo, hi] = [Math.max(a, start), Math.min(b, end)];
+    if (lo >= hi) continue;
+    const file = await open(files[i], 'r');
+    try {
+      const { bytesRead } = await file.read(
+        new Uint8Array(out.buffer, (lo - start) * 4, (hi - lo) * 4),
+        0,
+        (hi - lo) * 4,
+        (lo - a) * 4,
+      );
+      if (bytesRead !== (hi - lo) * 4) throw new Error(`${files[i]} is shorter than the result says`);
+    } finally {
+      await file.close();
+    }
+  }
   return out;
 }
 

@@ -5,7 +5,8 @@
 import { rowOf } from '../common/attention/aggregate';
 import { UserFacingError } from '../common/errors';
 import { MEAN_OF_HEADS, type AttentionResult, type RowQuery } from '../common/protocol';
-import { readTensorArrays, removeTensorFiles, type TensorFiles } from '../node/tensorFiles';
+import { readFloatRange, readTensorArrays, removeTensorFiles, type TensorFiles } from '../node/tensorFiles';
+import { attentionOffset, headMeanOffset, tensorPieces } from '../common/attention/layout';
 import { RUN_GONE, type LoadedModel } from './explainer';
 import type { LoadedSeq2Seq } from './seq2seq';
 
@@ -33,10 +34,35 @@ export class KeptRuns {
   /** Newest first. */
   private runs: KeptRun[] = [];
 
-  /** The run, its arrays read back from its files if they were evicted. */
-  async get(runId: number): Promise<KeptRun> {
+  private find(runId: number): KeptRun {
     const run = this.runs.find((r) => r.runId === runId);
     if (!run) throw new UserFacingError(RUN_GONE);
+    return run;
+  }
+
+  /**
+   * One row of a run's attention (the host's hover and tint). An evicted run's row is read from its file, not
+   * the whole run: a hover during the next run must not bring 170 MB back.
+   */
+  async row(q: RowQuery): Promise<Float32Array> {
+    const { result: r, evicted, files } = this.find(q.runId);
+    if (!evicted || !files || (q.head === MEAN_OF_HEADS && !files.headMeans)) {
+      return attentionRowOf((await this.get(q.runId)).result, q);
+    }
+    checkRow(r, q);
+    const T = r.tokens.length;
+    const pieces = tensorPieces(r);
+    // The mean's file holds meansOverHeads, which sums the heads in rowOf's order: the same row bit for bit.
+    const [names, ranges, start] =
+      q.head === MEAN_OF_HEADS
+        ? [files.headMeans!, pieces.headMeans, headMeanOffset(r, q.layer) + q.token * T]
+        : [files.attention, pieces.attention, attentionOffset(r, q.layer, q.head, q.token)];
+    return readFloatRange(names, ranges, start, start + T); // [T]
+  }
+
+  /** The run, its arrays read back from its files if they were evicted. */
+  async get(runId: number): Promise<KeptRun> {
+    const run = this.find(runId);
     if (run.evicted && run.files) {
       Object.assign(run.result, await readTensorArrays(run.result, run.files));
       run.evicted = false;
@@ -78,10 +104,14 @@ export class KeptRuns {
 
 /** One row of a run's attention, [T]: a head's, or the mean of the layer's heads (aggregate.ts rowOf). */
 export function attentionRowOf(r: AttentionResult, q: RowQuery): Float32Array {
+  checkRow(r, q);
+  return rowOf(r, q.layer, q.head, q.token).slice(); // [T], a copy: its buffer is transferred, not the attention's
+}
+
+function checkRow(r: AttentionResult, q: RowQuery): void {
   const headOk = q.head === MEAN_OF_HEADS || q.head < r.model.heads;
   // The host clamps its selection to the result (clampSelection); anything else is a wrong question, not a row.
   if (q.layer >= r.model.layers || !headOk || q.token >= r.tokens.length) {
     throw new UserFacingError('No such layer, head or token.');
   }
-  return rowOf(r, q.layer, q.head, q.token).slice(); // [T], a copy: its buffer is transferred, not the attention's
 }

@@ -2,7 +2,7 @@
 import type { HostResult, ModelSpec, WorkerMethods, WorkerRequest, WorkerResponse } from '../common/protocol';
 import { errorReply, replyOf } from '../common/rpc';
 import { LoadedModel } from './explainer';
-import { attentionRowOf, KeptRuns } from './keptRuns';
+import { KeptRuns } from './keptRuns';
 import { removeTensorFiles, writeTensors } from '../node/tensorFiles';
 import { RuntimeOptions, startRuntime } from './runtime';
 import { describeError, UserFacingError } from '../common/errors';
@@ -154,11 +154,12 @@ channel.onRequest(async (req: WorkerRequest) => {
     asking++;
     try {
       const q = req.params;
-      const { model, result } = await kept.get(q.runId);
       if (req.method === 'row') {
-        const row = attentionRowOf(result, req.params);
-        post(replyOf<WorkerMethods>(id, row), [row.buffer as ArrayBuffer]);
-      } else if (req.method === 'scratch') {
+        const row = await kept.row(req.params);
+        return post(replyOf<WorkerMethods>(id, row), [row.buffer as ArrayBuffer]);
+      }
+      const { model, result } = await kept.get(q.runId);
+      if (req.method === 'scratch') {
         const scratch = model.scratchLayer(q.runId, req.params.layer);
         post(replyOf<WorkerMethods>(id, scratch), [scratch.attention.buffer as ArrayBuffer]);
       } else if (req.method === 'valueNorms') {
