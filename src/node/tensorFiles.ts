@@ -79,19 +79,15 @@ export async function readFloatRange(
   return out;
 }
 
-/** A result's attention and hidden states, read back from the files written for it. */
-export async function readTensorArrays(
-  r: Omit<AttentionResult, 'attention' | 'hiddenStates'>,
-  files: TensorFiles,
-): Promise<Pick<AttentionResult, 'attention' | 'hiddenStates'>> {
-  const [attention, hiddenStates] = await Promise.all([
-    readFloats(files.attention, attentionSize(r)),
-    readFloats(files.hiddenStates, hiddenStatesSize(r)),
-  ]);
-  return { attention, hiddenStates };
-}
+/** A result's attention, read back from the files written for it. */
+export const readAttentionFiles = (r: Omit<AttentionResult, 'attention' | 'hiddenStates'>, files: TensorFiles) =>
+  readFloats(files.attention, attentionSize(r));
 
 /** The whole result, its arrays read back from the files the worker wrote (for an export of the tensors). */
 export async function readTensors(r: HostResult): Promise<AttentionResult> {
-  return { ...r, ...(await readTensorArrays(r, r.tensorFiles)) };
+  const [attention, hiddenStates] = await Promise.all([
+    readAttentionFiles(r, r.tensorFiles),
+    readFloats(r.tensorFiles.hiddenStates, hiddenStatesSize(r)),
+  ]);
+  return { ...r, attention, hiddenStates };
 }

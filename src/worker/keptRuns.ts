@@ -5,7 +5,7 @@
 import { rowOf } from '../common/attention/aggregate';
 import { UserFacingError } from '../common/errors';
 import { MEAN_OF_HEADS, type AttentionResult, type RowQuery } from '../common/protocol';
-import { readFloatRange, readTensorArrays, removeTensorFiles, type TensorFiles } from '../node/tensorFiles';
+import { readAttentionFiles, readFloatRange, removeTensorFiles, type TensorFiles } from '../node/tensorFiles';
 import { attentionOffset, headMeanOffset, tensorPieces } from '../common/attention/layout';
 import { RUN_GONE, type LoadedModel } from './explainer';
 import type { LoadedSeq2Seq } from './seq2seq';
@@ -17,7 +17,7 @@ export interface KeptRun {
   result: AttentionResult;
   /** Where its tensors were written for the panel; only the shown run (and an evicted one) keeps its files. */
   files?: TensorFiles;
-  /** Its attention and hidden states were dropped for the next run; `files` hold them (KeptRuns.evict). */
+  /** Its attention was dropped for the next run; `files` hold it (KeptRuns.evict). */
   evicted?: boolean;
 }
 
@@ -60,27 +60,27 @@ export class KeptRuns {
     return readFloatRange(names, ranges, start, start + T); // [T]
   }
 
-  /** The run, its arrays read back from its files if they were evicted. */
+  /** The run, its attention read back from its files if it was evicted. */
   async get(runId: number): Promise<KeptRun> {
     const run = this.find(runId);
     if (run.evicted && run.files) {
-      Object.assign(run.result, await readTensorArrays(run.result, run.files));
+      run.result.attention = await readAttentionFiles(run.result, run.files);
       run.evicted = false;
     }
     return run;
   }
 
   /**
-   * Before a new run: the kept runs' attention and hidden states (≈ 170 MB for BERT-base at 512 tokens) are on
-   * disk in their tensor files, so they leave memory until a question reads them back (get). Otherwise the new run
-   * peaks with the old one's arrays beside its own. The model's own record of the run is the same object.
+   * Before a new run: the kept runs' attention (151 MB for BERT-base at 512 tokens) is on disk in their tensor
+   * files, so it leaves memory until a question reads it back (get). Otherwise the new run peaks with the old one's
+   * attention beside its own. The model's own record of the run is the same object. (The hidden states stay: the
+   * model's record holds them too, and they are a tenth of the size.)
    */
   evict(): boolean {
     let any = false;
     for (const r of this.runs) {
       if (r.evicted || !r.files || !r.result.attention.length) continue;
       r.result.attention = NONE;
-      r.result.hiddenStates = NONE;
       r.evicted = any = true;
     }
     return any;
@@ -95,7 +95,7 @@ export class KeptRuns {
     const dropped = this.runs.filter((r) => r !== earlier && r.runId !== run.runId);
     this.runs = earlier ? [run, earlier] : [run];
     for (const r of dropped) r.model.forget(r.runId);
-    // An evicted earlier run's arrays are only in its files: they stay until it is dropped.
+    // An evicted earlier run's attention is only in its files: they stay until it is dropped.
     const unshown = keepFiles || earlier?.evicted ? undefined : earlier?.files;
     if (unshown) earlier!.files = undefined;
     await Promise.all([...dropped.map((r) => removeTensorFiles(r.files)), removeTensorFiles(unshown)]);

@@ -202,7 +202,7 @@ channel.onRequest(async (req: WorkerRequest) => {
   const keepFiles = req.method === 'explain' && req.params.keepFiles === true;
   running.add(id);
   const timeline: Timeline = [['received', epochMs()]];
-  // The kept runs' arrays go to disk (their files) before this run makes its own: the peak holds one run's.
+  // The kept runs' attention goes to disk (their files) before this run makes its own: the peak holds one run's.
   if (!asking && kept.evict()) collectGarbage();
   try {
     const model = await modelFor(spec, id);
