@@ -104,7 +104,7 @@ test('the worker keeps the shown run and the one the host names, drops the rest 
   const b = await client.explain(bert, 'a second document', 512, undefined, a.runId).result;
   assert.equal((await ask(a)).length, a.tokens.length, 'the named earlier run is kept for its hover');
   assert.equal((await ask(b)).length, b.tokens.length, 'the shown run is kept');
-  // b's run moved a's arrays to disk (KeptRuns.evict): its files are where a's hover reads them back from.
+  // b's run moved a's attention to disk (KeptRuns.evict): its files are where a's hover reads it back from.
   assert.ok(a.tensorFiles.attention.every(existsSync), "the earlier run's files stay while it is kept");
   assert.ok(b.tensorFiles.attention.every(existsSync));
   const c = await client.explain(bert, 'a third document', 512, undefined, b.runId).result;
@@ -117,7 +117,7 @@ test('the worker keeps the shown run and the one the host names, drops the rest 
   await assert.rejects(ask(c), /no longer in memory/);
 });
 
-test('a kept run whose arrays went to disk for a newer run answers as before, cancelled run or not', async () => {
+test('a kept run whose attention went to disk for a newer run answers as before, cancelled run or not', async () => {
   const rowsOf = (r: HostResult) =>
     Promise.all(
       [0, r.model.layers - 1].flatMap((layer) =>

@@ -102,8 +102,8 @@ describe('Documents of every kind', function () {
 
   it('a notebook cell', async () => {
     await api();
-    // A code cell: its editor exists as soon as the notebook is shown. A markdown cell is drawn by the notebook's
-    // webview until edited, and under load (CI) that made showTextDocument wait past the timeout.
+    // A code cell: its editor exists as soon as the notebook is shown (a markdown cell is drawn by the notebook's
+    // webview until edited). CI once timed out in this test; each step now says which one hung.
     const nb = await step(
       'openNotebookDocument',
       vscode.workspace.openNotebookDocument(
