@@ -126,11 +126,15 @@ export async function explainText(
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Attention Lens', cancellable: true },
       async (progress, token) => {
-        progress.report({ message: plainText(`${how.verb} with ${spec.id}…`) });
-        deps.panel.post({ type: 'busy', message: `${how.verb} with ${spec.id}…` });
+        // Said in the notification and in the panel's banner (the panel may be all there is to look at).
+        const say = (message: string) => {
+          progress.report({ message: plainText(message) });
+          deps.panel.post({ type: 'busy', message });
+        };
+        say(`${how.verb} with ${spec.id}…`);
         const onProgress = (message: string) => {
           busy.mark('worker progress', true);
-          progress.report({ message: plainText(message) });
+          say(message);
         };
         // The previously explained document's run stays in the worker for its hover (keptRuns.ts).
         const last = deps.store.last;
