@@ -31,11 +31,8 @@ const continueRun: RunStarter = {
   start(deps, spec, text, settings, onProgress, keep) {
     const { maxNewTokens, sampling } = generationSettings();
     const params = { model: spec, text, maxTokens: settings.maxTokens, maxNewTokens, sampling, keep };
-    return deps.client.generate(params, (m) => {
-      onProgress(m);
-      // The panel streams the tokens in its banner while they come.
-      if (deps.panel.isOpen) deps.panel.post({ type: 'busy', message: m });
-    });
+    // Each token as progress: the notification and the panel's banner stream them (explainText's onProgress).
+    return deps.client.generate(params, onProgress);
   },
 };
 
