@@ -284,7 +284,7 @@ describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { 
       const toast = page
         .locator('.notifications-toasts .notification-toast', { hasText: 'Attention Lens' })
         .filter({ has: page.getByRole('button', { name: 'Cancel' }) });
-      await frame.locator('.banner.busy', { hasText: 'Explaining with' }).waitFor();
+      await frame.locator('.banner.busy[role=status]').waitFor(); // "Explaining with …", then the worker's progress
       await toast.getByRole('button', { name: 'Cancel' }).click({ timeout: 10_000 });
       await toast.waitFor({ state: 'detached' });
       await page.waitForTimeout(2500); // longer than the held run: a result would have arrived by now
@@ -294,7 +294,7 @@ describe('Attention Lens end to end (packaged .vsix, code-server, Chromium)', { 
         'the panel still shows the previous result',
       );
       assert.equal(await page.locator('.notifications-toasts', { hasText: 'could not be run' }).count(), 0, 'no error');
-      assert.equal(await frame.locator('.banner', { hasText: 'Explaining with' }).count(), 0, 'the busy banner ended');
+      assert.equal(await frame.locator('.banner.busy[role=status]').count(), 0, 'the busy banner ended');
       assert.equal(await frame.locator('.banner.info', { hasText: 'Cancelled' }).count(), 1, 'and says why');
       // The result still shown still answers: a layer not asked about before the cancelled run.
       await choose(frame, 'Layer', '3');
