@@ -5,27 +5,50 @@
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { AttentionResult, HostResult } from '../common/protocol';
-import { attentionSize, hiddenStatesSize, tensorPieces } from '../common/attention/layout';
-import { meansOverHeads } from '../common/attention/aggregate';
+import {
+  attentionOffset,
+  attentionSize,
+  headMeanOffset,
+  hiddenStatesSize,
+  tensorPieces,
+} from '../common/attention/layout';
+import { meanOverHeads, meansOverHeads } from '../common/attention/aggregate';
 
 export type TensorFiles = HostResult['tensorFiles'];
 
 /**
  * Writes a run's tensors for the panel to load, off the extension host's main thread, in pieces (tensorPieces), and
- * each layer's mean of heads (the panel's default view, painted before the layers arrive).
+ * each layer's mean of heads (the panel's default view, painted before the layers arrive). `layers`: the attention
+ * one array per layer [heads, T, T] (r.attention is then empty; worker.ts), written without packing them first.
  */
-export async function writeTensors(dir: string, runId: number, r: AttentionResult): Promise<TensorFiles> {
+export async function writeTensors(
+  dir: string,
+  runId: number,
+  r: AttentionResult,
+  layers?: Float32Array[],
+): Promise<TensorFiles> {
   await mkdir(dir, { recursive: true });
   const pieces = tensorPieces(r);
-  const write = async (name: string, x: Float32Array, ranges: [number, number][]) => {
+  const write = async (name: string, x: (start: number, end: number) => Float32Array, ranges: [number, number][]) => {
     const files = ranges.map((_, i) => path.join(dir, `${runId}.${name}.${i}.f32`));
-    for (const [i, [start, end]] of ranges.entries()) await writeFile(files[i], x.subarray(start, end));
+    for (const [i, [start, end]] of ranges.entries()) await writeFile(files[i], x(start, end));
     return files;
   };
+  const of = (a: Float32Array) => (start: number, end: number) => a.subarray(start, end);
+  // A piece never spans two layers (tensorPieces): it is a part of one layer's array.
+  const per = attentionOffset(r, 1, 0);
+  const inLayer = (start: number, end: number) => {
+    const l = Math.floor(start / per);
+    return layers![l].subarray(start - l * per, end - l * per);
+  };
+  // Each layer's mean from its own array, as meansOverHeads computes it (the same numbers bit for bit).
+  const layerView = (l: number) => ({ ...r, model: { ...r.model, layers: 1 }, attention: layers![l] });
+  const means = layers ? new Float32Array(headMeanOffset(r, r.model.layers)) : meansOverHeads(r); // [layers, T, T]
+  layers?.forEach((_, l) => means.set(meanOverHeads(layerView(l), 0), headMeanOffset(r, l)));
   return {
-    headMeans: await write('mean', meansOverHeads(r), pieces.headMeans),
-    attention: await write('attention', r.attention, pieces.attention),
-    hiddenStates: await write('hidden', r.hiddenStates, pieces.hiddenStates),
+    headMeans: await write('mean', of(means), pieces.headMeans),
+    attention: await write('attention', layers ? inLayer : of(r.attention), pieces.attention),
+    hiddenStates: await write('hidden', of(r.hiddenStates), pieces.hiddenStates),
   };
 }
 

@@ -15,7 +15,7 @@ import { withRunScales } from './layerWeights';
 import { ModelGraph, readModelGraph } from './modelGraph';
 import { makeFeeds } from './feeds';
 import { describeMethod, RuntimeTensor, scratchTolerance, tapsAsFloat32 } from './dtypes';
-import { readAttention, readStates, RunTensor } from './readOutputs';
+import { readAttention, readAttentionLayers, readStates, RunTensor } from './readOutputs';
 import { Backend, Ort, RuntimeOptions, startRuntime } from './runtime';
 import { TextTokens } from './textTokens';
 import { fusedCheck } from './fused/check';
@@ -37,6 +37,9 @@ export const RUN_GONE = 'That result is no longer in memory: explain the selecti
 export function modelFilePath(spec: ModelSpec): string {
   return path.join(spec.folder, onnxFile(spec.dtype, spec.fileBase));
 }
+
+/** A result with its attention per layer as the runtime gave it, `attention` empty (the worker drops the field). */
+export type ByLayerResult = AttentionResult & { attentionLayers?: Float32Array[] };
 
 export interface LoadOptions {
   /** Load a graph without config.json or tokenizer.json, for explainIds (npm run fidelity); the product needs both. */
@@ -138,13 +141,14 @@ export class LoadedModel {
     return r && r.hiddenStateCount === r.model.layers + 1 ? this.graph.names.innerNames.finalHidden : undefined;
   }
 
-  async explain(text: string, maxTokens: number, runId = 0): Promise<AttentionResult> {
+  /** `byLayer`: the attention as one array per layer beside an empty `attention` (ByLayerResult; worker.ts). */
+  async explain(text: string, maxTokens: number, runId = 0, byLayer = false): Promise<ByLayerResult> {
     if (!this.text) throw new UserFacingError(`${this.spec.folder} has no tokenizer.json, so it cannot read text.`);
     const t0 = performance.now();
     const limit = Math.max(2, Math.min(maxTokens, this.maxPositions));
     const { ids, tokens, totalTokens } = this.text.tokenize(text, limit);
     if (ids.length === 0) throw new UserFacingError('The selection has no tokens to explain: select some text.');
-    return this.run(ids, tokens, text, totalTokens, runId, t0);
+    return this.run(ids, tokens, text, totalTokens, runId, t0, byLayer);
   }
 
   /** Generation (generate.ts): the tokenizer, how to feed the graph, the attention taps, one raw run. */
@@ -162,12 +166,9 @@ export class LoadedModel {
 
   /** One run of the session; `fetches`: only these outputs are copied out (default: all; bench/generationSteps.ts). */
   async runFeeds(feeds: ReturnType<typeof makeFeeds>, fetches?: string[]): Promise<Record<string, RuntimeTensor>> {
-    const tensors = Object.fromEntries(
-      Object.entries(feeds).map(([k, f]) => [
-        k,
-        new this.ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims),
-      ]),
-    );
+    const tensor = (f: (typeof feeds)[string]) =>
+      new this.ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims);
+    const tensors = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, tensor(f)]));
     const out = fetches ? await this.session.run(tensors, fetches) : await this.session.run(tensors);
     return out as unknown as Record<string, RuntimeTensor>;
   }
@@ -199,14 +200,15 @@ export class LoadedModel {
     totalTokens: number,
     runId: number,
     t0: number,
-  ): Promise<AttentionResult> {
+    byLayer = false,
+  ): Promise<ByLayerResult> {
     const timeline: Timeline = [['tokenized', epochMs()]];
     const at = (step: string) => timeline.push([step, epochMs()]);
     const feeds = makeFeeds(this.graph.plan, ids, this.causal);
     const raw = await this.runFeeds(feeds);
     at('ran');
     const L = feeds[this.graph.plan.inputs.find((p) => p.role === 'ids')!.info.name].dims[1];
-    return this.resultOf(raw, L, ids, tokens, text, totalTokens, runId, t0, timeline);
+    return this.resultOf(raw, L, ids, tokens, text, totalTokens, runId, t0, timeline, undefined, byLayer);
   }
 
   /**
@@ -225,7 +227,8 @@ export class LoadedModel {
     t0: number,
     timeline: Timeline = [],
     predictions?: Predictions,
-  ): AttentionResult {
+    byLayer = false,
+  ): ByLayerResult {
     const at = (step: string) => timeline.push([step, epochMs()]);
     // Every tap as float32, whatever precision the graph computes in (dtypes.ts).
     this.computeType = raw[this.graph.names.layers[0]?.attention]?.type;
@@ -233,12 +236,14 @@ export class LoadedModel {
     at('taps as float32');
     const T = ids.length;
     const names = this.graph.names;
-    const { heads, attention } = readAttention(
-      outputs,
-      names.layers.map((l) => l.attention),
-      T,
-      L,
-    );
+    const taps = names.layers.map((l) => l.attention);
+    const {
+      heads,
+      attention,
+      layers: attentionLayers,
+    } = byLayer
+      ? { ...readAttentionLayers(outputs, taps, T, L), attention: new Float32Array(0) }
+      : { ...readAttention(outputs, taps, T, L), layers: undefined };
     at('attention copied');
     const hidden = configHidden(this.config) ?? outputs[names.layers[0].attentionInput].dims.at(-1)!;
     const stateNames = [...names.layers.map((l) => l.hiddenIn), names.finalHidden];
@@ -283,7 +288,7 @@ export class LoadedModel {
       ...scratchInputs(this.graph, outputs, T, L, heads),
     });
     at('kept for questions');
-    return result;
+    return byLayer ? Object.assign(result, { attentionLayers }) : result;
   }
 
   private get newest(): RunInternals | undefined {

@@ -54,8 +54,46 @@ export function readAttention(
   keys: { S: number; K: number } = { S: T, K: L },
 ): { heads: number; attention: Float32Array } {
   const { S, K } = keys;
-  let heads = 0;
   let attention = new Float32Array(0);
+  const heads = eachLayer(outputs, names, L, K, (k, data, heads) => {
+    if (k === 0) attention = new Float32Array(names.length * heads * T * S);
+    // Nothing to cut (no padding, every key shown): the layer is one block, [heads, T, S], copied at once.
+    if (T === L && S === K) return attention.set(data, k * heads * T * S);
+    cutInto(attention, k * heads * T * S, data, heads, T, S, L, K);
+  });
+  return { heads, attention };
+}
+
+/**
+ * The same, one array per layer [head][T][T]: the runtime's own output where nothing is cut. For the worker's
+ * explain, which writes the layers to the tensor files and keeps no packed copy beside them (151 MB at 512 tokens
+ * of BERT-base: keptRuns.ts reads them back when asked).
+ */
+export function readAttentionLayers(
+  outputs: Record<string, RunTensor>,
+  names: string[],
+  T: number,
+  L: number,
+): { heads: number; layers: Float32Array[] } {
+  const layers: Float32Array[] = [];
+  const heads = eachLayer(outputs, names, L, L, (_, data, heads) => {
+    if (T === L) return void layers.push(data);
+    const layer = new Float32Array(heads * T * T); // [heads, T, T]
+    cutInto(layer, 0, data, heads, T, T, L, L);
+    layers.push(layer);
+  });
+  return { heads, layers };
+}
+
+/** Checks each layer's tap is [.., heads, L, K] with one head count, and hands its data over; the head count. */
+function eachLayer(
+  outputs: Record<string, RunTensor>,
+  names: string[],
+  L: number,
+  K: number,
+  use: (k: number, data: Float32Array, heads: number) => void,
+): number {
+  let heads = 0;
   names.forEach((name, k) => {
     const t = outputs[name];
     const d = t.dims;
@@ -66,21 +104,29 @@ export function readAttention(
           `not [1, heads, ${L}, ${K}]: this graph's attention cannot be shown.`,
       );
     }
-    if (!heads) {
-      heads = lead;
-      attention = new Float32Array(names.length * heads * T * S);
-    }
-    const data = floatData(name, t);
-    // Nothing to cut (no padding, every key shown): the layer is one block, [heads, T, S], copied at once.
-    if (T === L && S === K) return attention.set(data, k * heads * T * S);
-    for (let h = 0; h < heads; h++) {
-      for (let q = 0; q < T; q++) {
-        const from = (h * L + q) * K;
-        attention.set(data.subarray(from, from + S), ((k * heads + h) * T + q) * S);
-      }
-    }
+    heads ||= lead;
+    use(k, floatData(name, t), heads);
   });
-  return { heads, attention };
+  return heads;
+}
+
+/** The first T query rows and S keys of each head of a [heads, L, K] tap, into `out` at `at` as [heads, T, S]. */
+function cutInto(
+  out: Float32Array,
+  at: number,
+  data: Float32Array,
+  heads: number,
+  T: number,
+  S: number,
+  L: number,
+  K: number,
+) {
+  for (let h = 0; h < heads; h++) {
+    for (let q = 0; q < T; q++) {
+      const from = (h * L + q) * K;
+      out.set(data.subarray(from, from + S), at + (h * T + q) * S);
+    }
+  }
 }
 
 /**

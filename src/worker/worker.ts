@@ -1,7 +1,7 @@
 /** The model worker (its own process, host/modelProcess.ts): keeps loaded models warm, off the extension host. */
 import type { HostResult, ModelSpec, WorkerMethods, WorkerRequest, WorkerResponse } from '../common/protocol';
 import { errorReply, replyOf } from '../common/rpc';
-import { LoadedModel } from './explainer';
+import { type ByLayerResult, LoadedModel } from './explainer';
 import { KeptRuns } from './keptRuns';
 import { removeTensorFiles, writeTensors } from '../node/tensorFiles';
 import { RuntimeOptions, startRuntime } from './runtime';
@@ -217,22 +217,28 @@ channel.onRequest(async (req: WorkerRequest) => {
           ? await continued(req, model)
           : model instanceof LoadedSeq2Seq
             ? await model.explain(req.params.text, maxTokens, id, isCancelled)
-            : await model.explain(req.params.text, maxTokens, id);
+            : await model.explain(req.params.text, maxTokens, id, true);
     if (!result) return model.forget(id); // generation cancelled between steps
+    // An explain's attention per layer as the runtime gave it: written to the files, never packed here (its run is
+    // kept evicted, keptRuns.ts), so one copy of it is in memory rather than two (151 MB each at 512 tokens).
+    let layers = (result as ByLayerResult).attentionLayers;
+    delete (result as ByLayerResult).attentionLayers;
     // Held after the run, as a long inference would be, so that Cancel lands on a run that finishes.
     if (testRunDelayMs > 0) await new Promise((r) => setTimeout(r, testRunDelayMs));
     if (cancelled.has(id)) return model.forget(id);
     // The panel has no other way to the tensors: the host never holds them (HostResult).
-    const tensorFiles = await writeTensors(tensorDir, id, result).catch((e) => {
+    const tensorFiles = await writeTensors(tensorDir, id, result, layers).catch((e) => {
       model.forget(id);
       throw new UserFacingError(`The result could not be written to ${tensorDir} for the panel: ${describeError(e)}`);
     });
+    const evicted = layers !== undefined;
+    layers = undefined;
     timeline.push(...(result.timeline ?? []), ['tensor files written', epochMs()]);
     if (cancelled.delete(id)) {
       void removeTensorFiles(tensorFiles);
       return model.forget(id);
     }
-    await kept.show({ runId: id, model, result, files: tensorFiles }, keep, keepFiles);
+    await kept.show({ runId: id, model, result, files: tensorFiles, evicted }, keep, keepFiles);
     result.workerMemory = workerMemory();
     logMemory(`Explained ${result.tokens.length} tokens in ${result.timings.inferenceMs.toFixed(0)} ms`);
     // The arrays stay here (rows are asked for); the host gets the rest, a few kB.

@@ -1,7 +1,10 @@
-/** readAttention: the taps of every layer into one [layer][head][T][S] array, with any padding cut off. */
+/**
+ * readAttention: the taps of every layer into one [layer][head][T][S] array, with any padding cut off;
+ * readAttentionLayers: the same numbers one array per layer, the runtime's own where nothing is cut.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readAttention, TapShapeError } from '../../src/worker/readOutputs';
+import { readAttention, readAttentionLayers, TapShapeError } from '../../src/worker/readOutputs';
 
 /** A [1, heads, L, K] tap whose value at (h, q, k) is layer·1000 + h·100 + q·10 + k. */
 function tap(layer: number, heads: number, L: number, K: number) {
@@ -43,4 +46,22 @@ test('cross-attention keeps S keys of K', () => {
 test('a tap of another shape is an error, never cut into place', () => {
   assert.throws(() => readAttention({ a0: tap(0, 2, 3, 3), a1: tap(1, 3, 3, 3) }, ['a0', 'a1'], 3, 3), TapShapeError);
   assert.throws(() => readAttention({ a0: tap(0, 2, 3, 4) }, ['a0'], 3, 3), TapShapeError);
+});
+
+test("per layer: the same numbers as the packed array; the runtime's own arrays where nothing is cut", () => {
+  const whole = { a0: tap(0, 2, 3, 3), a1: tap(1, 2, 3, 3) };
+  const r = readAttentionLayers(whole, ['a0', 'a1'], 3, 3);
+  assert.equal(r.heads, 2);
+  assert.deepEqual(
+    r.layers.flatMap((l) => [...l]),
+    expected(2, 2, 3, 3),
+  );
+  assert.equal(r.layers[1], whole.a1.data, 'no copy');
+  const padded = readAttentionLayers({ a0: tap(0, 2, 4, 4), a1: tap(1, 2, 4, 4) }, ['a0', 'a1'], 3, 4);
+  assert.deepEqual(
+    padded.layers.flatMap((l) => [...l]),
+    expected(2, 2, 3, 3),
+    'the padding cut off',
+  );
+  assert.throws(() => readAttentionLayers({ a0: tap(0, 2, 4, 3) }, ['a0'], 3, 4), TapShapeError);
 });
