@@ -41,7 +41,7 @@ function softmax(z: Float32Array, tau: number): Float64Array {
 }
 
 for (const name of ['gpt2-mini-shakespeare', 'stories260K', 'gpt-nano-sort']) {
-  test(`${name}: top-k probabilities equal softmax(logits / τ) of the graph's logits, τ ∈ {0.5, 1, 2}`, async () => {
+  test(`${name}: top-k probabilities equal softmax(logits / τ) of the graph's own, τ ∈ {0.5, 1, 2}`, async () => {
     const model = await LoadedModel.load(spec(name, 'fp32'), runtime);
     try {
       const r = await model.explain(sampleText(name), 64);
